@@ -1,0 +1,249 @@
+"""Running demo containers safely.
+
+Every demo container runs with no network, every capability dropped (unless a
+demo needs one back), ``no-new-privileges``, limits on processes, memory and CPU,
+capped logs, and a time limit; it carries the kit's session label and is
+removed afterwards. A fork bomb hits the pids limit, a memory hog the memory
+limit, an endless loop the time limit, a log flood the log cap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import docker.errors
+import requests
+from docker.types import LogConfig
+
+from . import labels
+from .build import BuiltImage
+from .engine import client
+from .errors import ContainerTimeout, DockerlabError, ImageNotFound
+
+#: Defaults every demo container gets (override per call).
+DEFAULT_LIMITS = {"memory": "256m", "pids": 128, "cpus": 1.0}
+LOG_CAP = LogConfig(type=LogConfig.types.JSON, config={"max-size": "1m", "max-file": "1"})
+
+
+@dataclass
+class RunResult:
+    """What a finished demo container did.
+
+    Attributes:
+        exit_code: The process's exit status (137 = killed, 139 = segfault).
+        output: stdout and stderr, interleaved (capped at about 1 MB).
+        seconds: Wall-clock time from start to exit.
+        timed_out: True if the kit killed it at the time limit.
+        oom_killed: True if the memory limit killed it.
+    """
+
+    exit_code: int | None
+    output: str
+    seconds: float
+    timed_out: bool = False
+    oom_killed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+    @property
+    def crashed(self) -> bool:
+        """True on a fatal signal such as SIGSEGV (139) or SIGKILL (137)."""
+        return self.exit_code is not None and self.exit_code > 128
+
+
+def _ref(image) -> str:
+    return image.ref if isinstance(image, BuiltImage) else str(image)
+
+
+def _options(
+    *,
+    memory: str,
+    pids: int,
+    cpus: float,
+    cap_add: Sequence[str],
+    network: str,
+    role: str,
+    **extra,
+) -> dict:
+    if network != "none" and not network.startswith("container:"):
+        raise DockerlabError(
+            f"network={network!r}: demo containers run with no network ('none') or share "
+            "another container's loopback ('container:<id>')."
+        )
+    return {
+        "network_mode": network,
+        "cap_drop": ["ALL"],
+        "cap_add": list(cap_add) or None,
+        "security_opt": ["no-new-privileges"],
+        "pids_limit": pids,
+        "mem_limit": memory,
+        "memswap_limit": memory,
+        "nano_cpus": int(cpus * 1e9),
+        "log_config": LOG_CAP,
+        "labels": labels.session_labels(role),
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+
+
+class DemoContainer:
+    """A running demo container; a context manager that removes it on exit.
+
+    Create it with :func:`start`. ``exec(...)`` runs a command inside it;
+    ``stop(...)`` stops it and returns how long that took.
+    """
+
+    def __init__(self, container) -> None:
+        self.container = container
+
+    @property
+    def id(self) -> str:
+        return self.container.id
+
+    @property
+    def name(self) -> str:
+        return self.container.name
+
+    def reload(self) -> DemoContainer:
+        self.container.reload()
+        return self
+
+    @property
+    def status(self) -> str:
+        return self.reload().container.status
+
+    def exec(self, command: str | Sequence[str], user: str | None = None) -> RunResult:
+        """Run ``command`` inside the container and wait for it."""
+        t0 = time.monotonic()
+        code, out = self.container.exec_run(command, user=user or "")
+        return RunResult(code, out.decode(errors="replace"), time.monotonic() - t0)
+
+    def logs(self) -> str:
+        return self.container.logs().decode(errors="replace")
+
+    def stop(self, timeout: int = 10) -> tuple[float, int | None]:
+        """``docker stop`` with a grace period of ``timeout`` seconds.
+
+        Returns:
+            (seconds the stop took, the exit code).
+        """
+        t0 = time.monotonic()
+        self.container.stop(timeout=timeout)
+        took = time.monotonic() - t0
+        return took, self.reload().container.attrs["State"]["ExitCode"]
+
+    def remove(self) -> None:
+        """Remove the container (killing it if it runs); tolerates 'already gone'."""
+        try:
+            self.container.remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as e:
+            if "already in progress" not in str(e):
+                raise
+
+    def __enter__(self) -> DemoContainer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def start(
+    image,
+    command: str | Sequence[str] | None = None,
+    *,
+    memory: str = DEFAULT_LIMITS["memory"],
+    pids: int = DEFAULT_LIMITS["pids"],
+    cpus: float = DEFAULT_LIMITS["cpus"],
+    cap_add: Sequence[str] = (),
+    network: str = "none",
+    role: str = "demo",
+    **options,
+) -> DemoContainer:
+    """Start a demo container in the background, with the kit's safety defaults.
+
+    Args:
+        image: A reference, a catalog image's ref, or a :class:`BuiltImage`.
+        command: The command (a string is run by the image's shell rules).
+        memory: Memory limit (swap is not allowed beyond it).
+        pids: Most processes the container may have (stops fork bombs).
+        cpus: CPUs it may use.
+        cap_add: Capabilities to give back (all are dropped by default).
+        network: "none", or "container:<id>" to share another's loopback.
+        role: Value of the kit's role label.
+        **options: More ``docker.containers.run`` options (``init=True``,
+            ``environment=``, ``user=``, ``read_only=``, ``tmpfs=``, ...).
+
+    Returns:
+        The running :class:`DemoContainer`.
+
+    Raises:
+        ImageNotFound: The image is not on this engine.
+    """
+    opts = _options(memory=memory, pids=pids, cpus=cpus, cap_add=cap_add, network=network,
+                    role=role, **options)  # fmt: skip
+    try:
+        # create + start, not containers.run: run would try to pull a missing image.
+        c = client().containers.create(_ref(image), command, **opts)
+    except docker.errors.ImageNotFound:
+        raise ImageNotFound(f"The image {_ref(image)!r} is not on this engine.") from None
+    except docker.errors.APIError as e:
+        raise DockerlabError(f"The container could not be created: {e.explanation or e}") from None
+    box = DemoContainer(c)
+    try:
+        c.start()
+    except docker.errors.APIError as e:
+        box.remove()
+        raise DockerlabError(f"The container could not start: {e.explanation or e}") from None
+    return box
+
+
+def run(
+    image,
+    command: str | Sequence[str] | None = None,
+    *,
+    timeout: float = 30,
+    raise_on_timeout: bool = True,
+    environment: Mapping[str, str] | None = None,
+    **options,
+) -> RunResult:
+    """Run a demo container to completion and remove it.
+
+    Args:
+        image: A reference or a :class:`BuiltImage`.
+        command: The command to run.
+        timeout: Seconds before the container is killed.
+        raise_on_timeout: Raise :class:`ContainerTimeout` (default) or return
+            a result with ``timed_out=True``.
+        environment: Environment variables.
+        **options: Anything :func:`start` accepts (limits, ``init=True``, ...).
+
+    Returns:
+        A :class:`RunResult` with exit code, output and timing.
+
+    Example:
+        >>> dl.run("alpine:3.23", "echo hello").output  # doctest: +SKIP
+        'hello\\n'
+    """
+    t0 = time.monotonic()
+    with start(image, command, environment=environment, **options) as box:
+        timed_out = False
+        try:
+            code = box.container.wait(timeout=timeout)["StatusCode"]
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            timed_out = True
+            box.container.kill()
+            code = box.container.wait(timeout=30)["StatusCode"]
+        seconds = time.monotonic() - t0
+        output = box.logs()
+        oom = bool(box.reload().container.attrs["State"].get("OOMKilled"))
+    if timed_out and raise_on_timeout:
+        raise ContainerTimeout(
+            f"The container ran longer than {timeout:g} s; the kit killed and removed it.",
+            hint="Check for a loop that never ends or a process waiting for input.",
+        )
+    return RunResult(code, output, seconds, timed_out, oom)

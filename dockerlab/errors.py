@@ -1,0 +1,108 @@
+"""Errors raised by dockerlab.
+
+Every error the kit raises is a :class:`DockerlabError`. Each subclass carries a
+message written for a learner: what went wrong, and what to do next. In a
+notebook, :func:`dockerlab.notebook.setup` shows them as a short message instead
+of a wall of traceback.
+"""
+
+from __future__ import annotations
+
+
+class DockerlabError(Exception):
+    """Base class of every error the kit raises.
+
+    Attributes:
+        hint: One line that tells the learner what to do next (may be empty).
+    """
+
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text}\n  -> {self.hint}" if self.hint else text
+
+
+class EngineNotRunning(DockerlabError):
+    """No Docker engine answers at the address the kit was given."""
+
+    hint = (
+        "Start Docker (Docker Desktop, or `sudo systemctl start docker`), or on Linux as "
+        "root let the kit start its own: `python -m dockerlab engine start` (make lab does this)."
+    )
+
+
+class EnginePermissionDenied(DockerlabError):
+    """The engine's socket exists but this user may not use it."""
+
+    hint = (
+        "Add yourself to the docker group (`sudo usermod -aG docker $USER`, then log in again), "
+        "or run the kit as a user that may use the Docker socket."
+    )
+
+
+class EngineTooOld(DockerlabError):
+    """The engine speaks an API older than the kit needs."""
+
+    hint = "Upgrade Docker to 20.10 or newer (API 1.41)."
+
+
+class ImageNotFound(DockerlabError):
+    """An image is not on this engine and cannot be pulled."""
+
+    hint = "Run `make bases` (or `python -m dockerlab bases`) to create the course's base images."
+
+
+class NoRegistry(DockerlabError):
+    """A registry was needed but none is reachable from this machine."""
+
+    hint = "This machine is offline; the kit builds its base images locally instead of pulling."
+
+
+class BuildFailed(DockerlabError):
+    """``docker build`` failed: a bad Dockerfile, a failing step or a missing base.
+
+    Attributes:
+        step: The step that failed, e.g. ``"Step 3/5 : RUN make"`` (None if the
+            Dockerfile was rejected before any step ran).
+        log_tail: The last lines the build printed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        step: str | None = None,
+        log_tail: list[str] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.step = step
+        self.log_tail = list(log_tail or [])
+
+    def __str__(self) -> str:
+        lines = [self.args[0]]
+        if self.step:
+            lines.append(f"  failing step: {self.step}")
+        if self.log_tail:
+            lines.append("  last lines of the build log:")
+            lines += [f"    | {line}" for line in self.log_tail]
+        if self.hint:
+            lines.append(f"  -> {self.hint}")
+        return "\n".join(lines)
+
+
+class BuildTimeout(BuildFailed):
+    """A build ran longer than its time limit and was stopped."""
+
+
+class ContainerTimeout(DockerlabError):
+    """A demo container ran past its time limit; it was killed and removed."""
+
+
+class BootstrapFailed(DockerlabError):
+    """Making a base image offline failed (a host tool or package is missing)."""

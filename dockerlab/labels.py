@@ -1,0 +1,52 @@
+"""Labels that mark what the kit creates, in a reserved namespace.
+
+Every image, container and volume the kit creates carries :data:`KIT` and a
+session label, so :func:`dockerlab.cleanup` removes exactly what the kit made and
+nothing of the learner's own. Base images carry :data:`BASE` instead of a session:
+they are the course's catalog and outlive sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+NAMESPACE = "org.dockerlab"
+KIT = f"{NAMESPACE}.kit"
+SESSION = f"{NAMESPACE}.session"
+ROLE = f"{NAMESPACE}.role"
+BASE = f"{NAMESPACE}.base"
+PROVENANCE = f"{NAMESPACE}.provenance"
+RECIPE = f"{NAMESPACE}.recipe"
+
+#: One id per Python process, unless DOCKERLAB_SESSION names a shared one.
+SESSION_ID: str = os.environ.get("DOCKERLAB_SESSION") or uuid.uuid4().hex[:12]
+
+
+def session_labels(role: str = "demo", session: str | None = None) -> dict[str, str]:
+    """Labels for a resource that belongs to one session of the kit.
+
+    Args:
+        role: What the resource is for ("demo", "build", "exercise", ...).
+        session: Session id; the current process's by default.
+
+    Returns:
+        A dict to pass as ``labels=`` to the docker SDK.
+    """
+    return {KIT: "dockerlab", SESSION: session or SESSION_ID, ROLE: role}
+
+
+def base_labels(key: str, provenance: str, recipe: str) -> dict[str, str]:
+    """Labels for a catalog base image the kit made itself."""
+    return {KIT: "dockerlab", BASE: key, PROVENANCE: provenance, RECIPE: recipe}
+
+
+def filter_for(session: str | None = None) -> dict[str, list[str]]:
+    """A docker ``filters=`` dict matching the kit's session resources.
+
+    Args:
+        session: One session's id, or None for every session of the kit.
+    """
+    if session is None:
+        return {"label": [KIT]}
+    return {"label": [KIT, f"{SESSION}={session}"]}

@@ -1,0 +1,256 @@
+"""Measuring an image: size, layers, history and attack surface.
+
+Attack surface is read from the image's filesystem (``docker export`` of a
+container that is created but never started, streamed, never unpacked), so it
+works for every image, FROM scratch ones included, without running anything in
+it: installed packages (dpkg or apk database), commands on PATH, executable
+files, setuid/setgid files and shells.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import stat
+import tarfile
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+
+import docker.errors
+import pandas as pd
+
+from . import labels
+from .build import BuiltImage
+from .engine import client
+from .errors import ImageNotFound
+
+PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+SHELLS = frozenset({"sh", "bash", "rbash", "dash", "ash", "hush", "zsh", "ksh", "mksh", "csh",
+                    "tcsh", "fish"})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What one image measures.
+
+    Attributes:
+        image: The reference measured.
+        size_mb: Size on disk (uncompressed), in MB (10^6 bytes).
+        layers: Filesystem layers (``RootFS.Layers``).
+        history: History entries (one per Dockerfile instruction, layer or not).
+        files: Regular files in the final filesystem.
+        packages: Installed packages (dpkg or apk database; 0 if none).
+        commands: Distinct command names on the default PATH.
+        executables: Regular files with an execute bit, anywhere.
+        setuid: Files that run as their owner (setuid or setgid bit).
+        shells: Shell commands on PATH (sh, bash, dash, ash, ...).
+    """
+
+    image: str
+    size_mb: float
+    layers: int
+    history: int
+    files: int
+    packages: int
+    commands: int
+    executables: int
+    setuid: int
+    shells: int
+
+
+def _image(ref) -> docker.models.images.Image:
+    name = ref.ref if isinstance(ref, BuiltImage) else str(ref)
+    try:
+        return client().images.get(name)
+    except docker.errors.ImageNotFound:
+        raise ImageNotFound(f"The image {name!r} is not on this engine.") from None
+
+
+class _ChunkReader(io.RawIOBase):
+    """A file-like view of an iterator of byte chunks (for streaming tar reads)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._it: Iterator[bytes] = iter(chunks)
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self._buf:
+            try:
+                self._buf = next(self._it)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._buf))
+        b[:n], self._buf = self._buf[:n], self._buf[n:]
+        return n
+
+
+@dataclass
+class FileSystem:
+    """An image's final filesystem, as an index of its entries (not their bytes).
+
+    Attributes:
+        entries: Absolute path -> TarInfo (type, mode, size, link target).
+        dpkg_status: The text of /var/lib/dpkg/status, if any.
+        apk_installed: The text of /lib/apk/db/installed, if any.
+    """
+
+    entries: dict[str, tarfile.TarInfo]
+    dpkg_status: str = ""
+    apk_installed: str = ""
+
+    def resolve(self, path: str, depth: int = 0) -> str:
+        """Follow symlinks (in every path component) the way the kernel would."""
+        if depth > 40:
+            return path
+        parts = [p for p in path.split("/") if p]
+        cur = "/"
+        for i, part in enumerate(parts):
+            cur = posixpath.join(cur, part)
+            info = self.entries.get(cur)
+            if info is not None and info.issym():
+                target = info.linkname
+                base = posixpath.dirname(cur) if not target.startswith("/") else "/"
+                rest = "/".join(parts[i + 1 :])
+                joined = posixpath.normpath(posixpath.join(base, target, rest))
+                return self.resolve(joined, depth + 1)
+        return cur
+
+    def listdir(self, directory: str) -> list[str]:
+        d = self.resolve(directory).rstrip("/") + "/"
+        return [p for p in self.entries if p.startswith(d) and "/" not in p[len(d) :]]
+
+
+def filesystem(image) -> FileSystem:
+    """Read an image's filesystem index by streaming ``docker export``.
+
+    Args:
+        image: A reference or a :class:`BuiltImage`.
+    """
+    img = _image(image)
+    c = client()
+    # Never started: `true` need not exist (FROM scratch images have nothing).
+    box = c.containers.create(img.id, command=["true"], network_mode="none",
+                              labels=labels.session_labels("measure"))  # fmt: skip
+    entries: dict[str, tarfile.TarInfo] = {}
+    texts = {"var/lib/dpkg/status": "", "lib/apk/db/installed": ""}
+    try:
+        with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(box.export())), mode="r|") as tar:
+            for info in tar:
+                name = info.name.lstrip("./")
+                entries["/" + name.rstrip("/")] = info
+                if name in texts and info.isfile():
+                    texts[name] = tar.extractfile(info).read().decode(errors="replace")
+    finally:
+        box.remove(force=True)
+    entries.pop("/", None)
+    return FileSystem(entries, texts["var/lib/dpkg/status"], texts["lib/apk/db/installed"])
+
+
+def count_packages(fs: FileSystem) -> int:
+    """Installed packages according to the image's package database."""
+    if fs.dpkg_status:
+        stanzas = fs.dpkg_status.split("\n\n")
+        return sum("Status: install ok installed" in s for s in stanzas)
+    if fs.apk_installed:
+        return sum(line.startswith("P:") for line in fs.apk_installed.splitlines())
+    return 0
+
+
+def commands_on_path(fs: FileSystem) -> set[str]:
+    """Names a shell would find on the default PATH (files or symlinks to files)."""
+    names = set()
+    for d in PATH_DIRS:
+        for p in fs.listdir(d):
+            target = fs.entries.get(fs.resolve(p))
+            if target is not None and target.isfile() and target.mode & 0o111:
+                names.add(posixpath.basename(p))
+    return names
+
+
+def attack_surface(image) -> dict[str, int]:
+    """Packages, commands, executables, setuid/setgid files and shells of an image.
+
+    Example:
+        >>> dl.attack_surface("alpine:3.23")["packages"]  # doctest: +SKIP
+        16
+    """
+    fs = filesystem(image)
+    files = [i for i in fs.entries.values() if i.isfile()]
+    commands = commands_on_path(fs)
+    return {
+        "files": len(files),
+        "packages": count_packages(fs),
+        "commands": len(commands),
+        "executables": sum(1 for i in files if i.mode & 0o111),
+        "setuid": sum(1 for i in files if i.mode & (stat.S_ISUID | stat.S_ISGID)),
+        "shells": len(commands & SHELLS),
+    }
+
+
+#: Instructions that only add a history entry, never a filesystem layer.
+METADATA = frozenset({"ENV", "LABEL", "CMD", "ENTRYPOINT", "EXPOSE", "USER", "VOLUME", "ARG",
+                      "STOPSIGNAL", "HEALTHCHECK", "SHELL", "ONBUILD", "MAINTAINER", "WORKDIR"})  # fmt: skip
+
+
+def makes_layer(created_by: str, size: int) -> bool:
+    """Whether a history entry made a filesystem layer.
+
+    The engine's history API does not say (the image config's ``empty_layer``
+    does, see the layer analyser); the rule here: anything with bytes; a
+    legacy-builder ``#(nop)`` entry only for ADD/COPY; any other entry unless
+    it starts with a metadata instruction (BuildKit writes ``ENV A=b``).
+    """
+    if size > 0:
+        return True
+    if "#(nop)" in created_by:
+        return any(f"#(nop) {kw} " in created_by for kw in ("ADD", "COPY"))
+    return created_by.split(" ", 1)[0] not in METADATA
+
+
+def history(image) -> pd.DataFrame:
+    """The image's history: one row per instruction, oldest first.
+
+    Columns: ``created_by`` (the instruction), ``size`` (bytes), ``layer``
+    (True if the instruction made a filesystem layer).
+    """
+    rows = []
+    for h in reversed(_image(image).history()):
+        raw, size = h.get("CreatedBy") or "", h.get("Size", 0)
+        by = raw.replace("/bin/sh -c #(nop) ", "").strip()
+        rows.append({"created_by": by, "size": size, "layer": makes_layer(raw, size)})
+    return pd.DataFrame(rows, columns=["created_by", "size", "layer"])
+
+
+def measure(image) -> Measurement:
+    """Every measure of one image, for tables and plots.
+
+    Args:
+        image: A reference, catalog key's ref or :class:`BuiltImage`.
+
+    Raises:
+        ImageNotFound: The image is not on this engine.
+    """
+    img = _image(image)
+    name = image.ref if isinstance(image, BuiltImage) else str(image)
+    return Measurement(
+        image=name,
+        size_mb=round(img.attrs["Size"] / 1e6, 2),
+        layers=len(img.attrs["RootFS"].get("Layers", [])),
+        history=len(img.history()),
+        **attack_surface(img.id),
+    )
+
+
+def compare(images: dict[str, object] | list) -> pd.DataFrame:
+    """Measure several images into one table, one row per image.
+
+    Args:
+        images: A list of references, or a dict label -> reference (the labels
+            become the index).
+    """
+    items = images.items() if isinstance(images, dict) else [(str(i), i) for i in images]
+    rows = {label: asdict(measure(ref)) for label, ref in items}
+    return pd.DataFrame.from_dict(rows, orient="index")

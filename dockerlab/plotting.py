@@ -1,0 +1,83 @@
+"""One matplotlib style for the whole course, and the charts lessons share.
+
+:func:`use_style` applies ``assets/dockerlab.mplstyle``. :func:`compare_bars`
+draws one small bar chart per measure (images side by side), with a log scale
+where values span orders of magnitude, and a caption naming where the numbers
+come from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+STYLE = resources.files("dockerlab") / "assets" / "dockerlab.mplstyle"
+#: Colours per image family, so Debian is the same colour in every chart.
+FAMILY_COLORS = {"debian": "#d70a53", "slim": "#f29111", "alpine": "#0d597f", "scratch": "#2ca02c"}
+
+
+def use_style() -> None:
+    """Apply the course's chart style to every following plot."""
+    plt.style.use(str(STYLE))
+
+
+def _color(label: str) -> str:
+    low = label.lower()
+    for family in ("scratch", "alpine", "slim", "debian"):
+        if family in low:
+            return FAMILY_COLORS[family]
+    return "#1d63ed"
+
+
+def compare_bars(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    titles: dict[str, str] | None = None,
+    log: bool = True,
+    caption: str | None = None,
+    suptitle: str | None = None,
+):
+    """Small multiples: one bar chart per column, one bar per row of ``df``.
+
+    Args:
+        df: One row per image (index = labels), one column per measure.
+        columns: The measures to chart, in order.
+        titles: Readable titles per column (default: the column names).
+        log: Log scale (zero values are drawn as a marked empty slot).
+        caption: A line under the figure (say where numbers come from).
+        suptitle: A title over all charts.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    titles = titles or {}
+    fig, axes = plt.subplots(1, len(columns), figsize=(2.6 * len(columns) + 1, 3.8), squeeze=False)
+    labels = [str(i) for i in df.index]
+    colors = [_color(lbl) for lbl in labels]
+    for ax, col in zip(axes[0], columns, strict=True):
+        values = df[col].astype(float)
+        bars = ax.bar(labels, values.where(values > 0, 0 if not log else float("nan")), color=colors)
+        if log:
+            ax.set_yscale("log")
+        ax.set_title(titles.get(col, col))
+        ax.tick_params(axis="x", rotation=45)
+        ax.bar_label(bars, labels=[_fmt(v) for v in values], fontsize=8, padding=2)
+        for i, v in enumerate(values):
+            if v == 0:
+                ax.annotate("0", (i, 0), xycoords=("data", "axes fraction"), ha="center",
+                            va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")  # fmt: skip
+    if suptitle:
+        fig.suptitle(suptitle, fontweight="bold")
+    if caption:
+        fig.text(0.01, -0.02, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+    return fig
+
+
+def _fmt(v: float) -> str:
+    if v == 0:
+        return ""
+    return f"{v:.3g}" if v < 100 else f"{v:,.0f}"

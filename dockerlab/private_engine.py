@@ -1,0 +1,183 @@
+"""A private Docker engine for the kit, for Linux machines with none running.
+
+On a laptop with Docker Desktop or a system engine, the kit uses that engine and
+this module does nothing. On a Linux machine where no engine answers and we are
+root (a CI runner, a fresh classroom VM), :func:`start` runs ``dockerd`` with its
+own data root, exec root, pid file and socket under the kit's cache folder, with
+no bridge network, so it never touches a system engine's images or containers
+and its containers get no private-range address.
+
+Command line: ``python -m dockerlab engine start|stop|status`` and
+``python -m dockerlab with-engine -- COMMAND...`` (what ``make test`` uses).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .errors import DockerlabError, EngineNotRunning
+
+
+def cache_dir() -> Path:
+    """The kit's cache folder (``$DOCKERLAB_CACHE`` or ``~/.cache/dockerlab``)."""
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dockerlab"
+    return Path(os.environ.get("DOCKERLAB_CACHE") or default)
+
+
+def engine_dir() -> Path:
+    return cache_dir() / "engine"
+
+
+def socket_path() -> Path:
+    """Where the private engine listens (kept short: unix sockets allow ~100 bytes)."""
+    return engine_dir() / "docker.sock"
+
+
+def docker_host() -> str:
+    return f"unix://{socket_path()}"
+
+
+def _pidfile() -> Path:
+    return engine_dir() / "dockerd.pid"
+
+
+def _logfile() -> Path:
+    return engine_dir() / "dockerd.log"
+
+
+def _answers(host: str, timeout: float = 3.0) -> bool:
+    """True if a Docker engine answers a ping at ``host``."""
+    import docker
+
+    try:
+        client = docker.DockerClient(base_url=host, timeout=timeout, version="1.41")
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:
+        return False
+
+
+def system_engine_host() -> str | None:
+    """The address of an engine the user already has, or None.
+
+    Looks at ``DOCKER_HOST`` first, then the default socket.
+    """
+    env = os.environ.get("DOCKER_HOST")
+    if env:
+        return env if env != docker_host() and _answers(env) else None
+    default = "unix:///var/run/docker.sock"
+    if Path("/var/run/docker.sock").exists() and _answers(default):
+        return default
+    return None
+
+
+def is_running() -> bool:
+    """True if the kit's private engine answers."""
+    return socket_path().exists() and _answers(docker_host())
+
+
+def _install_dockerd() -> None:
+    if shutil.which("dockerd"):
+        return
+    if not shutil.which("apt-get"):
+        raise EngineNotRunning("No Docker engine is running and `dockerd` is not installed.")
+    print("Installing Debian's docker.io (the Docker engine) ...", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "docker.io"]):
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def start(wait: float = 90.0) -> str:
+    """Make sure an engine answers, starting the private one if needed.
+
+    Returns:
+        The ``DOCKER_HOST`` to use: the user's own engine if one answers,
+        otherwise the kit's private engine.
+
+    Raises:
+        EngineNotRunning: No engine answers and the kit may not start one here
+            (not Linux, or not root).
+    """
+    own = system_engine_host()
+    if own:
+        return own
+    if is_running():
+        return docker_host()
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        raise EngineNotRunning("No Docker engine is running.")
+    _install_dockerd()
+    d = engine_dir()
+    (d / "data").mkdir(parents=True, exist_ok=True)
+    (d / "exec").mkdir(parents=True, exist_ok=True)
+    stale = socket_path()
+    if stale.exists():
+        stale.unlink()
+    cmd = [
+        "dockerd",
+        "--data-root", str(d / "data"),
+        "--exec-root", str(d / "exec"),
+        "--pidfile", str(_pidfile()),
+        "-H", docker_host(),
+        "--bridge=none", "--iptables=false", "--ip-masq=false",
+    ]  # fmt: skip
+    with open(_logfile(), "ab") as log:
+        subprocess.Popen(
+            cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if is_running():
+            return docker_host()
+        time.sleep(0.5)
+    tail = _logfile().read_text(errors="replace").splitlines()[-15:]
+    raise EngineNotRunning(
+        "The kit's private Docker engine did not come up in time.\n" + "\n".join(tail),
+        hint=f"See {_logfile()} for the engine's log.",
+    )
+
+
+def stop(wait: float = 30.0) -> bool:
+    """Stop the kit's private engine if it runs. Never touches another engine.
+
+    Returns:
+        True if a private engine was stopped.
+    """
+    try:
+        pid = int(_pidfile().read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    raise DockerlabError(f"The private engine (pid {pid}) did not stop within {wait:.0f} s.")
+
+
+def with_engine(command: list[str]) -> int:
+    """Run ``command`` with an engine; stop the private one afterwards if we started it."""
+    was_running = is_running()
+    host = start()
+    started_here = host == docker_host() and not was_running
+    env = dict(os.environ, DOCKER_HOST=host)
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if started_here:
+            stop()

@@ -1,0 +1,90 @@
+"""Sessions and cleanup: remove exactly what the kit made, nothing else.
+
+Everything the kit creates carries the labels of :mod:`dockerlab.labels`.
+:func:`cleanup` removes the current session's containers, images and volumes
+(or every session's); catalog base images are kept. :func:`leftovers` lists what
+is still there, which the test suite asserts is nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import docker.errors
+
+from . import labels
+from .engine import client
+
+
+def leftovers(session: str | None = None) -> dict[str, list[str]]:
+    """Kit-made containers, images and volumes still on the engine (bases excluded).
+
+    Args:
+        session: One session's id, or None for every session.
+
+    Returns:
+        ``{"containers": [...], "images": [...], "volumes": [...], "networks": [...]}``
+        of names or short ids.
+    """
+    c = client()
+    flt = labels.filter_for(session)
+    images = [i for i in c.images.list(filters=flt) if labels.BASE not in (i.labels or {})]
+    return {
+        "containers": [x.name for x in c.containers.list(all=True, filters=flt)],
+        "images": [i.short_id for i in images],
+        "volumes": [v.name for v in c.volumes.list(filters=flt)],
+        "networks": [n.name for n in c.networks.list(filters=flt)],
+    }
+
+
+def cleanup(session: str | None = labels.SESSION_ID, *, all_sessions: bool = False) -> dict[str, int]:
+    """Remove the kit's containers, images and volumes; keep the catalog bases.
+
+    Args:
+        session: The session to clean (this process's by default).
+        all_sessions: Clean every session of the kit (e.g. after a workshop).
+
+    Returns:
+        How many of each kind were removed.
+
+    Example:
+        >>> dl.cleanup()  # doctest: +SKIP
+        {'containers': 0, 'images': 2, 'volumes': 0, 'networks': 0}
+    """
+    c = client()
+    flt = labels.filter_for(None if all_sessions else session)
+    removed = {"containers": 0, "images": 0, "volumes": 0, "networks": 0}
+    for ctr in c.containers.list(all=True, filters=flt):
+        with contextlib.suppress(docker.errors.NotFound):
+            ctr.remove(force=True, v=True)
+            removed["containers"] += 1
+    for img in c.images.list(filters=flt):
+        if labels.BASE in (img.labels or {}):
+            continue
+        with contextlib.suppress(docker.errors.NotFound):
+            c.images.remove(img.id, force=True)
+            removed["images"] += 1
+    for vol in c.volumes.list(filters=flt):
+        with contextlib.suppress(docker.errors.NotFound):
+            vol.remove(force=True)
+            removed["volumes"] += 1
+    for net in c.networks.list(filters=flt):
+        with contextlib.suppress(docker.errors.NotFound):
+            net.remove()
+            removed["networks"] += 1
+    return removed
+
+
+@contextlib.contextmanager
+def session() -> Iterator[str]:
+    """A block after which everything this session made is removed.
+
+    Example:
+        >>> with dl.session():  # doctest: +SKIP
+        ...     img = dl.build("FROM alpine:3.23\\nRUN touch /x")
+    """
+    try:
+        yield labels.SESSION_ID
+    finally:
+        cleanup(labels.SESSION_ID)

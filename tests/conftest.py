@@ -1,0 +1,44 @@
+"""Shared test set-up: the engine, the catalog, and the leak check at the end.
+
+Integration tests run on a real Docker engine (``make test`` starts one if none
+answers). The session ends by asserting that nothing the kit labels is left:
+no container, image (beyond the catalog bases), volume or network.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import dockerlab as dl
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The docker SDK client; fails the test with the kit's own message if none answers."""
+    try:
+        return dl.client()
+    except dl.DockerlabError as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def bases(engine):
+    """Catalog key -> reference, after checking every base image is present."""
+    missing = [k for k, ok in dl.images.present().items() if not ok]
+    if missing:
+        pytest.fail(f"base images missing: {missing}; run `make bases`", pytrace=False)
+    return {key: dl.ref(key) for key in dl.CATALOG}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if anything labelled by the kit was left behind."""
+    try:
+        left = dl.leftovers()
+    except dl.DockerlabError:
+        return
+    if any(left.values()):
+        dl.cleanup(all_sessions=True)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(f"LEAK: the kit left these behind (now removed): {left}", red=True)
+        session.exitstatus = 1

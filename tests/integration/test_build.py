@@ -1,0 +1,64 @@
+"""Building from Dockerfile text on the real engine: success, failures, cleanup."""
+
+import docker.errors
+import pytest
+
+import dockerlab as dl
+
+
+def test_build_labels_the_image_and_removes_it_on_exit(engine, bases):
+    dockerfile = f"FROM {bases['alpine']}\nRUN echo hello > /greeting\nCMD [\"cat\", \"/greeting\"]\n"
+    with dl.build(dockerfile, progress=False) as img:
+        got = engine.images.get(img.id)
+        assert got.labels[dl.labels.SESSION] == dl.labels.SESSION_ID
+        assert dl.run(img).output == "hello\n"
+    with pytest.raises(docker.errors.ImageNotFound):
+        engine.images.get(img.id)
+
+
+def test_build_with_files_and_progress_callback(engine, bases):
+    lines = []
+    files = {"app/hello.sh": ("#!/bin/sh\necho from a script\n", 0o755)}
+    dockerfile = f"FROM {bases['alpine']}\nCOPY app/ /app/\nCMD [\"/app/hello.sh\"]\n"
+    with dl.build(dockerfile, files, progress=lines.append) as img:
+        assert dl.run(img).output == "from a script\n"
+    assert any(line.startswith("Step 2/3") for line in lines)
+
+
+def test_syntax_error_is_a_clear_build_failure(engine):
+    with pytest.raises(dl.BuildFailed) as info:
+        dl.build("FORM alpine\n", progress=False)
+    assert "unknown instruction" in str(info.value).lower()
+    assert "syntax" in info.value.hint
+
+
+def test_failing_run_names_the_step_and_leaves_nothing(engine, bases):
+    before = {i.id for i in engine.images.list(all=True)}
+    dockerfile = f"FROM {bases['alpine']}\nRUN echo step-one > /one\nRUN echo about to fail && exit 3\n"
+    with pytest.raises(dl.BuildFailed) as info:
+        dl.build(dockerfile, progress=False)
+    err = info.value
+    assert err.step == "Step 3/3 : RUN echo about to fail && exit 3"
+    assert any("about to fail" in line for line in err.log_tail)
+    assert "non-zero code: 3" in str(err)
+    assert {i.id for i in engine.images.list(all=True)} == before
+    assert not engine.containers.list(all=True, filters={"status": "exited"})
+
+
+def test_unknown_base_image_fails_fast_with_a_hint(engine):
+    with pytest.raises(dl.BuildFailed) as info:
+        dl.build("FROM dockerlab/no-such-image:never\n", progress=False)
+    assert "make bases" in info.value.hint
+
+
+def test_missing_copy_source_is_explained(engine, bases):
+    with pytest.raises(dl.BuildFailed) as info:
+        dl.build(f"FROM {bases['alpine']}\nCOPY missing.txt /\n", progress=False)
+    assert "files=" in info.value.hint
+
+
+def test_a_build_that_never_ends_is_stopped(engine, bases):
+    with pytest.raises(dl.BuildTimeout) as info:
+        dl.build(f"FROM {bases['alpine']}\nRUN sleep 600\n", timeout=5, progress=False)
+    assert "longer than 5 s" in str(info.value)
+    assert info.value.step == "Step 2/2 : RUN sleep 600"
