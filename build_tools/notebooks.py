@@ -56,7 +56,10 @@ def main(argv: list[str]) -> int:
         elif not dst.exists() or dst.read_text() != text:
             stale.append(str(dst.relative_to(ROOT)))
     if stale:
-        print("These notebooks differ from their sources; run `make notebooks`:\n  " + "\n  ".join(stale))
+        print(
+            "These notebooks differ from their sources; run `make notebooks`:\n  "
+            + "\n  ".join(stale)
+        )
         return 1
     return 0
 

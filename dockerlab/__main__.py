@@ -52,7 +52,9 @@ def _run(args: argparse.Namespace) -> int:
         if args.action == "start":
             print(private_engine.start())
         elif args.action == "stop":
-            print("stopped" if private_engine.stop() else "the kit's private engine was not running")
+            print(
+                "stopped" if private_engine.stop() else "the kit's private engine was not running"
+            )
         else:
             print("running" if private_engine.is_running() else "not running")
         return 0

@@ -10,25 +10,29 @@ its log, and leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import tarfile
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import docker
 import docker.errors
+import requests
+import urllib3.exceptions
 
 from . import labels
-from .engine import client, registry_reachable
+from .engine import client, host, registry_reachable
 from .errors import BuildFailed, BuildTimeout, DockerlabError
 from .progress import BuildProgress
 
 #: A file of the build context: its content, or its content and a mode.
 FileSpec = str | bytes | tuple[str | bytes, int]
 
+_READ_TIMEOUTS = (TimeoutError, requests.exceptions.ConnectionError, urllib3.exceptions.HTTPError)
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _ID = re.compile(r"^ ---> ([0-9a-f]{12})$")
 
@@ -87,15 +91,9 @@ class BuiltImage:
 
     def remove(self) -> None:
         """Remove the image and its build's intermediates; tolerates 'already gone'."""
-        api = client().api
-        for ref in [self.ref, *reversed(self.intermediates)]:
-            try:
-                api.remove_image(ref, force=True)
-            except docker.errors.NotFound:
-                pass
-            except docker.errors.APIError as e:  # still used by another image: keep it
-                if e.status_code != 409:
-                    raise
+        with contextlib.suppress(docker.errors.NotFound):
+            client().api.remove_image(self.id, force=True)
+        _discard(self.intermediates)
 
     def __enter__(self) -> BuiltImage:
         return self
@@ -113,7 +111,6 @@ def build(
     network: bool = False,
     timeout: float = 600,
     progress: bool | Callable[[str], None] = True,
-    role: str = "demo",
 ) -> BuiltImage:
     """Build an image from Dockerfile text with the docker SDK (legacy builder).
 
@@ -126,7 +123,6 @@ def build(
         timeout: Seconds after which the build is stopped (:class:`BuildTimeout`).
         progress: True shows a progress bar (a line per step outside Jupyter);
             a callable receives each log line; False is silent.
-        role: Value of the kit's role label.
 
     Returns:
         The :class:`BuiltImage`, labelled with the kit's session.
@@ -141,118 +137,111 @@ def build(
         ...     dl.measure(img).size_mb
     """
     start = time.monotonic()
-    api = client(timeout=int(timeout) + 30).api
+    # A client of its own whose socket reads time out: a step that prints nothing
+    # for `timeout` seconds ends the build; total time is checked on every line.
+    api = docker.APIClient(base_url=host(), timeout=max(1, int(timeout)), version="auto")
     bar = BuildProgress(dockerfile, progress)
-    log: list[str] = []
-    tail: deque[str] = deque(maxlen=12)
-    made: list[str] = []
-    step: str | None = None
-    image_id: str | None = None
-    cached_next = False
-    timer = _Watchdog(timeout)
+    state = _StreamState()
     try:
         stream = api.build(
             fileobj=context_tar(dockerfile, files),
             custom_context=True,
             tag=tag,
             buildargs=dict(buildargs or {}),
-            labels=labels.session_labels(role),
+            labels=labels.build_labels(),
             network_mode=None if network else "none",
             rm=True,
             forcerm=True,
             decode=True,
+            timeout=max(1, int(timeout)),
         )
-        for chunk in timer.watch(stream):
+        for chunk in stream:
             if "error" in chunk or "errorDetail" in chunk:
-                message = (chunk.get("errorDetail") or {}).get("message") or chunk.get("error", "")
-                raise _failure(message, step, [*tail], dockerfile)
-            for line in str(chunk.get("stream", "")).splitlines():
-                log.append(line)
-                if line.strip():
-                    tail.append(line)
-                if m := _STEP.match(line):
-                    step = line
-                    bar.step(int(m[1]), int(m[2]), m[3])
-                elif line.strip() == "---> Using cache":
-                    cached_next = True
-                elif m := _ID.match(line):
-                    if not cached_next:
-                        made.append(m[1])
-                    cached_next = False
-                else:
-                    bar.line(line)
+                detail = chunk.get("errorDetail") or {}
+                raise _failure(detail.get("message") or chunk["error"], state.step, [*state.tail])
+            state.feed(str(chunk.get("stream", "")), bar)
             if "aux" in chunk and "ID" in chunk["aux"]:
-                image_id = chunk["aux"]["ID"]
-    except docker.errors.BuildError as e:  # pragma: no cover - api.build does not raise it
-        raise _failure(str(e), step, [*tail], dockerfile) from None
-    except docker.errors.APIError as e:
-        _discard(made)
-        raise _failure(e.explanation or str(e), step, [*tail], dockerfile) from None
-    except BuildTimeout:
-        _discard(made)
-        raise
+                state.image_id = chunk["aux"]["ID"]
+            if time.monotonic() - start > timeout:
+                raise TimeoutError
     except BuildFailed:
-        _discard(made)
+        _discard(state.made)
         raise
-    finally:
-        timer.cancel()
-    if timer.fired:
-        _discard(made)
+    except docker.errors.APIError as e:
+        _discard(state.made)
+        raise _failure(e.explanation or str(e), state.step, [*state.tail]) from None
+    except _READ_TIMEOUTS:
+        api.close()  # hanging up makes the engine cancel the build
+        _discard(state.made)
         raise BuildTimeout(
-            f"The build took longer than {timeout:.0f} s and was stopped.",
-            step=step,
-            log_tail=[*tail],
+            f"The build took longer than {timeout:g} s and was stopped.",
+            step=state.step,
+            log_tail=[*state.tail],
             hint="Look for a step that waits forever (a prompt, a network call, a loop).",
-        )
-    if image_id is None:
-        _discard(made)
-        raise BuildFailed("The build ended without producing an image.", step, [*tail])
-    bar.done(time.monotonic() - start)
-    inter = [m for m in made if not image_id.split(":")[-1].startswith(m)]
-    return BuiltImage(image_id, tag, time.monotonic() - start, log, inter)
+        ) from None
+    finally:
+        api.close()
+    if state.image_id is None:
+        _discard(state.made)
+        raise BuildFailed("The build ended without producing an image.", state.step, [*state.tail])
+    seconds = time.monotonic() - start
+    bar.done(seconds)
+    final = state.image_id.split(":")[-1]
+    inter = [m for m in state.made if not final.startswith(m)]
+    return BuiltImage(state.image_id, tag, seconds, state.log, inter)
 
 
-class _Watchdog:
-    """Stops reading a build stream after ``timeout`` seconds by closing it."""
+@dataclass
+class _StreamState:
+    """What a build's output stream has told us so far."""
 
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.fired = False
-        self._timer: threading.Timer | None = None
+    step: str | None = None
+    image_id: str | None = None
+    log: list[str] = field(default_factory=list)
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=12))
+    made: list[str] = field(default_factory=list)  # images this build created (not cache hits)
+    _skip_next_id: bool = False  # the id after FROM or "Using cache" is not ours
 
-    def watch(self, stream):
-        def fire() -> None:
-            self.fired = True
-            try:
-                stream.close()
-            except Exception:
-                pass
-
-        self._timer = threading.Timer(self.timeout, fire)
-        self._timer.daemon = True
-        self._timer.start()
-        try:
-            yield from stream
-        except Exception:
-            if not self.fired:
-                raise
-
-    def cancel(self) -> None:
-        if self._timer:
-            self._timer.cancel()
+    def feed(self, text: str, bar: BuildProgress) -> None:
+        for line in text.splitlines():
+            self.log.append(line)
+            if line.strip():
+                self.tail.append(line)
+            if m := _STEP.match(line):
+                # The kit's label is the build's last step: count only the learner's.
+                n, total, instruction = int(m[1]), int(m[2]) - 1, m[3]
+                if n > total:
+                    continue
+                self.step = f"Step {n}/{total} : {instruction}"
+                self._skip_next_id = instruction.upper().startswith("FROM ")
+                bar.step(n, total, instruction)
+            elif line.strip() == "---> Using cache":
+                self._skip_next_id = True
+            elif m := _ID.match(line):
+                if not self._skip_next_id:
+                    self.made.append(m[1])
+                self._skip_next_id = False
+            else:
+                bar.line(line)
 
 
 def _discard(image_ids: list[str]) -> None:
-    """Remove the intermediate images a failed build made (its containers are gone: forcerm)."""
+    """Remove intermediate images a build made, newest first.
+
+    Only untagged images go, and never by force: an image that is tagged or
+    that another image builds on is kept.
+    """
     api = client().api
     for image_id in reversed(image_ids):
         try:
-            api.remove_image(image_id, force=True)
-        except docker.errors.APIError:
-            pass
+            if api.inspect_image(image_id).get("RepoTags"):
+                continue
+            api.remove_image(image_id, force=False)
+        except docker.errors.APIError:  # gone already, or in use: keep it
+            continue
 
 
-def _failure(message: str, step: str | None, tail: list[str], dockerfile: str) -> BuildFailed:
+def _failure(message: str, step: str | None, tail: list[str]) -> BuildFailed:
     """Turn the engine's build error into a BuildFailed a learner can act on."""
     message = message.strip()
     hint = None

@@ -112,7 +112,9 @@ def doctor() -> Report:
     checks.append(
         Check("buildkit", OK, f"{bk.path} ({bk.how})")
         if bk
-        else Check("buildkit", WARN, "no BuildKit-capable docker CLI: secret-mount lessons explain instead")
+        else Check(
+            "buildkit", WARN, "no BuildKit-capable docker CLI: secret-mount lessons explain instead"
+        )
     )
     online = registry_reachable()
     checks.append(

@@ -154,7 +154,12 @@ def buildkit_cli() -> BuildKitCLI | None:
             continue
         seen.append(path)
         try:
-            if subprocess.run([path, "buildx", "version"], capture_output=True, timeout=10).returncode == 0:
+            if (
+                subprocess.run(
+                    [path, "buildx", "version"], capture_output=True, timeout=10
+                ).returncode
+                == 0
+            ):
                 return BuildKitCLI(path, "buildx")
             out = subprocess.run(
                 [path, "version", "--format", "{{.Client.Version}}"],

@@ -49,7 +49,9 @@ CATALOG: dict[str, CatalogImage] = {
     c.key: c
     for c in (
         CatalogImage("debian", "debian:bookworm", "Debian 12, the full official base"),
-        CatalogImage("debian_slim", "debian:bookworm-slim", "Debian 12 without docs, man pages, locales"),
+        CatalogImage(
+            "debian_slim", "debian:bookworm-slim", "Debian 12 without docs, man pages, locales"
+        ),
         CatalogImage("alpine", "alpine:3.23", "Alpine Linux: musl libc and busybox"),
         CatalogImage(
             "builder",

@@ -1,7 +1,7 @@
 """Labels that mark what the kit creates, in a reserved namespace.
 
-Every image, container and volume the kit creates carries :data:`KIT` and a
-session label, so :func:`dockerlab.cleanup` removes exactly what the kit made and
+Every image, container and volume the kit creates carries a session label
+(:data:`SESSION`), so :func:`dockerlab.cleanup` removes exactly what the kit made and
 nothing of the learner's own. Base images carry :data:`BASE` instead of a session:
 they are the course's catalog and outlive sessions.
 """
@@ -24,16 +24,31 @@ SESSION_ID: str = os.environ.get("DOCKERLAB_SESSION") or uuid.uuid4().hex[:12]
 
 
 def session_labels(role: str = "demo", session: str | None = None) -> dict[str, str]:
-    """Labels for a resource that belongs to one session of the kit.
+    """Labels for a container or volume that belongs to one session of the kit.
 
     Args:
-        role: What the resource is for ("demo", "build", "exercise", ...).
+        role: What the resource is for ("demo", "measure", "exercise", ...).
         session: Session id; the current process's by default.
 
     Returns:
         A dict to pass as ``labels=`` to the docker SDK.
     """
     return {KIT: "dockerlab", SESSION: session or SESSION_ID, ROLE: role}
+
+
+def build_labels(session: str | None = None) -> dict[str, str]:
+    """Labels for an image the kit builds: just the session.
+
+    The legacy builder turns each build label into a LABEL step, which shows in
+    ``docker history``; one label keeps the lessons' history counts honest
+    (:func:`dockerlab.history` leaves that entry out).
+    """
+    return {SESSION: session or SESSION_ID}
+
+
+def is_kit_history_entry(created_by: str) -> bool:
+    """True for the history entry the kit's own build label adds."""
+    return f"LABEL {SESSION}=" in created_by
 
 
 def base_labels(key: str, provenance: str, recipe: str) -> dict[str, str]:
@@ -48,5 +63,5 @@ def filter_for(session: str | None = None) -> dict[str, list[str]]:
         session: One session's id, or None for every session of the kit.
     """
     if session is None:
-        return {"label": [KIT]}
-    return {"label": [KIT, f"{SESSION}={session}"]}
+        return {"label": [SESSION]}
+    return {"label": [f"{SESSION}={session}"]}

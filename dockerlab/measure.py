@@ -24,6 +24,9 @@ from .build import BuiltImage
 from .engine import client
 from .errors import ImageNotFound
 
+#: What Docker adds to every container's filesystem (its "init layer"); not the image's.
+DOCKER_INIT = frozenset({"/.dockerenv", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",
+                         "/etc/mtab", "/dev/console", "/dev/pts", "/dev/shm"})  # fmt: skip
 PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 SHELLS = frozenset({"sh", "bash", "rbash", "dash", "ash", "hush", "zsh", "ksh", "mksh", "csh",
                     "tcsh", "fish"})  # fmt: skip
@@ -126,6 +129,8 @@ class FileSystem:
 def filesystem(image) -> FileSystem:
     """Read an image's filesystem index by streaming ``docker export``.
 
+    The files Docker adds to every container (:data:`DOCKER_INIT`) are left out.
+
     Args:
         image: A reference or a :class:`BuiltImage`.
     """
@@ -139,13 +144,14 @@ def filesystem(image) -> FileSystem:
     try:
         with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(box.export())), mode="r|") as tar:
             for info in tar:
-                name = info.name.lstrip("./")
+                name = info.name.removeprefix("./").lstrip("/")
                 entries["/" + name.rstrip("/")] = info
                 if name in texts and info.isfile():
                     texts[name] = tar.extractfile(info).read().decode(errors="replace")
     finally:
         box.remove(force=True)
-    entries.pop("/", None)
+    for path in ("/", *DOCKER_INIT):
+        entries.pop(path, None)
     return FileSystem(entries, texts["var/lib/dpkg/status"], texts["lib/apk/db/installed"])
 
 
@@ -210,14 +216,22 @@ def makes_layer(created_by: str, size: int) -> bool:
     return created_by.split(" ", 1)[0] not in METADATA
 
 
+def _history(image) -> list[dict]:
+    """The engine's history entries, oldest first, without the kit's own label entry."""
+    entries = reversed(_image(image).history())
+    return [h for h in entries if not labels.is_kit_history_entry(h.get("CreatedBy") or "")]
+
+
 def history(image) -> pd.DataFrame:
     """The image's history: one row per instruction, oldest first.
+
+    The kit's own session label (added to every image it builds) is left out.
 
     Columns: ``created_by`` (the instruction), ``size`` (bytes), ``layer``
     (True if the instruction made a filesystem layer).
     """
     rows = []
-    for h in reversed(_image(image).history()):
+    for h in _history(image):
         raw, size = h.get("CreatedBy") or "", h.get("Size", 0)
         by = raw.replace("/bin/sh -c #(nop) ", "").strip()
         rows.append({"created_by": by, "size": size, "layer": makes_layer(raw, size)})
@@ -239,7 +253,7 @@ def measure(image) -> Measurement:
         image=name,
         size_mb=round(img.attrs["Size"] / 1e6, 2),
         layers=len(img.attrs["RootFS"].get("Layers", [])),
-        history=len(img.history()),
+        history=len(_history(img.id)),
         **attack_surface(img.id),
     )
 

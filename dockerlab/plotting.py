@@ -60,7 +60,9 @@ def compare_bars(
     colors = [_color(lbl) for lbl in labels]
     for ax, col in zip(axes[0], columns, strict=True):
         values = df[col].astype(float)
-        bars = ax.bar(labels, values.where(values > 0, 0 if not log else float("nan")), color=colors)
+        bars = ax.bar(
+            labels, values.where(values > 0, 0 if not log else float("nan")), color=colors
+        )
         if log:
             ax.set_yscale("log")
         ax.set_title(titles.get(col, col))

@@ -38,7 +38,9 @@ def leftovers(session: str | None = None) -> dict[str, list[str]]:
     }
 
 
-def cleanup(session: str | None = labels.SESSION_ID, *, all_sessions: bool = False) -> dict[str, int]:
+def cleanup(
+    session: str | None = labels.SESSION_ID, *, all_sessions: bool = False
+) -> dict[str, int]:
     """Remove the kit's containers, images and volumes; keep the catalog bases.
 
     Args:

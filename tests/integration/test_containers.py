@@ -6,11 +6,10 @@ import dockerlab as dl
 
 
 def test_run_returns_output_and_exit_code_and_removes_the_container(engine, bases):
-    before = len(engine.containers.list(all=True))
     result = dl.run(bases["alpine"], ["sh", "-c", "echo out; echo err >&2; exit 7"])
     assert result.exit_code == 7 and not result.ok
     assert "out" in result.output and "err" in result.output
-    assert len(engine.containers.list(all=True)) == before
+    assert not engine.containers.list(all=True, filters=dl.labels.filter_for(dl.labels.SESSION_ID))
 
 
 def test_demo_containers_have_no_network_and_no_capabilities(engine, bases):
@@ -36,12 +35,14 @@ def test_an_endless_loop_is_killed_at_the_time_limit(engine, bases):
         dl.run(bases["alpine"], ["sh", "-c", "while :; do :; done"], timeout=2)
     result = dl.run(bases["alpine"], ["sleep", "60"], timeout=1, raise_on_timeout=False)
     assert result.timed_out and result.exit_code == 137
-    assert not engine.containers.list(all=True, filters={"label": dl.labels.KIT})
+    assert not engine.containers.list(all=True, filters=dl.labels.filter_for())
 
 
 def test_a_fork_bomb_hits_the_pids_limit(engine, bases):
     bomb = "bomb() { bomb | bomb & }; bomb; sleep 2; ls /proc | grep -c '^[0-9]'"
-    result = dl.run(bases["alpine"], ["sh", "-c", bomb], pids=32, timeout=20, raise_on_timeout=False)
+    result = dl.run(
+        bases["alpine"], ["sh", "-c", bomb], pids=32, timeout=20, raise_on_timeout=False
+    )
     assert "can't fork" in result.output or "Resource temporarily unavailable" in result.output
 
 

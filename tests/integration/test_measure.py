@@ -43,7 +43,14 @@ def test_attack_surface_of_scratch_is_nothing_but_the_binary(bases):
     with dl.build(dockerfile, files, progress=False) as img:
         s = dl.attack_surface(img)
         out = dl.run(img).output
-    assert s == {"files": 1, "packages": 0, "commands": 0, "executables": 1, "setuid": 0, "shells": 0}
+    assert s == {
+        "files": 1,
+        "packages": 0,
+        "commands": 0,
+        "executables": 1,
+        "setuid": 0,
+        "shells": 0,
+    }
     assert out.startswith("hello from a static binary")
 
 

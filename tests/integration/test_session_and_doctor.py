@@ -9,7 +9,9 @@ import dockerlab as dl
 
 def test_cleanup_removes_this_sessions_resources_but_not_others(engine, bases):
     mine = engine.containers.create(bases["alpine"], "true", labels=dl.labels.session_labels())
-    other = engine.containers.create(bases["alpine"], "true", labels=dl.labels.session_labels(session="other"))
+    other = engine.containers.create(
+        bases["alpine"], "true", labels=dl.labels.session_labels(session="other")
+    )
     foreign = engine.containers.create(bases["alpine"], "true")  # a learner's own: never touched
     volume = engine.volumes.create(labels=dl.labels.session_labels())
     try:

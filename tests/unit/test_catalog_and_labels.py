@@ -25,8 +25,10 @@ def test_labels_live_in_the_reserved_namespace():
     lbl = labels.session_labels("demo")
     assert all(k.startswith("org.dockerlab.") for k in lbl)
     assert lbl[labels.SESSION] == labels.SESSION_ID
-    assert labels.filter_for() == {"label": [labels.KIT]}
-    assert f"{labels.SESSION}=abc" in labels.filter_for("abc")["label"]
+    assert labels.filter_for() == {"label": [labels.SESSION]}
+    assert labels.filter_for("abc") == {"label": [f"{labels.SESSION}=abc"]}
+    assert labels.build_labels() == {labels.SESSION: labels.SESSION_ID}
+    assert labels.is_kit_history_entry(f"/bin/sh -c #(nop)  LABEL {labels.SESSION}=abc")
 
 
 def test_every_error_is_a_dockerlab_error_with_a_next_step():
