@@ -8,6 +8,7 @@ come from.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from importlib import resources
 
@@ -55,27 +56,34 @@ def compare_bars(
         The matplotlib Figure.
     """
     titles = titles or {}
-    fig, axes = plt.subplots(1, len(columns), figsize=(2.6 * len(columns) + 1, 3.8), squeeze=False)
+    ncols = min(4, len(columns))
+    nrows = math.ceil(len(columns) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 3.3 * nrows), squeeze=False)
     labels = [str(i) for i in df.index]
     colors = [_color(lbl) for lbl in labels]
-    for ax, col in zip(axes[0], columns, strict=True):
+    x = list(range(len(labels)))
+    for ax, col in zip(axes.flat, columns, strict=False):
         values = df[col].astype(float)
-        bars = ax.bar(
-            labels, values.where(values > 0, 0 if not log else float("nan")), color=colors
-        )
+        heights = values.where(values > 0) if log else values
+        bars = ax.bar(x, heights.fillna(0) if not log else heights, color=colors)
         if log:
             ax.set_yscale("log")
+            positive = values[values > 0]
+            low = min(0.5, positive.min() / 3) if len(positive) else 0.5
+            ax.set_ylim(bottom=low, top=max(positive.max() * 3 if len(positive) else 1, 1))
+        ax.set_xticks(x, labels, rotation=30, ha="right")
         ax.set_title(titles.get(col, col))
-        ax.tick_params(axis="x", rotation=45)
         ax.bar_label(bars, labels=[_fmt(v) for v in values], fontsize=8, padding=2)
         for i, v in enumerate(values):
             if v == 0:
                 ax.annotate("0", (i, 0), xycoords=("data", "axes fraction"), ha="center",
-                            va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")  # fmt: skip
+                            va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")  # fmt: skip
+    for ax in axes.flat[len(columns) :]:
+        ax.set_visible(False)
     if suptitle:
         fig.suptitle(suptitle, fontweight="bold")
     if caption:
-        fig.text(0.01, -0.02, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
     return fig
 
 

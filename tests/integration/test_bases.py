@@ -1,0 +1,108 @@
+"""The course's base images, as :func:`dockerlab.bases.ensure` leaves them, on the real engine.
+
+Images the kit made itself (offline, or the builder online) must say where they
+came from; Debian ones must be bookworm, the slim one slimmed like the official
+one, Alpine's the minirootfs set, the builder able to compile for glibc and
+musl. Every check runs in a throwaway container: no network, limited memory and
+processes, labelled as the kit's, removed afterwards.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dockerlab import bases, labels
+from dockerlab.engine import client
+from dockerlab.images import CATALOG
+
+OCI_LABELS = ("source", "description", "created", "version")
+
+
+@pytest.fixture(scope="module")
+def made() -> dict[str, bases.BaseResult]:
+    """Catalog key -> what ensure() did (quick when the images already exist)."""
+    return {result.key: result for result in bases.ensure(progress=False)}
+
+
+def sh(ref: str, script: str) -> str:
+    """Run ``script`` with ``sh -c`` in a throwaway container of ``ref``; return its stdout."""
+    container = client().containers.run(
+        ref,
+        ["sh", "-c", script],
+        detach=True,
+        network_mode="none",
+        mem_limit="256m",
+        pids_limit=64,
+        labels=labels.session_labels("test"),
+    )
+    try:
+        status = container.wait(timeout=120)
+        output = container.logs(stdout=True, stderr=False).decode()
+        errors = container.logs(stdout=False, stderr=True).decode()
+    finally:
+        container.remove(force=True)
+    assert status["StatusCode"] == 0, output + errors
+    return output
+
+
+def kit_made(result: bases.BaseResult) -> bool:
+    """True if the kit made this image itself (it carries the kit's base labels)."""
+    return labels.BASE in (client().images.get(result.ref).labels or {})
+
+
+def test_every_catalog_image_is_there_and_says_where_it_came_from(made):
+    assert set(made) == set(CATALOG)
+    for key, result in made.items():
+        assert result.action in ("cached", "pulled", "built", "bootstrapped")
+        assert result.size_bytes > 0 and result.provenance
+        if kit_made(result):
+            image_labels = client().images.get(result.ref).labels
+            assert image_labels[labels.BASE] == key
+            assert image_labels[labels.PROVENANCE] == result.provenance
+            assert image_labels[labels.RECIPE]
+            for name in OCI_LABELS:
+                assert image_labels[f"org.opencontainers.image.{name}"]
+        else:
+            assert result.provenance.startswith("pulled: ")
+
+
+@pytest.mark.parametrize("key", ["debian", "debian_slim", "builder"])
+def test_debian_images_are_bookworm_with_normal_apt_sources(made, key):
+    ref = made[key].ref
+    assert "VERSION_CODENAME=bookworm" in sh(ref, "cat /etc/os-release")
+    sources = sh(ref, "cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || true")
+    assert "deb.debian.org" in sources and "file:" not in sources
+    assert sh(ref, "ls /var/lib/apt/lists /var/cache/apt/archives | grep -c deb || true") == "0\n"
+
+
+def test_slim_is_smaller_without_docs_but_keeps_copyright_files(made):
+    slim = made["debian_slim"].ref
+    assert made["debian_slim"].size_bytes < made["debian"].size_bytes
+    assert sh(slim, "find /usr/share/doc -name 'README*' | wc -l") == "0\n"
+    assert sh(slim, "find /usr/share/man /usr/share/locale -type f | wc -l") == "0\n"
+    assert sh(slim, "test -f /usr/share/doc/bash/copyright && echo kept") == "kept\n"
+    assert "path-exclude /usr/share/doc/*" in sh(slim, "cat /etc/dpkg/dpkg.cfg.d/docker")
+
+
+def test_alpine_is_the_minirootfs_set_with_busybox_applets(made):
+    ref = made["alpine"].ref
+    if not kit_made(made["alpine"]):
+        pytest.skip("alpine was pulled: its package set is the registry's")
+    assert "VERSION_ID=3.23." in sh(ref, "cat /etc/os-release")
+    assert len(sh(ref, "apk info").split()) == 16
+    assert sh(ref, "readlink /bin/ls") == "/bin/busybox\n"
+    assert int(sh(ref, "find /bin -type l | wc -l")) >= 80
+    assert "musl libc" in sh(ref, "ldd 2>&1 || true")
+
+
+def test_builder_compiles_with_gcc_and_musl_gcc(made):
+    ref = made["builder"].ref
+    assert "gcc" in sh(ref, "gcc --version")
+    assert "musl" in sh(ref, "musl-gcc -v 2>&1")
+
+
+def test_a_second_ensure_changes_nothing(made):
+    before = {key: client().images.get(result.ref).id for key, result in made.items()}
+    again = bases.ensure(progress=False)
+    assert [result.action for result in again] == ["cached"] * len(CATALOG)
+    assert {result.key: client().images.get(result.ref).id for result in again} == before
