@@ -8,6 +8,11 @@ STAMP := $(VENV)/.installed
 # the kit's private engine, started for the command and stopped after it.
 WITH_ENGINE := $(PY) -m dockerlab with-engine --
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# One session id for a test run: its leak check ignores anything else on the engine.
+ifndef DOCKERLAB_SESSION
+DOCKERLAB_SESSION := test-$(shell date +%s%N)
+endif
+export DOCKERLAB_SESSION
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=900
 
 .DEFAULT_GOAL := help
@@ -34,7 +39,7 @@ _test-inner:
 	$(PY) -m dockerlab bases
 	$(PY) -m dockerlab doctor
 	$(PY) -m pytest tests notebooks $(NBVAL)
-	$(PY) -m dockerlab leftovers
+	$(PY) -m dockerlab leftovers --session $(DOCKERLAB_SESSION)
 
 bases: $(STAMP) ## Make sure the course's base images exist (pulled, or bootstrapped offline)
 	$(WITH_ENGINE) $(PY) -m dockerlab bases

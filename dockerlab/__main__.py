@@ -4,7 +4,7 @@ Commands:
     doctor                 is this machine ready for the course?
     bases                  make sure every catalog base image exists (pull or bootstrap)
     cleanup                remove everything the kit made (base images are kept)
-    leftovers              list kit-made containers/images/volumes (exit 1 if any)
+    leftovers [--session ID]   list kit-made containers/images/volumes (exit 1 if any)
     engine start|stop|status   the kit's private engine (Linux, root)
     with-engine -- CMD...  run CMD with an engine; stop the private one afterwards
 """
@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--force", action="store_true", help="rebuild even if present")
     b.add_argument("keys", nargs="*", help="catalog keys (default: all)")
     sub.add_parser("cleanup", help="remove everything the kit made, keep the base images")
-    sub.add_parser("leftovers", help="list what the kit made that is still there")
+    lo = sub.add_parser("leftovers", help="list what the kit made that is still there")
+    lo.add_argument("--session", help="only this session's (default: every session)")
     e = sub.add_parser("engine", help="the kit's private engine")
     e.add_argument("action", choices=["start", "stop", "status"])
     w = sub.add_parser("with-engine", help="run a command with an engine")
@@ -77,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "leftovers":
         from .session import leftovers
 
-        left = leftovers()
+        left = leftovers(args.session)
         print(left)
         return 1 if any(left.values()) else 0
     return 2  # pragma: no cover - argparse rejects unknown commands

@@ -1,15 +1,22 @@
 """Shared test set-up: the engine, the catalog, and the leak check at the end.
 
 Integration tests run on a real Docker engine (``make test`` starts one if none
-answers). The session ends by asserting that nothing the kit labels is left:
-no container, image (beyond the catalog bases), volume or network.
+answers). The run ends by asserting that nothing it labelled is left: no
+container, image (beyond the catalog bases), volume or network.
 """
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 
-import dockerlab as dl
+# One session id for the whole run, inherited by the notebooks' kernels (nbval), so the
+# leak check sees exactly this run's resources and never a learner's open notebook.
+os.environ.setdefault("DOCKERLAB_SESSION", f"test-{uuid.uuid4().hex[:8]}")
+
+import dockerlab as dl  # reads DOCKERLAB_SESSION at import
 
 
 @pytest.fixture(scope="session")
@@ -31,13 +38,13 @@ def bases(engine):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Fail the run if anything labelled by the kit was left behind."""
+    """Fail the run if anything it made (tests and notebooks alike) was left behind."""
     try:
-        left = dl.leftovers()
+        left = dl.leftovers(dl.labels.SESSION_ID)
     except dl.DockerlabError:
         return
     if any(left.values()):
-        dl.cleanup(all_sessions=True)
+        dl.cleanup(dl.labels.SESSION_ID)
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter:
             reporter.write_line(f"LEAK: the kit left these behind (now removed): {left}", red=True)

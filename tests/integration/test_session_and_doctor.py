@@ -28,7 +28,7 @@ def test_cleanup_removes_this_sessions_resources_but_not_others(engine, bases):
 
 
 def test_cleanup_keeps_the_catalog_bases(engine, bases):
-    dl.cleanup(all_sessions=True)
+    dl.cleanup()
     assert all(dl.images.present().values())
 
 
