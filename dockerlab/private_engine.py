@@ -3,7 +3,8 @@
 On a laptop with Docker Desktop or a system engine, the kit uses that engine and
 this module does nothing. On a Linux machine where no engine answers and we are
 root (a CI runner, a fresh classroom VM), :func:`start` runs ``dockerd`` with its
-own data root, exec root, pid file and socket under the kit's cache folder, with
+own data root under the kit's cache folder and its own exec root, pid file and
+socket under a short runtime folder (``/run/dockerlab-<hash>``), with
 no bridge network, so it never touches a system engine's images or containers
 and its containers get no private-range address.
 
@@ -13,11 +14,13 @@ Command line: ``python -m dockerlab engine start|stop|status`` and
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,12 +34,25 @@ def cache_dir() -> Path:
 
 
 def engine_dir() -> Path:
+    """Where the private engine keeps its data (images survive restarts) and its log."""
     return cache_dir() / "engine"
 
 
+def run_dir() -> Path:
+    """Runtime files: socket, exec root, pid file.
+
+    Kept at a short path, whatever the cache folder: unix sockets allow about
+    100 bytes, and containerd's socket lives deep inside the exec root. One
+    folder per cache folder, so two caches give two independent engines.
+    """
+    tag = hashlib.sha256(str(cache_dir().resolve()).encode()).hexdigest()[:10]
+    base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
+    return base / f"dockerlab-{tag}"
+
+
 def socket_path() -> Path:
-    """Where the private engine listens (kept short: unix sockets allow ~100 bytes)."""
-    return engine_dir() / "docker.sock"
+    """Where the private engine listens."""
+    return run_dir() / "docker.sock"
 
 
 def docker_host() -> str:
@@ -44,7 +60,7 @@ def docker_host() -> str:
 
 
 def _pidfile() -> Path:
-    return engine_dir() / "dockerd.pid"
+    return run_dir() / "dockerd.pid"
 
 
 def _logfile() -> Path:
@@ -114,16 +130,16 @@ def start(wait: float = 90.0) -> str:
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         raise EngineNotRunning("No Docker engine is running.")
     _install_dockerd()
-    d = engine_dir()
+    d, r = engine_dir(), run_dir()
     (d / "data").mkdir(parents=True, exist_ok=True)
-    (d / "exec").mkdir(parents=True, exist_ok=True)
+    (r / "exec").mkdir(parents=True, exist_ok=True)
     stale = socket_path()
     if stale.exists():
         stale.unlink()
     cmd = [
         "dockerd",
         "--data-root", str(d / "data"),
-        "--exec-root", str(d / "exec"),
+        "--exec-root", str(r / "exec"),
         "--pidfile", str(_pidfile()),
         "-H", docker_host(),
         "--bridge=none", "--iptables=false", "--ip-masq=false",
@@ -160,12 +176,26 @@ def stop(wait: float = 30.0) -> bool:
         return False
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _alive(pid):
+            shutil.rmtree(run_dir(), ignore_errors=True)
             return True
         time.sleep(0.2)
     raise DockerlabError(f"The private engine (pid {pid}) did not stop within {wait:.0f} s.")
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs. Reaps it if it is our own child (started by :func:`start`
+    in this process): an exited child stays a zombie, and a zombie still answers kill(0)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def with_engine(command: list[str]) -> int:
