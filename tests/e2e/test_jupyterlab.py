@@ -1,0 +1,128 @@
+"""Every notebook, run in real JupyterLab in a real headless Chromium.
+
+For each notebook: open it, run all cells, then check what a learner would
+see: no error output, every plot rendered as an image, widgets rendered (and a
+slider that responds when moved), the doctor's table on the start page. A
+screenshot of each notebook is saved under ``artifacts/e2e/``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+RUN_TIMEOUT_S = 900
+
+_KERNEL_READY = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle';
+}"""
+
+# Done when the kernel is idle and every code cell ran, or a cell failed (run-all stops there).
+_RUN_DONE = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const k = w.sessionContext.session.kernel;
+  if (k.status !== 'idle') return false;
+  const cells = Array.from(w.content.model.cells).filter(c => c.type === 'code');
+  const ran = cells.every(c => c.executionCount !== null);
+  const failed = cells.some(c => Array.from({length: c.outputs.length}, (_, i) => c.outputs.get(i))
+                                   .some(o => o.type === 'error'));
+  return ran || failed;
+}"""
+
+
+def _saved_notebook(page, folder: Path, name: str) -> dict:
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        nb = json.loads((folder / name).read_text())
+        if any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"):
+            return nb
+        time.sleep(0.5)
+    return nb
+
+
+def _outputs(nb: dict, kind: str | None = None, mime: str | None = None) -> list[dict]:
+    outs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    if kind:
+        outs = [o for o in outs if o["output_type"] == kind]
+    if mime:
+        outs = [o for o in outs if mime in o.get("data", {})]
+    return outs
+
+
+def _shutdown_kernels(base: str, token: str) -> None:
+    for s in requests.get(f"{base}/api/sessions", params={"token": token}, timeout=10).json():
+        requests.delete(f"{base}/api/sessions/{s['id']}", params={"token": token}, timeout=30)
+
+
+def _move_first_slider(page) -> bool:
+    """Press → on the first slider; True if some widget output text changed afterwards."""
+    handle = page.locator(".jp-OutputArea .noUi-handle, .jp-OutputArea input[type=range]").first
+    if handle.count() == 0:
+        return False
+    area = handle.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea')][1]")
+    before = area.inner_text()
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    handle.press("ArrowRight")
+    button = area.locator("button").first
+    if button.count():
+        button.click()
+    page.wait_for_function(
+        "([el, before]) => el.innerText !== before",
+        arg=[area.element_handle(), before],
+        timeout=120_000,
+    )
+    return True
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_in_jupyterlab(name, lab, browser, artifacts):
+    base, token, folder = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{base}/lab/tree/{name}?token={token}")
+        page.wait_for_function(_KERNEL_READY, timeout=120_000)
+        news = page.get_by_role("button", name="No")  # JupyterLab's "get news?" toast
+        if news.count():
+            news.first.click()
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_timeout(1000)
+        page.wait_for_function(_RUN_DONE, timeout=RUN_TIMEOUT_S * 1000, polling=1000)
+        nb = _saved_notebook(page, folder, name)
+
+        errors = [f"{o['ename']}: {o['evalue']}" for o in _outputs(nb, "error")]
+        assert not errors, f"{name} shows errors to the learner: {errors}"
+
+        plots = len(_outputs(nb, mime="image/png"))
+        shown = page.locator(".jp-OutputArea-output img").count()
+        assert shown == plots, f"{plots} plots in the outputs, {shown} shown as images"
+        if "compare_bars" in (ROOT / "notebooks" / name).read_text():
+            assert plots > 0, "the notebook draws charts but none appeared"
+
+        widgets = len(_outputs(nb, mime="application/vnd.jupyter.widget-view+json"))
+        if widgets:
+            rendered = page.locator(".jp-OutputArea .jupyter-widgets").count()
+            assert rendered > 0, "widgets were displayed by the kernel but not rendered"
+            if page.locator(
+                ".jp-OutputArea .noUi-handle, .jp-OutputArea input[type=range]"
+            ).count():
+                assert _move_first_slider(page), "moving the slider changed nothing"
+
+        if name.startswith("00-"):
+            assert page.locator("table.dockerlab-doctor").first.is_visible()
+            page.locator("table.dockerlab-doctor").first.scroll_into_view_if_needed()
+        elif plots:
+            page.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / f"{Path(name).stem}.png"))
+    finally:
+        _shutdown_kernels(base, token)
+        page.close()
