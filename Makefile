@@ -16,7 +16,7 @@ export DOCKERLAB_SESSION
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=900
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test bases doctor lint format notebooks cleanup engine-stop
+.PHONY: help lab test bases doctor lint notebooks bench cleanup engine-stop
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,11 +48,17 @@ doctor: $(STAMP) ## Is this machine ready for the course?
 	$(WITH_ENGINE) $(PY) -m dockerlab doctor
 
 lint: $(STAMP) ## Lint and check formatting (ruff), and that notebooks match their sources
-	$(VENV)/bin/ruff check dockerlab tests
+	$(VENV)/bin/ruff check dockerlab tests bench build_tools
+	$(VENV)/bin/ruff format --check dockerlab tests bench build_tools
 	$(PY) build_tools/notebooks.py check
 
 notebooks: $(STAMP) ## Regenerate the .ipynb files from their jupytext sources
 	$(PY) build_tools/notebooks.py write
+
+bench: $(STAMP) ## Benchmarks: notebook times, overhead vs the docker CLI, setup time -> docs/benchmarks.md
+	$(WITH_ENGINE) bash -c '$(PY) -m dockerlab bases && $(PY) bench/overhead.py && $(PY) bench/notebooks.py'
+	$(PY) bench/setup_time.py
+	$(WITH_ENGINE) $(PY) bench/report.py
 
 cleanup: $(STAMP) ## Remove everything the kit made (keeps the base images)
 	$(WITH_ENGINE) $(PY) -m dockerlab cleanup
