@@ -100,6 +100,30 @@ def is_running() -> bool:
     return socket_path().exists() and _answers(docker_host())
 
 
+#: Most processes all of the private engine's containers (builds included) may have
+#: together: a fork bomb in a learner's RUN step stops there, not at the host's pid_max.
+ENGINE_PIDS_MAX = 4096
+CGROUP_PARENT = "dockerlab-engine"
+
+
+def _limit_engine_pids() -> str | None:
+    """Make a cgroup with a pids limit to hold every container of the private engine.
+
+    Returns:
+        The ``--cgroup-parent`` to give dockerd, or None if cgroups cannot be set here.
+    """
+    v1, v2 = Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")
+    group = v1 / CGROUP_PARENT if v1.is_dir() else v2 / CGROUP_PARENT
+    try:
+        if not v1.is_dir() and "pids" not in (v2 / "cgroup.subtree_control").read_text():
+            return None
+        group.mkdir(exist_ok=True)
+        (group / "pids.max").write_text(str(ENGINE_PIDS_MAX))
+    except OSError:
+        return None
+    return f"/{CGROUP_PARENT}"
+
+
 def _install_dockerd() -> None:
     if shutil.which("dockerd"):
         return
@@ -144,6 +168,9 @@ def start(wait: float = 90.0) -> str:
         "-H", docker_host(),
         "--bridge=none", "--iptables=false", "--ip-masq=false",
     ]  # fmt: skip
+    parent = _limit_engine_pids()
+    if parent:
+        cmd.append(f"--cgroup-parent={parent}")
     with open(_logfile(), "ab") as log:
         subprocess.Popen(
             cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
@@ -177,10 +204,21 @@ def stop(wait: float = 30.0) -> bool:
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if not _alive(pid):
+            _unmount_leftovers()
             shutil.rmtree(run_dir(), ignore_errors=True)
             return True
         time.sleep(0.2)
     raise DockerlabError(f"The private engine (pid {pid}) did not stop within {wait:.0f} s.")
+
+
+def _unmount_leftovers() -> None:
+    """Undo the mounts a stopped dockerd leaves (it bind-mounts its data root on itself)."""
+    roots = (str(engine_dir().resolve()), str(run_dir()))
+    with open("/proc/self/mounts") as f:
+        points = [line.split()[1] for line in f]
+    for point in sorted(points, key=len, reverse=True):
+        if point.startswith(roots):
+            subprocess.run(["umount", "-l", point], capture_output=True, check=False)
 
 
 def _alive(pid: int) -> bool:
