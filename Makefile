@@ -38,7 +38,7 @@ test: $(STAMP) lint ## Run every test: unit, integration on a real engine, and a
 _test-inner:
 	$(PY) -m dockerlab bases
 	$(PY) -m dockerlab doctor
-	$(PY) -m pytest tests notebooks $(NBVAL)
+	$(PY) -m pytest tests notebooks exercises $(NBVAL)
 	$(PY) -m dockerlab leftovers --session $(DOCKERLAB_SESSION)
 
 bases: $(STAMP) ## Make sure the course's base images exist (pulled, or bootstrapped offline)

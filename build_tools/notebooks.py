@@ -6,6 +6,14 @@
 Sources diff cleanly in review; the generated notebooks carry no outputs, no
 execution counts and stable cell ids, so regenerating them changes nothing
 unless a source changed.
+
+Exercises are written once, as solutions (after nbgrader and scikit-learn-mooc):
+``exercises/src/NN-x.py`` gives ``exercises/solutions/NN-x.ipynb`` (the solution)
+and ``exercises/NN-x.ipynb`` (the learner's copy), where
+
+- a block between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` is replaced by its
+  ``# stub: ...`` lines, uncommented (e.g. ``# stub: dockerfile = ____``);
+- a line ending in ``# solution-only`` (e.g. ``assert q1.passed``) is dropped.
 """
 
 from __future__ import annotations
@@ -17,23 +25,49 @@ import jupytext
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = [ROOT / "notebooks", ROOT / "exercises"]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
-def pairs() -> list[tuple[Path, Path]]:
-    """(source .py, generated .ipynb) for every notebook of the course."""
+def pairs() -> list[tuple[Path, Path, str]]:
+    """(source .py, generated .ipynb, variant) for every notebook of the course."""
     out = []
-    for folder in FOLDERS:
-        for src in sorted((folder / "src").glob("*.py")):
-            out.append((src, folder / f"{src.stem}.ipynb"))
+    for src in sorted((ROOT / "notebooks" / "src").glob("*.py")):
+        out.append((src, ROOT / "notebooks" / f"{src.stem}.ipynb", "plain"))
+    for src in sorted((ROOT / "exercises" / "src").glob("*.py")):
+        out.append((src, ROOT / "exercises" / "solutions" / f"{src.stem}.ipynb", "solution"))
+        out.append((src, ROOT / "exercises" / f"{src.stem}.ipynb", "learner"))
     return out
 
 
-def render(src: Path) -> str:
+def strip_solutions(code: str, learner: bool) -> str:
+    """The code of a cell as the solution or the learner's copy shows it."""
+    out, inside = [], False
+    for line in code.splitlines():
+        marker = line.strip()
+        if marker == "# BEGIN SOLUTION":
+            inside = True
+        elif marker == "# END SOLUTION":
+            inside = False
+        elif marker.startswith("# stub: "):
+            if learner:
+                indent = line[: len(line) - len(line.lstrip())]
+                out.append(indent + marker.removeprefix("# stub: "))
+        elif learner and (inside or marker.endswith("# solution-only")):
+            continue
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def render(src: Path, variant: str = "plain") -> str:
     """The .ipynb text a source generates."""
     nb = jupytext.read(src, fmt="py:percent")
     nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    if variant != "plain":
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.source = strip_solutions(cell.source, learner=variant == "learner")
+        nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.source.strip()]
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i:02d}"
         cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("tags",)}
@@ -47,10 +81,11 @@ def render(src: Path) -> str:
 def main(argv: list[str]) -> int:
     mode = argv[1] if len(argv) > 1 else "check"
     stale = []
-    for src, dst in pairs():
-        text = render(src)
+    for src, dst, variant in pairs():
+        text = render(src, variant)
         if mode == "write":
             if not dst.exists() or dst.read_text() != text:
+                dst.parent.mkdir(parents=True, exist_ok=True)
                 dst.write_text(text)
                 print(f"wrote {dst.relative_to(ROOT)}")
         elif not dst.exists() or dst.read_text() != text:

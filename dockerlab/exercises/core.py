@@ -1,0 +1,141 @@
+"""The exercise machinery: questions whose checks MEASURE the learner's answer.
+
+Each question is a class with ``check(answer)``, ``hint()`` and ``solution()``
+(after learntools' ``Problem``). ``check`` builds and runs what the learner wrote
+on the real engine, measures it against the target, removes everything it made,
+and returns one of three outcomes, each in plain words:
+
+- **not attempted**: the answer is still the blank ``____``;
+- **not yet**: what was measured, the target, and where to look (also when the
+  Dockerfile does not parse, does not build, or takes too long);
+- **passed**: what was measured.
+
+A learner's mistake never raises: errors of the kit (:class:`DockerlabError`)
+become a "not yet" with their message. ``q.passed`` tells whether the last check
+passed (the solution notebooks assert it).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..build import BuiltImage, FileSpec, build
+from ..errors import BuildTimeout, DockerlabError
+
+NOT_ATTEMPTED, NOT_YET, PASSED = "not attempted", "not yet", "passed"
+_STYLE = {
+    NOT_ATTEMPTED: ("#555", "#f2f2f2", "○"),
+    NOT_YET: ("#8a4b00", "#fff4e5", "✗"),
+    PASSED: ("#1b5e20", "#e8f5e9", "✓"),
+}
+
+
+class Blank:
+    """The placeholder a learner replaces: ``dockerfile = ____``."""
+
+    def __repr__(self) -> str:
+        return "____"
+
+
+#: Write your answer in place of this.
+____ = Blank()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one check. Shows as a coloured box in Jupyter."""
+
+    status: str
+    message: str
+    question: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    def __str__(self) -> str:
+        mark = _STYLE[self.status][2]
+        return f"{mark} {self.question}: {self.status}. {self.message}".strip()
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        color, background, mark = _STYLE[self.status]
+        return (
+            f"<div style='border-left:4px solid {color};background:{background};"
+            f"padding:6px 10px;margin:4px 0'><b style='color:{color}'>{mark} "
+            f"{html.escape(self.question)}: {self.status}</b><br>"
+            f"{html.escape(self.message).replace(chr(10), '<br>')}</div>"
+        )
+
+
+class Question:
+    """One exercise question. Subclasses set the texts and implement :meth:`_check`.
+
+    Attributes:
+        title: Short name shown in outcomes ("Q1: under 10 MB").
+        files: Files the learner's build context gets (e.g. the program to ship).
+        hint_text: What to try next, without giving the answer away.
+        solution_text: A right answer (shown by :meth:`solution`).
+        timeout: Seconds a learner's build may take.
+    """
+
+    title: str = "question"
+    files: Mapping[str, FileSpec] = {}
+    hint_text: str = ""
+    solution_text: str = ""
+    timeout: float = 300
+
+    def __init__(self) -> None:
+        self.last: Outcome | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True if the last check passed."""
+        return self.last is not None and self.last.passed
+
+    def check(self, answer) -> Outcome:
+        """Measure ``answer`` against the target. Never raises for a learner's mistake."""
+        if (
+            isinstance(answer, Blank)
+            or answer is None
+            or (isinstance(answer, str) and "____" in answer)
+        ):
+            outcome = self.outcome(
+                NOT_ATTEMPTED, "Replace ____ with your answer, then run the cell again."
+            )
+        else:
+            try:
+                outcome = self._check(answer)
+            except BuildTimeout as e:
+                outcome = self.outcome(
+                    NOT_YET, f"Your build took too long and was stopped ({e.args[0]})"
+                )
+            except DockerlabError as e:
+                outcome = self.outcome(NOT_YET, str(e))
+        self.last = outcome
+        return outcome
+
+    def _check(self, answer) -> Outcome:  # pragma: no cover - every question defines it
+        raise NotImplementedError
+
+    def outcome(self, status: str, message: str) -> Outcome:
+        return Outcome(status, message, self.title)
+
+    def build(self, dockerfile: str) -> BuiltImage:
+        """Build the learner's Dockerfile with the question's files (removed by the caller)."""
+        return build(dockerfile, self.files, timeout=self.timeout, progress=True)
+
+    def hint(self) -> Outcome:
+        """A nudge in the right direction."""
+        return Outcome(NOT_ATTEMPTED, self.hint_text, f"{self.title}: hint")
+
+    def solution(self):
+        """One right answer, as Markdown."""
+        from IPython.display import Markdown
+
+        return Markdown(
+            f"**{self.title}: one solution**\n\n```dockerfile\n{self.solution_text.strip()}\n```"
+        )

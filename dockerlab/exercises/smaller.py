@@ -1,0 +1,134 @@
+"""Exercises for "smaller is better" and Alpine: size, pinned bases, fewer layers.
+
+Every check builds the learner's Dockerfile on the real engine, runs and
+measures the image, and removes it.
+"""
+
+from __future__ import annotations
+
+from dockerfile_parse import DockerfileParser
+
+from .. import assets
+from ..containers import run
+from ..images import ref
+from ..measure import measure
+from .core import NOT_YET, PASSED, Outcome, Question, ____
+
+__all__ = ["____", "q1", "q2", "q3"]
+
+GREETING = "hello from a static binary"
+
+
+class ShipUnderOneMB(Question):
+    title = "Q1: hello under 1 MB"
+    files = {"hello.c": assets.text("hello.c")}
+    target_mb = 1.0
+    hint_text = (
+        "The program needs no libc on disk if you link it statically (musl-gcc -static) "
+        f"in a build stage FROM {ref('builder')}; then start the final stage FROM scratch "
+        "and COPY --from the binary. Set it as the ENTRYPOINT."
+    )
+    solution_text = f"""
+FROM {ref("builder")} AS build
+COPY hello.c /src/hello.c
+RUN musl-gcc -static -Os -o /hello /src/hello.c && strip /hello
+
+FROM scratch
+COPY --from=build /hello /hello
+ENTRYPOINT ["/hello"]
+"""
+
+    def _check(self, dockerfile: str) -> Outcome:
+        with self.build(dockerfile) as img:
+            size = measure(img).size_mb
+            result = run(img, timeout=20, raise_on_timeout=False)
+        if not result.output.startswith(GREETING):
+            return self.outcome(
+                NOT_YET,
+                f"The image built ({size:.2f} MB) but running it printed {result.output.strip()[:200]!r} "
+                f"(exit code {result.exit_code}); it should print {GREETING!r}.",
+            )
+        if size >= self.target_mb:
+            return self.outcome(NOT_YET, f"It works, and weighs {size:.2f} MB; the target is under "
+                                         f"{self.target_mb:g} MB. Try q1.hint().")  # fmt: skip
+        return self.outcome(PASSED, f"It prints the greeting and weighs {size * 1000:.0f} kB.")
+
+
+class PinTheBase(Question):
+    title = "Q2: a pinned base"
+    hint_text = (
+        "Name an exact version in every FROM: a specific tag such as alpine:3.23 (never "
+        "`latest`, never no tag at all), or a digest (name@sha256:...)."
+    )
+    solution_text = f'FROM {ref("alpine")}\nCMD ["cat", "/etc/alpine-release"]\n'
+
+    def _check(self, dockerfile: str) -> Outcome:
+        parser = DockerfileParser(fileobj=None)
+        parser.content = dockerfile
+        stages = {s.lower() for s in _stage_names(parser)}
+        bases = [b for b in parser.parent_images if b.lower() not in stages and b != "scratch"]
+        if not bases:
+            return self.outcome(NOT_YET, "There is no FROM line with a base image to pin.")
+        unpinned = [b for b in bases if "@sha256:" not in b and (":" not in b.rsplit("/", 1)[-1]
+                                                                or b.endswith(":latest"))]  # fmt: skip
+        if unpinned:
+            return self.outcome(NOT_YET, f"Not pinned: {', '.join(unpinned)}. Without a tag you get "
+                                         "`latest`, which moves. Try q2.hint().")  # fmt: skip
+        with self.build(dockerfile) as img:
+            result = run(img, timeout=20, raise_on_timeout=False)
+        if not result.ok:
+            return self.outcome(NOT_YET, f"Pinned, but the image does not run cleanly (exit code "
+                                         f"{result.exit_code}): {result.output.strip()[:200]}")  # fmt: skip
+        return self.outcome(PASSED, f"Every base is pinned: {', '.join(bases)}; the image runs.")
+
+
+def _stage_names(parser: DockerfileParser) -> list[str]:
+    """Names given with FROM ... AS name (references to them are not bases)."""
+    names = []
+    for line in parser.structure:
+        if line["instruction"] == "FROM":
+            parts = line["value"].split()
+            if len(parts) == 3 and parts[1].lower() == "as":
+                names.append(parts[2])
+    return names
+
+
+class FewerLayers(Question):
+    title = "Q3: one layer instead of five"
+    max_layers_added = 1
+    starting_point = f"""
+FROM {ref("alpine")}
+RUN mkdir /app
+RUN echo one > /app/one.txt
+RUN echo two > /app/two.txt
+RUN adduser -D app
+RUN chown -R app /app
+"""
+    hint_text = "Chain the commands of the five RUN lines into one RUN with `&&`."
+    solution_text = f"""
+FROM {ref("alpine")}
+RUN mkdir /app \\
+ && echo one > /app/one.txt \\
+ && echo two > /app/two.txt \\
+ && adduser -D app \\
+ && chown -R app /app
+"""
+
+    def _check(self, dockerfile: str) -> Outcome:
+        base_layers = measure(ref("alpine")).layers
+        with self.build(dockerfile) as img:
+            added = measure(img).layers - base_layers
+            probe = run(img, ["sh", "-c", "stat -c '%U %n' /app/one.txt /app/two.txt && cat /app/*.txt"],
+                        timeout=20, raise_on_timeout=False)  # fmt: skip
+        expected = "app /app/one.txt\napp /app/two.txt\none\ntwo\n"
+        if probe.output != expected:
+            return self.outcome(NOT_YET, "The image does not hold the same result: /app/one.txt and "
+                                         "/app/two.txt, owned by the user app. Got:\n"
+                                         + probe.output.strip()[:300])  # fmt: skip
+        if added > self.max_layers_added:
+            return self.outcome(NOT_YET, f"Same result, in {added} layers on top of the base; the "
+                                         f"target is {self.max_layers_added}. Try q3.hint().")  # fmt: skip
+        return self.outcome(PASSED, f"Same result in {added} layer on top of the base.")
+
+
+q1, q2, q3 = ShipUnderOneMB(), PinTheBase(), FewerLayers()

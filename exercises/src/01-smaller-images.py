@@ -1,0 +1,100 @@
+# %% [markdown]
+# # Exercise 1: smaller images
+#
+# Practice for notebooks [01: Smaller is better](../notebooks/01-smaller-is-better.ipynb)
+# and [02: Alpine and busybox](../notebooks/02-alpine-and-busybox.ipynb).
+#
+# In each question you write a Dockerfile as text, and `check()` **builds it on the
+# real engine, runs it and measures it** against the target. You see what was
+# measured either way. Stuck? `q1.hint()`. Really stuck? `q1.solution()`.
+#
+# The kit removes every image it builds for a check, and every container runs with
+# no network and limits, so experiment freely.
+
+# %%
+import dockerlab as dl
+from dockerlab.exercises.smaller import ____, q1, q2, q3
+
+dl.setup()
+
+# %% [markdown]
+# ## Q1: ship a program in under 1 MB
+#
+# The build context holds `hello.c`, a small C program (the one from notebook 01).
+# Write a Dockerfile whose image **prints its greeting when run** and weighs
+# **under 1 MB**. The compiler image is `dockerlab/builder:bookworm` (gcc and
+# musl-gcc); Debian alone would be over 100 MB.
+
+# %%
+# BEGIN SOLUTION
+# stub: dockerfile = ____
+dockerfile = """
+FROM dockerlab/builder:bookworm AS build
+COPY hello.c /src/hello.c
+RUN musl-gcc -static -Os -o /hello /src/hello.c && strip /hello
+
+FROM scratch
+COPY --from=build /hello /hello
+ENTRYPOINT ["/hello"]
+"""
+# END SOLUTION
+q1.check(dockerfile)
+
+# %%
+assert q1.passed  # solution-only
+
+# %% [markdown]
+# ## Q2: pin the base
+#
+# `FROM alpine` means `FROM alpine:latest`, and `latest` moves: the same Dockerfile
+# builds something else next month. Write a Dockerfile for an image that prints the
+# Alpine release (`cat /etc/alpine-release`), with its base **pinned** to a
+# version.
+
+# %%
+# BEGIN SOLUTION
+# stub: dockerfile = ____
+dockerfile = """
+FROM alpine:3.23
+CMD ["cat", "/etc/alpine-release"]
+"""
+# END SOLUTION
+q2.check(dockerfile)
+
+# %%
+assert q2.passed  # solution-only
+
+# %% [markdown]
+# ## Q3: one layer instead of five
+#
+# Every `RUN` adds a filesystem layer. This Dockerfile makes **five** layers on top
+# of Alpine:
+
+# %%
+print(q3.starting_point)
+
+# %% [markdown]
+# Rewrite it so the image holds the **same result** (`/app/one.txt` and
+# `/app/two.txt`, owned by the user `app`) in **one** layer on top of the base.
+
+# %%
+# BEGIN SOLUTION
+# stub: dockerfile = ____
+dockerfile = """
+FROM alpine:3.23
+RUN mkdir /app \
+ && echo one > /app/one.txt \
+ && echo two > /app/two.txt \
+ && adduser -D app \
+ && chown -R app /app
+"""
+# END SOLUTION
+q3.check(dockerfile)
+
+# %%
+assert q3.passed  # solution-only
+
+# %% [markdown]
+# ## Done?
+#
+# Back to the course: [00: Start here](../notebooks/00-start-here.ipynb).

@@ -1,0 +1,78 @@
+"""The "smaller images" checks, against right answers and several wrong ones.
+
+After learntools: a check must pass the right answer, and tell each wrong one
+apart with a message that says what was measured. None of them may raise or
+leave anything behind.
+"""
+
+import pytest
+
+import dockerlab as dl
+from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, PASSED
+from dockerlab.exercises.smaller import ____, q1, q2, q3
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left(engine):
+    yield
+    assert not any(dl.leftovers(dl.labels.SESSION_ID).values())
+
+
+@pytest.mark.parametrize("q", [q1, q2, q3])
+def test_the_solution_passes(q, bases):
+    assert q.check(q.solution_text).status == PASSED
+    assert q.passed
+
+
+@pytest.mark.parametrize("q", [q1, q2, q3])
+def test_a_blank_is_not_attempted(q):
+    assert q.check(____).status == NOT_ATTEMPTED
+    assert not q.passed
+
+
+def test_q1_too_big_reports_the_measured_size(bases):
+    out = q1.check(
+        f'FROM {bases["builder"]}\nCOPY hello.c /h.c\nRUN gcc -o /hello /h.c\nENTRYPOINT ["/hello"]\n'
+    )
+    assert out.status == NOT_YET and "MB; the target is under 1 MB" in out.message
+
+
+def test_q1_dynamic_binary_from_scratch_does_not_run(bases):
+    dockerfile = (f"FROM {bases['builder']} AS b\nCOPY hello.c /h.c\nRUN gcc -o /hello /h.c\n"
+                  "FROM scratch\nCOPY --from=b /hello /hello\nENTRYPOINT [\"/hello\"]\n")  # fmt: skip
+    out = q1.check(dockerfile)
+    assert out.status == NOT_YET
+    assert "no such file or directory" in out.message.lower()
+
+
+def test_q1_syntax_error_and_failing_build_are_not_yet(bases):
+    assert "unknown instruction" in q1.check("FORM scratch\n").message.lower()
+    failing = q1.check(f"FROM {bases['alpine']}\nRUN exit 4\n")
+    assert failing.status == NOT_YET and "non-zero code: 4" in failing.message
+
+
+def test_q1_a_build_that_never_ends_is_stopped(bases, monkeypatch):
+    monkeypatch.setattr(q1, "timeout", 5)
+    out = q1.check(f"FROM {bases['alpine']}\nRUN sleep 600\n")
+    assert out.status == NOT_YET and "too long" in out.message
+
+
+@pytest.mark.parametrize("base", ["alpine", "alpine:latest", "docker.io/library/alpine"])
+def test_q2_unpinned_bases_are_named(base):
+    out = q2.check(f'FROM {base}\nCMD ["true"]\n')
+    assert out.status == NOT_YET and base in out.message
+
+
+def test_q2_stage_names_are_not_bases(bases):
+    dockerfile = f'FROM {bases["alpine"]} AS first\nFROM first\nCMD ["true"]\n'
+    assert q2.check(dockerfile).status == PASSED
+
+
+def test_q3_five_layers_is_not_yet(bases):
+    out = q3.check(q3.starting_point)
+    assert out.status == NOT_YET and "5 layers" in out.message
+
+
+def test_q3_one_layer_with_the_wrong_result_is_not_yet(bases):
+    out = q3.check(f"FROM {bases['alpine']}\nRUN mkdir /app && echo one > /app/one.txt\n")
+    assert out.status == NOT_YET and "same result" in out.message
