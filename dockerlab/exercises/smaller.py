@@ -6,6 +6,8 @@ measures the image, and removes it.
 
 from __future__ import annotations
 
+import io
+
 from dockerfile_parse import DockerfileParser
 
 from .. import assets
@@ -63,8 +65,7 @@ class PinTheBase(Question):
     solution_text = f'FROM {ref("alpine")}\nCMD ["cat", "/etc/alpine-release"]\n'
 
     def _check(self, dockerfile: str) -> Outcome:
-        parser = DockerfileParser(fileobj=None)
-        parser.content = dockerfile
+        parser = DockerfileParser(fileobj=io.BytesIO(dockerfile.encode()))  # in memory, no file
         stages = {s.lower() for s in _stage_names(parser)}
         bases = [b for b in parser.parent_images if b.lower() not in stages and b != "scratch"]
         if not bases:
