@@ -82,8 +82,12 @@ class BuiltImage:
 
     @property
     def ref(self) -> str:
-        """What to pass to ``docker run``: the tag if any, else the id."""
-        return self.tag or self.id
+        """What to pass to ``docker run``: the id, never the tag.
+
+        A tag can be moved by anyone sharing the engine (another learner
+        building the same lesson); the id always names this very image.
+        """
+        return self.id
 
     @property
     def short_id(self) -> str:

@@ -8,7 +8,9 @@ they are the course's catalog and outlive sessions.
 
 from __future__ import annotations
 
+import getpass
 import os
+import re
 import uuid
 
 NAMESPACE = "org.dockerlab"
@@ -19,8 +21,22 @@ BASE = f"{NAMESPACE}.base"
 PROVENANCE = f"{NAMESPACE}.provenance"
 RECIPE = f"{NAMESPACE}.recipe"
 
-#: One id per Python process, unless DOCKERLAB_SESSION names a shared one.
-SESSION_ID: str = os.environ.get("DOCKERLAB_SESSION") or uuid.uuid4().hex[:12]
+
+def _learner() -> str:
+    """Who is learning: DOCKERLAB_LEARNER, JupyterHub's user, or the login name."""
+    name = os.environ.get("DOCKERLAB_LEARNER") or os.environ.get("JUPYTERHUB_USER")
+    if not name:
+        try:
+            name = getpass.getuser()
+        except Exception:  # no login name (some containers)
+            name = "learner"
+    return re.sub(r"[^a-zA-Z0-9_.-]", "-", name)[:32]
+
+
+#: One id per Python process (learner name + random part), unless DOCKERLAB_SESSION names a
+#: shared one. Learners sharing one engine (a workshop server, JupyterHub) each get their own,
+#: and cleanup() removes only that session's resources.
+SESSION_ID: str = os.environ.get("DOCKERLAB_SESSION") or f"{_learner()}-{uuid.uuid4().hex[:8]}"
 
 
 def session_labels(role: str = "demo", session: str | None = None) -> dict[str, str]:

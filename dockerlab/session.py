@@ -18,7 +18,11 @@ from .engine import client
 
 
 def leftovers(session: str | None = None) -> dict[str, list[str]]:
-    """Kit-made containers, images and volumes still on the engine (bases excluded).
+    """Kit-made containers, images and volumes still on the engine.
+
+    Only resources with a session label count. Catalog bases have none, so they
+    are never listed; an image BUILT from a base inherits the base's labels but
+    also gets the build's session label, so it is listed.
 
     Args:
         session: One session's id, or None for every session.
@@ -29,7 +33,7 @@ def leftovers(session: str | None = None) -> dict[str, list[str]]:
     """
     c = client()
     flt = labels.filter_for(session)
-    images = [i for i in c.images.list(filters=flt) if labels.BASE not in (i.labels or {})]
+    images = c.images.list(filters=flt)
     return {
         "containers": [x.name for x in c.containers.list(all=True, filters=flt)],
         "images": [i.short_id for i in images],
@@ -42,6 +46,8 @@ def cleanup(
     session: str | None = labels.SESSION_ID, *, all_sessions: bool = False
 ) -> dict[str, int]:
     """Remove the kit's containers, images and volumes; keep the catalog bases.
+
+    Bases carry no session label, so the session filter never matches them.
 
     Args:
         session: The session to clean (this process's by default).
@@ -62,8 +68,6 @@ def cleanup(
             ctr.remove(force=True, v=True)
             removed["containers"] += 1
     for img in c.images.list(filters=flt):
-        if labels.BASE in (img.labels or {}):
-            continue
         with contextlib.suppress(docker.errors.NotFound):
             c.images.remove(img.id, force=True)
             removed["images"] += 1
