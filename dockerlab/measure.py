@@ -98,11 +98,13 @@ class FileSystem:
         entries: Absolute path -> TarInfo (type, mode, size, link target).
         dpkg_status: The text of /var/lib/dpkg/status, if any.
         apk_installed: The text of /lib/apk/db/installed, if any.
+        os_release: The text of /etc/os-release (or /usr/lib/os-release), if any.
     """
 
     entries: dict[str, tarfile.TarInfo]
     dpkg_status: str = ""
     apk_installed: str = ""
+    os_release: str = ""
 
     def resolve(self, path: str, depth: int = 0) -> str:
         """Follow symlinks (in every path component) the way the kernel would."""
@@ -140,7 +142,8 @@ def filesystem(image) -> FileSystem:
     box = c.containers.create(img.id, command=["true"], network_mode="none",
                               labels=labels.session_labels("measure"))  # fmt: skip
     entries: dict[str, tarfile.TarInfo] = {}
-    texts = {"var/lib/dpkg/status": "", "lib/apk/db/installed": ""}
+    texts = dict.fromkeys(("var/lib/dpkg/status", "lib/apk/db/installed", "etc/os-release",
+                           "usr/lib/os-release"), "")  # fmt: skip
     try:
         with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(box.export())), mode="r|") as tar:
             for info in tar:
@@ -152,7 +155,8 @@ def filesystem(image) -> FileSystem:
         box.remove(force=True)
     for path in ("/", *DOCKER_INIT):
         entries.pop(path, None)
-    return FileSystem(entries, texts["var/lib/dpkg/status"], texts["lib/apk/db/installed"])
+    return FileSystem(entries, texts["var/lib/dpkg/status"], texts["lib/apk/db/installed"],
+                      texts["etc/os-release"] or texts["usr/lib/os-release"])  # fmt: skip
 
 
 def count_packages(fs: FileSystem) -> int:

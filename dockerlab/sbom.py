@@ -1,0 +1,607 @@
+"""What is inside an image, as a software bill of materials (SBOM).
+
+An image's package manager keeps a database of what it installed: dpkg's
+``/var/lib/dpkg/status`` on Debian, apk's ``/lib/apk/db/installed`` on Alpine.
+:func:`inventory` reads it from the image's filesystem (streamed ``docker
+export`` of a container that is created, never started; see
+:func:`dockerlab.measure.filesystem`), so nothing in the image runs and FROM
+scratch images work too (they have no database, hence no packages).
+
+The inventory becomes an SBOM in the two standard formats: CycloneDX 1.5 JSON
+(:func:`cyclonedx`) and SPDX 2.3 JSON (:func:`spdx`), each package named by a
+package URL (purl) such as
+``pkg:deb/debian/libc6@2.36-9%2Bdeb12u10?arch=amd64&distro=debian-12``, the key
+vulnerability scanners and databases match on. :func:`validate_cyclonedx` and
+:func:`validate_spdx` check a document against the required fields and value
+shapes of each specification (offline: no schema is fetched).
+
+Example:
+    >>> from dockerlab import sbom
+    >>> inv = sbom.inventory("alpine:3.23")          # doctest: +SKIP
+    >>> inv.table().head()                           # doctest: +SKIP
+    >>> doc = sbom.cyclonedx(inv)                    # doctest: +SKIP
+    >>> sbom.validate_cyclonedx(doc)                 # doctest: +SKIP
+    []
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import pandas as pd
+
+from .build import BuiltImage
+from .measure import FileSystem, _image, count_packages, filesystem
+
+#: Columns of :meth:`Inventory.table`.
+COLUMNS = ["package", "version", "source", "source_version", "architecture", "ecosystem", "purl"]
+CYCLONEDX_SCHEMA = "http://cyclonedx.org/schema/bom-1.5.schema.json"
+_PROP = "dockerlab:package:"
+
+
+@dataclass(frozen=True)
+class Package:
+    """One installed package, as its package database records it.
+
+    Attributes:
+        name: The binary package's name (``libc6``).
+        version: Its installed version (``2.36-9+deb12u10``).
+        source: The source package it was built from (``glibc``); security
+            advisories (Debian's, Alpine's, OSV.dev) are filed under this name.
+        source_version: The source package's version (usually ``version``;
+            differs for binary-only rebuilds such as ``+b1``).
+        architecture: ``amd64``/``all`` (Debian) or ``x86_64``/``noarch`` (Alpine).
+        ecosystem: ``Debian`` or ``Alpine``.
+        purl: Its package URL.
+        license: The declared license, where the database records one (apk does).
+        maintainer: Who maintains it.
+        description: One line.
+    """
+
+    name: str
+    version: str
+    source: str
+    source_version: str
+    architecture: str
+    ecosystem: str
+    purl: str
+    license: str = ""
+    maintainer: str = ""
+    description: str = ""
+
+
+@dataclass
+class Inventory:
+    """The installed packages of one image, and the distribution they belong to.
+
+    Attributes:
+        image: The reference inventoried.
+        image_id: The image id (``sha256:...``).
+        os_id: ``debian``, ``alpine``, ... (``/etc/os-release`` ``ID``; "" if none).
+        os_version: ``12``, ``3.23.6``, ... (``VERSION_ID``; "" if none).
+        os_name: A readable name (``PRETTY_NAME``), or "no operating system".
+        packages: Every installed package, in database order.
+        database: Which database was read: ``dpkg``, ``apk`` or ``none``.
+        database_count: How many installed packages the database lists (the
+            same count as :func:`dockerlab.measure.count_packages`).
+        size_mb: The image's size on disk, in MB.
+    """
+
+    image: str
+    image_id: str
+    os_id: str
+    os_version: str
+    os_name: str
+    packages: list[Package] = field(default_factory=list)
+    database: str = "none"
+    database_count: int = 0
+    size_mb: float = 0.0
+
+    @property
+    def ecosystem(self) -> str:
+        """``Debian``, ``Alpine`` or "" (no package database)."""
+        return {"dpkg": "Debian", "apk": "Alpine"}.get(self.database, "")
+
+    @property
+    def osv_ecosystem(self) -> str:
+        """The ecosystem name OSV.dev uses for this release: ``Debian:12``, ``Alpine:v3.23``."""
+        if self.database == "dpkg" and self.os_version:
+            return f"Debian:{self.os_version.split('.')[0]}"
+        if self.database == "apk" and self.os_version:
+            return "Alpine:v" + ".".join(self.os_version.split(".")[:2])
+        return ""
+
+    def table(self) -> pd.DataFrame:
+        """One row per package: package, version, source, source_version,
+        architecture, ecosystem, purl."""
+        rows = [{c: getattr(p, "name" if c == "package" else c) for c in COLUMNS}
+                for p in self.packages]  # fmt: skip
+        return pd.DataFrame(rows, columns=COLUMNS)
+
+    def __len__(self) -> int:
+        return len(self.packages)
+
+
+# ---------------------------------------------------------------- parsing the databases
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """``/etc/os-release`` as a dict (``ID``, ``VERSION_ID``, ``PRETTY_NAME``...)."""
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        out[key.strip()] = value
+    return out
+
+
+def parse_dpkg_status(text: str) -> list[dict[str, str]]:
+    """The stanzas of a dpkg status file whose Status is ``install ok installed``.
+
+    Continuation lines (starting with a space) are joined to their field.
+    """
+    stanzas = []
+    for block in re.split(r"\n\s*\n", text):
+        fields: dict[str, str] = {}
+        key = None
+        for line in block.splitlines():
+            if line[:1] in (" ", "\t") and key:
+                fields[key] += "\n" + line.strip()
+            elif ":" in line:
+                key, value = line.split(":", 1)
+                fields[key] = value.strip()
+        if fields.get("Package") and fields.get("Status", "").endswith("install ok installed"):
+            stanzas.append(fields)
+    return stanzas
+
+
+def parse_apk_installed(text: str) -> list[dict[str, str]]:
+    """The records of an apk ``installed`` database (one per package).
+
+    Keys are apk's one-letter field names: ``P`` name, ``V`` version, ``A``
+    architecture, ``o`` origin (source package), ``L`` license, ``m``
+    maintainer, ``T`` description. File lists (``F``/``R``/``Z``...) are skipped.
+    """
+    records = []
+    current: dict[str, str] = {}
+    for line in [*text.splitlines(), ""]:
+        if not line.strip():
+            if current.get("P"):
+                records.append(current)
+            current = {}
+        elif len(line) > 1 and line[1] == ":" and line[0] in "PVAoLmTU":
+            current.setdefault(line[0], line[2:])
+    return records
+
+
+def purl(type_: str, namespace: str, name: str, version: str, qualifiers: Mapping[str, str]) -> str:
+    """A package URL (purl spec): ``pkg:TYPE/NAMESPACE/NAME@VERSION?k=v&...``.
+
+    Name, version and qualifier values are percent-encoded (``+`` becomes
+    ``%2B``; the ``:`` of a Debian epoch stays); qualifiers are sorted by key
+    and empty ones left out, as the spec requires.
+
+    Example:
+        >>> purl("deb", "debian", "login", "1:4.13+dfsg1-1", {"distro": "debian-12", "arch": "amd64"})
+        'pkg:deb/debian/login@1:4.13%2Bdfsg1-1?arch=amd64&distro=debian-12'
+    """
+    q = "&".join(f"{k}={quote(v, safe=':')}" for k, v in sorted(qualifiers.items()) if v)
+    out = f"pkg:{type_}/{namespace}/{quote(name, safe='')}@{quote(version, safe=':')}"
+    return f"{out}?{q}" if q else out
+
+
+_SOURCE = re.compile(r"^(\S+)(?:\s+\((\S+)\))?$")
+
+
+def debian_packages(status: str, os_version: str) -> list[Package]:
+    """Packages from a dpkg status file's text (``os_version``: ``12``)."""
+    distro = f"debian-{os_version.split('.')[0]}" if os_version else ""
+    out = []
+    for f in parse_dpkg_status(status):
+        name, version, arch = f["Package"], f.get("Version", ""), f.get("Architecture", "")
+        m = _SOURCE.match(f.get("Source", "").strip())
+        source, source_version = (m.group(1), m.group(2) or version) if m else (name, version)
+        out.append(Package(
+            name=name, version=version, source=source, source_version=source_version,
+            architecture=arch, ecosystem="Debian",
+            purl=purl("deb", "debian", name, version, {"arch": arch, "distro": distro}),
+            maintainer=f.get("Maintainer", ""),
+            description=f.get("Description", "").split("\n", 1)[0],
+        ))  # fmt: skip
+    return out
+
+
+def alpine_packages(installed: str, os_version: str) -> list[Package]:
+    """Packages from an apk ``installed`` database's text (``os_version``: ``3.23.6``)."""
+    out = []
+    for r in parse_apk_installed(installed):
+        name, version, arch = r["P"], r.get("V", ""), r.get("A", "")
+        out.append(Package(
+            name=name, version=version, source=r.get("o") or name, source_version=version,
+            architecture=arch, ecosystem="Alpine",
+            purl=purl("apk", "alpine", name, version, {"arch": arch, "distro": os_version}),
+            license=r.get("L", ""), maintainer=r.get("m", ""), description=r.get("T", ""),
+        ))  # fmt: skip
+    return out
+
+
+def from_filesystem(fs: FileSystem, image: str = "", image_id: str = "") -> Inventory:
+    """The inventory of an image's filesystem index (see :func:`dockerlab.measure.filesystem`)."""
+    osr = parse_os_release(fs.os_release)
+    os_id, os_version = osr.get("ID", ""), osr.get("VERSION_ID", "")
+    if fs.dpkg_status:
+        database, packages = "dpkg", debian_packages(fs.dpkg_status, os_version)
+    elif fs.apk_installed:
+        database, packages = "apk", alpine_packages(fs.apk_installed, os_version)
+    else:
+        database, packages = "none", []
+    return Inventory(
+        image=image, image_id=image_id, os_id=os_id, os_version=os_version,
+        os_name=osr.get("PRETTY_NAME") or ("unknown" if packages else "no operating system"),
+        packages=packages, database=database, database_count=count_packages(fs),
+    )  # fmt: skip
+
+
+def inventory(image) -> Inventory:
+    """Read an image's installed packages from its package database, without running it.
+
+    Args:
+        image: A reference or a :class:`~dockerlab.build.BuiltImage`.
+
+    Raises:
+        ImageNotFound: The image is not on this engine.
+    """
+    img = _image(image)
+    name = image.ref if isinstance(image, BuiltImage) else str(image)
+    inv = from_filesystem(filesystem(img.id), name, img.id)
+    inv.size_mb = round(img.attrs["Size"] / 1e6, 2)
+    return inv
+
+
+def package_counts(inventories: Mapping[str, Inventory]) -> pd.DataFrame:
+    """One row per image: packages, source packages, size, operating system."""
+    rows = {
+        label: {
+            "packages": len(inv),
+            "source_packages": len({p.source for p in inv.packages}),
+            "size_mb": inv.size_mb,
+            "database": inv.database,
+            "os": inv.os_name,
+        }
+        for label, inv in inventories.items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+# ---------------------------------------------------------------- CycloneDX 1.5
+
+
+def _now() -> str:
+    return (
+        _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    )
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _component(p: Package) -> dict:
+    c: dict = {"type": "library", "bom-ref": p.purl, "name": p.name, "version": p.version}
+    if p.maintainer:
+        c["publisher"] = p.maintainer
+    if p.description:
+        c["description"] = p.description
+    if p.license:
+        c["licenses"] = [{"license": {"name": p.license}}]
+    c["purl"] = p.purl
+    c["properties"] = [
+        {"name": _PROP + "source", "value": p.source},
+        {"name": _PROP + "source-version", "value": p.source_version},
+        {"name": _PROP + "architecture", "value": p.architecture},
+        {"name": _PROP + "ecosystem", "value": p.ecosystem},
+    ]
+    return c
+
+
+def cyclonedx(
+    inv: Inventory,
+    *,
+    extra: Sequence[Package] = (),
+    serial: str | None = None,
+    timestamp: str | None = None,
+) -> dict:
+    """The inventory as a CycloneDX 1.5 JSON document (a dict; ``json.dumps`` it).
+
+    The image is ``metadata.component`` (type ``container``); its operating
+    system is one ``operating-system`` component; every package of the database
+    is one ``library`` component, identified by its purl.
+
+    Args:
+        inv: What :func:`inventory` read.
+        extra: Packages the database cannot know about (a library linked
+            statically into a binary, say), declared by hand.
+        serial: The BOM's serial number (``urn:uuid:...``); a new one by default.
+        timestamp: ISO 8601 creation time; now by default.
+    """
+    libraries = [_component(p) for p in [*inv.packages, *extra]]
+    components = []
+    if inv.os_id:
+        components.append({"type": "operating-system", "bom-ref": f"os:{inv.os_id}",
+                           "name": inv.os_id, "version": inv.os_version,
+                           "description": inv.os_name})  # fmt: skip
+    return {
+        "$schema": CYCLONEDX_SCHEMA,
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "serialNumber": serial or uuid.uuid4().urn,
+        "version": 1,
+        "metadata": {
+            "timestamp": timestamp or _now(),
+            "tools": {
+                "components": [{"type": "application", "name": "dockerlab", "version": _version()}]
+            },
+            "component": {
+                "type": "container",
+                "bom-ref": f"image:{inv.image_id or inv.image}",
+                "name": inv.image,
+                "version": inv.image_id,
+            },
+            "properties": [{"name": "dockerlab:package-database", "value": inv.database}],
+        },
+        "components": components + libraries,
+    }
+
+
+def package_components(doc: Mapping) -> list[dict]:
+    """The components of a CycloneDX document that are packages (type ``library``)."""
+    return [c for c in doc.get("components", []) if c.get("type") == "library"]
+
+
+#: CycloneDX 1.5: allowed component types, and the keys a BOM / component may have.
+CDX_COMPONENT_TYPES = frozenset({"application", "framework", "library", "container", "platform",
+                                 "operating-system", "device", "device-driver", "firmware", "file",
+                                 "machine-learning-model", "data"})  # fmt: skip
+CDX_BOM_KEYS = frozenset({"$schema", "bomFormat", "specVersion", "serialNumber", "version",
+                          "metadata", "components", "services", "externalReferences",
+                          "dependencies", "compositions", "properties", "vulnerabilities",
+                          "annotations", "formulation", "signature"})  # fmt: skip
+CDX_COMPONENT_KEYS = frozenset({"type", "mime-type", "bom-ref", "supplier", "author", "publisher",
+                                "group", "name", "version", "description", "scope", "hashes",
+                                "licenses", "copyright", "cpe", "purl", "swid", "modified",
+                                "pedigree", "externalReferences", "properties", "components",
+                                "evidence", "releaseNotes", "modelCard", "data", "signature"})  # fmt: skip
+_SERIAL = re.compile(
+    r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
+_PURL = re.compile(r"^pkg:[a-z.+-][a-z0-9.+-]*/[^@?#]+(@[^?#]+)?(\?[^#]*)?(#.*)?$")
+
+
+def _datetime_ok(value) -> bool:
+    try:
+        _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return True
+    except ValueError:
+        return False
+
+
+def _check_component(c, where: str, refs: set[str], problems: list[str]) -> None:
+    if not isinstance(c, dict):
+        problems.append(f"{where}: not an object")
+        return
+    unknown = set(c) - CDX_COMPONENT_KEYS
+    if unknown:
+        problems.append(f"{where}: keys not in the 1.5 spec: {sorted(unknown)}")
+    if c.get("type") not in CDX_COMPONENT_TYPES:
+        problems.append(f"{where}: 'type' missing or not a 1.5 component type: {c.get('type')!r}")
+    if not isinstance(c.get("name"), str) or not c.get("name"):
+        problems.append(f"{where}: 'name' (required) missing or empty")
+    for key in ("version", "description", "publisher", "purl", "bom-ref"):
+        if key in c and not isinstance(c[key], str):
+            problems.append(f"{where}: {key!r} must be a string")
+    if "purl" in c and isinstance(c["purl"], str) and not _PURL.match(c["purl"]):
+        problems.append(f"{where}: 'purl' is not a package URL: {c['purl']!r}")
+    if "bom-ref" in c:
+        if c["bom-ref"] in refs:
+            problems.append(f"{where}: 'bom-ref' {c['bom-ref']!r} is not unique")
+        refs.add(c["bom-ref"])
+    for i, p in enumerate(c.get("properties", [])):
+        if not (isinstance(p, dict) and isinstance(p.get("name"), str)
+                and isinstance(p.get("value", ""), str)):  # fmt: skip
+            problems.append(f"{where}.properties[{i}]: needs a string 'name' (and string 'value')")
+    for i, lic in enumerate(c.get("licenses", [])):
+        ok = isinstance(lic, dict) and (
+            ("license" in lic and isinstance(lic["license"], dict)
+             and bool({"id", "name"} & set(lic["license"])))
+            or isinstance(lic.get("expression"), str)
+        )  # fmt: skip
+        if not ok:
+            problems.append(
+                f"{where}.licenses[{i}]: needs 'license' with 'id' or 'name', or 'expression'"
+            )
+    for i, sub in enumerate(c.get("components", [])):
+        _check_component(sub, f"{where}.components[{i}]", refs, problems)
+
+
+def validate_cyclonedx(doc: Mapping) -> list[str]:
+    """Check a CycloneDX 1.5 JSON document's shape; returns the problems (none: ``[]``).
+
+    Checks what the 1.5 JSON schema requires: ``bomFormat`` "CycloneDX",
+    ``specVersion`` "1.5", no top-level or component keys outside the spec,
+    the serial number's ``urn:uuid`` pattern, ``version`` >= 1, an ISO 8601
+    timestamp, every component's required ``type`` (one of the spec's types) and
+    ``name``, string fields, purl syntax, unique ``bom-ref``s, property and
+    license shapes, and that ``dependencies`` name existing refs.
+    """
+    problems: list[str] = []
+    if not isinstance(doc, Mapping):
+        return ["the document is not a JSON object"]
+    unknown = set(doc) - CDX_BOM_KEYS
+    if unknown:
+        problems.append(f"top-level keys not in the 1.5 spec: {sorted(unknown)}")
+    if doc.get("bomFormat") != "CycloneDX":
+        problems.append("'bomFormat' (required) must be 'CycloneDX'")
+    if doc.get("specVersion") != "1.5":
+        problems.append(f"'specVersion' (required) must be '1.5', not {doc.get('specVersion')!r}")
+    if "serialNumber" in doc and not _SERIAL.match(str(doc["serialNumber"])):
+        problems.append("'serialNumber' must look like urn:uuid:<RFC 4122 uuid>")
+    version = doc.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        problems.append("'version' must be an integer >= 1")
+    refs: set[str] = set()
+    meta = doc.get("metadata", {})
+    if not isinstance(meta, dict):
+        problems.append("'metadata' must be an object")
+        meta = {}
+    if "timestamp" in meta and not _datetime_ok(meta["timestamp"]):
+        problems.append("'metadata.timestamp' must be an ISO 8601 date-time")
+    tools = meta.get("tools")
+    if tools is not None and not isinstance(tools, (dict, list)):
+        problems.append("'metadata.tools' must be an object (1.5) or a list (legacy)")
+    if isinstance(tools, dict):
+        for i, t in enumerate(tools.get("components", [])):
+            _check_component(t, f"metadata.tools.components[{i}]", refs, problems)
+    if "component" in meta:
+        _check_component(meta["component"], "metadata.component", refs, problems)
+    components = doc.get("components", [])
+    if not isinstance(components, list):
+        problems.append("'components' must be an array")
+        components = []
+    for i, c in enumerate(components):
+        _check_component(c, f"components[{i}]", refs, problems)
+    for i, d in enumerate(doc.get("dependencies", [])):
+        if not isinstance(d, dict) or "ref" not in d:
+            problems.append(f"dependencies[{i}]: 'ref' (required) missing")
+            continue
+        for r in [d["ref"], *d.get("dependsOn", [])]:
+            if r not in refs:
+                problems.append(f"dependencies[{i}]: {r!r} names no component")
+    return problems
+
+
+# ---------------------------------------------------------------- SPDX 2.3
+
+
+def _spdx_id(text: str) -> str:
+    return "SPDXRef-" + re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
+
+
+def spdx(inv: Inventory, *, namespace: str | None = None, created: str | None = None) -> dict:
+    """The inventory as an SPDX 2.3 JSON document (a dict).
+
+    One SPDX package for the image (purpose ``CONTAINER``), one per installed
+    package with its purl as a ``PACKAGE-MANAGER`` external reference, and the
+    relationships ``DOCUMENT DESCRIBES image`` and ``image CONTAINS package``.
+    Licenses are not concluded (``NOASSERTION``): the databases do not record
+    them reliably.
+    """
+    root = _spdx_id("image-" + (inv.image_id.split(":")[-1][:12] or inv.image))
+    packages = [{
+        "name": inv.image, "SPDXID": root, "versionInfo": inv.image_id,
+        "downloadLocation": "NOASSERTION", "filesAnalyzed": False,
+        "primaryPackagePurpose": "CONTAINER",
+    }]  # fmt: skip
+    relationships = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES",
+                      "relatedSpdxElement": root}]  # fmt: skip
+    seen: set[str] = {root}
+    for p in inv.packages:
+        sid = _spdx_id(f"{p.ecosystem}-{p.name}-{p.architecture}-{p.version}")
+        while sid in seen:
+            sid += "-x"
+        seen.add(sid)
+        packages.append({
+            "name": p.name, "SPDXID": sid, "versionInfo": p.version,
+            "downloadLocation": "NOASSERTION", "filesAnalyzed": False,
+            "licenseConcluded": "NOASSERTION", "licenseDeclared": "NOASSERTION",
+            "copyrightText": "NOASSERTION",
+            "sourceInfo": f"built from source package {p.source} {p.source_version}",
+            "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                              "referenceLocator": p.purl}],
+        })  # fmt: skip
+        relationships.append({"spdxElementId": root, "relationshipType": "CONTAINS",
+                              "relatedSpdxElement": sid})  # fmt: skip
+    return {
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": f"sbom-{inv.image}",
+        "documentNamespace": namespace or f"https://dockerlab.invalid/spdx/{uuid.uuid4()}",
+        "creationInfo": {
+            "created": created or _now(),
+            "creators": [f"Tool: dockerlab-{_version()}"],
+        },
+        "packages": packages,
+        "relationships": relationships,
+    }
+
+
+def validate_spdx(doc: Mapping) -> list[str]:
+    """Check an SPDX 2.3 JSON document's required fields; returns the problems."""
+    problems: list[str] = []
+    for key, want in (("spdxVersion", "SPDX-2.3"), ("dataLicense", "CC0-1.0"),
+                      ("SPDXID", "SPDXRef-DOCUMENT")):  # fmt: skip
+        if doc.get(key) != want:
+            problems.append(f"{key!r} (required) must be {want!r}")
+    for key in ("name", "documentNamespace"):
+        if not isinstance(doc.get(key), str) or not doc.get(key):
+            problems.append(f"{key!r} (required) missing")
+    if "#" in str(doc.get("documentNamespace", "")):
+        problems.append("'documentNamespace' must not contain '#'")
+    info = doc.get("creationInfo") or {}
+    if not _datetime_ok(info.get("created", "")) or not str(info.get("created", "")).endswith("Z"):
+        problems.append("'creationInfo.created' (required) must be a UTC date-time ending in Z")
+    if not info.get("creators"):
+        problems.append("'creationInfo.creators' (required) must name at least one creator")
+    ids = {"SPDXRef-DOCUMENT"}
+    for i, p in enumerate(doc.get("packages", [])):
+        for key in ("name", "SPDXID", "downloadLocation"):
+            if not isinstance(p.get(key), str) or not p.get(key):
+                problems.append(f"packages[{i}]: {key!r} (required) missing")
+        sid = str(p.get("SPDXID", ""))
+        if not re.fullmatch(r"SPDXRef-[A-Za-z0-9.-]+", sid):
+            problems.append(f"packages[{i}]: SPDXID {sid!r} must match SPDXRef-[A-Za-z0-9.-]+")
+        if sid in ids:
+            problems.append(f"packages[{i}]: SPDXID {sid!r} is not unique")
+        ids.add(sid)
+        for ref in p.get("externalRefs", []):
+            if ref.get("referenceType") == "purl" and not _PURL.match(
+                str(ref.get("referenceLocator"))
+            ):
+                problems.append(f"packages[{i}]: purl {ref.get('referenceLocator')!r} is malformed")
+    for i, r in enumerate(doc.get("relationships", [])):
+        for key in ("spdxElementId", "relatedSpdxElement"):
+            if r.get(key) not in ids:
+                problems.append(f"relationships[{i}]: {key} {r.get(key)!r} names no element")
+    return problems
+
+
+def static_package(
+    name: str,
+    version: str,
+    *,
+    source: str | None = None,
+    ecosystem: str = "Debian",
+    architecture: str = "amd64",
+    distro: str = "debian-12",
+) -> Package:
+    """A package compiled into a binary (static linking): invisible to the database,
+    so declared by hand for :func:`cyclonedx`'s ``extra``."""
+    type_, ns = ("deb", "debian") if ecosystem == "Debian" else ("apk", "alpine")
+    return Package(
+        name=name, version=version, source=source or name, source_version=version,
+        architecture=architecture, ecosystem=ecosystem,
+        purl=purl(type_, ns, name, version, {"arch": architecture, "distro": distro}),
+        description="linked statically into a binary of this image",
+    )  # fmt: skip

@@ -1,0 +1,285 @@
+"""Package databases -> inventory -> CycloneDX 1.5 / SPDX 2.3 SBOMs (no engine)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+
+from dockerlab import sbom
+from dockerlab.measure import FileSystem, count_packages
+
+DPKG = """Package: libc6
+Status: install ok installed
+Priority: optional
+Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>
+Architecture: amd64
+Multi-Arch: same
+Source: glibc
+Version: 2.36-9+deb12u10
+Description: GNU C Library: Shared libraries
+ Contains the standard libraries that are used by nearly all programs on
+ the system.
+
+Package: login
+Status: install ok installed
+Architecture: amd64
+Source: shadow (1:4.13+dfsg1-1)
+Version: 1:4.13+dfsg1-1+b1
+Description: system login tools
+
+Package: removed-one
+Status: deinstall ok config-files
+Architecture: amd64
+Version: 1.0-1
+
+Package: adduser
+Status: install ok installed
+Architecture: all
+Version: 3.134
+Description: add and remove users and groups
+"""
+
+APK = """C:Q1abc=
+P:musl
+V:1.2.5-r21
+A:x86_64
+S:1
+I:2
+T:the musl c library (libc) implementation
+U:https://musl.libc.org/
+L:MIT
+o:musl
+m:Natanael Copa <ncopa@alpinelinux.org>
+F:lib
+R:ld-musl-x86_64.so.1
+
+P:libssl3
+V:3.5.4-r0
+A:x86_64
+T:SSL shared libraries
+L:Apache-2.0
+o:openssl
+
+P:ca-certificates-bundle
+V:20260909-r0
+A:x86_64
+L:MPL-2.0 AND MIT
+o:ca-certificates
+"""
+
+DEBIAN_OS = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
+ALPINE_OS = 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.23.6\nPRETTY_NAME="Alpine Linux v3.23"\n'
+
+
+@pytest.fixture
+def debian():
+    fs = FileSystem({}, dpkg_status=DPKG, os_release=DEBIAN_OS)
+    return sbom.from_filesystem(fs, "debian:bookworm", "sha256:" + "a" * 64)
+
+
+@pytest.fixture
+def alpine():
+    fs = FileSystem({}, apk_installed=APK, os_release=ALPINE_OS)
+    return sbom.from_filesystem(fs, "alpine:3.23", "sha256:" + "b" * 64)
+
+
+# ---------------------------------------------------------------- reading the databases
+
+
+def test_os_release_parsing():
+    osr = sbom.parse_os_release(DEBIAN_OS + "# comment\nEMPTY=\nQ='x y'\n")
+    assert osr["ID"] == "debian" and osr["VERSION_ID"] == "12" and osr["Q"] == "x y"
+    assert osr["PRETTY_NAME"] == "Debian GNU/Linux 12 (bookworm)" and osr["EMPTY"] == ""
+
+
+def test_dpkg_installed_packages_only(debian):
+    assert [p.name for p in debian.packages] == ["libc6", "login", "adduser"]
+    assert len(debian) == debian.database_count == 3
+    libc = debian.packages[0]
+    assert (libc.source, libc.source_version, libc.architecture) == (
+        "glibc",
+        "2.36-9+deb12u10",
+        "amd64",
+    )
+    assert libc.description == "GNU C Library: Shared libraries"
+    login = debian.packages[1]
+    assert (login.source, login.source_version) == ("shadow", "1:4.13+dfsg1-1")
+    adduser = debian.packages[2]
+    assert (adduser.source, adduser.source_version) == ("adduser", "3.134")
+
+
+def test_dpkg_continuation_lines_are_joined():
+    stanza = sbom.parse_dpkg_status(DPKG)[0]
+    assert stanza["Description"].count("\n") == 2
+
+
+def test_apk_records(alpine):
+    assert [(p.name, p.source, p.license) for p in alpine.packages] == [
+        ("musl", "musl", "MIT"), ("libssl3", "openssl", "Apache-2.0"),
+        ("ca-certificates-bundle", "ca-certificates", "MPL-2.0 AND MIT")]  # fmt: skip
+    assert alpine.database == "apk" and alpine.ecosystem == "Alpine"
+    assert len(alpine) == count_packages(FileSystem({}, apk_installed=APK)) == 3
+
+
+def test_osv_ecosystems(debian, alpine):
+    assert debian.osv_ecosystem == "Debian:12"
+    assert alpine.osv_ecosystem == "Alpine:v3.23"
+    assert sbom.from_filesystem(FileSystem({})).osv_ecosystem == ""
+
+
+def test_no_database_no_packages():
+    inv = sbom.from_filesystem(FileSystem({}), "scratch-app")
+    assert inv.packages == [] and inv.database == "none" and inv.os_name == "no operating system"
+    assert inv.table().empty and list(inv.table().columns) == sbom.COLUMNS
+
+
+# ---------------------------------------------------------------- purls
+
+
+def test_debian_purls(debian):
+    purls = [p.purl for p in debian.packages]
+    assert purls == [
+        "pkg:deb/debian/libc6@2.36-9%2Bdeb12u10?arch=amd64&distro=debian-12",
+        "pkg:deb/debian/login@1:4.13%2Bdfsg1-1%2Bb1?arch=amd64&distro=debian-12",
+        "pkg:deb/debian/adduser@3.134?arch=all&distro=debian-12",
+    ]
+
+
+def test_alpine_purls(alpine):
+    assert alpine.packages[0].purl == "pkg:apk/alpine/musl@1.2.5-r21?arch=x86_64&distro=3.23.6"
+
+
+def test_purl_qualifiers_sorted_and_empty_ones_dropped():
+    assert sbom.purl("deb", "debian", "a", "1~b", {"z": "1", "arch": "", "b": "x y"}) == (
+        "pkg:deb/debian/a@1~b?b=x%20y&z=1"
+    )
+    assert sbom.purl("apk", "alpine", "a", "1", {}) == "pkg:apk/alpine/a@1"
+
+
+def test_table_columns(debian):
+    t = debian.table()
+    assert list(t.columns) == sbom.COLUMNS
+    assert t.loc[0, "package"] == "libc6" and t.loc[0, "ecosystem"] == "Debian"
+
+
+# ---------------------------------------------------------------- CycloneDX 1.5
+
+SERIAL = re.compile(
+    r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
+
+
+@pytest.mark.parametrize("which", ["debian", "alpine"])
+def test_cyclonedx_required_fields_and_shape(which, request):
+    inv = request.getfixturevalue(which)
+    doc = json.loads(json.dumps(sbom.cyclonedx(inv)))  # survives JSON
+    assert sbom.validate_cyclonedx(doc) == []
+    # What the 1.5 schema requires, checked here directly too.
+    assert doc["bomFormat"] == "CycloneDX" and doc["specVersion"] == "1.5"
+    assert SERIAL.match(doc["serialNumber"]) and doc["version"] == 1
+    assert doc["metadata"]["component"]["type"] == "container"
+    for c in doc["components"]:
+        assert c["type"] in sbom.CDX_COMPONENT_TYPES and c["name"]
+    refs = [c["bom-ref"] for c in doc["components"]]
+    assert len(refs) == len(set(refs))
+
+
+@pytest.mark.parametrize("which", ["debian", "alpine"])
+def test_cyclonedx_one_component_per_package(which, request):
+    inv = request.getfixturevalue(which)
+    libs = sbom.package_components(sbom.cyclonedx(inv))
+    assert len(libs) == inv.database_count == len(inv.packages)
+    assert [c["purl"] for c in libs] == [p.purl for p in inv.packages]
+    props = {p["name"]: p["value"] for p in libs[0]["properties"]}
+    assert props["dockerlab:package:source"] == inv.packages[0].source
+
+
+def test_cyclonedx_os_component_and_licenses(alpine):
+    doc = sbom.cyclonedx(alpine)
+    os_comp = [c for c in doc["components"] if c["type"] == "operating-system"]
+    assert os_comp == [{"type": "operating-system", "bom-ref": "os:alpine", "name": "alpine",
+                        "version": "3.23.6", "description": "Alpine Linux v3.23"}]  # fmt: skip
+    assert sbom.package_components(doc)[0]["licenses"] == [{"license": {"name": "MIT"}}]
+
+
+def test_cyclonedx_of_scratch_is_valid_and_empty():
+    doc = sbom.cyclonedx(sbom.from_filesystem(FileSystem({}), "scratch-app"))
+    assert sbom.validate_cyclonedx(doc) == [] and doc["components"] == []
+
+
+def test_cyclonedx_extra_static_package():
+    musl = sbom.static_package("musl", "1.2.3-1", source="musl")
+    doc = sbom.cyclonedx(sbom.from_filesystem(FileSystem({}), "scratch-app"), extra=[musl])
+    assert sbom.validate_cyclonedx(doc) == []
+    assert [c["purl"] for c in doc["components"]] == [
+        "pkg:deb/debian/musl@1.2.3-1?arch=amd64&distro=debian-12"
+    ]
+
+
+def test_cyclonedx_fixed_serial_and_timestamp(debian):
+    doc = sbom.cyclonedx(debian, serial="urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+                         timestamp="2026-01-01T00:00:00Z")  # fmt: skip
+    assert doc["serialNumber"].endswith("a58921a69b79")
+    assert doc["metadata"]["timestamp"] == "2026-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "breakage, expected",
+    [
+        (lambda d: d.pop("bomFormat"), "bomFormat"),
+        (lambda d: d.update(specVersion="1.4"), "specVersion"),
+        (lambda d: d.update(serialNumber="1234"), "serialNumber"),
+        (lambda d: d.update(version=0), "version"),
+        (lambda d: d.update(extra=1), "top-level keys"),
+        (lambda d: d["metadata"].update(timestamp="yesterday"), "timestamp"),
+        (lambda d: d["components"][1].pop("name"), "'name'"),
+        (lambda d: d["components"][1].update(type="package"), "'type'"),
+        (lambda d: d["components"][1].update(arch="amd64"), "keys not in the 1.5 spec"),
+        (lambda d: d["components"][1].update(purl="libc6@2.36"), "package URL"),
+        (lambda d: d["components"][2].update({"bom-ref": d["components"][1]["bom-ref"]}), "unique"),
+        (lambda d: d["components"][1]["properties"].append({"value": "x"}), "properties"),
+        (lambda d: d["components"][1].update(licenses=[{"license": {}}]), "licenses"),
+        (lambda d: d.update(dependencies=[{"ref": "nowhere"}]), "names no component"),
+    ],
+)
+def test_validator_catches_broken_documents(debian, breakage, expected):
+    doc = copy.deepcopy(sbom.cyclonedx(debian))
+    breakage(doc)
+    problems = sbom.validate_cyclonedx(doc)
+    assert any(expected in p for p in problems), problems
+
+
+# ---------------------------------------------------------------- SPDX 2.3
+
+
+def test_spdx_document(debian):
+    doc = json.loads(json.dumps(sbom.spdx(debian)))
+    assert sbom.validate_spdx(doc) == []
+    assert doc["spdxVersion"] == "SPDX-2.3" and doc["dataLicense"] == "CC0-1.0"
+    root, *pkgs = doc["packages"]
+    assert root["primaryPackagePurpose"] == "CONTAINER" and len(pkgs) == 3
+    assert pkgs[0]["externalRefs"][0] == {
+        "referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+        "referenceLocator": "pkg:deb/debian/libc6@2.36-9%2Bdeb12u10?arch=amd64&distro=debian-12"}  # fmt: skip
+    contains = [r for r in doc["relationships"] if r["relationshipType"] == "CONTAINS"]
+    assert len(contains) == 3
+    assert all(re.fullmatch(r"SPDXRef-[A-Za-z0-9.-]+", p["SPDXID"]) for p in doc["packages"])
+
+
+def test_spdx_validator_catches_problems(alpine):
+    doc = sbom.spdx(alpine)
+    doc["packages"][1]["SPDXID"] = "SPDXRef-has space"
+    doc["creationInfo"]["creators"] = []
+    doc.pop("dataLicense")
+    problems = sbom.validate_spdx(doc)
+    assert any("SPDXID" in p for p in problems)
+    assert any("creators" in p for p in problems)
+    assert any("dataLicense" in p for p in problems)
+
+
+def test_package_counts(debian, alpine):
+    df = sbom.package_counts({"debian": debian, "alpine": alpine})
+    assert df.loc["debian", "packages"] == 3 and df.loc["alpine", "source_packages"] == 3
