@@ -33,6 +33,7 @@ from .errors import (
     EngineNotRunning,
     ImageNotFound,
 )
+from .exercises.progress import progress
 from .images import CATALOG, provenance, ref
 from .measure import attack_surface, compare, history, measure
 from .notebook import setup
@@ -66,6 +67,7 @@ __all__ = [
     "labels",
     "leftovers",
     "measure",
+    "progress",
     "provenance",
     "ref",
     "registry_reachable",

@@ -116,6 +116,10 @@ class Question:
             except DockerlabError as e:
                 outcome = self.outcome(NOT_YET, str(e))
         self.last = outcome
+        if outcome.passed:
+            from .progress import record
+
+            record(f"{type(self).__module__.rsplit('.', 1)[-1]}: {self.title}")
         return outcome
 
     def _check(self, answer) -> Outcome:  # pragma: no cover - every question defines it
