@@ -8,6 +8,7 @@ container, image (beyond the catalog bases), volume or network.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 
 import pytest
@@ -15,6 +16,10 @@ import pytest
 # One session id for the whole run, inherited by the notebooks' kernels (nbval), so the
 # leak check sees exactly this run's resources and never a learner's open notebook.
 os.environ.setdefault("DOCKERLAB_SESSION", f"test-{uuid.uuid4().hex[:8]}")
+# Checks passed by the test run must not count as a learner's progress.
+os.environ.setdefault(
+    "DOCKERLAB_PROGRESS", os.path.join(tempfile.mkdtemp(prefix="dockerlab-"), "progress.json")
+)
 
 import dockerlab as dl  # reads DOCKERLAB_SESSION at import
 
