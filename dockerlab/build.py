@@ -33,6 +33,8 @@ from .progress import BuildProgress
 FileSpec = str | bytes | tuple[str | bytes, int]
 
 _READ_TIMEOUTS = (TimeoutError, requests.exceptions.ConnectionError, urllib3.exceptions.HTTPError)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colours the engine puts on a step's stderr
+_NOISE = re.compile(r"^( ---> |Removing intermediate container )")  # engine bookkeeping
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _ID = re.compile(r"^ ---> ([0-9a-f]{12})$")
 
@@ -207,9 +209,9 @@ class _StreamState:
     _skip_next_id: bool = False  # the id after FROM or "Using cache" is not ours
 
     def feed(self, text: str, bar: BuildProgress) -> None:
-        for line in text.splitlines():
+        for line in _ANSI.sub("", text).splitlines():
             self.log.append(line)
-            if line.strip():
+            if line.strip() and not _NOISE.match(line):
                 self.tail.append(line)
             if m := _STEP.match(line):
                 # The kit's label is the build's last step: count only the learner's.
@@ -217,6 +219,7 @@ class _StreamState:
                 if n > total:
                     continue
                 self.step = f"Step {n}/{total} : {instruction}"
+                self.tail[-1] = self.step
                 self._skip_next_id = instruction.upper().startswith("FROM ")
                 bar.step(n, total, instruction)
             elif line.strip() == "---> Using cache":
@@ -253,6 +256,13 @@ def _failure(message: str, step: str | None, tail: list[str]) -> BuildFailed:
         hint = "Fix the Dockerfile's syntax at the line the message names."
     elif "COPY failed" in message or "ADD failed" in message:
         hint = "A COPY/ADD source is not in the build context: add it to `files=`."
+    elif "returned a non-zero code" in message and any(
+        s in line for line in tail for s in ("DNS", "resolve", "Temporary failure", "fetching http")
+    ):
+        hint = (
+            "The step tried to download something, but builds here have no network: "
+            "use what the base image has, or COPY the files in."
+        )
     elif "returned a non-zero code" in message:
         hint = "The command in the failing step exited with an error: read the log's last lines."
     elif any(s in message for s in ("pull access denied", "no such host", "manifest unknown",
