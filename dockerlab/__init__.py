@@ -2,15 +2,23 @@
 
 The modules, one idea each:
 
-- :mod:`~dockerlab.engine`: the connection to Docker, registry and BuildKit checks
-- :mod:`~dockerlab.private_engine`: the kit's own engine on Linux machines with none
-- :mod:`~dockerlab.doctor`: is this machine ready? one table
-- :mod:`~dockerlab.images`: the catalog of base images; :mod:`~dockerlab.bases` makes them
-- :mod:`~dockerlab.build`: build from Dockerfile text, with progress and clear failures
-- :mod:`~dockerlab.measure`: size, layers, history, attack surface
-- :mod:`~dockerlab.containers`: run demo containers with limits and no network
-- :mod:`~dockerlab.session`: labels and cleanup of what the kit made
-- :mod:`~dockerlab.plotting`: the course's chart style
+- engine and set-up: :mod:`~dockerlab.engine` (connection, registry and BuildKit checks),
+  :mod:`~dockerlab.private_engine` (the kit's own engine where none runs),
+  :mod:`~dockerlab.doctor` (is this machine ready?), :mod:`~dockerlab.images` (the catalog)
+  and :mod:`~dockerlab.bases` (pulling or bootstrapping it offline)
+- building and running: :mod:`~dockerlab.build` (Dockerfile text, progress, clear failures),
+  :mod:`~dockerlab.buildkit` (BuildKit CLI builds), :mod:`~dockerlab.containers` (demo
+  containers with limits and no network), :mod:`~dockerlab.session` (labels and cleanup)
+- measuring: :mod:`~dockerlab.measure` (size, layers, attack surface),
+  :mod:`~dockerlab.layers` (what each layer adds, wastes and hides), :mod:`~dockerlab.elf`
+  (static or dynamic, and which loader), :mod:`~dockerlab.sbom` (package inventory),
+  :mod:`~dockerlab.vulns` (scanner and OSV results), :mod:`~dockerlab.lint` (hadolint)
+- one module per practice: :mod:`~dockerlab.stack`, :mod:`~dockerlab.pid1`,
+  :mod:`~dockerlab.services`, :mod:`~dockerlab.lifecycle`, :mod:`~dockerlab.registry`,
+  :mod:`~dockerlab.freshness`
+- teaching: :mod:`~dockerlab.exercises` (checks that measure the learner's answer),
+  :mod:`~dockerlab.score` (the capstone scorecard), :mod:`~dockerlab.workshop` (preparing a
+  classroom), :mod:`~dockerlab.plotting` (one chart style), :mod:`~dockerlab.notebook`
 - :mod:`~dockerlab.errors`: ``DockerlabError`` and its kin
 
 Example:

@@ -97,18 +97,25 @@ assert hello.ok and "Alpine" in hello.output
 # | # | notebook | the practice |
 # |---|----------|--------------|
 # | 01 | [Smaller is better](01-smaller-is-better.ipynb) | size and attack surface of Debian, slim, Alpine and `FROM scratch` |
+# | 02 | [Alpine and busybox](02-alpine-and-busybox.ipynb) | one binary behind many commands, musl instead of glibc, compressed vs on-disk sizes |
+# | 03 | [Thread stacks and recursion](03-stack-size-and-recursion.ipynb) | musl's small thread stack crashes deep recursion that glibc survives |
+# | 04 | [Static binaries FROM scratch](04-static-binaries-from-scratch.ipynb) | why a dynamic binary fails there, and what scratch lacks |
+# | 05 | [PID 1, zombies and signals](05-pid1-zombies-and-signals.ipynb) | with and without an init: zombies, process slots, `docker stop` |
+# | 06 | [One task per container](06-one-task-per-container.ipynb) | a web service and its cache, together and apart |
+# | 07 | [Ephemeral containers](07-ephemeral-containers.ipynb) | what `docker rm` throws away, volumes, read-only roots |
+# | 08 | [Layers and multi-stage builds](08-layers-and-multistage.ipynb) | every RUN/COPY/ADD is a layer; deleted files still cost bytes |
+# | 09 | [Configuration and secrets](09-configuration-and-secrets.ipynb) | one image, many environments; how baked-in secrets leak |
+# | 10 | [Keeping up with updates](10-keeping-up-with-updates.ipynb) | tags move, `latest` hides what you get, pin by digest, base age |
+# | 11 | [Scanning images](11-scanning-images.ipynb) | package inventory (SBOM), vulnerabilities, lint |
 #
-# More practices are in preparation, in this order: Alpine and busybox; musl's
-# thread stack and deep recursion; static binaries `FROM scratch`; PID 1, zombies
-# and signals; one task per container; ephemeral containers; layers and
-# multi-stage builds; configuration and secrets; keeping up with updates;
-# scanning images.
+# **Exercises** live in `exercises/` (one per group of practices, starting with
+# [exercise 1](../exercises/01-smaller-images.ipynb)): you write a Dockerfile, call
+# `q1.check(...)`, and the kit builds and measures *your* image against the target.
+# `dl.progress()` shows which questions you have passed.
 #
-# **Exercises** live in `exercises/`: you write a Dockerfile, call `q1.check()`,
-# and the kit builds and measures *your* image against the target.
-#
-# **Instructors:** `make lab` starts everything; `python -m dockerlab cleanup`
-# removes whatever the kit made on a machine, keeping the base images.
+# **Instructors:** read `docs/instructor.md` (timings, preparing a room offline,
+# common learner errors, JupyterHub). `python -m dockerlab cleanup` removes whatever
+# the kit made on a machine, keeping the base images.
 
 # %%
 dl.cleanup()

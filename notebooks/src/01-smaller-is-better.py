@@ -191,9 +191,10 @@ claims
 # - `FROM scratch` with a static binary is the floor: one file, no shell, no
 #   package to patch, at the price of debugging from outside.
 #
-# **Exercise:** `exercises/` (in preparation): make an image under a size target.
+# **Exercise:** [exercise 1, Q1 and Q2](../exercises/01-smaller-images.ipynb): ship a
+# program in under 1 MB, and pin your base.
 #
-# Previous: [00: Start here](00-start-here.ipynb)
+# Previous: [00: Start here](00-start-here.ipynb) · Next: [02: Alpine and busybox](02-alpine-and-busybox.ipynb)
 
 # %%
 scratch.remove()
