@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import dockerlab as dl
+from dockerlab import layers
 from dockerlab.engine import host
 
 ALPINE = dl.ref("alpine")
@@ -61,6 +62,11 @@ def pairs(cli: str, image_ref: str) -> dict[str, tuple]:
             f"{cli} image inspect -f '{{{{.Size}}}} {{{{len .RootFS.Layers}}}}' {image_ref}",
         ),
         "attack surface (export)": (lambda: dl.attack_surface(image_ref), surface),
+        # The layer analyser reads `docker save` as a stream: its floor is the save itself.
+        "layer analysis vs docker save": (
+            lambda: layers.analyse(image_ref),
+            f"{cli} save {image_ref} > /dev/null",
+        ),
     }
 
 
