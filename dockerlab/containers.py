@@ -152,7 +152,7 @@ class DemoContainer:
         self.remove()
 
 
-def start(
+def create(
     image,
     command: str | Sequence[str] | None = None,
     *,
@@ -164,7 +164,7 @@ def start(
     role: str = "demo",
     **options,
 ) -> DemoContainer:
-    """Start a demo container in the background, with the kit's safety defaults.
+    """Create (but do not start) a demo container with the kit's safety defaults.
 
     Args:
         image: A reference, a catalog image's ref, or a :class:`BuiltImage`.
@@ -175,11 +175,11 @@ def start(
         cap_add: Capabilities to give back (all are dropped by default).
         network: "none", or "container:<id>" to share another's loopback.
         role: Value of the kit's role label.
-        **options: More ``docker.containers.run`` options (``init=True``,
+        **options: More ``docker.containers.create`` options (``init=True``,
             ``environment=``, ``user=``, ``read_only=``, ``tmpfs=``, ...).
 
     Returns:
-        The running :class:`DemoContainer`.
+        The created :class:`DemoContainer` (``box.container.start()`` starts it).
 
     Raises:
         ImageNotFound: The image is not on this engine.
@@ -187,15 +187,29 @@ def start(
     opts = _options(memory=memory, pids=pids, cpus=cpus, cap_add=cap_add, network=network,
                     role=role, **options)  # fmt: skip
     try:
-        # create + start, not containers.run: run would try to pull a missing image.
-        c = client().containers.create(_ref(image), command, **opts)
+        # create, not containers.run: run would try to pull a missing image.
+        return DemoContainer(client().containers.create(_ref(image), command, **opts))
     except docker.errors.ImageNotFound:
         raise ImageNotFound(f"The image {_ref(image)!r} is not on this engine.") from None
     except docker.errors.APIError as e:
         raise DockerlabError(f"The container could not be created: {e.explanation or e}") from None
-    box = DemoContainer(c)
+
+
+def start(image, command: str | Sequence[str] | None = None, **options) -> DemoContainer:
+    """Start a demo container in the background, with the kit's safety defaults.
+
+    Takes the same arguments as :func:`create`.
+
+    Returns:
+        The running :class:`DemoContainer` (a context manager that removes it).
+
+    Raises:
+        ImageNotFound: The image is not on this engine.
+        DockerlabError: The container could not start (e.g. its command does not exist).
+    """
+    box = create(image, command, **options)
     try:
-        c.start()
+        box.container.start()
     except docker.errors.APIError as e:
         box.remove()
         raise DockerlabError(f"The container could not start: {e.explanation or e}") from None

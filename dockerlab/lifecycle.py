@@ -20,9 +20,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from . import labels
-from .containers import DEFAULT_LIMITS, _options, _ref
+from .containers import DEFAULT_LIMITS, create
 from .engine import client
-from .errors import DockerlabError, ImageNotFound
+from .errors import DockerlabError
 
 #: ``docker diff`` kinds, as the engine numbers them.
 KINDS = {0: "changed", 1: "added", 2: "deleted"}
@@ -116,18 +116,14 @@ def phase_timings(
         One row per container and phase: ``container`` (0..n-1), ``phase``,
         ``seconds``; and ``exit_code`` (the code ``docker stop`` left).
     """
-    api = client()
-    opts = _options(memory=DEFAULT_LIMITS["memory"], pids=pids, cpus=DEFAULT_LIMITS["cpus"],
-                    cap_add=(), network="none", role="lifecycle", init=init, **options)  # fmt: skip
     rows = []
     for i in range(n):
         box = None
         try:
             t0 = time.monotonic()
-            try:
-                box = api.containers.create(_ref(image), command, **opts)
-            except docker.errors.ImageNotFound:
-                raise ImageNotFound(f"The image {_ref(image)!r} is not on this engine.") from None
+            box = create(
+                image, command, pids=pids, role="lifecycle", init=init, **options
+            ).container
             t1 = time.monotonic()
             box.start()
             t2 = time.monotonic()

@@ -35,7 +35,7 @@ def test_an_endless_loop_is_killed_at_the_time_limit(engine, bases):
         dl.run(bases["alpine"], ["sh", "-c", "while :; do :; done"], timeout=2)
     result = dl.run(bases["alpine"], ["sleep", "60"], timeout=1, raise_on_timeout=False)
     assert result.timed_out and result.exit_code == 137
-    assert not engine.containers.list(all=True, filters=dl.labels.filter_for())
+    assert not engine.containers.list(all=True, filters=dl.labels.filter_for(dl.labels.SESSION_ID))
 
 
 def test_a_fork_bomb_hits_the_pids_limit(engine, bases):
