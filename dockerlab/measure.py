@@ -230,16 +230,45 @@ def history(image) -> pd.DataFrame:
     """The image's history: one row per instruction, oldest first.
 
     The kit's own session label (added to every image it builds) is left out.
+    The ``layer`` column always adds up to the engine's layer count: entries
+    with bytes are layers; among the empty ones, :func:`makes_layer` guesses,
+    then the guess is corrected to the engine's count (an empty layer holds no
+    bytes, so sizes never depend on which empty entry gets the mark). For the
+    exact mapping from the image config, use :func:`dockerlab.layers.analyse`.
 
     Columns: ``created_by`` (the instruction), ``size`` (bytes), ``layer``
     (True if the instruction made a filesystem layer).
     """
+    img = _image(image)
     rows = []
-    for h in _history(image):
+    for h in _history(img.id):
         raw, size = h.get("CreatedBy") or "", h.get("Size", 0)
         by = raw.replace("/bin/sh -c #(nop) ", "").strip()
-        rows.append({"created_by": by, "size": size, "layer": makes_layer(raw, size)})
+        rows.append({"created_by": by, "size": size, "layer": makes_layer(raw, size), "_raw": raw})
+    _reconcile(rows, len(img.attrs["RootFS"].get("Layers", [])))
     return pd.DataFrame(rows, columns=["created_by", "size", "layer"])
+
+
+def _reconcile(rows: list[dict], n_layers: int) -> None:
+    """Move layer marks among empty entries until they add up to ``n_layers``."""
+
+    def likelihood(raw: str) -> int:  # how likely an empty entry is to be a layer
+        word = raw.replace("/bin/sh -c #(nop) ", "").strip().split(" ", 1)[0]
+        return (
+            0
+            if word in ("COPY", "ADD")
+            else 1
+            if word == "WORKDIR"
+            else 3
+            if word in METADATA
+            else 2
+        )
+
+    empty = sorted((r for r in rows if r["size"] == 0), key=lambda r: likelihood(r["_raw"]))
+    while sum(r["layer"] for r in rows) < n_layers and any(not r["layer"] for r in empty):
+        next(r for r in empty if not r["layer"])["layer"] = True
+    while sum(r["layer"] for r in rows) > n_layers and any(r["layer"] for r in empty):
+        next(r for r in reversed(empty) if r["layer"])["layer"] = False
 
 
 def measure(image) -> Measurement:
