@@ -880,6 +880,40 @@ class LocalRegistry:
             futures = {repo: pool.submit(self.push, img, repo, tag) for repo, img in images.items()}
             return {repo: f.result() for repo, f in futures.items()}
 
+    def pull(self, ref: str) -> str:
+        """Pull ``repository:tag`` or ``repository@sha256:...`` from this registry into the engine.
+
+        A pulled tag is untagged again by :meth:`stop` when the image keeps
+        another name (as for :meth:`push`); a pull by digest adds no tag.
+
+        Args:
+            ref: ``repository:tag``, ``repository@digest`` or a full reference to this registry.
+
+        Returns:
+            The engine's image id (``sha256:...``) of what was pulled.
+
+        Raises:
+            ManifestNotFound: No such tag or digest in this registry.
+            RegistryError: The engine's pull failed for another reason.
+        """
+        full = self._qualify(ref)
+        r = parse_reference(full)
+        name = f"{self.host}/{r.repository}"
+        api = client().api
+        try:
+            if r.is_digest:
+                api.pull(f"{name}@{r.reference}")
+            else:
+                api.pull(name, tag=r.reference)
+        except docker.errors.NotFound as e:
+            raise ManifestNotFound(f"{full} does not exist: {e.explanation or e}") from None
+        except docker.errors.APIError as e:
+            raise RegistryError(f"Pulling {full} failed: {e.explanation or e}") from None
+        target = f"{name}@{r.reference}" if r.is_digest else f"{name}:{r.reference}"
+        if not r.is_digest and target not in self._tags:
+            self._tags.append(target)
+        return api.inspect_image(target)["Id"]
+
     def _untag(self, full: str) -> None:
         """Remove our tag if the image keeps another name; forget it once gone."""
         api = client().api

@@ -1,0 +1,864 @@
+"""Keeping up with updates: how old is a base, what changed, is there a newer one?
+
+Three questions a Dockerfile's author should ask regularly, answered on the
+real engine and the real registry:
+
+- **How old is my base?** :func:`inspect` reads an image's creation date
+  (the ``org.opencontainers.image.created`` label when its publisher set one,
+  which derived images inherit from their base; else the config's
+  ``Created``), its OS release (``/etc/os-release``) and every installed
+  package with its version and **date**: for Debian packages the date of the
+  package's Debian changelog (dpkg keeps each file's timestamp, and Debian
+  builds set it to the changelog's date), for Alpine packages the build time
+  apk records (``t:``). Ages are in days, relative to a moment that is shown.
+- **What changed between two builds?** :func:`diff_packages` /
+  :func:`compare_builds` list the packages added, removed, upgraded or
+  downgraded, comparing versions the way dpkg does (:func:`compare_versions`).
+  :func:`earlier_versions` and :func:`rebuild_with_versions` make an *older*
+  base honestly, offline: today's base with some packages put back to earlier
+  versions Debian still publishes (real ``.deb`` files fetched with
+  ``apt-get download`` on the host and installed with ``dpkg -i``).
+- **Is there a newer base?** :func:`base_images` lists the ``FROM`` images of a
+  Dockerfile (parsed in memory with dockerfile-parse) and how each is pinned;
+  :func:`check_bases` asks each image's registry, when it answers, whether its
+  tag now points at another digest than the one pinned, and which version tags
+  are newer. Whatever it could not check (no registry reachable) it says so.
+
+Example:
+    >>> from dockerlab import freshness
+    >>> freshness.inspect("debian:bookworm").age_days          # doctest: +SKIP
+    0.4
+    >>> freshness.check_bases("FROM alpine:3.22\\n")            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from dockerfile_parse import DockerfileParser
+
+from .build import BuiltImage, build
+from .errors import DockerlabError, NoRegistry
+from .measure import FileSystem, _image, filesystem
+from .private_engine import cache_dir
+from .registry import ManifestNotFound, RegistryClient, RegistryError
+from .sbom import parse_dpkg_status, parse_os_release
+
+#: The label in which image publishers (and the kit's offline bases) record when an image was made.
+CREATED_LABEL = "org.opencontainers.image.created"
+#: Columns of :func:`diff_packages`.
+DIFF_COLUMNS = ["package", "old", "new", "change", "old_date", "new_date"]
+#: Columns of :func:`check_bases`.
+CHECK_COLUMNS = ["line", "image", "pinned", "tag", "pinned_digest", "current_digest",
+                 "newer_digest", "newer_tags", "note"]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An RFC 3339 time as Docker writes it (nanoseconds, ``Z``) as an aware datetime.
+
+    Example:
+        >>> parse_time("2026-11-29T15:12:04.293660115Z")
+        datetime.datetime(2026, 11, 29, 15, 12, 4, 293660, tzinfo=datetime.timezone.utc)
+    """
+    if not value or value.startswith("0001-01-01"):
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    m = re.match(r"^(.*T\d{2}:\d{2}:\d{2})(\.\d+)?(.*)$", text)
+    if m:  # Python reads at most 6 digits of fractions
+        frac = (m[2] or "")[:7]
+        text = m[1] + frac + (m[3] or "")
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def age_days(when: datetime | None, now: datetime) -> float | None:
+    """Days from ``when`` to ``now`` (one decimal), or None if ``when`` is unknown."""
+    if when is None:
+        return None
+    return round((now - when).total_seconds() / 86400, 1)
+
+
+def now_utc() -> datetime:
+    """This moment, in UTC, to the second: the reference point of every age shown."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+# --------------------------------------------------------------------------- packages
+
+
+@dataclass(frozen=True)
+class Package:
+    """One installed package.
+
+    Attributes:
+        name: Package name (``libc6``, ``musl``).
+        version: Its version as the package database records it.
+        date: When this version was made: the Debian changelog's date, or
+            Alpine's build time; None when the image does not say (``-slim``
+            images have no ``/usr/share/doc``).
+    """
+
+    name: str
+    version: str
+    date: datetime | None = None
+
+
+def _doc_date(fs: FileSystem, name: str) -> datetime | None:
+    """The newest of ``/usr/share/doc/<name>/changelog.Debian*.gz``'s timestamps."""
+    best = None
+    for leaf in ("changelog.Debian.gz", "changelog.Debian.amd64.gz", "changelog.Debian.arm64.gz"):
+        info = fs.entries.get(fs.resolve(f"/usr/share/doc/{name}/{leaf}"))
+        if info is not None and info.isfile() and info.mtime > 0:
+            when = datetime.fromtimestamp(info.mtime, UTC)
+            best = when if best is None or when > best else best
+    return best
+
+
+def parse_apk_records(text: str) -> list[dict[str, str]]:
+    """Name (``P``), version (``V``) and build time (``t``, Unix seconds) per apk package."""
+    records, current = [], {}
+    for line in [*text.splitlines(), ""]:
+        if not line.strip():
+            if current.get("P"):
+                records.append(current)
+            current = {}
+        elif len(line) > 1 and line[1] == ":" and line[0] in "PVt":
+            current.setdefault(line[0], line[2:])
+    return records
+
+
+def packages_of(fs: FileSystem) -> dict[str, Package]:
+    """Installed packages of an image's filesystem, by name, with versions and dates."""
+    out: dict[str, Package] = {}
+    if fs.dpkg_status:
+        for s in parse_dpkg_status(fs.dpkg_status):
+            out[s["Package"]] = Package(s["Package"], s.get("Version", ""), _doc_date(fs, s["Package"]))  # fmt: skip
+    elif fs.apk_installed:
+        for r in parse_apk_records(fs.apk_installed):
+            t = r.get("t", "")
+            when = datetime.fromtimestamp(int(t), UTC) if t.isdigit() else None
+            out[r["P"]] = Package(r["P"], r.get("V", ""), when)
+    return out
+
+
+# --------------------------------------------------------------------------- how old is an image
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What an image says about its age and contents.
+
+    Attributes:
+        image: The reference inspected.
+        image_id: The engine's image id.
+        created: The date used for the image's age (see ``created_source``).
+        created_source: Where ``created`` comes from: the label or the config.
+        config_created: The image config's ``Created`` (when it was built or imported).
+        os: ``PRETTY_NAME`` of ``/etc/os-release`` (plus ``VERSION_ID`` if more precise).
+        os_release: Every field of ``/etc/os-release``.
+        packages: Installed packages by name.
+        computed_at: The moment ages are computed from.
+    """
+
+    image: str
+    image_id: str
+    created: datetime | None
+    created_source: str
+    config_created: datetime | None
+    os: str
+    os_release: dict[str, str]
+    packages: dict[str, Package] = field(repr=False)
+    computed_at: datetime
+
+    @property
+    def age_days(self) -> float | None:
+        """Days since :attr:`created`, at :attr:`computed_at`."""
+        return age_days(self.created, self.computed_at)
+
+    @property
+    def newest_package(self) -> Package | None:
+        """The package whose version is the most recent, if any package has a date."""
+        dated = [p for p in self.packages.values() if p.date is not None]
+        return max(dated, key=lambda p: p.date) if dated else None
+
+    @property
+    def oldest_package(self) -> Package | None:
+        dated = [p for p in self.packages.values() if p.date is not None]
+        return min(dated, key=lambda p: p.date) if dated else None
+
+    def row(self) -> dict:
+        """One table row: dates, ages, OS and package counts."""
+        newest = self.newest_package
+        return {
+            "image": self.image,
+            "os": self.os,
+            "created": self.created.strftime("%Y-%m-%d %H:%M") if self.created else "unknown",
+            "created from": self.created_source,
+            "age (days)": self.age_days,
+            "packages": len(self.packages),
+            "dated packages": sum(p.date is not None for p in self.packages.values()),
+            "newest package": f"{newest.name} {newest.version}" if newest else "unknown",
+            "newest package date": newest.date.strftime("%Y-%m-%d") if newest else "unknown",
+            "newest package age (days)": (
+                age_days(newest.date, self.computed_at) if newest else None
+            ),
+        }
+
+    def package_table(self) -> pd.DataFrame:
+        """Every package with its version, date and age in days, newest first."""
+        rows = [{"package": p.name, "version": p.version,
+                 "date": p.date.strftime("%Y-%m-%d") if p.date else None,
+                 "age (days)": age_days(p.date, self.computed_at)} for p in self.packages.values()]  # fmt: skip
+        df = pd.DataFrame(rows, columns=["package", "version", "date", "age (days)"])
+        return df.sort_values("age (days)", na_position="last", kind="stable").reset_index(
+            drop=True
+        )
+
+
+def _os_name(release: Mapping[str, str]) -> str:
+    pretty = release.get("PRETTY_NAME") or release.get("NAME") or "unknown"
+    version = release.get("VERSION_ID", "")
+    return pretty if not version or version in pretty else f"{pretty} ({version})"
+
+
+def inspect(image, now: datetime | None = None) -> ImageFacts:
+    """Read an image's creation date, OS release and packages (it is never run).
+
+    The date used is the ``org.opencontainers.image.created`` label when the
+    image has one (its publisher's statement of when it was made; an image
+    built ``FROM`` it inherits it, so it dates the *base*), else the config's
+    ``Created``.
+
+    Args:
+        image: A reference or :class:`~dockerlab.BuiltImage`.
+        now: The reference moment for ages (default: now, UTC).
+
+    Raises:
+        ImageNotFound: The image is not on this engine.
+    """
+    img = _image(image)
+    name = image.ref if isinstance(image, BuiltImage) else str(image)
+    config_created = parse_time(img.attrs.get("Created"))
+    label = parse_time((img.labels or {}).get(CREATED_LABEL))
+    created, source = (label, f"label {CREATED_LABEL}") if label else (config_created, "config Created")  # fmt: skip
+    fs = filesystem(img.id)
+    release = parse_os_release(fs.os_release)
+    return ImageFacts(
+        image=name,
+        image_id=img.id,
+        created=created,
+        created_source=source,
+        config_created=config_created,
+        os=_os_name(release),
+        os_release=release,
+        packages=packages_of(fs),
+        computed_at=now or now_utc(),
+    )
+
+
+def age_table(images: Mapping[str, object], now: datetime | None = None) -> pd.DataFrame:
+    """:meth:`ImageFacts.row` for several images (label -> reference), one moment for all."""
+    now = now or now_utc()
+    rows = {label: inspect(ref, now).row() for label, ref in images.items()}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def _order(c: str) -> int:
+    """dpkg's weight of one character of a non-digit part: ~ first, then end, letters, others."""
+    if c == "~":
+        return -1
+    if c.isdigit():
+        return 0
+    if c.isalpha():
+        return ord(c)
+    return ord(c) + 256
+
+
+def _compare_part(a: str, b: str) -> int:
+    """Compare an upstream version or Debian revision, dpkg's way."""
+    i = j = 0
+    while i < len(a) or j < len(b):
+        first_diff = 0
+        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
+            ac = _order(a[i]) if i < len(a) and not a[i].isdigit() else 0
+            bc = _order(b[j]) if j < len(b) and not b[j].isdigit() else 0
+            if ac != bc:
+                return -1 if ac < bc else 1
+            i += 1
+            j += 1
+        while i < len(a) and a[i] == "0":
+            i += 1
+        while j < len(b) and b[j] == "0":
+            j += 1
+        while i < len(a) and a[i].isdigit() and j < len(b) and b[j].isdigit():
+            if not first_diff:
+                first_diff = (a[i] > b[j]) - (a[i] < b[j])
+            i += 1
+            j += 1
+        if i < len(a) and a[i].isdigit():
+            return 1
+        if j < len(b) and b[j].isdigit():
+            return -1
+        if first_diff:
+            return first_diff
+    return 0
+
+
+def _split_version(v: str) -> tuple[int, str, str]:
+    epoch, _, rest = v.partition(":") if ":" in v else ("0", "", v)
+    upstream, _, revision = rest.rpartition("-") if "-" in rest else (rest, "", "")
+    return int(epoch or 0) if epoch.isdigit() else 0, upstream, revision
+
+
+def compare_versions(a: str, b: str) -> int:
+    """Compare two package versions the way dpkg does: -1, 0 or 1.
+
+    ``epoch:upstream-revision``; ``~`` sorts before anything (``1.0~rc1 < 1.0``).
+    Alpine versions (``1.37.0-r30``) compare sensibly with the same rules.
+
+    Example:
+        >>> compare_versions("2.36-9+deb12u7", "2.36-9+deb12u14")
+        -1
+        >>> compare_versions("1:1.0", "2.0")
+        1
+    """
+    ea, ua, ra = _split_version(a)
+    eb, ub, rb = _split_version(b)
+    if ea != eb:
+        return -1 if ea < eb else 1
+    return _compare_part(ua, ub) or _compare_part(ra, rb)
+
+
+def _as_package(name: str, value) -> Package:
+    return value if isinstance(value, Package) else Package(name, str(value))
+
+
+def diff_packages(old: Mapping[str, Package | str], new: Mapping[str, Package | str]) -> pd.DataFrame:  # fmt: skip
+    """The packages that differ between two images' package lists.
+
+    Args:
+        old: Name -> :class:`Package` (or version string) of the older build.
+        new: The same for the newer build.
+
+    Returns:
+        One row per package that was added, removed, upgraded or downgraded,
+        sorted by name: ``package``, ``old``, ``new`` (versions, None when
+        absent), ``change``, ``old_date``, ``new_date``. Empty when nothing changed.
+    """
+    rows = []
+    for name in sorted(set(old) | set(new)):
+        a = _as_package(name, old[name]) if name in old else None
+        b = _as_package(name, new[name]) if name in new else None
+        if a and b and a.version == b.version:
+            continue
+        if a is None:
+            change = "added"
+        elif b is None:
+            change = "removed"
+        else:
+            change = "upgraded" if compare_versions(a.version, b.version) < 0 else "downgraded"
+        rows.append({"package": name, "old": a.version if a else None,
+                     "new": b.version if b else None, "change": change,
+                     "old_date": a.date if a else None, "new_date": b.date if b else None})  # fmt: skip
+    return pd.DataFrame(rows, columns=DIFF_COLUMNS)
+
+
+def compare_builds(old_image, new_image) -> pd.DataFrame:
+    """:func:`diff_packages` of two images on the engine (read from their filesystems)."""
+    return diff_packages(packages_of(filesystem(old_image)), packages_of(filesystem(new_image)))
+
+
+# --------------------------------------------------------------------------- an older base, offline
+
+
+def debs_dir() -> Path:
+    """The kit's cache of ``.deb`` files fetched for this lesson."""
+    return cache_dir() / "freshness" / "debs"
+
+
+def _apt(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    if not shutil.which("apt-cache"):
+        raise DockerlabError(
+            "This lesson makes an older base from Debian packages, which needs apt (a Debian or "
+            "Ubuntu host).",
+            hint="Run it on the course's Debian machine, or pull an older dated tag of the base "
+            "(e.g. debian:bookworm-20240110) where a registry is reachable.",
+        )
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+def parse_madison(text: str) -> list[tuple[str, str, str]]:
+    """``apt-cache madison`` lines as (package, version, where published)."""
+    out = []
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) >= 3 and parts[0] and parts[1]:
+            out.append((parts[0], parts[1], parts[2]))
+    return out
+
+
+def earlier_versions(installed: Mapping[str, Package | str], names: Sequence[str]) -> pd.DataFrame:
+    """For each package, the newest version Debian publishes that is *older* than the installed one.
+
+    Read from the host's apt package indexes (``apt-cache madison``): these are
+    real versions Debian released (a point release, ``bookworm-updates`` or
+    ``bookworm-security``), still downloadable.
+
+    Args:
+        installed: The base's packages (name -> :class:`Package` or version).
+        names: Packages to look at.
+
+    Returns:
+        ``package``, ``installed``, ``earlier``, ``published in``; packages with
+        no earlier version are left out.
+    """
+    rows = []
+    for name in names:
+        if name not in installed:
+            raise DockerlabError(f"{name} is not installed in the base.")
+        have = _as_package(name, installed[name]).version
+        p = _apt("apt-cache", "madison", name)
+        older = [(v, where) for pkg, v, where in parse_madison(p.stdout)
+                 if pkg == name and compare_versions(v, have) < 0]  # fmt: skip
+        if not older:
+            continue
+        best = older[0]
+        for cand in older[1:]:
+            if compare_versions(cand[0], best[0]) > 0:
+                best = cand
+        rows.append({"package": name, "installed": have, "earlier": best[0], "published in": best[1]})  # fmt: skip
+    return pd.DataFrame(rows, columns=["package", "installed", "earlier", "published in"])
+
+
+def fetch_debs(versions: Mapping[str, str]) -> list[Path]:
+    """The ``.deb`` files of exact package versions, from the cache or ``apt-get download``.
+
+    Args:
+        versions: Package name -> version.
+
+    Returns:
+        The files, in the order given.
+
+    Raises:
+        DockerlabError: A version cannot be downloaded (offline and not cached).
+    """
+    folder = debs_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def cached(name: str, version: str) -> Path | None:
+        quoted = version.replace(":", "%3a")
+        hits = sorted(folder.glob(f"{name}_{quoted}_*.deb"))
+        return hits[0] if hits else None
+
+    missing = [f"{n}={v}" for n, v in versions.items() if cached(n, v) is None]
+    error = ""
+    if missing:  # apt-get download writes into its working folder
+        p = _apt("apt-get", "download", "-qq", *missing, timeout=300, cwd=folder)
+        error = p.stderr.strip()[-300:] if p.returncode != 0 else ""
+    out = []
+    for n, v in versions.items():
+        f = cached(n, v)
+        if f is None:
+            raise DockerlabError(
+                f"Could not get {n}={v}: not in {folder} and `apt-get download` failed. {error}",
+                hint="Debian's package archive must be reachable once (the files are kept).",
+            )
+        out.append(f)
+    return out
+
+
+def rebuild_with_versions(base: str, versions: Mapping[str, str], *, tag: str | None = None,
+                          progress: bool = False) -> BuiltImage:  # fmt: skip
+    """``base`` with some packages replaced by exact versions (real ``.deb`` files, ``dpkg -i``).
+
+    The result is labelled with what was done (``org.dockerlab.provenance``) and
+    keeps the base's other labels. The build has no network: the files are
+    fetched on the host first (:func:`fetch_debs`).
+    """
+    debs = fetch_debs(versions)
+    files = {f"debs/{f.name}": f.read_bytes() for f in debs}
+    listed = ", ".join(f"{n} {v}" for n, v in versions.items())
+    note = f"{base} with {len(versions)} packages put back to earlier Debian versions: {listed}"
+    dockerfile = (
+        f"FROM {base}\n"
+        "COPY debs/ /tmp/debs/\n"
+        "RUN dpkg --force-unsafe-io -i /tmp/debs/*.deb > /dev/null && rm -rf /tmp/debs\n"
+        f'LABEL org.dockerlab.provenance="{note}"\n'
+    )
+    return build(dockerfile, files, tag=tag, progress=progress)
+
+
+# --------------------------------------------------------------------------- Dockerfile bases
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    """One ``FROM`` of a Dockerfile that names an image (not an earlier stage, not scratch).
+
+    Attributes:
+        line: 1-based line of the ``FROM``.
+        image: The reference as written (build arguments substituted).
+        name: Registry and repository, without tag or digest.
+        tag: The tag written, or None.
+        digest: The ``sha256:...`` pinned, or None.
+    """
+
+    line: int
+    image: str
+    name: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def pinned(self) -> str:
+        """``digest`` (fixed bytes), ``tag`` (a name that can move), ``latest`` or ``none``."""
+        if self.digest:
+            return "digest"
+        if self.tag is None:
+            return "none"
+        return "latest" if self.tag == "latest" else "tag"
+
+
+def split_image(image: str) -> tuple[str, str | None, str | None]:
+    """``name[:tag][@digest]`` as (name, tag or None, digest or None).
+
+    Example:
+        >>> split_image("127.0.0.1:5000/app:1.0@sha256:abc")
+        ('127.0.0.1:5000/app', '1.0', 'sha256:abc')
+    """
+    name, _, digest = image.partition("@")
+    tag = None
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name, tag = name.rsplit(":", 1)
+    return name, tag, digest or None
+
+
+def _read(dockerfile: str | Path) -> str:
+    if isinstance(dockerfile, Path):
+        return dockerfile.read_text()
+    if "\n" not in dockerfile and not dockerfile.lstrip().upper().startswith("FROM"):
+        path = Path(dockerfile)
+        if path.is_file():
+            return path.read_text()
+    return dockerfile
+
+
+def base_images(dockerfile: str | Path, build_args: Mapping[str, str] | None = None) -> list[BaseImage]:  # fmt: skip
+    """The images a Dockerfile builds from, in order (stages and ``scratch`` left out).
+
+    Parsed in memory with dockerfile-parse (nothing is written to disk);
+    ``ARG`` defaults and ``build_args`` are substituted.
+
+    Args:
+        dockerfile: Dockerfile text, or a path to one.
+        build_args: ``--build-arg`` values.
+    """
+    text = _read(dockerfile)
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode()), build_args=dict(build_args or {}))  # fmt: skip
+    froms = [i for i in parser.structure if i["instruction"] == "FROM"]
+    images = parser.parent_images
+    stages: set[str] = set()
+    out = []
+    for instr, image in zip(froms, images, strict=False):
+        words = instr["value"].split()
+        alias = words[-1].lower() if len(words) >= 3 and words[-2].lower() == "as" else None
+        if image.lower() not in stages and image.lower() != "scratch":
+            name, tag, digest = split_image(image)
+            out.append(BaseImage(instr["startline"] + 1, image, name, tag, digest))
+        if alias:
+            stages.add(alias)
+    return out
+
+
+def version_key(tag: str) -> tuple[tuple[int, ...], str] | None:
+    """A version tag's numbers and suffix, or None if it is not a version.
+
+    ``1.0`` -> ((1, 0), ""); ``v3.23.6`` -> ((3, 23, 6), ""); ``13-alpine`` ->
+    ((13,), "-alpine"); ``latest``, ``bookworm`` -> None.
+    """
+    m = re.fullmatch(r"v?(\d+(?:\.\d+)*)([-_][A-Za-z][\w.-]*)?", tag)
+    if not m:
+        return None
+    return tuple(int(x) for x in m[1].split(".")), m[2] or ""
+
+
+def newer_tags(tag: str | None, tags: Sequence[str]) -> list[str]:
+    """Version tags of the same variant that are newer than ``tag``, oldest first.
+
+    Only tags with as many version parts count (``3.23`` is compared with
+    ``3.24``, not with ``3.24.1``), so a ``3`` pin is not flooded with patch tags.
+    When ``tag`` is not a version (``latest``, no tag), nothing is "newer" in
+    this sense: see the digest comparison instead.
+    """
+    key = version_key(tag) if tag else None
+    if key is None:
+        return []
+    numbers, suffix = key
+    found = []
+    for t in tags:
+        k = version_key(t)
+        if k and k[1] == suffix and len(k[0]) == len(numbers) and k[0] > numbers:
+            found.append((k[0], t))
+    return [t for _, t in sorted(found)]
+
+
+def check_bases(
+    dockerfile: str | Path,
+    *,
+    build_args: Mapping[str, str] | None = None,
+    client: RegistryClient | None = None,
+) -> pd.DataFrame:
+    """For each base image of a Dockerfile: is a newer one published?
+
+    For every base, its registry is asked (where it answers) for the digest its
+    tag points at **now** (``latest`` when no tag is written) and for its tag
+    list. ``newer_digest`` is True when the tag has moved away from a pinned
+    digest, False when it has not, None when there was nothing pinned to compare
+    or the registry could not be asked; ``newer_tags`` lists version tags newer
+    than the one written. ``note`` says in words what was found, or what could
+    not be checked and why.
+
+    Args:
+        dockerfile: Dockerfile text, or a path.
+        build_args: ``--build-arg`` values.
+        client: A :class:`~dockerlab.registry.RegistryClient` to reuse.
+
+    Returns:
+        One row per base image (columns :data:`CHECK_COLUMNS`).
+    """
+    own = client is None
+    rc = client or RegistryClient()
+    rows = []
+    try:
+        for b in base_images(dockerfile, build_args):
+            rows.append(_check_one(rc, b))
+    finally:
+        if own:
+            rc.close()
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def _check_one(rc: RegistryClient, b: BaseImage) -> dict:
+    tag = b.tag or "latest"
+    row = {"line": b.line, "image": b.image, "pinned": b.pinned, "tag": tag,
+           "pinned_digest": b.digest, "current_digest": None, "newer_digest": None,
+           "newer_tags": [], "note": ""}  # fmt: skip
+    notes = []
+    if b.pinned == "none":
+        notes.append("no tag: means latest")
+    try:
+        current = rc.digest(f"{b.name}:{tag}")
+        row["current_digest"] = current
+        if b.digest:
+            row["newer_digest"] = current != b.digest
+            notes.append(f"{tag} now points at another digest than the one pinned"
+                         if current != b.digest else f"pinned digest is still what {tag} points at")  # fmt: skip
+        else:
+            notes.append(f"not pinned by digest: {tag} is whatever the registry serves today")
+    except NoRegistry as e:
+        notes.append(f"could not check: {e}")
+        row["note"] = "; ".join(notes)
+        return row
+    except ManifestNotFound:
+        notes.append(f"the tag {tag} no longer exists in the registry")
+    except RegistryError as e:
+        notes.append(f"could not read the digest of {tag}: {e}")
+    try:
+        tags = rc.tags(b.name)
+        newer = newer_tags(b.tag, tags)
+        row["newer_tags"] = newer
+        if newer:
+            notes.append(f"newer version tags: {', '.join(newer)}")
+        elif version_key(tag):
+            notes.append("no newer version tag")
+    except (ManifestNotFound, RegistryError) as e:
+        notes.append(f"could not list tags: {e}")
+    row["note"] = "; ".join(notes)
+    return row
+
+
+# --------------------------------------------------------------------------- pictures
+
+_PALETTE = ["#1d63ed", "#f29111", "#2ca02c", "#d62728", "#9467bd", "#0db7ed"]
+
+
+def short_digest(digest: str | None, n: int = 12) -> str:
+    """``sha256:0123456789ab...`` as ``0123456789ab`` (the first ``n`` hex digits)."""
+    return digest.split(":", 1)[-1][:n] if digest else "-"
+
+
+def plot_tag_timeline(snapshots: Mapping[str, Mapping[str, str | None]], *, title: str = "",
+                      caption: str | None = None):  # fmt: skip
+    """Which digest each tag points at, moment by moment: one row per tag, one column per moment.
+
+    Each cell shows the digest (its first hex digits), coloured by digest, so
+    a tag that moves changes colour and a digest that stays keeps it.
+
+    Args:
+        snapshots: Moment label -> {tag: digest, or None if the tag does not exist yet}.
+        title: The chart's title.
+        caption: A line under the chart.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    moments = list(snapshots)
+    tags = list(dict.fromkeys(t for snap in snapshots.values() for t in snap))
+    digests = list(dict.fromkeys(d for snap in snapshots.values() for d in snap.values() if d))
+    colour = {d: _PALETTE[i % len(_PALETTE)] for i, d in enumerate(digests)}
+    fig, ax = plt.subplots(figsize=(3.4 * len(moments) + 1.5, 0.9 * len(tags) + 1.4))
+    for x, moment in enumerate(moments):
+        for y, tag in enumerate(tags):
+            d = snapshots[moment].get(tag)
+            box = FancyBboxPatch((x - 0.42, y - 0.32), 0.84, 0.64, boxstyle="round,pad=0.02",
+                                 facecolor=colour[d] if d else "white", alpha=0.9 if d else 1,
+                                 edgecolor="#999", linestyle="-" if d else ":")  # fmt: skip
+            ax.add_patch(box)
+            ax.text(x, y, short_digest(d) if d else "(no such tag)", ha="center", va="center",
+                    fontsize=10, family="monospace", color="white" if d else "#777")  # fmt: skip
+        if x:
+            for y, tag in enumerate(tags):
+                before, after = snapshots[moments[x - 1]].get(tag), snapshots[moment].get(tag)
+                if before and after and before != after:
+                    ax.annotate("moved", (x - 0.42, y), (x - 0.58, y), ha="right", va="center",
+                                fontsize=9, color="#d62728", fontweight="bold",
+                                arrowprops={"arrowstyle": "->", "color": "#d62728"})  # fmt: skip
+    ax.set_xlim(-0.6, len(moments) - 0.4)
+    ax.set_ylim(len(tags) - 0.5, -0.5)
+    ax.set_xticks(range(len(moments)), moments)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(tags)), tags, family="monospace")
+    ax.grid(False)
+    for side in ("left", "bottom", "top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(length=0)
+    if title:
+        fig.suptitle(title, fontweight="bold")
+    if caption:
+        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+    return fig
+
+
+def plot_package_dates(facts: Sequence[ImageFacts], *, caption: str | None = None):
+    """Each image's packages on a time line (one dot per dated package), and the image's own date.
+
+    Shows at a glance that an image made today can hold software from many
+    months (or years) ago.
+    """
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 1.1 * len(facts) + 1.6))
+    for y, f in enumerate(facts):
+        dates = sorted(p.date for p in f.packages.values() if p.date is not None)
+        jitter = [((i % 5) - 2) * 0.06 for i in range(len(dates))]
+        ax.scatter(dates, [y + j for j in jitter], s=18, alpha=0.6, color=_PALETTE[y % len(_PALETTE)],
+                   label=None)  # fmt: skip
+        if f.created:
+            ax.plot([f.created], [y], marker="|", markersize=28, color="black", mew=2)
+            ax.annotate("image created", (f.created, y - 0.3), ha="right", va="bottom", fontsize=8)
+        if dates:
+            ax.annotate(f"{len(dates)} packages, {dates[0]:%Y-%m-%d} ... {dates[-1]:%Y-%m-%d}",
+                        (dates[0], y + 0.3), ha="left", va="top", fontsize=8, color="#333")  # fmt: skip
+    ax.axvline(facts[0].computed_at, color="#d62728", linestyle="--", linewidth=1)
+    ax.annotate(f"now ({facts[0].computed_at:%Y-%m-%d})", (facts[0].computed_at, len(facts) - 0.45),
+                ha="right", va="bottom", fontsize=8, color="#d62728")  # fmt: skip
+    ax.set_yticks(range(len(facts)), [f.image for f in facts])
+    ax.set_ylim(len(facts) - 0.4, -0.6)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    ax.grid(True, axis="x")
+    ax.set_title("When was each package version made? (one dot per package)")
+    if caption:
+        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+    return fig
+
+
+def plot_package_changes(diff: pd.DataFrame, *, old_label: str = "older build",
+                         new_label: str = "newer build", caption: str | None = None):  # fmt: skip
+    """One row per changed package: an arrow from the old version's date to the new one's.
+
+    The arrow's length is how far behind the older build was on that package.
+    """
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    rows = diff.dropna(subset=["old_date", "new_date"]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(10, 0.55 * max(1, len(rows)) + 1.6))
+    for y, r in rows.iterrows():
+        ax.annotate("", (r["new_date"], y), (r["old_date"], y),
+                    arrowprops={"arrowstyle": "->", "color": "#555", "lw": 1.5})  # fmt: skip
+        ax.scatter([r["old_date"]], [y], color="#f29111", s=45, zorder=3,
+                   label=old_label if y == 0 else None)  # fmt: skip
+        ax.scatter([r["new_date"]], [y], color="#1d63ed", s=45, zorder=3,
+                   label=new_label if y == 0 else None)  # fmt: skip
+        days = (r["new_date"] - r["old_date"]).days
+        ax.annotate(f"{r['old']} -> {r['new']}  ({days} days newer)", (r["new_date"], y),
+                    xytext=(8, 0), textcoords="offset points", va="center", fontsize=8)  # fmt: skip
+    ax.set_yticks(range(len(rows)), rows["package"], family="monospace")
+    ax.set_ylim(len(rows) - 0.5, -0.8)
+    ax.xaxis.set_major_locator(mdates.YearLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    left, right = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if left <= t <= right]
+    ax.set_xticks(ticks)  # room for the labels on the right, without ticks in the future
+    ax.set_xlim(left, right + (right - left) * 0.45)
+    ax.grid(True, axis="x")
+    ax.legend(loc="upper left", ncols=2)
+    ax.set_title("Packages that differ: date of the version in each build")
+    if caption:
+        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+    return fig
+
+
+__all__ = [
+    "CHECK_COLUMNS",
+    "CREATED_LABEL",
+    "DIFF_COLUMNS",
+    "BaseImage",
+    "ImageFacts",
+    "Package",
+    "age_days",
+    "age_table",
+    "base_images",
+    "check_bases",
+    "compare_builds",
+    "compare_versions",
+    "debs_dir",
+    "diff_packages",
+    "earlier_versions",
+    "fetch_debs",
+    "inspect",
+    "newer_tags",
+    "packages_of",
+    "parse_apk_records",
+    "parse_madison",
+    "parse_time",
+    "plot_package_changes",
+    "plot_package_dates",
+    "plot_tag_timeline",
+    "rebuild_with_versions",
+    "short_digest",
+    "split_image",
+    "version_key",
+]

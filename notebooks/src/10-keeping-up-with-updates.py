@@ -1,0 +1,330 @@
+# %% [markdown]
+# # 10: Keeping up with updates
+#
+# **The claim.** The article says to *always check that your Dockerfile uses the
+# latest version of its base image*, but not by writing `latest`: that tag
+# "reduces the visibility of what exactly is on your image". Instead, pin a
+# version and check regularly whether a newer one exists.
+#
+# **The test.** Four parts, all on the real engine and a real registry:
+#
+# 1. **Tags move.** We push an image as `lesson/app:1.0` and `:latest` to a
+#    registry on this machine, then a changed one as `:1.1` and `:latest`.
+#    `latest` now gives something else; a **digest** pin gives the same bytes.
+# 2. **hadolint** flags bases with no tag (`DL3006`) or `latest` (`DL3007`).
+# 3. **Is there a newer base?** A checker reads a Dockerfile's `FROM` lines and
+#    asks the registry whether the pinned tag or digest is still the newest.
+# 4. **How old is my base, and what changes when it is updated?** We date each
+#    image and every package in it, then build the same Dockerfile on an older
+#    and a newer base and list the packages that changed.
+
+# %%
+import pandas as pd
+from IPython.display import display
+
+import dockerlab as dl
+from dockerlab import freshness, lint, registry
+
+dl.setup()
+alpine = dl.ref("alpine")
+
+# %% [markdown]
+# ## 1. Tags move, digests do not
+#
+# A **tag** (`1.0`, `latest`) is a name the registry lets anyone with push rights
+# point at any image, at any time. A **digest** (`sha256:...`) is the hash of
+# the image's manifest, which itself lists the hashes of the config and every
+# layer: change one byte and the digest changes. So `image@sha256:...` can only
+# ever mean one image.
+#
+# We run a real registry (the distribution registry, Debian's `docker-registry`
+# package) on `127.0.0.1`, and two versions of a tiny "app": an Alpine image
+# whose only difference is the version file it prints.
+
+# %%
+app_dockerfile = f"""
+FROM {alpine}
+COPY version.txt /version.txt
+CMD ["cat", "/version.txt"]
+"""
+v1 = dl.build(app_dockerfile, {"version.txt": "app 1.0\n"}, tag="dockerlab/freshness-app:1.0")
+v2 = dl.build(app_dockerfile, {"version.txt": "app 1.1\n"}, tag="dockerlab/freshness-app:1.1")
+
+reg = registry.LocalRegistry().start()
+print("registry:", reg.url)
+
+# %% [markdown]
+# **"Monday":** version 1.0 is released, as `:1.0` and as `:latest`. A user pulls
+# `latest` and, being careful, writes down the digest it pointed at. (Monday and
+# Tuesday are a few seconds apart here; on a real registry, days or months.)
+
+# %%
+tags = ["latest", "1.0", "1.1"]
+timeline, pulls = {}, {}
+reg.push(v1, "lesson/app", "1.0")
+first = reg.push(v1, "lesson/app", "latest")
+pinned = first.pinned  # 127.0.0.1:PORT/lesson/app@sha256:...
+timeline["after pushing 1.0"] = {t: reg.digest(f"lesson/app:{t}") if t in reg.tags("lesson/app") else None
+                                 for t in tags}  # fmt: skip
+pulls["latest, Monday"] = (reg.pull("lesson/app:latest"), dl.run(reg.ref("lesson/app", "latest")).output.strip())  # fmt: skip
+print("latest ->", first.digest)
+print("pulling latest gives:", pulls["latest, Monday"][1])
+
+# %% [markdown]
+# **"Tuesday":** version 1.1 is pushed as `:1.1` and, again, as `:latest`. Same
+# Dockerfile, same name, different image.
+
+# %%
+reg.push(v2, "lesson/app", "1.1")
+second = reg.push(v2, "lesson/app", "latest")
+timeline["after pushing 1.1"] = {t: reg.digest(f"lesson/app:{t}") for t in tags}
+pulls["latest, Tuesday"] = (reg.pull("lesson/app:latest"), dl.run(reg.ref("lesson/app", "latest")).output.strip())  # fmt: skip
+print("latest ->", second.digest)
+print("pulling latest now gives:", pulls["latest, Tuesday"][1])
+
+# %% [markdown]
+# And the careful user, who pinned the digest, pulls **by digest** after the tag
+# moved:
+
+# %%
+pulls["by digest, Tuesday"] = (reg.pull(pinned), dl.run(pinned).output.strip())
+print("pulling lesson/app@" + freshness.short_digest(first.digest) + "... gives:", pulls["by digest, Tuesday"][1])
+
+digests = pd.DataFrame(timeline).rename_axis("tag")
+digests["what happened"] = ["new tag" if pd.isna(a) else "moved" if a != b else "stayed"
+                            for a, b in zip(digests.iloc[:, 0], digests.iloc[:, 1], strict=True)]  # fmt: skip
+display(digests)
+pd.DataFrame(pulls, index=["image id", "the container prints"]).T
+
+# %%
+fig = freshness.plot_tag_timeline(
+    timeline,
+    title="Which digest each tag points at",
+    caption=f"Measured on a distribution registry at {reg.host} (this machine). Same colour = same image.",
+)
+
+# %% [markdown]
+# "Same bytes every time" is not a promise, it is arithmetic: the manifest the
+# registry serves for the pinned digest is the same document, so it names the
+# same config and the same layers; and an image's id *is* the hash of its
+# config. The checks below fail if any of that stops being true.
+
+# %%
+pin_manifest = reg.manifest(pinned)
+assert timeline["after pushing 1.0"]["latest"] != timeline["after pushing 1.1"]["latest"]  # the tag moved
+assert timeline["after pushing 1.0"]["1.0"] == timeline["after pushing 1.1"]["1.0"]  # 1.0 stayed
+assert list(digests["what happened"]) == ["moved", "stayed", "new tag"]
+monday_id, tuesday_id, pin_id = (pulls[k][0] for k in pulls)
+assert monday_id == v1.id and tuesday_id == v2.id != v1.id  # latest gave another image
+assert pin_id == v1.id  # the digest still gives Monday's image ...
+assert pin_manifest.digest == first.digest and pin_manifest.config.digest == v1.id  # ... byte for byte
+assert [out for _, out in pulls.values()] == ["app 1.0", "app 1.1", "app 1.0"]
+print("latest moved from", freshness.short_digest(first.digest), "to", freshness.short_digest(second.digest),
+      "| the pin still gives image", v1.short_id)  # fmt: skip
+
+# %% [markdown]
+# ## 2. hadolint: no tag, or `latest`
+#
+# hadolint (the Dockerfile linter; the kit runs the real binary) has two rules
+# for this: **DL3006** "always tag the version of an image explicitly" and
+# **DL3007** "using latest is prone to errors". A base pinned by tag and digest
+# passes both.
+
+# %%
+dockerfiles = {
+    "no tag": "FROM debian\nCMD [\"bash\"]\n",
+    "latest": "FROM debian:latest\nCMD [\"bash\"]\n",
+    "tag + digest": f"FROM {reg.host}/lesson/app:1.0@{first.digest}\nCMD [\"cat\", \"/version.txt\"]\n",
+}
+findings = pd.concat({name: lint.lint(text) for name, text in dockerfiles.items()}, names=["Dockerfile", "#"])
+display(findings[["line", "code", "level", "message"]])
+codes = {name: set(findings.loc[name, "code"]) if name in findings.index.get_level_values(0) else set()
+         for name in dockerfiles}  # fmt: skip
+print("hadolint", lint.version())
+
+# %%
+assert "DL3006" in codes["no tag"]
+assert "DL3007" in codes["latest"]
+assert not codes["tag + digest"] & {"DL3006", "DL3007"}
+
+# %% [markdown]
+# ## 3. Is there a newer base? Check, don't guess
+#
+# `freshness.check_bases` reads a Dockerfile's `FROM` lines in memory (with
+# dockerfile-parse; earlier build stages and `scratch` are not base images), and
+# for each base asks its registry two questions: what digest does the tag point
+# at **now**, and which version tags exist? It compares the first with the
+# digest you pinned and the second with your tag. Where a registry cannot be
+# reached it says what it could not check instead of guessing.
+#
+# Four Dockerfiles: pinned to Monday's digest, pinned to today's, pinned to the
+# tag `1.0`, and one whose base is on Docker Hub.
+
+# %%
+checks = pd.concat([
+    freshness.check_bases(f"FROM {reg.host}/lesson/app:latest@{first.digest}\n"),
+    freshness.check_bases(f"FROM {reg.host}/lesson/app:latest@{second.digest}\n"),
+    freshness.check_bases(f"FROM {reg.host}/lesson/app:1.0\n"),
+    freshness.check_bases(f"FROM {alpine}\n"),
+], ignore_index=True)  # fmt: skip
+view = checks.assign(image=checks["image"].str.replace(reg.host, "<registry>"),
+                     pinned_digest=checks["pinned_digest"].map(lambda d: freshness.short_digest(d) if d else None),
+                     current_digest=checks["current_digest"].map(lambda d: freshness.short_digest(d) if d else None))  # fmt: skip
+view[["image", "pinned", "pinned_digest", "current_digest", "newer_digest", "newer_tags", "note"]]
+
+# %%
+monday, today, by_tag, hub = (checks.iloc[i] for i in range(4))
+assert monday["newer_digest"] is True  # Monday's pin is behind: latest moved on
+assert today["newer_digest"] is False  # today's pin is current
+assert by_tag["newer_tags"] == ["1.1"]  # a newer version tag exists
+if dl.registry_reachable():
+    print("Docker Hub answered:", hub["note"])
+else:
+    assert pd.isna(hub["current_digest"]) and "could not check" in hub["note"]
+    print("Offline:", hub["note"])
+
+# %% [markdown]
+# Run this check on a schedule (a nightly CI job) rather than writing `latest`:
+# you keep a fixed, reviewable pin, and you find out when it falls behind.
+
+# %% [markdown]
+# ## 4. How old is my base?
+#
+# Three dates can answer this, and they do not agree:
+#
+# - the date the **image** was made: the `org.opencontainers.image.created` label
+#   when its publisher set one (images built `FROM` it inherit it), else the
+#   config's `Created` (when it was built);
+# - the **OS release** in `/etc/os-release`;
+# - the date of **each package version** in it: a Debian package's files carry
+#   the date of its Debian changelog (dpkg keeps it), and Alpine's package
+#   database records each package's build time.
+#
+# All ages are computed against the same moment, printed with the table.
+
+# %%
+now = freshness.now_utc()
+facts = {key: freshness.inspect(dl.ref(key), now) for key in ["debian", "alpine"]}
+ages = pd.DataFrame({k: f.row() for k, f in facts.items()}).T
+ages["provenance"] = [dl.provenance(dl.ref(k)) for k in ages.index]
+print(f"Ages computed at {now:%Y-%m-%d %H:%M} UTC")
+ages.drop(columns=["image"])
+
+# %%
+fig = freshness.plot_package_dates(
+    list(facts.values()),
+    caption="Package dates read from each image's filesystem (Debian: changelog date of each package; "
+    "Alpine: apk build time). Bases: " + "; ".join(f"{k}: {v}" for k, v in ages["provenance"].items()),
+)
+
+# %%
+for f in facts.values():
+    assert f.age_days is not None and f.age_days >= 0
+    assert f.newest_package is not None and f.newest_package.date <= now
+    # the image is never older than what is inside it
+    assert f.oldest_package.date <= f.newest_package.date <= f.created
+    print(f"{f.image}: image {f.age_days} days old; its packages were made between "
+          f"{f.oldest_package.date:%Y-%m-%d} and {f.newest_package.date:%Y-%m-%d}")  # fmt: skip
+
+# %% [markdown]
+# The image's own date only says when it was *assembled*. What matters for
+# security is how recent the **packages** in it are; a base rebuilt today from
+# an old package snapshot is still old inside.
+
+# %% [markdown]
+# ## 5. Same Dockerfile, older base vs newer base: what changed?
+#
+# When Debian publishes fixes, the `debian:bookworm` tag is rebuilt with the new
+# package versions; rebuilding *your* Dockerfile picks them up. To show that
+# without a registry we need an honest "older" base.
+#
+# **What is simulated, and how.** This machine has no older `debian:bookworm`
+# image, and no registry to pull one from. So we **reconstruct** one: today's
+# `debian:bookworm` with a few packages put back to the **previous version
+# Debian published** (found in the host's apt package indexes with
+# `apt-cache madison`, downloaded as the real `.deb` files with `apt-get download`
+# on the host, installed with `dpkg -i` in a build with no network). Every
+# version below is a real Debian release of that package; only the combination is
+# made here. Where a registry is reachable you would instead pull an older dated
+# tag such as `debian:bookworm-20240110`.
+
+# %%
+newer_base = dl.ref("debian")
+chosen = ["libc6", "libc-bin", "tzdata", "liblzma5", "libzstd1"]
+earlier = freshness.earlier_versions(facts["debian"].packages, chosen)
+display(earlier)
+older_base = freshness.rebuild_with_versions(
+    newer_base, dict(zip(earlier["package"], earlier["earlier"], strict=True)),
+    tag="dockerlab/freshness-base:older",
+)  # fmt: skip
+
+# %% [markdown]
+# Now the **same Dockerfile**, built once on each base (the base is a build
+# argument), and the package lists of the two results compared.
+
+# %%
+app_on_base = """
+ARG BASE
+FROM ${BASE}
+RUN printf '#!/bin/sh\\necho hello from the app\\n' > /usr/local/bin/app && chmod +x /usr/local/bin/app
+CMD ["app"]
+"""
+built = {
+    "older": dl.build(app_on_base, buildargs={"BASE": older_base.ref}, tag="dockerlab/freshness-app:older-base"),
+    "newer": dl.build(app_on_base, buildargs={"BASE": newer_base}, tag="dockerlab/freshness-app:newer-base"),
+}  # fmt: skip
+builds = {k: freshness.inspect(img, now) for k, img in built.items()}  # packages read from each image
+changed = freshness.diff_packages(builds["older"].packages, builds["newer"].packages)
+changed.assign(old_date=changed["old_date"].dt.strftime("%Y-%m-%d"),
+               new_date=changed["new_date"].dt.strftime("%Y-%m-%d"))  # fmt: skip
+
+# %%
+fig = freshness.plot_package_changes(
+    changed, old_label="built on the older base", new_label="built on the newer base",
+    caption="Versions and dates read from both images' package databases. Older base: "
+    + dl.provenance(older_base.ref),
+)  # fmt: skip
+
+# %%
+assert set(changed["package"]) == set(earlier["package"])  # exactly the packages that differ
+assert (changed["change"] == "upgraded").all()  # and all are newer on the newer base
+assert (changed["new_date"] > changed["old_date"]).all()
+behind = (changed["new_date"] - changed["old_date"]).dt.days
+print(f"{len(changed)} packages changed; the older build was up to {behind.max()} days behind "
+      f"({changed.loc[behind.idxmax(), 'package']}).")
+# the app itself runs on both
+assert {dl.run(img).output.strip() for img in built.values()} == {"hello from the app"}
+
+# %% [markdown]
+# Note what the image date says about these two builds: nothing useful. Both
+# inherit the same `created` label from the base they were made from, and both
+# were built minutes ago. Only the package versions tell them apart.
+
+# %%
+both = pd.DataFrame({k: f.row() for k, f in builds.items()}).T
+both = both[["created", "created from", "age (days)", "newest package", "newest package date"]]
+display(both)
+assert both["created"].nunique() == 1
+
+# %% [markdown]
+# ## What we learned
+#
+# - A tag is a pointer that moves: `latest` gave 1.0 on Monday and 1.1 on
+#   Tuesday. A **digest pin** gave the same image, byte for byte, after the tag
+#   moved.
+# - hadolint catches the two unpinned forms: `DL3006` (no tag), `DL3007` (`latest`).
+# - Pin, **then check regularly**: compare your pinned digest with what the tag
+#   points at now, and look for newer version tags. Here that check is
+#   `freshness.check_bases`; offline it says what it could not check.
+# - An image's date is not its age: read the **package** dates. Rebuilding on a
+#   newer base is how fixes arrive; comparing the two builds' packages shows
+#   exactly which.
+#
+# Previous: [09: Configuration and secrets](09-configuration-and-secrets.ipynb) ·
+# Next: [11: Scanning images](11-scanning-images.ipynb)
+
+# %%
+reg.stop()
+for img in [*built.values(), older_base, v1, v2]:
+    img.remove()
+dl.cleanup()

@@ -1,0 +1,271 @@
+"""Freshness logic: dates and ages, dpkg version order, package diffs, Dockerfile bases, tags."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tarfile
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from dockerlab import freshness as f
+from dockerlab.errors import NoRegistry
+from dockerlab.measure import FileSystem
+from dockerlab.registry import ManifestNotFound
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+# ---------------------------------------------------------------- dates
+
+
+def test_parse_time_reads_docker_nanoseconds_and_offsets():
+    assert f.parse_time("2026-11-29T15:12:04.293660115Z") == datetime(2026, 11, 29, 15, 12, 4, 293660, tzinfo=UTC)  # fmt: skip
+    assert f.parse_time("2026-11-29T15:12:00+00:00") == datetime(2026, 11, 29, 15, 12, tzinfo=UTC)
+    assert f.parse_time("2024-01-10T00:00:00") == datetime(2024, 1, 10, tzinfo=UTC)  # naive -> UTC
+    assert f.parse_time("0001-01-01T00:00:00Z") is None  # Docker's "unknown"
+    assert f.parse_time("") is None and f.parse_time(None) is None
+    assert f.parse_time("yesterday") is None
+
+
+def test_age_days():
+    assert f.age_days(datetime(2026, 11, 19, 12, 0, tzinfo=UTC), NOW) == 10.0
+    assert f.age_days(datetime(2026, 11, 29, 0, 0, tzinfo=UTC), NOW) == 0.5
+    assert f.age_days(None, NOW) is None
+
+
+# ---------------------------------------------------------------- dpkg version order
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("2.36-9+deb12u7", "2.36-9+deb12u14", -1),  # numbers compare as numbers
+        ("1.5.4+dfsg2-5", "1.5.4+dfsg2-5+deb12u1", -1),
+        ("2026b-0+deb12u1", "2026f-0+deb12u1", -1),
+        ("1.0~rc1", "1.0", -1),  # ~ sorts before the end
+        ("1.0", "1.0+b1", -1),
+        ("1:1.0", "2.0", 1),  # the epoch wins
+        ("1:2.38.1-5+deb12u3", "1:2.38.1-5+deb12u1", 1),
+        ("5.2.15-2+b13", "5.2.15-2+b2", 1),
+        ("1.0", "1.0", 0),
+        ("1.01", "1.1", 0),  # leading zeros do not count
+        ("1.0a", "1.0", 1),
+        ("1.37.0-r30", "1.37.0-r4", 1),  # Alpine's -rN
+    ],
+)
+def test_compare_versions(a, b, expected):
+    assert f.compare_versions(a, b) == expected
+    assert f.compare_versions(b, a) == -expected
+
+
+@pytest.mark.skipif(not shutil.which("dpkg"), reason="needs dpkg to cross-check")
+def test_compare_versions_agrees_with_dpkg():
+    versions = ["1.0", "1.0~beta", "1.0-1", "1.0-1~bpo1", "1:0.9", "1.0+dfsg-2", "1.0.1", "1.0a",
+                "2.36-9+deb12u7", "2.36-9+deb12u14", "0.9~~", "0.9~", "1.2.3-4ubuntu0.1"]  # fmt: skip
+    for a in versions:
+        for b in versions:
+            ours = f.compare_versions(a, b)
+            for op, want in (("lt", ours < 0), ("eq", ours == 0), ("gt", ours > 0)):
+                got = subprocess.run(["dpkg", "--compare-versions", a, op, b]).returncode == 0
+                assert got == want, (a, op, b)
+
+
+# ---------------------------------------------------------------- packages and diffs
+
+STATUS = """Package: libc6
+Status: install ok installed
+Architecture: amd64
+Version: 2.36-9+deb12u14
+Description: GNU C Library
+ shared libraries
+
+Package: removed-one
+Status: deinstall ok config-files
+Version: 1.0
+
+Package: bash
+Status: install ok installed
+Version: 5.2.15-2+b13
+"""
+
+
+def _entry(path: str, mtime: int, kind=tarfile.REGTYPE, link: str = "") -> tuple[str, tarfile.TarInfo]:  # fmt: skip
+    info = tarfile.TarInfo(path.lstrip("/"))
+    info.mtime, info.type, info.linkname = mtime, kind, link
+    return path, info
+
+
+def test_packages_of_dpkg_with_changelog_dates():
+    t_libc, t_bash, t_binnmu = 1714500000, 1600000000, 1715000000
+    entries = dict([
+        _entry("/usr/share/doc/libc6", 0, tarfile.DIRTYPE),
+        _entry("/usr/share/doc/libc6/changelog.Debian.gz", t_libc),
+        _entry("/usr/share/doc/bash", 0, tarfile.DIRTYPE),
+        _entry("/usr/share/doc/bash/changelog.Debian.gz", t_bash),
+        _entry("/usr/share/doc/bash/changelog.Debian.amd64.gz", t_binnmu),  # binNMU: newer
+    ])  # fmt: skip
+    pkgs = f.packages_of(FileSystem(entries, dpkg_status=STATUS))
+    assert set(pkgs) == {"libc6", "bash"}  # not the deinstalled one
+    assert pkgs["libc6"].version == "2.36-9+deb12u14"
+    assert pkgs["libc6"].date == datetime.fromtimestamp(t_libc, UTC)
+    assert pkgs["bash"].date == datetime.fromtimestamp(t_binnmu, UTC)
+
+
+def test_packages_of_dpkg_follows_doc_symlinks_and_tolerates_no_docs():
+    entries = dict([
+        _entry("/usr/share/doc/libc6/changelog.Debian.gz", 1714500000),
+        _entry("/usr/share/doc/bash", 0, tarfile.SYMTYPE, "libc6"),
+    ])  # fmt: skip
+    pkgs = f.packages_of(FileSystem(entries, dpkg_status=STATUS))
+    assert pkgs["bash"].date == pkgs["libc6"].date
+    assert all(p.date is None for p in f.packages_of(FileSystem({}, dpkg_status=STATUS)).values())
+
+
+def test_packages_of_apk_with_build_times():
+    apk = "C:Q1abc\nP:musl\nV:1.2.5-r10\nt:1758215632\nF:lib\nR:libc.so\n\nP:busybox\nV:1.37.0-r30\n\n"
+    pkgs = f.packages_of(FileSystem({}, apk_installed=apk))
+    assert pkgs["musl"] == f.Package("musl", "1.2.5-r10", datetime.fromtimestamp(1758215632, UTC))
+    assert pkgs["busybox"].date is None
+    assert f.packages_of(FileSystem({})) == {}
+
+
+def test_diff_packages_lists_every_kind_of_change():
+    d1, d2 = datetime(2024, 4, 30, tzinfo=UTC), datetime(2026, 4, 27, tzinfo=UTC)
+    old = {
+        "libc6": f.Package("libc6", "2.36-9+deb12u7", d1),
+        "gone": "1.0",
+        "same": "2",
+        "back": "3.1",
+    }
+    new = {
+        "libc6": f.Package("libc6", "2.36-9+deb12u14", d2),
+        "same": "2",
+        "new": "0.1",
+        "back": "3.0",
+    }
+    df = f.diff_packages(old, new)
+    assert list(df.columns) == f.DIFF_COLUMNS
+    assert df.set_index("package")["change"].to_dict() == {
+        "back": "downgraded", "gone": "removed", "libc6": "upgraded", "new": "added"}  # fmt: skip
+    row = df.set_index("package").loc["libc6"]
+    assert (row["old"], row["new"], row["old_date"], row["new_date"]) == ("2.36-9+deb12u7", "2.36-9+deb12u14", d1, d2)  # fmt: skip
+    assert f.diff_packages(old, old).empty
+
+
+def test_image_facts_row_and_ages():
+    pkgs = {"a": f.Package("a", "1", datetime(2026, 11, 19, 12, tzinfo=UTC)),
+            "b": f.Package("b", "2", datetime(2025, 11, 29, 12, tzinfo=UTC)), "c": f.Package("c", "3")}  # fmt: skip
+    facts = f.ImageFacts("x:1", "sha256:0", datetime(2026, 11, 28, 12, tzinfo=UTC), "config Created",
+                         None, "Debian GNU/Linux 12 (bookworm)", {}, pkgs, NOW)  # fmt: skip
+    assert facts.age_days == 1.0
+    assert facts.newest_package.name == "a" and facts.oldest_package.name == "b"
+    row = facts.row()
+    assert row["packages"] == 3 and row["dated packages"] == 2
+    assert row["newest package age (days)"] == 10.0 and row["newest package date"] == "2026-11-19"
+    table = facts.package_table()
+    assert list(table["package"]) == ["a", "b", "c"]  # newest first, undated last
+
+
+def test_parse_madison():
+    text = (" libc6 | 2.36-9+deb12u14 | http://deb.debian.org/debian bookworm/main amd64 Packages\n"
+            " libc6 | 2.36-9+deb12u7 | http://deb.debian.org/debian-security bookworm-security/main amd64 Packages\n")  # fmt: skip
+    rows = f.parse_madison(text)
+    assert [r[1] for r in rows] == ["2.36-9+deb12u14", "2.36-9+deb12u7"]
+    assert rows[1][2].endswith("bookworm-security/main amd64 Packages")
+    assert f.parse_madison("") == []
+
+
+# ---------------------------------------------------------------- Dockerfile bases
+
+DIGEST = "sha256:" + "a" * 64
+
+
+def test_split_image():
+    assert f.split_image("debian") == ("debian", None, None)
+    assert f.split_image("debian:bookworm") == ("debian", "bookworm", None)
+    assert f.split_image(f"127.0.0.1:5000/lesson/app:1.0@{DIGEST}") == ("127.0.0.1:5000/lesson/app", "1.0", DIGEST)  # fmt: skip
+    assert f.split_image(f"127.0.0.1:5000/lesson/app@{DIGEST}") == ("127.0.0.1:5000/lesson/app", None, DIGEST)  # fmt: skip
+
+
+def test_base_images_skips_stages_and_scratch_and_substitutes_args(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = (
+        "ARG ALPINE=3.22\n"
+        "FROM debian:bookworm AS build\n"
+        "RUN true\n"
+        "FROM build AS test\n"
+        "FROM alpine:${ALPINE}\n"
+        "COPY --from=build /x /x\n"
+        "FROM scratch\n"
+        f"FROM 127.0.0.1:5000/lesson/app:latest@{DIGEST}\n"
+        "FROM debian\n"
+    )
+    bases = f.base_images(text)
+    assert [(b.line, b.image, b.pinned) for b in bases] == [
+        (2, "debian:bookworm", "tag"),
+        (5, "alpine:3.22", "tag"),
+        (8, f"127.0.0.1:5000/lesson/app:latest@{DIGEST}", "digest"),
+        (9, "debian", "none"),
+    ]
+    assert f.base_images(text, {"ALPINE": "3.23"})[1].image == "alpine:3.23"
+    assert f.base_images("FROM debian:latest\n")[0].pinned == "latest"
+    assert not (tmp_path / "Dockerfile").exists()  # parsed in memory, nothing written
+
+
+def test_base_images_reads_a_path(tmp_path):
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM alpine:3.23\n")
+    assert f.base_images(path)[0].image == "alpine:3.23"
+    assert f.base_images(str(path))[0].image == "alpine:3.23"
+    assert path.read_text() == "FROM alpine:3.23\n"
+
+
+def test_version_tags():
+    assert f.version_key("1.0") == ((1, 0), "")
+    assert f.version_key("v3.23.6") == ((3, 23, 6), "")
+    assert f.version_key("13-alpine") == ((13,), "-alpine")
+    assert f.version_key("latest") is None and f.version_key("bookworm") is None
+    tags = ["1.0", "1.1", "1.10", "1.9", "2.0", "1.1.1", "latest", "1.2-alpine", "0.9"]
+    assert f.newer_tags("1.1", tags) == ["1.9", "1.10", "2.0"]  # numeric, same depth
+    assert f.newer_tags("1.1-alpine", tags) == ["1.2-alpine"]  # same variant only
+    assert f.newer_tags("latest", tags) == [] and f.newer_tags(None, tags) == []
+
+
+class StubRegistry:
+    """Answers like RegistryClient for a fixed set of tags (unit tests only)."""
+
+    def __init__(self, digests, tags, offline=()):
+        self.digests, self._tags, self.offline = digests, tags, offline
+
+    def digest(self, ref):
+        name, _, tag = ref.rpartition(":")
+        if any(name.startswith(o) for o in self.offline):
+            raise NoRegistry(f"The registry of {ref} is not reachable.")
+        if tag not in self.digests:
+            raise ManifestNotFound(f"{ref} does not exist.")
+        return self.digests[tag]
+
+    def tags(self, name):
+        return self._tags
+
+
+def test_check_bases_compares_digests_and_tags():
+    old, cur = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    rc = StubRegistry({"latest": cur, "1.0": old, "1.1": cur}, ["1.0", "1.1", "latest"], offline=["docker.io", "alpine"])  # fmt: skip
+    text = (f"FROM reg.example:5000/app:latest@{old} AS a\n"
+            f"FROM reg.example:5000/app:latest@{cur} AS b\n"
+            "FROM reg.example:5000/app:1.0 AS c\n"
+            "FROM reg.example:5000/app AS d\n"
+            "FROM reg.example:5000/app:0.5 AS e\n"
+            "FROM alpine:3.23\n")  # fmt: skip
+    df = f.check_bases(text, client=rc)
+    assert list(df.columns) == f.CHECK_COLUMNS
+    a, b, c, d, e, hub = (df.iloc[i] for i in range(6))
+    assert a["newer_digest"] is True and "another digest" in a["note"]
+    assert b["newer_digest"] is False and "still" in b["note"]
+    assert c["newer_digest"] is None and c["newer_tags"] == ["1.1"] and c["current_digest"] == old
+    assert d["tag"] == "latest" and "no tag" in d["note"]
+    assert "no longer exists" in e["note"] and e["newer_tags"] == ["1.0", "1.1"]
+    assert pd.isna(hub["current_digest"]) and "could not check" in hub["note"]
