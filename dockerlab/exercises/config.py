@@ -1,0 +1,105 @@
+"""Exercises for configuration and secrets: the token at run time only, a non-root user.
+
+The secret check searches every layer of the learner's image (files deleted
+later included) and its config (environment, labels, history) for the token's
+value, with the layer analyser (:func:`dockerlab.score.analyse_and_search`).
+"""
+
+from __future__ import annotations
+
+from ..containers import run
+from ..images import ref
+from ..measure import _image
+from ..score import analyse_and_search
+from .core import NOT_YET, PASSED, Outcome, Question, ____
+
+__all__ = ["____", "q1", "q2"]
+
+#: A fake secret: the learner's build context holds it in token.txt.
+TOKEN = "tok-FAKE-3f9a41c07be2"
+APP = """#!/bin/sh
+# Reads its configuration from the environment; the token is required.
+if [ -z "$API_TOKEN" ]; then echo "app: API_TOKEN is not set" >&2; exit 3; fi
+echo "app: token of ${#API_TOKEN} characters, greeting ${GREETING:-hello}"
+mkdir -p /data && echo "report for $(id -un)" > /data/report.txt && cat /data/report.txt
+"""
+
+
+class TokenAtRunTime(Question):
+    title = "Q1: no secret in the image"
+    files = {"app.sh": (APP, 0o755), "token.txt": TOKEN + "\n"}
+    starting_point = f"""
+FROM {ref("alpine")}
+COPY token.txt /run/token.txt
+ENV API_TOKEN={TOKEN}
+COPY app.sh /app.sh
+RUN rm /run/token.txt
+CMD ["/app.sh"]
+"""
+    hint_text = (
+        "Nothing of the token may be in the image: no ENV or ARG with it, no COPY of token.txt "
+        "(a later rm does not remove it from its layer). The app reads API_TOKEN from the "
+        "environment: it is given when the container runs (docker run -e API_TOKEN=...)."
+    )
+    solution_text = f"""
+FROM {ref("alpine")}
+COPY app.sh /app.sh
+ENV GREETING=hello
+CMD ["/app.sh"]
+"""
+
+    def _check(self, dockerfile: str) -> Outcome:
+        with self.build(dockerfile) as img:
+            _, hits = analyse_and_search(img, [TOKEN])
+            result = run(img, environment={"API_TOKEN": TOKEN}, timeout=20, raise_on_timeout=False)
+        if len(hits):
+            places = "; ".join(
+                f"layer {h.layer} ({h.instruction[:50]}): {h.path}" if h.where == "layer"
+                else f"image config: {h.path}" for h in hits.itertuples()
+            )  # fmt: skip
+            return self.outcome(NOT_YET, f"The token is in the image, {len(hits)} place(s): "
+                                         f"{places}. Try q1.hint().")  # fmt: skip
+        if "token of" not in result.output:
+            return self.outcome(NOT_YET, "No token in the image, but run with API_TOKEN set, it "
+                                         f"printed {result.output.strip()[:200]!r} (exit code "
+                                         f"{result.exit_code}); it should run /app.sh.")  # fmt: skip
+        return self.outcome(PASSED, "Every layer and the config searched: no token. Given at run "
+                                    "time, the app got it: " + result.output.splitlines()[0])  # fmt: skip
+
+
+class NonRootUser(Question):
+    title = "Q2: not root"
+    files = {"app.sh": (APP, 0o755)}
+    hint_text = (
+        "Create a user (Alpine: `adduser -D -u 10001 app`), give it the folder the app writes "
+        "(/data), and switch to it with USER, by number or name, before CMD."
+    )
+    solution_text = f"""
+FROM {ref("alpine")}
+RUN adduser -D -u 10001 app && mkdir /data && chown app /data
+COPY app.sh /app.sh
+USER 10001
+CMD ["/app.sh"]
+"""
+
+    def _check(self, dockerfile: str) -> Outcome:
+        with self.build(dockerfile) as img:
+            user = (_image(img).attrs.get("Config") or {}).get("User") or ""
+            uid = run(img, ["id", "-u"], entrypoint=[], timeout=20, raise_on_timeout=False)
+            app = run(img, environment={"API_TOKEN": "x"}, timeout=20, raise_on_timeout=False)
+        got = uid.output.strip()
+        if not user:
+            return self.outcome(NOT_YET, "The image sets no USER: its processes run as root "
+                                         f"(id -u printed {got!r}). Try q2.hint().")  # fmt: skip
+        if got == "0" or not got.isdigit():
+            return self.outcome(NOT_YET, f"The image's USER is {user!r}, and `id -u` in it printed "
+                                         f"{got!r}: still root (or no such user).")  # fmt: skip
+        if not app.ok or "report for" not in app.output:
+            return self.outcome(NOT_YET, f"It runs as uid {got}, but the app fails (exit "
+                                         f"{app.exit_code}): {app.output.strip()[:200]!r}. Can "
+                                         "that user write /data?")  # fmt: skip
+        return self.outcome(PASSED, f"USER {user}: `id -u` prints {got}, and the app works: "
+                                    + app.output.strip().splitlines()[-1])  # fmt: skip
+
+
+q1, q2 = TokenAtRunTime(), NonRootUser()

@@ -1,0 +1,122 @@
+"""Exercises for layers and multi-stage builds: no wasted bytes, no compiler shipped.
+
+The checks read the learner's image with the layer analyser
+(:func:`dockerlab.layers.analyse`): bytes a layer stores that a later layer
+deletes or overwrites still ship with the image ("wasted").
+"""
+
+from __future__ import annotations
+
+from .. import layers
+from ..containers import run
+from ..images import ref
+from ..measure import commands_on_path, filesystem, measure
+from ..score import CAPSTONE
+from .core import NOT_YET, PASSED, Outcome, Question, ____
+
+__all__ = ["____", "q1", "q2"]
+
+
+class NoWastedBytes(Question):
+    title = "Q1: no wasted bytes"
+    max_wasted_mb = 0.1
+    max_layers_added = 1
+    starting_point = f"""
+FROM {ref("alpine")}
+RUN dd if=/dev/urandom of=/tmp/fixtures.bin bs=1M count=8
+RUN sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt
+RUN rm /tmp/fixtures.bin
+"""
+    hint_text = (
+        "A file deleted in a later RUN is still stored in the layer that wrote it. "
+        "Create, use and delete it in the SAME RUN, joined with &&."
+    )
+    solution_text = f"""
+FROM {ref("alpine")}
+RUN dd if=/dev/urandom of=/tmp/fixtures.bin bs=1M count=8 \\
+ && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt \\
+ && rm /tmp/fixtures.bin
+"""
+
+    def _check(self, dockerfile: str) -> Outcome:
+        base_layers = measure(ref("alpine")).layers
+        with self.build(dockerfile) as img:
+            analysis = layers.analyse(img)
+            probe = run(img, ["sh", "-c", "cat /checksum.txt; ls /tmp/fixtures.bin 2>&1"],
+                        entrypoint=[], timeout=20, raise_on_timeout=False)  # fmt: skip
+        lines = probe.output.splitlines()
+        checksum_ok = (
+            bool(lines) and len(lines[0]) == 16 and all(c in "0123456789abcdef" for c in lines[0])
+        )
+        if not checksum_ok:
+            return self.outcome(NOT_YET, "The image must hold /checksum.txt (16 hex digits of the "
+                                         "fixture's sha256), like the starting point. Got: "
+                                         f"{probe.output.strip()[:200]!r}")  # fmt: skip
+        if "No such file" not in probe.output:
+            return self.outcome(NOT_YET, "/tmp/fixtures.bin is still in the final image: delete it "
+                                         "once the checksum is written.")  # fmt: skip
+        wasted = analysis.wasted_bytes / 1e6
+        added = len(analysis.layers) - base_layers
+        if wasted >= self.max_wasted_mb:
+            top = analysis.top_wasted(1)
+            where = (f" ({top['path'][0]}, added in layer {top['added_in'][0]}, removed in "
+                     f"{top['removed_in'][0]})" if len(top) else "")  # fmt: skip
+            return self.outcome(NOT_YET, f"{wasted:.2f} MB are wasted{where}; the target is under "
+                                         f"{self.max_wasted_mb:g} MB. Try q1.hint().")  # fmt: skip
+        if added > self.max_layers_added:
+            return self.outcome(NOT_YET, f"No waste, but {added} layers on top of the base; the "
+                                         f"target is {self.max_layers_added}.")  # fmt: skip
+        return self.outcome(PASSED, f"{wasted * 1000:.0f} kB wasted, {added} layer on top of the "
+                                    f"base; efficiency {analysis.efficiency:.1%}.")  # fmt: skip
+
+
+class NoCompilerShipped(Question):
+    title = "Q2: build with a compiler, ship without it"
+    files = {"ledger.c": (CAPSTONE / "ledger.c").read_text(),
+             "ledger.csv": (CAPSTONE / "ledger.csv").read_text()}  # fmt: skip
+    max_mb = 10.0
+    compilers = frozenset({"gcc", "cc", "c99", "musl-gcc", "ld", "as", "make", "cpp"})
+    env = {"LEDGER_TOKEN": "exercise-token"}
+    starting_point = f"""
+FROM {ref("builder")}
+COPY ledger.c ledger.csv /app/
+RUN gcc -O2 -o /usr/local/bin/ledger /app/ledger.c
+CMD ["ledger", "--once", "/app/ledger.csv"]
+"""
+    hint_text = (
+        "Two stages: compile in the first (FROM ... AS build, musl-gcc so the program runs on "
+        f"Alpine, or -static for scratch); the final stage FROM {ref('alpine')} (or scratch) "
+        "only COPY --from=build the program, and the CSV."
+    )
+    solution_text = f"""
+FROM {ref("builder")} AS build
+COPY ledger.c /src/
+RUN musl-gcc -O2 -o /ledger /src/ledger.c
+
+FROM {ref("alpine")}
+COPY --from=build /ledger /usr/local/bin/ledger
+COPY ledger.csv /app/
+CMD ["ledger", "--once", "/app/ledger.csv"]
+"""
+
+    def _check(self, dockerfile: str) -> Outcome:
+        with self.build(dockerfile) as img:
+            size = measure(img).size_mb
+            tools = sorted(commands_on_path(filesystem(img)) & self.compilers)
+            result = run(img, environment=self.env, timeout=20, raise_on_timeout=False)
+        if "rows, total" not in result.output:
+            return self.outcome(NOT_YET, f"Run as is (with LEDGER_TOKEN set), the image printed "
+                                         f"{result.output.strip()[:200]!r} (exit code "
+                                         f"{result.exit_code}); it should print a report, like the "
+                                         "starting point.")  # fmt: skip
+        if tools:
+            return self.outcome(NOT_YET, f"It works, and ships build tools: {', '.join(tools)} "
+                                         f"({size:.0f} MB). Try q2.hint().")  # fmt: skip
+        if size >= self.max_mb:
+            return self.outcome(NOT_YET, f"No compiler, but {size:.1f} MB; the target is under "
+                                         f"{self.max_mb:g} MB.")  # fmt: skip
+        return self.outcome(PASSED, f"It prints its report, ships no build tools, and weighs "
+                                    f"{size:.2f} MB.")  # fmt: skip
+
+
+q1, q2 = NoWastedBytes(), NoCompilerShipped()

@@ -1,0 +1,126 @@
+"""Exercises for stack size and static binaries: a thread that recurses on Alpine, FROM scratch.
+
+Both questions use ``recurse.c`` (notebook 03): it recurses in a thread, each
+level holding a buffer of FRAME bytes, and dies with SIGSEGV (exit 139) when
+the thread's stack runs out. musl gives a thread 128 KiB by default; glibc
+gives it ``ulimit -s`` (8 MiB).
+
+Every check builds the learner's Dockerfile on the real engine, runs and
+measures the image, and removes it.
+"""
+
+from __future__ import annotations
+
+from .. import assets, elf, stack
+from ..containers import run
+from ..images import ref
+from ..measure import attack_surface, measure
+from .core import NOT_YET, PASSED, Outcome, Question, ____
+
+__all__ = ["____", "q1", "q2"]
+
+RECURSE = {"recurse.c": assets.text("recurse.c")}
+
+
+def _entrypoint(img) -> list[str]:
+    from ..measure import _image
+
+    config = _image(img).attrs.get("Config") or {}
+    return list(config.get("Entrypoint") or [])
+
+
+class StaticFromScratch(Question):
+    title = "Q1: recurse FROM scratch"
+    files = RECURSE
+    frame, depth = 256, 100
+    hint_text = (
+        "A program FROM scratch finds no libc and no loader: link it statically "
+        f"(musl-gcc -static -pthread) in a build stage FROM {ref('builder')}, then "
+        "`FROM scratch`, `COPY --from=...` the binary, and make it the ENTRYPOINT "
+        '(exec form: ENTRYPOINT ["/recurse"]).'
+    )
+    solution_text = f"""
+FROM {ref("builder")} AS build
+COPY recurse.c /src/recurse.c
+RUN musl-gcc -static -O0 -pthread -o /recurse /src/recurse.c
+
+FROM scratch
+COPY --from=build /recurse /recurse
+ENTRYPOINT ["/recurse"]
+"""
+
+    def _check(self, dockerfile: str) -> Outcome:
+        with self.build(dockerfile) as img:
+            entry = _entrypoint(img)
+            if not entry:
+                return self.outcome(NOT_YET, "The image has no ENTRYPOINT: set it to the program "
+                                             '(ENTRYPOINT ["/recurse"]).')  # fmt: skip
+            surface = attack_surface(img)
+            result = run(img, [str(self.frame), str(self.depth)], timeout=20,
+                         raise_on_timeout=False, **stack.CONTAINER_OPTIONS)  # fmt: skip
+            info = elf.inspect(img, entry[0])
+            size = measure(img).size_mb
+        if not result.ok or "reached depth" not in result.output:
+            return self.outcome(NOT_YET, f"Running `{' '.join(entry)} {self.frame} {self.depth}` "
+                                         f"gave exit code {result.exit_code}: "
+                                         f"{result.output.strip()[:200]!r}. "
+                                         f"The program is {info.describe()}.")  # fmt: skip
+        if surface["files"] > 3 or surface["shells"]:
+            return self.outcome(NOT_YET, f"It runs, in an image of {surface['files']} files with "
+                                         f"{surface['shells']} shells: that is not FROM scratch. "
+                                         "Try q1.hint().")  # fmt: skip
+        return self.outcome(PASSED, f"It runs FROM scratch: {surface['files']} file(s), no shell, "
+                                    f"{size * 1000:.0f} kB. The program: {info.describe()}.")  # fmt: skip
+
+
+class DeepRecursionOnAlpine(Question):
+    title = "Q2: deep recursion on Alpine"
+    files = RECURSE
+    frame, depth = 1024, 400  # about 420 KB of stack: over musl's 128 KiB, under glibc's 8 MiB
+    hint_text = (
+        "musl's threads get 128 KiB of stack whatever `ulimit -s` says. musl reads a "
+        "bigger default from the program itself: link with -Wl,-z,stack-size=1048576 "
+        "(musl-gcc, in a builder stage), then COPY the binary onto Alpine as "
+        "/usr/local/bin/recurse. (The program could also ask with pthread_attr_setstacksize.)"
+    )
+    solution_text = f"""
+FROM {ref("builder")} AS build
+COPY recurse.c /src/recurse.c
+RUN musl-gcc {stack.CFLAGS} -Wl,-z,stack-size=1048576 -o /recurse /src/recurse.c
+
+FROM {ref("alpine")}
+COPY --from=build /recurse /usr/local/bin/recurse
+"""
+
+    def _check(self, dockerfile: str) -> Outcome:
+        with self.build(dockerfile) as img:
+            where = run(img, ["sh", "-c", "cat /etc/alpine-release && command -v recurse"],
+                        entrypoint=[], timeout=20, raise_on_timeout=False)  # fmt: skip
+            lines = where.output.split()
+            if where.exit_code != 0 or len(lines) < 2:
+                return self.outcome(NOT_YET, "The image must be Alpine with `recurse` on its PATH "
+                                             f"(e.g. /usr/local/bin/recurse); got: "
+                                             f"{where.output.strip()[:200]!r}")  # fmt: skip
+            info = elf.inspect(img, lines[-1])
+            result = run(img, [str(self.frame), str(self.depth)], entrypoint=["recurse"],
+                         timeout=30, raise_on_timeout=False, **stack.CONTAINER_OPTIONS)  # fmt: skip
+        if info.interpreter and "musl" not in info.interpreter:
+            return self.outcome(NOT_YET, f"{lines[-1]} is {info.describe()}: a glibc program, "
+                                         "which Alpine cannot run. Build it with musl-gcc.")  # fmt: skip
+        probe = f"recurse {self.frame} {self.depth}"
+        if result.exit_code == stack.SIGSEGV_EXIT:
+            return self.outcome(NOT_YET, f"`{probe}` died of SIGSEGV (exit 139): the thread's "
+                                         f"stack ran out before depth {self.depth} "
+                                         f"(about {self.frame * self.depth // 1024} KiB). "
+                                         "Try q2.hint().")  # fmt: skip
+        if not result.ok:
+            return self.outcome(NOT_YET, f"`{probe}` exited with {result.exit_code}: "
+                                         f"{result.output.strip()[:200]!r}")  # fmt: skip
+        got = stack.Outcome("musl", stack.DEFAULT, self.frame, self.depth, 0, result.output)
+        size = got.thread_stack
+        return self.outcome(PASSED, f"On Alpine (musl, {info.linking}), the thread reached depth "
+                                    f"{self.depth} with {self.frame}-byte frames; its stack: "
+                                    + (stack.human(size) if size else "?") + ".")  # fmt: skip
+
+
+q1, q2 = StaticFromScratch(), DeepRecursionOnAlpine()

@@ -1,0 +1,73 @@
+# %% [markdown]
+# # Exercise 3: PID 1, zombies and `docker stop`
+#
+# Practice for notebook [05: PID 1, zombies and signals](../notebooks/05-pid1-zombies-and-signals.ipynb).
+#
+# The app, `app.sh`, orphans five short children and then becomes `sleep`, which
+# never reaps anyone and ignores SIGTERM as PID 1. Each check starts your container,
+# **counts the zombies** in its `/proc` after a second, and **times `docker stop`**
+# (grace period 3 s). The targets: **0 zombies**, and a stop **under 1 s**.
+
+# %%
+import dockerlab as dl
+from dockerlab.exercises.init import ____, q1, q2
+
+dl.setup()
+print(q1.files["app.sh"][0])
+
+# %% [markdown]
+# ## Q1: an init inside the image
+#
+# The build context holds `app.sh` and `dumb-init.tar.gz`, the source of
+# [dumb-init](https://github.com/Yelp/dumb-init) (one C file, `dumb-init.c`). Alpine
+# has no package mirror here, so build dumb-init yourself (`musl-gcc -static`, in
+# `dockerlab/builder:bookworm`), and write an Alpine image that runs `app.sh` under it.
+
+# %%
+# BEGIN SOLUTION
+# stub: dockerfile = ____
+dockerfile = """
+FROM dockerlab/builder:bookworm AS build
+COPY dumb-init.tar.gz /src/
+RUN cd /src && tar xzf dumb-init.tar.gz --strip-components=1 \
+ && musl-gcc -static -Os -o /dumb-init dumb-init.c
+
+FROM alpine:3.23
+COPY --from=build /dumb-init /usr/local/bin/dumb-init
+COPY app.sh /app.sh
+ENTRYPOINT ["dumb-init", "--"]
+CMD ["/app.sh"]
+"""
+# END SOLUTION
+q1.check(dockerfile)
+
+# %%
+assert q1.passed  # solution-only
+
+# %% [markdown]
+# ## Q2: fix it at run time
+#
+# Here is an image you may **not** rebuild: Alpine and `app.sh`, no init.
+
+# %%
+print(q2.dockerfile)
+
+# %% [markdown]
+# Give the **run options** (a dict, as for `dl.start(image, **options)`) that make it
+# reap its zombies and stop in under a second. You may set: `init`, `stop_signal`,
+# `environment`, `user`, `entrypoint`. (Would `{"stop_signal": "SIGKILL"}` do? Try it.)
+
+# %%
+# BEGIN SOLUTION
+# stub: options = ____
+options = {"init": True}
+# END SOLUTION
+q2.check(options)
+
+# %%
+assert q2.passed  # solution-only
+
+# %% [markdown]
+# ## Done?
+#
+# Next: [Exercise 4: layers and multi-stage builds](04-layers-and-multistage.ipynb).

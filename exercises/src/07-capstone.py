@@ -1,0 +1,96 @@
+# %% [markdown]
+# # Exercise 7: the capstone
+#
+# Every practice of the course, on one real app. `ledger` (C, in
+# `dockerlab/assets/capstone/`) totals a CSV ledger and prints a signed report. It
+# reads its configuration from the environment: `LEDGER_TOKEN` (a secret, required),
+# `LEDGER_CURRENCY`, `LEDGER_INTERVAL_MS`. As a service it hands each report to an
+# orphaned worker, so it needs a PID 1 that reaps.
+#
+# Its Dockerfile works, and breaks nearly every rule of the course. **Rewrite it.**
+# The scorecard builds a Dockerfile, then **measures** it: size, layers, wasted bytes,
+# packages, shells, hadolint findings, unpinned bases, places holding the token,
+# whether the app works, zombies after running, `docker stop` time, and the uid of
+# PID 1. The same scorecard works on any Dockerfile:
+# `python -m dockerlab score PATH/TO/Dockerfile`.
+
+# %%
+import matplotlib.pyplot as plt
+
+import dockerlab as dl
+from dockerlab import score
+
+dl.setup()
+print((score.CAPSTONE / "Dockerfile").read_text())
+
+# %% [markdown]
+# ## Before: the starting point, measured
+#
+# `FROM dockerlab/builder` means `dockerlab/builder:latest`, which this offline engine
+# does not have: the scorecard then builds with the catalog's
+# `dockerlab/builder:bookworm` (Debian 12 with gcc) **for the measurement only**, and
+# says so in a note; hadolint and the pinning check read the Dockerfile as written.
+
+# %%
+before = score.score(score.CAPSTONE / "Dockerfile", label="before")
+before
+
+# %% [markdown]
+# Where is the token? Every layer's files (deleted ones too) and the image config
+# (environment, history) are searched:
+
+# %%
+before.secret_hits
+
+# %% [markdown]
+# ## After: your Dockerfile
+#
+# The build context is the capstone folder (`ledger.c`, `ledger.csv`) plus
+# `dumb-init.tar.gz` (dumb-init's source, as in exercise 3). The scorecard runs your
+# image with `LEDGER_TOKEN` given at run time. Start from the bad Dockerfile's text
+# below, fix it, run the cell again; aim for every target.
+
+# %%
+# BEGIN SOLUTION
+# stub: dockerfile = (score.CAPSTONE / "Dockerfile").read_text()  # start here: edit this text
+dockerfile = """
+FROM dockerlab/builder:bookworm AS build
+WORKDIR /src
+COPY ledger.c dumb-init.tar.gz ./
+RUN mkdir -p dumb-init /out \
+ && tar xzf dumb-init.tar.gz -C dumb-init --strip-components=1 \
+ && musl-gcc -static -Os -o /out/dumb-init dumb-init/dumb-init.c \
+ && musl-gcc -static -Os -o /out/ledger ledger.c \
+ && strip /out/dumb-init /out/ledger
+
+FROM scratch
+COPY --from=build /out/ /bin/
+COPY ledger.csv /data/ledger.csv
+USER 65534:65534
+ENTRYPOINT ["/bin/dumb-init", "--"]
+CMD ["/bin/ledger", "/data/ledger.csv"]
+"""
+# END SOLUTION
+after = score.score(dockerfile, score.CAPSTONE, label="after")
+after
+
+# %% [markdown]
+# ## Side by side
+
+# %%
+score.compare({"before": before, "after": after})
+
+# %%
+score.plot({"before": before, "after": after})
+plt.show()
+
+# %%
+assert after.passed == [key for key, *_ in score.MEASURES]  # solution-only
+assert after["size_mb"] < before["size_mb"] / 100 and after["zombies"] == 0  # solution-only
+assert before["secrets"] > 0 and before["zombies"] > 0 and before["uid"] == 0  # solution-only
+
+# %% [markdown]
+# ## Done?
+#
+# Back to the course: [00: Start here](../notebooks/00-start-here.ipynb). The scorecard
+# works on your own projects too: `python -m dockerlab score path/to/Dockerfile`.

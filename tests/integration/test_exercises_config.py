@@ -1,0 +1,66 @@
+"""The "configuration and secrets" checks, against right answers and several wrong ones."""
+
+import pytest
+
+import dockerlab as dl
+from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, PASSED
+from dockerlab.exercises.config import TOKEN, ____, q1, q2
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left(engine):
+    yield
+    assert not any(dl.leftovers(dl.labels.SESSION_ID).values())
+
+
+@pytest.mark.parametrize("q", [q1, q2])
+def test_the_solution_passes(q, bases):
+    out = q.check(q.solution_text)
+    assert out.status == PASSED, out.message
+    assert TOKEN not in out.message
+
+
+@pytest.mark.parametrize("q", [q1, q2])
+def test_a_blank_is_not_attempted(q):
+    assert q.check(____).status == NOT_ATTEMPTED
+
+
+def test_q1_starting_point_finds_every_place(bases):
+    out = q1.check(q1.starting_point)
+    assert out.status == NOT_YET
+    assert "/run/token.txt" in out.message and "config.Env" in out.message
+    assert TOKEN not in out.message  # the check never prints the secret
+
+
+def test_q1_copy_then_rm_in_the_same_run_still_leaks(bases):
+    out = q1.check(f'FROM {bases["alpine"]}\nCOPY token.txt /t\nRUN cat /t > /dev/null && rm /t\n'
+                   'COPY app.sh /app.sh\nCMD ["/app.sh"]\n')  # fmt: skip
+    assert out.status == NOT_YET and "layer" in out.message
+
+
+def test_q1_arg_default_leaks_into_the_history(bases):
+    out = q1.check(f'FROM {bases["alpine"]}\nARG API_TOKEN={TOKEN}\nRUN echo "$API_TOKEN" | wc -c\n'
+                   'COPY app.sh /app.sh\nCMD ["/app.sh"]\n')  # fmt: skip
+    assert out.status == NOT_YET and "history" in out.message
+
+
+def test_q1_image_that_does_not_run_the_app(bases):
+    out = q1.check(f"FROM {bases['alpine']}\n")
+    assert out.status == NOT_YET and "should run /app.sh" in out.message
+
+
+def test_q2_root_by_default(bases):
+    out = q2.check(f'FROM {bases["alpine"]}\nCOPY app.sh /app.sh\nCMD ["/app.sh"]\n')
+    assert out.status == NOT_YET and "no USER" in out.message
+
+
+@pytest.mark.parametrize("user", ["root", "0"])
+def test_q2_user_root_is_still_root(bases, user):
+    out = q2.check(f'FROM {bases["alpine"]}\nCOPY app.sh /app.sh\nUSER {user}\nCMD ["/app.sh"]\n')
+    assert out.status == NOT_YET and "still root" in out.message
+
+
+def test_q2_a_user_who_cannot_write_data(bases):
+    out = q2.check(f'FROM {bases["alpine"]}\nRUN mkdir /data\nCOPY app.sh /app.sh\nUSER 10001\n'
+                   'CMD ["/app.sh"]\n')  # fmt: skip
+    assert out.status == NOT_YET and "Can that user write /data" in out.message

@@ -1,0 +1,58 @@
+"""The "layers and multi-stage" checks, against right answers and several wrong ones."""
+
+import pytest
+
+import dockerlab as dl
+from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, PASSED
+from dockerlab.exercises.layers import ____, q1, q2
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left(engine):
+    yield
+    assert not any(dl.leftovers(dl.labels.SESSION_ID).values())
+
+
+@pytest.mark.parametrize("q", [q1, q2])
+def test_the_solution_passes(q, bases):
+    out = q.check(q.solution_text)
+    assert out.status == PASSED, out.message
+
+
+@pytest.mark.parametrize("q", [q1, q2])
+def test_a_blank_is_not_attempted(q):
+    assert q.check(____).status == NOT_ATTEMPTED
+
+
+def test_q1_starting_point_wastes_8_mb(bases):
+    out = q1.check(q1.starting_point)
+    assert out.status == NOT_YET
+    assert "8.39 MB are wasted (/tmp/fixtures.bin" in out.message
+
+
+def test_q1_keeping_the_fixture_is_not_yet(bases):
+    out = q1.check(f"FROM {bases['alpine']}\nRUN dd if=/dev/urandom of=/tmp/fixtures.bin bs=1M count=8"
+                   " && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt\n")  # fmt: skip
+    assert out.status == NOT_YET and "still in the final image" in out.message
+
+
+def test_q1_no_checksum_is_not_yet(bases):
+    out = q1.check(f"FROM {bases['alpine']}\nRUN echo hi > /checksum.txt\n")
+    assert out.status == NOT_YET and "16 hex digits" in out.message
+
+
+def test_q2_starting_point_ships_gcc(bases):
+    out = q2.check(q2.starting_point)
+    assert out.status == NOT_YET and "gcc" in out.message
+
+
+def test_q2_glibc_program_on_alpine_does_not_run(bases):
+    out = q2.check(q2.solution_text.replace("musl-gcc", "gcc"))
+    assert out.status == NOT_YET and "should print a report" in out.message
+
+
+def test_q2_debian_final_stage_is_too_big(bases):
+    out = q2.check(
+        q2.solution_text.replace("musl-gcc", "gcc").replace(bases["alpine"], bases["debian_slim"])
+    )
+    assert out.status == NOT_YET and "the target is under 10 MB" in out.message

@@ -1,0 +1,68 @@
+"""The "stack and static" checks, against right answers and several wrong ones."""
+
+import pytest
+
+import dockerlab as dl
+from dockerlab import stack
+from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, PASSED
+from dockerlab.exercises.stack_static import ____, q1, q2
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left(engine):
+    yield
+    assert not any(dl.leftovers(dl.labels.SESSION_ID).values())
+
+
+@pytest.mark.parametrize("q", [q1, q2])
+def test_the_solution_passes(q, bases):
+    out = q.check(q.solution_text)
+    assert out.status == PASSED, out.message
+    assert q.passed
+
+
+@pytest.mark.parametrize("q", [q1, q2])
+def test_a_blank_is_not_attempted(q):
+    assert q.check(____).status == NOT_ATTEMPTED
+
+
+def test_q1_dynamic_binary_from_scratch_does_not_run(bases):
+    out = q1.check(f"FROM {bases['builder']} AS b\nCOPY recurse.c /r.c\n"
+                   "RUN gcc -pthread -o /recurse /r.c\n"
+                   'FROM scratch\nCOPY --from=b /recurse /recurse\nENTRYPOINT ["/recurse"]\n')  # fmt: skip
+    assert out.status == NOT_YET
+    assert "dynamic, interpreter /lib64/ld-linux" in out.message
+
+
+def test_q1_static_binary_on_alpine_is_not_scratch(bases):
+    out = q1.check(f"FROM {bases['builder']} AS b\nCOPY recurse.c /r.c\n"
+                   "RUN musl-gcc -static -pthread -o /recurse /r.c\n"
+                   f'FROM {bases["alpine"]}\nCOPY --from=b /recurse /recurse\nENTRYPOINT ["/recurse"]\n')  # fmt: skip
+    assert out.status == NOT_YET and "not FROM scratch" in out.message
+
+
+def test_q1_no_entrypoint(bases):
+    out = q1.check(f"FROM {bases['alpine']}\n")
+    assert out.status == NOT_YET and "no ENTRYPOINT" in out.message
+
+
+def test_q2_default_musl_thread_stack_overflows(bases):
+    out = q2.check(stack.dockerfile("musl"))  # recurse linked with musl's defaults
+    assert out.status == NOT_YET and "SIGSEGV" in out.message
+
+
+def test_q2_glibc_binary_on_alpine_is_named(bases):
+    out = q2.check(f"FROM {bases['builder']} AS b\nCOPY recurse.c /r.c\n"
+                   "RUN gcc -pthread -o /recurse /r.c\n"
+                   f"FROM {bases['alpine']}\nCOPY --from=b /recurse /usr/local/bin/recurse\n")  # fmt: skip
+    assert out.status == NOT_YET and "glibc" in out.message
+
+
+def test_q2_debian_is_not_alpine(bases):
+    out = q2.check(stack.dockerfile("glibc"))
+    assert out.status == NOT_YET and "must be Alpine" in out.message
+
+
+def test_q2_a_build_that_fails_is_not_yet(bases):
+    out = q2.check(f"FROM {bases['alpine']}\nRUN musl-gcc -o /x recurse.c\n")
+    assert out.status == NOT_YET and "build failed" in out.message.lower()
