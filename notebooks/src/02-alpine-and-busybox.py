@@ -392,7 +392,7 @@ print("all lessons hold")
 #   behave differently on each (error texts, locales, character sets, and thread
 #   stacks: next notebook).
 #
-# **Exercise:** `exercises/` (in preparation).
+# **Exercise:** [exercise 1](../exercises/01-smaller-images.ipynb): write a Dockerfile, and the kit measures it.
 #
 # Previous: [01: Smaller is better](01-smaller-is-better.ipynb) ·
 # Next: [03: Stack size and recursion](03-stack-size-and-recursion.ipynb)

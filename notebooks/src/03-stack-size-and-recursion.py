@@ -364,6 +364,8 @@ else:
 # - Language runtimes on Alpine set their own thread stack size for this reason
 #   (the official Python images: 1 MiB).
 #
+# **Exercise:** [exercise 2](../exercises/02-stack-and-static.ipynb): write a Dockerfile, and the kit measures it.
+#
 # Previous: [02: Alpine and busybox](02-alpine-and-busybox.ipynb) ·
 # Next: [04: Static binaries from scratch](04-static-binaries-from-scratch.ipynb)
 

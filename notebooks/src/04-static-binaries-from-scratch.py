@@ -418,8 +418,7 @@ assert "13:00 CET (UTC+0100)" in posix.output and "14:00 CEST (UTC+0200)" in pos
 #   `/etc/group` to run as a named non-root user, the time zones you use (or a
 #   POSIX `TZ` string). Wrong or missing time zones fail silently: test them.
 #
-# **Exercise:** `exercises/` (in preparation): ship your own program FROM scratch,
-# running as a named non-root user.
+# **Exercise:** [exercise 2](../exercises/02-stack-and-static.ipynb): write a Dockerfile, and the kit measures it.
 #
 # Previous: [03: Stack size and recursion](03-stack-size-and-recursion.ipynb) ·
 # Back to the start: [00: Start here](00-start-here.ipynb)

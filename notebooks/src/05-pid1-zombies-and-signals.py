@@ -306,8 +306,7 @@ assert run.zombies == 0 and run.stop_seconds < 1 and run.exit_code == 143
 #   a shell that `wait`s can too. Mind who gets the signal: the child only
 #   (tini, `dumb-init --single-child`) or its process group (`tini -g`, dumb-init).
 #
-# **Exercise:** `exercises/` (in preparation): give an image an init and prove it
-# with the measurements above.
+# **Exercise:** [exercise 3](../exercises/03-init-and-zombies.ipynb): write a Dockerfile, and the kit measures it.
 #
 # Previous: [04: Static binaries from scratch](04-static-binaries-from-scratch.ipynb) ·
 # Next: [06: One task per container](06-one-task-per-container.ipynb)

@@ -259,7 +259,8 @@ print(f"visits back after: {part['/visits'].median() * 1000:.0f} ms (cache only)
 # - The cost is one more container. Containers can share a loopback (as here, or
 #   as a Kubernetes pod does), so splitting does not mean opening a network.
 #
-# **Exercise:** `exercises/` (in preparation).
+# **Exercise:** this practice has none of its own; the [capstone](../exercises/07-capstone.ipynb)
+# puts every practice together on one Dockerfile.
 #
 # Previous: [05: PID 1, zombies and signals](05-pid1-zombies-and-signals.ipynb) ·
 # Next: [07: Ephemeral containers](07-ephemeral-containers.ipynb)

@@ -205,7 +205,8 @@ assert too_big.exit_code != 0 and "No space left on device" in too_big.output
 #   state at all: writes fail with "Read-only file system" except in the scratch
 #   space you chose.
 #
-# **Exercise:** `exercises/` (in preparation).
+# **Exercise:** this practice has none of its own; the [capstone](../exercises/07-capstone.ipynb)
+# puts every practice together on one Dockerfile.
 #
 # Previous: [06: One task per container](06-one-task-per-container.ipynb) ·
 # Next: [08: Layers and multi-stage builds](08-layers-and-multistage.ipynb)

@@ -389,7 +389,7 @@ pd.DataFrame({"layers": summary["layers"], "share of the 128-layer limit":
 # - Order the Dockerfile from what changes least to what changes most: copy the
 #   dependency list, install, *then* copy the source.
 #
-# **Exercise:** `exercises/` (in preparation): shrink an image's wasted bytes to zero.
+# **Exercise:** [exercise 4](../exercises/04-layers-and-multistage.ipynb): write a Dockerfile, and the kit measures it.
 #
 # Previous: [07: Ephemeral containers](07-ephemeral-containers.ipynb) ·
 # Next: [09: Configuration and secrets](09-configuration-and-secrets.ipynb)

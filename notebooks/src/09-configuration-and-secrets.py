@@ -293,11 +293,10 @@ where
 #   step with BuildKit's `RUN --mount=type=secret`. Then search the image to
 #   check: no layer and no history entry holds the secret.
 #
-# **Exercise:** `exercises/` (in preparation): find and remove the leak in a Dockerfile.
+# **Exercise:** [exercise 5](../exercises/05-configuration-and-secrets.ipynb): write a Dockerfile, and the kit measures it.
 #
 # Previous: [08: Layers and multi-stage builds](08-layers-and-multistage.ipynb) ·
-# Next: 10: Keeping up with updates (in preparation; meanwhile, back to
-# [00: Start here](00-start-here.ipynb))
+# Next: [10: Keeping up with updates](10-keeping-up-with-updates.ipynb)
 
 # %%
 for img in [app, *leaky.values(), *([with_secret] if with_secret else [])]:

@@ -320,6 +320,8 @@ assert both["created"].nunique() == 1
 #   newer base is how fixes arrive; comparing the two builds' packages shows
 #   exactly which.
 #
+# **Exercise:** [exercise 6](../exercises/06-pinning-and-scanning.ipynb): write a Dockerfile, and the kit measures it.
+#
 # Previous: [09: Configuration and secrets](09-configuration-and-secrets.ipynb) ·
 # Next: [11: Scanning images](11-scanning-images.ipynb)
 

@@ -355,7 +355,7 @@ assert good_findings.empty and not any(ours.values())
 # - Lint the Dockerfile before you build: hadolint catches `latest`, unpinned
 #   and recommended packages, and leftover apt lists.
 #
-# **Exercise:** `exercises/` (in preparation): lint your own Dockerfile clean.
+# **Exercise:** [exercise 6](../exercises/06-pinning-and-scanning.ipynb): write a Dockerfile, and the kit measures it.
 #
 # Previous: [10: Keeping up with updates](10-keeping-up-with-updates.ipynb) ·
 # Next: back to [00: Start here](00-start-here.ipynb)
