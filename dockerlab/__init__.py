@@ -17,7 +17,7 @@ The modules, one idea each:
   :mod:`~dockerlab.services`, :mod:`~dockerlab.lifecycle`, :mod:`~dockerlab.registry`,
   :mod:`~dockerlab.freshness`
 - teaching: :mod:`~dockerlab.exercises` (checks that measure the learner's answer),
-  :mod:`~dockerlab.score` (the capstone scorecard), :mod:`~dockerlab.workshop` (preparing a
+  :mod:`~dockerlab.scorecard` (the capstone scorecard), :mod:`~dockerlab.workshop` (preparing a
   classroom), :mod:`~dockerlab.plotting` (one chart style), :mod:`~dockerlab.notebook`
 - :mod:`~dockerlab.errors`: ``DockerlabError`` and its kin
 
@@ -46,6 +46,7 @@ from .images import CATALOG, provenance, ref
 from .measure import attack_surface, compare, history, measure
 from .notebook import setup
 from .plotting import compare_bars, use_style
+from .scorecard import score  # the function; the module stays importable as dockerlab.scorecard
 from .session import cleanup, leftovers, session
 
 __version__ = "0.1.0"
@@ -80,6 +81,7 @@ __all__ = [
     "ref",
     "registry_reachable",
     "run",
+    "score",
     "session",
     "setup",
     "start",

@@ -104,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
         print(left)
         return 1 if any(left.values()) else 0
     if args.command == "score":
-        from .score import score
+        from .scorecard import score
 
         print(score(args.path, args.context))
         return 0

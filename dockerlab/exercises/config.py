@@ -2,7 +2,7 @@
 
 The secret check searches every layer of the learner's image (files deleted
 later included) and its config (environment, labels, history) for the token's
-value, with the layer analyser (:func:`dockerlab.score.analyse_and_search`).
+value, with the layer analyser (:func:`dockerlab.scorecard.analyse_and_search`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..containers import run
 from ..images import ref
 from ..measure import _image
-from ..score import analyse_and_search
+from ..scorecard import analyse_and_search
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2"]

@@ -19,7 +19,7 @@ from ..build import BuiltImage, build
 from ..containers import DemoContainer, start
 from ..images import ref
 from ..pid1 import FIVE_ORPHANS, dumb_init_sdist
-from ..score import count_zombies_inside
+from ..scorecard import count_zombies_inside
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2"]

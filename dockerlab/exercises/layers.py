@@ -11,7 +11,7 @@ from .. import layers
 from ..containers import run
 from ..images import ref
 from ..measure import commands_on_path, filesystem, measure
-from ..score import CAPSTONE
+from ..scorecard import CAPSTONE
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2"]

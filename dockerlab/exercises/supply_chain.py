@@ -10,7 +10,7 @@ from .. import lint
 from ..containers import run
 from ..images import ref
 from ..measure import measure
-from ..score import parse_bases, unpinned
+from ..scorecard import parse_bases, unpinned
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2"]

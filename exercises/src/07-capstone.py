@@ -18,10 +18,10 @@
 import matplotlib.pyplot as plt
 
 import dockerlab as dl
-from dockerlab import score
+from dockerlab import scorecard
 
 dl.setup()
-print((score.CAPSTONE / "Dockerfile").read_text())
+print((scorecard.CAPSTONE / "Dockerfile").read_text())
 
 # %% [markdown]
 # ## Before: the starting point, measured
@@ -32,7 +32,7 @@ print((score.CAPSTONE / "Dockerfile").read_text())
 # says so in a note; hadolint and the pinning check read the Dockerfile as written.
 
 # %%
-before = score.score(score.CAPSTONE / "Dockerfile", label="before")
+before = scorecard.score(scorecard.CAPSTONE / "Dockerfile", label="before")
 before
 
 # %% [markdown]
@@ -52,7 +52,7 @@ before.secret_hits
 
 # %%
 # BEGIN SOLUTION
-# stub: dockerfile = (score.CAPSTONE / "Dockerfile").read_text()  # start here: edit this text
+# stub: dockerfile = (scorecard.CAPSTONE / "Dockerfile").read_text()  # start here: edit this text
 dockerfile = """
 FROM dockerlab/builder:bookworm AS build
 WORKDIR /src
@@ -71,21 +71,21 @@ ENTRYPOINT ["/bin/dumb-init", "--"]
 CMD ["/bin/ledger", "/data/ledger.csv"]
 """
 # END SOLUTION
-after = score.score(dockerfile, score.CAPSTONE, label="after")
+after = scorecard.score(dockerfile, scorecard.CAPSTONE, label="after")
 after
 
 # %% [markdown]
 # ## Side by side
 
 # %%
-score.compare({"before": before, "after": after})
+scorecard.compare({"before": before, "after": after})
 
 # %%
-score.plot({"before": before, "after": after})
+scorecard.plot({"before": before, "after": after})
 plt.show()
 
 # %%
-assert after.passed == [key for key, *_ in score.MEASURES]  # solution-only
+assert after.passed == [key for key, *_ in scorecard.MEASURES]  # solution-only
 assert after["size_mb"] < before["size_mb"] / 100 and after["zombies"] == 0  # solution-only
 assert before["secrets"] > 0 and before["zombies"] > 0 and before["uid"] == 0  # solution-only
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import dockerlab as dl
-from dockerlab import score
+from dockerlab import scorecard
 
 GOOD = """
 FROM dockerlab/builder:bookworm AS build
@@ -35,7 +35,7 @@ def _nothing_left(engine):
 
 @pytest.fixture(scope="module")
 def before(bases):
-    return score.score(score.CAPSTONE / "Dockerfile", label="before")
+    return scorecard.score(scorecard.CAPSTONE / "Dockerfile", label="before")
 
 
 def test_the_bad_dockerfile_fails_every_practice_it_breaks(before):
@@ -46,31 +46,31 @@ def test_the_bad_dockerfile_fails_every_practice_it_breaks(before):
     assert v["works"] and v["zombies"] > 0 and v["stop_s"] >= 2.5 and v["uid"] == 0
     assert set(before.lint["code"]) >= {"DL3006"}
     assert any("dockerlab/builder:bookworm instead" in n for n in before.notes)
-    assert score.CAPSTONE_TOKEN not in str(before)
+    assert scorecard.CAPSTONE_TOKEN not in str(before)
 
 
 def test_a_good_dockerfile_meets_every_target(before):
-    after = score.score(GOOD, score.CAPSTONE, label="after")
-    assert after.passed == [key for key, *_ in score.MEASURES], str(after)
-    table = score.compare({"before": before, "after": after})
+    after = scorecard.score(GOOD, scorecard.CAPSTONE, label="after")
+    assert after.passed == [key for key, *_ in scorecard.MEASURES], str(after)
+    table = scorecard.compare({"before": before, "after": after})
     assert list(table.columns) == ["before", "after", "target"]
-    fig = score.plot({"before": before, "after": after})
+    fig = scorecard.plot({"before": before, "after": after})
     assert len(fig.axes) == 8
 
 
 def test_a_command_that_exits_is_noted(bases):
-    card = score.score(f'FROM {bases["alpine"]}\nCMD ["true"]\n', works="")
+    card = scorecard.score(f'FROM {bases["alpine"]}\nCMD ["true"]\n', works="")
     assert card["works"] and card["zombies"] == 0 and card["layers"] == 1
     assert any("had exited (code 0)" in n for n in card.notes)
 
 
 def test_a_failing_build_raises_and_leaves_nothing(bases):
     with pytest.raises(dl.BuildFailed, match="non-zero code: 3"):
-        score.score(f"FROM {bases['alpine']}\nRUN exit 3\n")
+        scorecard.score(f"FROM {bases['alpine']}\nRUN exit 3\n")
 
 
 def test_secret_named_variables_count_without_a_known_value(bases):
-    card = score.score(f'FROM {bases["alpine"]}\nENV DB_PASSWORD=hunter2\nCMD ["sleep", "5"]\n',
+    card = scorecard.score(f'FROM {bases["alpine"]}\nENV DB_PASSWORD=hunter2\nCMD ["sleep", "5"]\n',
                        secrets=[], env={}, works="")  # fmt: skip
     assert card["secrets"] == 1
     assert list(card.secret_hits["secret"]) == ["DB_PASSWORD"]

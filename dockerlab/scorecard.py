@@ -29,8 +29,8 @@ says what it substituted (its ``notes``). The engine is left untouched (no
 ``latest`` tag is created on it).
 
 Example:
-    >>> from dockerlab import score
-    >>> card = score.score(score.CAPSTONE / "Dockerfile")   # doctest: +SKIP
+    >>> from dockerlab import scorecard
+    >>> card = scorecard.score(scorecard.CAPSTONE / "Dockerfile")   # doctest: +SKIP
     >>> print(card)                                          # doctest: +SKIP
 """
 
