@@ -1,5 +1,7 @@
 """Building from Dockerfile text on the real engine: success, failures, cleanup."""
 
+import uuid
+
 import docker.errors
 import pytest
 
@@ -33,9 +35,9 @@ def test_syntax_error_is_a_clear_build_failure(engine):
 
 
 def test_failing_run_names_the_step_and_leaves_nothing(engine, bases):
-    before = {i.id for i in engine.images.list(all=True)}
+    marker = f"step-one-{uuid.uuid4().hex}"  # makes this build's intermediate image unique
     dockerfile = (
-        f"FROM {bases['alpine']}\nRUN echo step-one > /one\nRUN echo about to fail && exit 3\n"
+        f"FROM {bases['alpine']}\nRUN echo {marker} > /one\nRUN echo about to fail && exit 3\n"
     )
     with pytest.raises(dl.BuildFailed) as info:
         dl.build(dockerfile, progress=False)
@@ -43,7 +45,12 @@ def test_failing_run_names_the_step_and_leaves_nothing(engine, bases):
     assert err.step == "Step 3/3 : RUN echo about to fail && exit 3"
     assert any("about to fail" in line for line in err.log_tail)
     assert "non-zero code: 3" in str(err)
-    assert {i.id for i in engine.images.list(all=True)} == before
+    made_by_us = [
+        i.id
+        for i in engine.images.list(all=True)
+        if any(marker in (h.get("CreatedBy") or "") for h in i.history()[:1])
+    ]
+    assert not made_by_us, "the failed build left its intermediate image behind"
 
 
 def test_unknown_base_image_fails_fast_with_a_hint(engine):
