@@ -42,6 +42,14 @@ def bases(engine):
     return {key: dl.ref(key) for key in dl.CATALOG}
 
 
+@pytest.fixture
+def nothing_left(engine):
+    """Use in a test that must leave nothing of this run's session on the engine."""
+    yield
+    left = dl.leftovers(dl.labels.SESSION_ID)
+    assert not any(left.values()), f"left behind: {left}"
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Fail the run if anything it made (tests and notebooks alike) was left behind."""
     try:
