@@ -97,7 +97,7 @@ def main() -> None:
         results[name] = {"dockerlab_s": med_py, "cli_s": med_sh, "ratio": med_py / med_sh,
                          "runs": args.runs, "cli_command": sh}  # fmt: skip
         print(
-            f"{name:<26} dockerlab {med_py:7.3f} s   CLI {med_sh:7.3f} s   ratio {med_py / med_sh:4.2f}"
+            f"{name:<30} dockerlab {med_py:7.3f} s   CLI {med_sh:7.3f} s   ratio {med_py / med_sh:4.2f}"
         )
     dl.cleanup()
     subprocess.run([cli, "rmi", "-f", "dockerlab/bench:cli"], capture_output=True,
