@@ -81,7 +81,7 @@ def test_notebook_in_jupyterlab(name, lab, browser, artifacts):
     base, token, _folder = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{base}/lab/tree/{name}?token={token}")
+        page.goto(f"{base}/lab/tree/{name}?reset&token={token}")  # one tab: no restored workspace
         page.wait_for_function(_KERNEL_READY, timeout=120_000)
         news = page.get_by_role("button", name="No")  # JupyterLab's "get news?" toast
         if news.count():
