@@ -59,6 +59,9 @@ def lab(tmp_path_factory):
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
         "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=False",
         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        # A clean JupyterLab: no workspace or settings restored from earlier use of this machine.
+        f"--LabApp.workspaces_dir={folder.parent / 'workspaces'}",
+        f"--LabApp.user_settings_dir={folder.parent / 'settings'}",
     ]  # fmt: skip
     if os.geteuid() == 0:
         cmd.append("--allow-root")

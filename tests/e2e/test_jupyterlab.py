@@ -15,7 +15,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
-RUN_TIMEOUT_S = 900
+RUN_TIMEOUT_S = 400  # the slowest notebook takes about 2 min under load
 
 _KERNEL_READY = """() => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;

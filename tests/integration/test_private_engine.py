@@ -57,12 +57,14 @@ def spare_engine(tmp_path_factory):
     assert p.returncode == 0, p.stderr
     host = p.stdout.strip()
     spare = docker.DockerClient(base_url=host)
-    spare.images.load(b"".join(dl.client().images.get(dl.ref("alpine")).save()))
-    yield host, env
-    spare.close()
     stop = "from dockerlab import private_engine as p; print(p.stop(), p.is_running())"
-    p = subprocess.run([sys.executable, "-c", stop], capture_output=True, text=True, env=env,
-                       timeout=120)  # fmt: skip
+    try:
+        spare.images.load(b"".join(dl.client().images.get(dl.ref("alpine")).save()))
+        yield host, env
+    finally:  # stop it even when loading failed: never leave an engine running
+        spare.close()
+        p = subprocess.run([sys.executable, "-c", stop], capture_output=True, text=True, env=env,
+                           timeout=120)  # fmt: skip
     assert p.stdout.split() == ["True", "False"], p.stderr
 
 
