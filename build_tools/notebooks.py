@@ -13,7 +13,8 @@ and ``exercises/NN-x.ipynb`` (the learner's copy), where
 
 - a block between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` is replaced by its
   ``# stub: ...`` lines, uncommented (e.g. ``# stub: dockerfile = ____``);
-- a line ending in ``# solution-only`` (e.g. ``assert q1.passed``) is dropped.
+- a line ending in ``# solution-only`` (e.g. ``assert q1.passed``) is dropped;
+- relative links in the solutions are made one folder deeper (``exercises/solutions/``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def render(src: Path, variant: str = "plain") -> str:
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.source = strip_solutions(cell.source, learner=variant == "learner")
+            elif variant == "solution":  # solutions sit one folder deeper
+                cell.source = cell.source.replace("](../", "](../../")
         nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.source.strip()]
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i:02d}"
