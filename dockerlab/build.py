@@ -176,6 +176,8 @@ def build(
     except docker.errors.APIError as e:
         _discard(state.made)
         raise _failure(e.explanation or str(e), state.step, [*state.tail]) from None
+    except docker.errors.DockerException as e:  # refused before sending, e.g. an invalid tag
+        raise _failure(str(e), state.step, [*state.tail]) from None
     except _READ_TIMEOUTS:
         api.close()  # hanging up makes the engine cancel the build
         _discard(state.made)
