@@ -97,3 +97,11 @@ def test_osv_lookup_of_a_real_inventory_against_a_local_server(inventories):
 def test_scanner_detection_runs_quickly():
     table = vulns.scanner_table()
     assert "docker scan" in table.index and "trivy" in table.index
+
+
+def test_inventory_matches_the_package_managers_own_listing(inventories, bases):
+    """What the image's own dpkg and apk say, asked inside a container, is what the SBOM lists."""
+    dpkg = dl.run(bases["debian"], ["dpkg-query", "-W", "-f", "${Package}\\n"]).output.split()
+    assert sorted(p.name for p in inventories["debian"].packages) == sorted(dpkg)
+    apk = dl.run(bases["alpine"], ["sh", "-c", "apk info 2>/dev/null"]).output.split()
+    assert sorted(p.name for p in inventories["alpine"].packages) == sorted(apk)
