@@ -48,6 +48,7 @@ from dockerfile_parse import DockerfileParser
 from .build import BuiltImage, build
 from .errors import DockerlabError, NoRegistry
 from .measure import FileSystem, _image, filesystem
+from .plotting import caption_below
 from .private_engine import cache_dir
 from .registry import ManifestNotFound, RegistryClient, RegistryError
 from .sbom import parse_dpkg_status, parse_os_release
@@ -756,7 +757,7 @@ def plot_tag_timeline(snapshots: Mapping[str, Mapping[str, str | None]], *, titl
     if title:
         fig.suptitle(title, fontweight="bold")
     if caption:
-        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+        caption_below(fig, caption)
     return fig
 
 
@@ -790,7 +791,7 @@ def plot_package_dates(facts: Sequence[ImageFacts], *, caption: str | None = Non
     ax.grid(True, axis="x")
     ax.set_title("When was each package version made? (one dot per package)")
     if caption:
-        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+        caption_below(fig, caption)
     return fig
 
 
@@ -827,7 +828,7 @@ def plot_package_changes(diff: pd.DataFrame, *, old_label: str = "older build",
     ax.legend(loc="upper left", ncols=2)
     ax.set_title("Packages that differ: date of the version in each build")
     if caption:
-        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+        caption_below(fig, caption)
     return fig
 
 

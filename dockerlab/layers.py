@@ -52,6 +52,7 @@ from .build import BuiltImage
 from .engine import client
 from .errors import DockerlabError, ImageNotFound
 from .measure import _ChunkReader
+from .plotting import caption_below
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -780,7 +781,7 @@ def plot_layers(
     if title:
         fig.suptitle(title, fontweight="bold", y=1.04)
     if caption:
-        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+        caption_below(fig, caption)
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     return fig
 

@@ -23,6 +23,7 @@ from . import labels
 from .containers import DEFAULT_LIMITS, create
 from .engine import client
 from .errors import DockerlabError
+from .plotting import caption_below
 
 #: ``docker diff`` kinds, as the engine numbers them.
 KINDS = {0: "changed", 1: "added", 2: "deleted"}
@@ -193,7 +194,7 @@ def plot_phases(df: pd.DataFrame, caption: str = "", title: str | None = None):
     ax.set_title(title or f"The life of {df['container'].nunique()} throwaway containers")
     ax.set_ylim(0, float(df["seconds"].max()) * 1000 * 1.15)
     if caption:
-        fig.text(0.01, -0.02, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+        caption_below(fig, caption)
     return fig
 
 

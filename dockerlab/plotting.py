@@ -83,8 +83,13 @@ def compare_bars(
     if suptitle:
         fig.suptitle(suptitle, fontweight="bold")
     if caption:
-        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+        caption_below(fig, caption)
     return fig
+
+
+def caption_below(fig, text: str) -> None:
+    """Write a small grey line under a figure: where its numbers come from."""
+    fig.text(0.01, -0.01, text, fontsize=8, color="#555", ha="left", va="top", wrap=True)
 
 
 def _fmt(v: float) -> str:

@@ -31,6 +31,7 @@ from .build import BuiltImage, build
 from .containers import DemoContainer, start
 from .errors import DockerlabError
 from .images import ref
+from .plotting import caption_below
 
 WEB_PORT = 8080
 CACHE_PORT = 6379
@@ -367,7 +368,7 @@ def plot_outages(
         ax.set_title(f"{path} was down for (ms)")
     axes.flat[0].set_ylabel("ms (dots: repeats in order, bar: median)")
     if caption:
-        fig.text(0.01, -0.02, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+        caption_below(fig, caption)
     return fig
 
 

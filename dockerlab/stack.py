@@ -47,7 +47,7 @@ from .containers import DemoContainer, RunResult, run, start
 from .engine import client
 from .errors import DockerlabError
 from .images import ref
-from .plotting import FAMILY_COLORS
+from .plotting import FAMILY_COLORS, caption_below
 
 KiB, MiB = 1024, 1024 * 1024
 
@@ -629,7 +629,7 @@ def plot_depths(limits: pd.DataFrame, fitted: dict[str, StackFit], *, caption: s
     ax.set_title("A thread with default attributes: how deep before the stack runs out?")
     ax.legend(fontsize=8, loc="upper right")
     if caption:
-        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+        caption_below(fig, caption)
     return fig
 
 
@@ -682,7 +682,7 @@ def plot_ulimit(
     ax.legend(fontsize=8, loc="upper left")
     ax.margins(y=0.15)
     if caption:
-        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+        caption_below(fig, caption)
     return fig
 
 

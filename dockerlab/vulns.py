@@ -38,6 +38,7 @@ import pandas as pd
 
 from .build import BuiltImage
 from .errors import DockerlabError
+from .plotting import caption_below
 
 #: The one shape every result takes.
 COLUMNS = ["id", "package", "installed_version", "fixed_version", "severity", "source"]
@@ -545,5 +546,5 @@ def severity_chart(counts: pd.DataFrame, *, title: str | None = None, caption: s
         ax.legend(title="severity", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     ax.set_title(title or "Known vulnerabilities per image")
     if caption:
-        fig.text(0.01, -0.01, caption, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+        caption_below(fig, caption)
     return fig
