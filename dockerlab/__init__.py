@@ -36,9 +36,11 @@ from .engine import buildkit_cli, client, registry_reachable
 from .errors import (
     BuildFailed,
     BuildTimeout,
+    ContainerGone,
     ContainerTimeout,
     DockerlabError,
     EngineNotRunning,
+    EngineStopped,
     ImageNotFound,
 )
 from .exercises.progress import progress
@@ -56,10 +58,12 @@ __all__ = [
     "BuildFailed",
     "BuildTimeout",
     "BuiltImage",
+    "ContainerGone",
     "ContainerTimeout",
     "DemoContainer",
     "DockerlabError",
     "EngineNotRunning",
+    "EngineStopped",
     "ImageNotFound",
     "RunResult",
     "attack_surface",

@@ -25,7 +25,7 @@ import requests
 import urllib3.exceptions
 
 from . import labels
-from .engine import client, host, registry_reachable
+from .engine import client, guard, host, registry_reachable, stopped
 from .errors import BuildFailed, BuildTimeout, DockerlabError
 from .progress import BuildProgress
 
@@ -145,7 +145,9 @@ def build(
     start = time.monotonic()
     # A client of its own whose socket reads time out: a step that prints nothing
     # for `timeout` seconds ends the build; total time is checked on every line.
-    api = docker.APIClient(base_url=host(), timeout=max(1, int(timeout)), version="auto")
+    api = guard(
+        docker.APIClient(base_url=host(), timeout=max(1, int(timeout)), version="auto"), host()
+    )
     bar = BuildProgress(dockerfile, progress)
     state = _StreamState()
     try:
@@ -171,6 +173,8 @@ def build(
             if time.monotonic() - start > timeout:
                 raise TimeoutError
     except BuildFailed:
+        if lost := stopped():  # a shutting-down engine kills the step first (code 137)
+            raise lost from None
         _discard(state.made)
         raise
     except docker.errors.APIError as e:
@@ -180,6 +184,9 @@ def build(
         raise _failure(str(e), state.step, [*state.tail]) from None
     except _READ_TIMEOUTS:
         api.close()  # hanging up makes the engine cancel the build
+        lost = stopped()  # a broken stream: the engine went away, or the time is up
+        if lost is not None:
+            raise lost from None
         _discard(state.made)
         raise BuildTimeout(
             f"The build took longer than {timeout:g} s and was stopped.",
@@ -254,7 +261,12 @@ def _failure(message: str, step: str | None, tail: list[str]) -> BuildFailed:
     """Turn the engine's build error into a BuildFailed a learner can act on."""
     message = message.strip()
     hint = None
-    if "dockerfile parse error" in message or "unknown instruction" in message.lower():
+    if any("no space left on device" in text.lower() for text in (message, *tail)):
+        hint = (
+            "The engine's disk is full. Free space: `python -m dockerlab cleanup` removes "
+            "what the kit made; `docker system prune` removes unused images and build cache."
+        )
+    elif "dockerfile parse error" in message or "unknown instruction" in message.lower():
         hint = "Fix the Dockerfile's syntax at the line the message names."
     elif "COPY failed" in message or "ADD failed" in message:
         hint = "A COPY/ADD source is not in the build context: add it to `files=`."

@@ -9,18 +9,21 @@ limit, an endless loop the time limit, a log flood the log cap.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import docker.errors
 import requests
 from docker.types import LogConfig
 
-from . import labels
+from . import labels, private_engine
 from .build import BuiltImage
 from .engine import client
-from .errors import ContainerTimeout, DockerlabError, ImageNotFound
+from .errors import ContainerGone, ContainerTimeout, DockerlabError, ImageNotFound
 
 #: Defaults every demo container gets (override per call).
 DEFAULT_LIMITS = {"memory": "256m", "pids": 128, "cpus": 1.0}
@@ -59,6 +62,43 @@ def _ref(image) -> str:
     return image.ref if isinstance(image, BuiltImage) else str(image)
 
 
+#: Where Docker engines listen by default (the kit's private engine and DOCKER_HOST are added).
+_ENGINE_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
+
+
+def _mounts_engine_socket(volumes=None, mounts=None) -> bool:
+    """True if these mounts would give a container the Docker engine's socket.
+
+    A container that reaches the socket can start a privileged container with
+    the host's ``/`` mounted: it controls the whole engine, and the host. Caught:
+    any path named ``docker.sock``, the default sockets, the kit's private
+    engine's and ``DOCKER_HOST``'s, and every folder holding one of them (``/``,
+    ``/run``, ``/var``...), symlinks resolved (``/var/run`` is ``/run``). Named
+    volumes (a name, not a path) are fine.
+
+    Args:
+        volumes: docker-py's ``volumes=``: ``{source: {"bind": target}}`` or
+            ``["source:target[:mode]"]`` (the list form is also a HostConfig's ``Binds``).
+        mounts: ``docker.types.Mount`` objects (or a HostConfig's ``Mounts``).
+    """
+    if isinstance(volumes, Mapping):
+        sources = [str(v) for v in volumes]
+    else:
+        sources = [str(v).split(":")[0] for v in volumes or () if ":" in str(v)]
+    sources += [str(m.get("Source") or "") for m in mounts or ()]
+    sockets = [*_ENGINE_SOCKETS, str(private_engine.socket_path())]
+    if os.environ.get("DOCKER_HOST", "").startswith("unix://"):
+        sockets.append(os.environ["DOCKER_HOST"].removeprefix("unix://"))
+    paths = [Path(p) for s in sockets for p in (s, os.path.realpath(s))]  # and the real one
+    holders = {os.path.realpath(p) for path in paths for p in (path, *path.parents)}
+
+    def gives_socket(source: str) -> bool:
+        real = os.path.realpath(source)
+        return real in holders or "docker.sock" in (Path(source).name, Path(real).name)
+
+    return any(gives_socket(s) for s in sources if "/" in s)
+
+
 def _options(
     *,
     memory: str,
@@ -73,6 +113,18 @@ def _options(
         raise DockerlabError(
             f"network={network!r}: demo containers run with no network ('none') or share "
             "another container's loopback ('container:<id>')."
+        )
+    if extra.get("privileged") or extra.get("volumes_from") or extra.get("pid_mode") == "host":
+        raise DockerlabError(
+            "Demo containers are never privileged, never share another container's "
+            "volumes and never see the host's processes: each of those reaches past the "
+            "container's limits."
+        )
+    if _mounts_engine_socket(extra.get("volumes"), extra.get("mounts")):
+        raise DockerlabError(
+            "The kit never gives a container the Docker socket: a container with it "
+            "controls the whole engine (and the host).",
+            hint="Share files through a named volume or a folder of your own instead.",
         )
     return {
         "network_mode": network,
@@ -107,8 +159,36 @@ class DemoContainer:
     def name(self) -> str:
         return self.container.name
 
+    @contextlib.contextmanager
+    def _in_use(self, doing: str):
+        """Turn 'no such container' / 'not running' into a :class:`ContainerGone`."""
+        try:
+            yield
+        except docker.errors.NotFound:
+            raise ContainerGone(
+                f"The container {self.name} was removed while the kit was {doing}."
+            ) from None
+        except docker.errors.APIError as e:
+            if e.status_code != 409:  # 409 Conflict: "container ... is not running"
+                raise
+            state = self._state()
+            raise ContainerGone(
+                f"The container {self.name} is not running any more ({state}), so the kit "
+                f"could not go on {doing}."
+            ) from None
+
+    def _state(self) -> str:
+        try:
+            self.container.reload()
+        except docker.errors.NotFound:
+            return "removed"
+        code = self.container.attrs["State"]["ExitCode"]
+        how = " (SIGKILL: killed)" if code == 137 else ""
+        return f"it exited with code {code}{how}"
+
     def reload(self) -> DemoContainer:
-        self.container.reload()
+        with self._in_use("checking it"):
+            self.container.reload()
         return self
 
     @property
@@ -116,13 +196,19 @@ class DemoContainer:
         return self.reload().container.status
 
     def exec(self, command: str | Sequence[str], user: str | None = None) -> RunResult:
-        """Run ``command`` inside the container and wait for it."""
+        """Run ``command`` inside the container and wait for it.
+
+        Raises:
+            ContainerGone: The container was stopped or removed from outside.
+        """
         t0 = time.monotonic()
-        code, out = self.container.exec_run(command, user=user or "")
+        with self._in_use(f"running {command!r} in it"):
+            code, out = self.container.exec_run(command, user=user or "")
         return RunResult(code, out.decode(errors="replace"), time.monotonic() - t0)
 
     def logs(self) -> str:
-        return self.container.logs().decode(errors="replace")
+        with self._in_use("reading its output"):
+            return self.container.logs().decode(errors="replace")
 
     def stop(self, timeout: int = 10) -> tuple[float, int | None]:
         """``docker stop`` with a grace period of ``timeout`` seconds.
@@ -131,7 +217,8 @@ class DemoContainer:
             (seconds the stop took, the exit code).
         """
         t0 = time.monotonic()
-        self.container.stop(timeout=timeout)
+        with self._in_use("stopping it"):
+            self.container.stop(timeout=timeout)
         took = time.monotonic() - t0
         return took, self.reload().container.attrs["State"]["ExitCode"]
 
@@ -237,7 +324,12 @@ def run(
         **options: Anything :func:`start` accepts (limits, ``init=True``, ...).
 
     Returns:
-        A :class:`RunResult` with exit code, output and timing.
+        A :class:`RunResult` with exit code, output and timing (a container
+        killed from outside ends with 137, as with ``docker run``).
+
+    Raises:
+        ContainerTimeout: It ran past ``timeout`` (it was killed and removed).
+        ContainerGone: It was removed from outside the kit while it ran.
 
     Example:
         >>> dl.run("alpine:3.23", "echo hello").output  # doctest: +SKIP
@@ -246,12 +338,14 @@ def run(
     t0 = time.monotonic()
     with start(image, command, environment=environment, **options) as box:
         timed_out = False
-        try:
-            code = box.container.wait(timeout=timeout)["StatusCode"]
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-            timed_out = True
-            box.container.kill()
-            code = box.container.wait(timeout=30)["StatusCode"]
+        with box._in_use("waiting for it to finish"):
+            try:
+                code = box.container.wait(timeout=timeout)["StatusCode"]
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                timed_out = True
+                with contextlib.suppress(docker.errors.APIError):  # it may have just ended
+                    box.container.kill()
+                code = box.container.wait(timeout=30)["StatusCode"]
         seconds = time.monotonic() - t0
         output = box.logs()
         oom = bool(box.reload().container.attrs["State"].get("OOMKilled"))

@@ -2,7 +2,9 @@
 
 :func:`client` finds the engine (``DOCKER_HOST``, the default socket, or the
 kit's private engine) and turns connection failures into errors that say what to
-do. :func:`registry_reachable` and :func:`buildkit_cli` answer, once and fast,
+do; if the engine goes away later, in the middle of the work, every call
+through the kit's clients raises :class:`~dockerlab.errors.EngineStopped`
+instead of a connection traceback. :func:`registry_reachable` and :func:`buildkit_cli` answer, once and fast,
 the two questions every lesson asks of this machine: can we pull, and can we use
 BuildKit?
 """
@@ -18,9 +20,10 @@ from dataclasses import dataclass
 
 import docker
 import docker.errors
+import requests
 
 from . import private_engine
-from .errors import EngineNotRunning, EnginePermissionDenied, EngineTooOld
+from .errors import EngineNotRunning, EnginePermissionDenied, EngineStopped, EngineTooOld
 
 MIN_API = (1, 41)
 REGISTRY_HOST = "registry-1.docker.io"
@@ -39,10 +42,54 @@ def _candidates() -> list[str]:
     return hosts
 
 
+def answers(host_: str | None = None, timeout: float = 3.0) -> bool:
+    """True if the engine (the kit's, or ``host_``) answers a ping now, on a new connection."""
+    target = host_ or _host
+    return bool(target) and private_engine._answers(target, timeout)
+
+
+def stopped(host_: str | None = None) -> EngineStopped | None:
+    """The error to raise if the engine no longer answers, else None.
+
+    For code that reads a stream (a build's output, an image export): a broken
+    stream means either the engine went away or something else failed, and only
+    a fresh ping tells which.
+    """
+    target = host_ or _host
+    if not target or answers(target):  # never connected: nothing can have stopped
+        return None
+    return EngineStopped(f"The Docker engine at {target} stopped answering.")
+
+
+def guard(api: docker.APIClient, host_: str) -> docker.APIClient:
+    """Make a lost engine raise :class:`EngineStopped` on every request of ``api``.
+
+    A request that fails to connect, or whose connection breaks, is checked with
+    a fresh ping: if the engine is gone, the learner gets :class:`EngineStopped`
+    (what happened, what to do); otherwise the original error stands (a read
+    timeout on a long ``wait``, say, which callers handle themselves).
+    """
+    send = api.send
+
+    @functools.wraps(send)
+    def guarded(request, **kwargs):
+        try:
+            return send(request, **kwargs)
+        except requests.exceptions.ConnectionError as e:
+            lost = None if isinstance(e, requests.exceptions.Timeout) else stopped(host_)
+            if lost is not None:
+                raise lost from e
+            raise
+
+    api.send = guarded  # an instance attribute: requests.Session.request calls self.send
+    return api
+
+
 def _connect(host: str, timeout: int) -> docker.DockerClient:
     try:
         c = docker.DockerClient(base_url=host, timeout=timeout)
         c.ping()
+        guard(c.api, host)
         return c
     except docker.errors.DockerException as e:
         text = str(e)
@@ -62,6 +109,8 @@ def client(timeout: int = 300) -> docker.DockerClient:
 
     Raises:
         EngineNotRunning: No engine answers.
+        EngineStopped: No engine answers any more, though one did earlier in
+            this process (it stopped in the middle of a notebook).
         EnginePermissionDenied: The socket exists but we may not use it.
         EngineTooOld: The engine's API is older than 1.41.
 
@@ -71,6 +120,7 @@ def client(timeout: int = 300) -> docker.DockerClient:
         '1.41'
     """
     global _client, _host
+    had = _client is not None
     if _client is not None:
         try:
             _client.ping()
@@ -91,6 +141,8 @@ def client(timeout: int = 300) -> docker.DockerClient:
             raise EngineTooOld(f"The engine at {host} speaks API {api}; the kit needs 1.41+.")
         _client, _host = c, host
         return c
+    if had:
+        raise EngineStopped(f"The Docker engine at {_host} stopped answering.") from last
     raise EngineNotRunning("Docker is not running (no engine answered).") from last
 
 

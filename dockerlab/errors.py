@@ -37,6 +37,17 @@ class EngineNotRunning(DockerlabError):
     )
 
 
+class EngineStopped(EngineNotRunning):
+    """The engine answered at first, then stopped in the middle of the work."""
+
+    hint = (
+        "Start Docker again (Docker Desktop, `sudo systemctl start docker`, or "
+        "`python -m dockerlab engine start`), then rerun the notebook from the top "
+        "(Kernel > Restart Kernel and Run All Cells). `python -m dockerlab cleanup` "
+        "removes what the interrupted run left behind."
+    )
+
+
 class EnginePermissionDenied(DockerlabError):
     """The engine's socket exists but this user may not use it."""
 
@@ -98,6 +109,15 @@ class BuildFailed(DockerlabError):
 
 class BuildTimeout(BuildFailed):
     """A build ran longer than its time limit and was stopped."""
+
+
+class ContainerGone(DockerlabError):
+    """A demo container was stopped or removed from outside the kit while in use."""
+
+    hint = (
+        "Something outside the kit (`docker kill`, `docker rm -f`, an engine restart) "
+        "stopped or removed it. Run the cell again: the kit makes a new one."
+    )
 
 
 class ContainerTimeout(DockerlabError):

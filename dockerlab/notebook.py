@@ -2,18 +2,39 @@
 
 ``dl.setup()`` in a notebook's first cell applies the course's chart style and
 shows any :class:`~dockerlab.errors.DockerlabError` as a few plain lines (what
-failed, what to do) instead of a wall of traceback. Other exceptions keep
+failed, what to do) instead of a wall of traceback. A connection error from
+the docker SDK is shown the same way when its cause is that the engine went
+away (:class:`~dockerlab.errors.EngineStopped`). Other exceptions keep
 IPython's usual display.
 """
 
 from __future__ import annotations
 
+import docker.errors
+import requests
+import urllib3.exceptions
+
 from .errors import DockerlabError
 from .plotting import use_style
+
+#: Errors a lost engine surfaces as when they come straight from a stream being read.
+_CONNECTION_ERRORS = (
+    requests.exceptions.ConnectionError,
+    urllib3.exceptions.HTTPError,
+    docker.errors.DockerException,
+)
 
 
 def _show_short(shell, etype, value, tb, tb_offset=None):
     """IPython custom exception handler: a short, plain message for kit errors."""
+    if not isinstance(value, DockerlabError):
+        from .engine import stopped
+
+        lost = stopped()
+        if lost is None:  # not the engine: the usual traceback
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+            return None
+        etype, value = type(lost), lost
     stb = [f"\x1b[1;31m{etype.__name__}\x1b[0m: {value}"]
     shell._showtraceback(etype, value, stb)
     return stb
@@ -32,4 +53,4 @@ def setup(short_errors: bool = True) -> None:
         return
     shell = get_ipython()
     if shell is not None and short_errors:
-        shell.set_custom_exc((DockerlabError,), _show_short)
+        shell.set_custom_exc((DockerlabError, *_CONNECTION_ERRORS), _show_short)

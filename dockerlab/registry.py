@@ -49,11 +49,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import docker
 import docker.errors
 import requests
+import urllib3.exceptions
 
 from .build import BuiltImage
-from .engine import client, registry_reachable
+from .engine import client, guard, host, registry_reachable, stopped
 from .errors import DockerlabError, ImageNotFound, NoRegistry
 from .private_engine import cache_dir
 
@@ -74,6 +76,12 @@ DOCKER_HUB = "registry-1.docker.io"
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 #: (connect, read) seconds for remote registries; loopback ones answer at once.
 TIMEOUT = (3.0, 15.0)
+#: Seconds a push through the engine may go without any progress.
+TRANSFER_TIMEOUT = 120
+_NO_ANSWER_HINT = (
+    "The registry did not answer in time. Is it running, and not paused or overloaded? "
+    "Start it again (a `with LocalRegistry() as reg:` block) and rerun the cell."
+)
 
 # --------------------------------------------------------------------------- errors
 
@@ -390,7 +398,8 @@ class RegistryClient:
             return self.session.request(method, url, headers=headers, timeout=timeout)
         except (requests.ConnectionError, requests.Timeout) as e:
             raise NoRegistry(
-                f"No answer from the registry at {ref.base_url} ({type(e).__name__})."
+                f"No answer from the registry at {ref.base_url} ({type(e).__name__}).",
+                hint=_NO_ANSWER_HINT if ref.is_loopback else None,
             ) from None
 
     def request(
@@ -818,7 +827,9 @@ class LocalRegistry:
     def _qualify(self, ref: str) -> str:
         return ref if ref.startswith(f"{self.host}/") else f"{self.host}/{ref}"
 
-    def push(self, image, repository: str, tag: str = "latest") -> Pushed:
+    def push(
+        self, image, repository: str, tag: str = "latest", *, timeout: float = TRANSFER_TIMEOUT
+    ) -> Pushed:
         """Tag an image of the engine as ``127.0.0.1:PORT/repository:tag`` and push it.
 
         The engine compresses each layer (gzip) on the way, exactly as for a
@@ -830,13 +841,14 @@ class LocalRegistry:
             image: A reference on the engine or a :class:`~dockerlab.BuiltImage`.
             repository: Repository name in the registry (``course/alpine``).
             tag: The tag.
+            timeout: Seconds the push may go without progress before the kit gives up.
 
         Returns:
             :class:`Pushed` with the reference and the stored digest.
 
         Raises:
             ImageNotFound: ``image`` is not on the engine.
-            RegistryError: The engine's push failed.
+            RegistryError: The engine's push failed, or the registry stopped answering.
         """
         api = client().api
         source = image.id if isinstance(image, BuiltImage) else str(image)
@@ -849,19 +861,23 @@ class LocalRegistry:
         full = f"{target}:{tag}"
         self._tags.append(full)
         digest, size, error = None, 0, None
-        try:
-            for chunk in api.push(target, tag=tag, stream=True, decode=True):
-                if "error" in chunk:
-                    error = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
-                aux = chunk.get("aux") or {}
-                if "Digest" in aux:
-                    digest, size = aux["Digest"], int(aux.get("Size", 0))
-        except docker.errors.APIError as e:
-            error = e.explanation or str(e)
+        with _transfer_api(timeout) as transfer:
+            try:
+                for chunk in transfer.push(target, tag=tag, stream=True, decode=True):
+                    if "error" in chunk:
+                        error = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
+                    aux = chunk.get("aux") or {}
+                    if "Digest" in aux:
+                        digest, size = aux["Digest"], int(aux.get("Size", 0))
+            except docker.errors.APIError as e:
+                error = e.explanation or str(e)
+            except _STALLED as e:
+                error = _stalled(e, timeout)
         self._untag(full)
         if error or not digest:
             raise RegistryError(
-                f"Pushing {full} failed: {error or 'the engine reported no digest'}"
+                f"Pushing {full} failed: {error or 'the engine reported no digest'}",
+                hint=_NO_ANSWER_HINT if _timed_out(error) else None,
             )
         return Pushed(full, digest, size)
 
@@ -900,7 +916,7 @@ class LocalRegistry:
         r = parse_reference(full)
         name = f"{self.host}/{r.repository}"
         api = client().api
-        try:
+        try:  # the SDK's pull has no time limit; the engine gives up on a silent registry
             if r.is_digest:
                 api.pull(f"{name}@{r.reference}")
             else:
@@ -908,7 +924,9 @@ class LocalRegistry:
         except docker.errors.NotFound as e:
             raise ManifestNotFound(f"{full} does not exist: {e.explanation or e}") from None
         except docker.errors.APIError as e:
-            raise RegistryError(f"Pulling {full} failed: {e.explanation or e}") from None
+            error = e.explanation or str(e)
+            raise RegistryError(f"Pulling {full} failed: {error}",
+                                hint=_NO_ANSWER_HINT if _timed_out(error) else None) from None  # fmt: skip
         target = f"{name}@{r.reference}" if r.is_digest else f"{name}:{r.reference}"
         if not r.is_digest and target not in self._tags:
             self._tags.append(target)
@@ -960,6 +978,38 @@ class LocalRegistry:
             raise ManifestNotFound(f"{r} does not exist.")
         if resp.status_code != 202:
             raise RegistryError(f"Deleting {r} failed: HTTP {resp.status_code} {_error_text(resp)}")
+
+
+#: What reading a push's progress raises when nothing comes for too long.
+_STALLED = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    urllib3.exceptions.HTTPError,
+)
+
+
+@contextlib.contextmanager
+def _transfer_api(timeout: float):
+    """An engine API client of its own whose reads give up after ``timeout`` seconds."""
+    api = guard(docker.APIClient(base_url=host(), timeout=max(1, int(timeout)), version="auto"),
+                host())  # fmt: skip
+    try:
+        yield api
+    finally:
+        api.close()
+
+
+def _stalled(error: Exception, timeout: float) -> str:
+    """The message for a transfer that stopped moving; raises EngineStopped if the engine left."""
+    if lost := stopped():
+        raise lost from None
+    return f"no progress for {timeout:g} s: the registry does not answer ({type(error).__name__})"
+
+
+def _timed_out(error: str | None) -> bool:
+    return bool(error) and any(
+        s in error for s in ("Timeout", "timeout", "no progress", "deadline")
+    )
 
 
 @atexit.register

@@ -23,6 +23,8 @@ os.environ.setdefault(
 
 import dockerlab as dl  # reads DOCKERLAB_SESSION at import
 
+pytest_plugins = ["audit_plugin"]  # audits: no container gets the Docker socket, no secret shown
+
 
 @pytest.fixture(scope="session")
 def engine():

@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import docker
 import pytest
+from spare_engine import spare_engine
 
 import dockerlab as dl
 from dockerlab import private_engine
@@ -45,38 +45,19 @@ def test_engine_status_command(engine):
 
 
 @pytest.fixture(scope="module")
-def spare_engine(tmp_path_factory):
+def spare(tmp_path_factory):
     """A second private engine in its own folder, with the catalog's alpine loaded into it."""
-    if private_engine.system_engine_host() or os.geteuid() != 0:
-        pytest.skip("the private engine is only used on Linux as root with no engine of your own")
-    env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
-    env["DOCKERLAB_CACHE"] = str(tmp_path_factory.mktemp("spare"))
-    start = "from dockerlab import private_engine as p; print(p.start())"
-    p = subprocess.run([sys.executable, "-c", start], capture_output=True, text=True, env=env,
-                       timeout=180)  # fmt: skip
-    assert p.returncode == 0, p.stderr
-    host = p.stdout.strip()
-    spare = docker.DockerClient(base_url=host)
-    stop = "from dockerlab import private_engine as p; print(p.stop(), p.is_running())"
-    try:
-        spare.images.load(b"".join(dl.client().images.get(dl.ref("alpine")).save()))
-        yield host, env
-    finally:  # stop it even when loading failed: never leave an engine running
-        spare.close()
-        p = subprocess.run([sys.executable, "-c", stop], capture_output=True, text=True, env=env,
-                           timeout=120)  # fmt: skip
-    assert p.stdout.split() == ["True", "False"], p.stderr
+    with spare_engine(tmp_path_factory.mktemp("spare"), "alpine") as engine:
+        yield engine
 
 
-def test_private_engine_answers_on_its_own_socket(spare_engine):
-    host, _ = spare_engine
-    assert host != dl.engine.host()
-    assert docker.DockerClient(base_url=host).version()["ApiVersion"] >= "1.41"
+def test_private_engine_answers_on_its_own_socket(spare):
+    assert spare.host != dl.engine.host()
+    assert spare.client().version()["ApiVersion"] >= "1.41"
 
 
-def test_a_fork_bomb_in_a_build_stays_inside_the_engines_pid_budget(spare_engine):
+def test_a_fork_bomb_in_a_build_stays_inside_the_engines_pid_budget(spare):
     """No per-build pids limit exists in the build API: the engine's cgroup holds them all."""
-    host, env = spare_engine
     code = (
         "import dockerlab as dl\n"
         "df = 'FROM alpine:3.23\\nRUN bomb() { bomb | bomb & }; bomb; sleep 60\\n'\n"
@@ -86,7 +67,7 @@ def test_a_fork_bomb_in_a_build_stays_inside_the_engines_pid_budget(spare_engine
         "    print(type(e).__name__)\n"
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env={**env, "DOCKER_HOST": host}, timeout=180)  # fmt: skip
+                       env=spare.env, timeout=180)  # fmt: skip
     assert p.stdout.strip() in ("BuildTimeout", "BuildFailed"), p.stderr
     group = Path("/sys/fs/cgroup/pids") / private_engine.CGROUP_PARENT
     if group.is_dir():

@@ -1,0 +1,192 @@
+"""Two security defaults: no container gets the Docker socket, no real secret is printed.
+
+The socket: a container holding the engine's socket controls the engine and the
+host, so the kit refuses every way of mounting it (or a folder holding it), on
+the real engine, before anything is created; a static check makes sure no other
+code path creates containers with mounts. The secrets: ``tests/audit_plugin.py``
+plants canaries for the whole run and searches every output for them; these
+tests show the canaries are live and that the kit's own outputs hold none.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import audit_plugin
+import pytest
+from docker.types import Mount
+
+import dockerlab as dl
+from dockerlab import lifecycle, private_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+REFUSED = "never gives a container the Docker socket"
+
+
+def _socket_paths() -> list[str]:
+    private = private_engine.socket_path()
+    return ["/var/run/docker.sock", "/run/docker.sock", str(private), str(private.parent),
+            "/", "/run", "/var/run", "/var/run/", "/var", "/var/run/../run/docker.sock"]  # fmt: skip
+
+
+def _forms(source: str) -> dict[str, dict]:
+    """Each way docker-py takes a bind mount of ``source``, as ``create`` options."""
+    return {
+        "volumes dict": {"volumes": {source: {"bind": "/mnt/x", "mode": "ro"}}},
+        "volumes list": {"volumes": [f"{source}:/mnt/x:ro"]},
+        "mounts": {"mounts": [Mount("/mnt/x", source, type="bind", read_only=True)]},
+    }
+
+
+def _assert_refused_and_nothing_made(engine, image, options: dict) -> None:
+    before = {c.id for c in engine.containers.list(all=True)}
+    for make in (dl.start, dl.run, dl.containers.create):
+        with pytest.raises(dl.DockerlabError, match=REFUSED):
+            make(image, "true", **options)
+    assert {c.id for c in engine.containers.list(all=True)} == before
+    assert not any(dl.leftovers(dl.labels.SESSION_ID).values())
+
+
+@pytest.mark.parametrize("form", ["volumes dict", "volumes list", "mounts"])
+@pytest.mark.parametrize("source", _socket_paths())
+def test_the_socket_and_its_folders_are_refused(engine, bases, nothing_left, source, form):
+    _assert_refused_and_nothing_made(engine, bases["alpine"], _forms(source)[form])
+
+
+@pytest.mark.parametrize(
+    "option", [{"privileged": True}, {"volumes_from": ["other"]}, {"pid_mode": "host"}]
+)
+def test_privileged_shared_volumes_and_host_pids_are_refused(engine, bases, nothing_left, option):
+    before = {c.id for c in engine.containers.list(all=True)}
+    for make in (dl.start, dl.run, dl.containers.create):
+        with pytest.raises(dl.DockerlabError, match="never privileged"):
+            make(bases["alpine"], "true", **option)
+    assert {c.id for c in engine.containers.list(all=True)} == before
+
+
+@pytest.mark.parametrize("form", ["volumes dict", "volumes list", "mounts"])
+def test_a_symlink_or_any_file_named_docker_sock_is_refused(engine, bases, nothing_left, tmp_path, form):  # fmt: skip
+    (tmp_path / "link").symlink_to("/var/run")
+    (tmp_path / "docker.sock").write_text("not a socket, but named like one")
+    for source in (tmp_path / "link", tmp_path / "docker.sock"):
+        _assert_refused_and_nothing_made(engine, bases["alpine"], _forms(str(source))[form])
+
+
+def test_a_named_volume_and_a_folder_of_ones_own_are_allowed(bases, nothing_left, tmp_path):
+    with lifecycle.volume() as vol:
+        r = dl.run(bases["alpine"], "sh -c 'echo kept > /data/x && cat /data/x'",
+                   volumes={vol.name: {"bind": "/data"}})  # fmt: skip
+        assert r.ok and r.output == "kept\n"
+    (tmp_path / "hello.txt").write_text("hello\n")
+    for options in _forms(str(tmp_path)).values():
+        r = dl.run(bases["alpine"], "cat /mnt/x/hello.txt", **options)
+        assert r.ok and r.output == "hello\n"
+
+
+def _container_creations(tree: ast.AST):
+    """Calls ``x.containers.create(...)``, ``x.containers.run(...)``, ``x.create_container(...)``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(f := node.func, ast.Attribute):
+            on_containers = isinstance(f.value, ast.Attribute) and f.value.attr == "containers"
+            if f.attr == "create_container" or (on_containers and f.attr in ("create", "run")):
+                yield node
+
+
+def test_only_containers_py_creates_containers_with_mounts():
+    found, bad = [], []
+    for path in sorted((ROOT / "dockerlab").rglob("*.py")):
+        if path == ROOT / "dockerlab" / "containers.py":
+            continue
+        for call in _container_creations(ast.parse(path.read_text(), str(path))):
+            where = f"{path.relative_to(ROOT)}:{call.lineno}"
+            found.append(where)
+            # A ** could carry anything: the options must be readable here.
+            if any(kw.arg in ("volumes", "mounts", "binds", None) for kw in call.keywords):
+                bad.append(where)
+    assert found, "no container creation found: is the search still looking at the right calls?"
+    assert not bad, f"containers created with mounts outside dockerlab/containers.py: {bad}"
+
+
+def test_only_the_engine_modules_name_the_socket():
+    allowed = {
+        ROOT / "dockerlab" / name for name in ("engine.py", "private_engine.py", "containers.py")
+    }
+    package = [p for p in (ROOT / "dockerlab").rglob("*") if p.is_file() and p not in allowed]
+    notebooks = [*ROOT.glob("notebooks/src/*.py"), *ROOT.glob("exercises/src/*.py"),
+                 *ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("exercises/**/*.ipynb")]  # fmt: skip
+    assert len(notebooks) > 20
+    naming = [str(p.relative_to(ROOT)) for p in package + notebooks
+              if "__pycache__" not in p.parts and b"docker.sock" in p.read_bytes()]  # fmt: skip
+    assert not naming
+
+
+def test_the_audit_records_every_container(bases, nothing_left):
+    name = f"dockerlab-audit-{uuid.uuid4().hex[:8]}"
+    dl.run(bases["alpine"], "true", name=name)
+    seen = [r for r in audit_plugin.recorded() if r["name"] == name]
+    assert len(seen) == 1
+    assert seen[0]["image"] == bases["alpine"] and seen[0]["host_config"]["NetworkMode"] == "none"
+    assert audit_plugin.socket_mounts(seen) == []
+
+
+def test_the_audit_flags_a_socket_in_binds_or_mounts():
+    records = [
+        {"image": "a", "name": "binds", "host_config": {"Binds": ["/var/run/docker.sock:/s"]}},
+        {"image": "b", "name": "mounts", "host_config": {"Mounts": [Mount("/h", "/run", "bind")]}},
+        {"image": "c", "name": "fine", "host_config": {"Binds": ["cache:/c"], "Mounts": None}},
+        {"image": "d", "name": None, "host_config": None},
+    ]
+    flagged = audit_plugin.socket_mounts(records)
+    assert [line.split(" ")[0] for line in flagged] == ["a", "b"]
+
+
+def test_the_canaries_are_planted():
+    for name in audit_plugin.CANARY_ENV:
+        assert audit_plugin.leaks(os.environ.get(name, "")), f"{name} holds no canary"
+    config = Path(os.environ["DOCKER_CONFIG"]) / "config.json"
+    assert config.parent == audit_plugin.DOCKER_CONFIG
+    assert audit_plugin.leaks(config.read_text()) == ["DOCKER_CONFIG (registry auth)"]
+    auths = json.loads(os.environ["DOCKER_AUTH_CONFIG"])["auths"]
+    assert list(auths) == [audit_plugin.FAKE_REGISTRY]
+
+
+def test_the_detector_names_a_canary_and_nothing_else():
+    token = audit_plugin.CANARIES["GITHUB_TOKEN"]
+    assert audit_plugin.leaks(f"Authorization: token {token}\n") == ["GITHUB_TOKEN"]
+    assert audit_plugin.leaks(f"data: {audit_plugin._b64(token)}") == ["GITHUB_TOKEN (base64)"]
+    assert audit_plugin.leaks(os.environ["DOCKER_AUTH_CONFIG"]) == ["DOCKER_AUTH_CONFIG (registry auth)"]  # fmt: skip
+    assert audit_plugin.leaks("FAKE-TOKEN-for-lesson-only canary-0123 " + token[:-1]) == []
+
+
+def test_a_demo_container_does_not_get_the_hosts_environment(bases, nothing_left):
+    r = dl.run(bases["alpine"], "env")
+    assert r.ok and "PATH=" in r.output
+    assert audit_plugin.leaks(r.output) == []
+
+
+def test_the_doctor_shows_no_secret(engine):
+    report = dl.doctor()
+    assert audit_plugin.leaks(str(report) + report._repr_html_()) == []
+    cli = subprocess.run([sys.executable, "-m", "dockerlab", "doctor"], capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    assert "engine" in cli.stdout
+    assert audit_plugin.leaks(cli.stdout + cli.stderr) == []
+
+
+def _assigned(path: Path, name: str) -> str:
+    tree = ast.parse(path.read_text())
+    values = [node.value.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]  # fmt: skip
+    assert len(values) == 1, f"{path.name}: one {name} = '...' expected"
+    return values[0]
+
+
+def test_the_lessons_tokens_are_obviously_fake():
+    assert "FAKE" in _assigned(ROOT / "notebooks/src/09-configuration-and-secrets.py", "TOKEN")
+    assert "FAKE" in _assigned(ROOT / "dockerlab/exercises/config.py", "TOKEN")
