@@ -13,6 +13,7 @@ Command line: ``python -m dockerlab bases [KEY ...] [--force]``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import json
 import re
@@ -137,7 +138,17 @@ def ensure(
     work_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="work-", dir=work_root) as work:
         for key in wanted:
-            result = _ensure_one(CATALOG[key], Path(work), force=force, say=_sayer(key, progress))
+            try:
+                result = _ensure_one(CATALOG[key], Path(work), force=force,
+                                     say=_sayer(key, progress))  # fmt: skip
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
+                raise BootstrapFailed(
+                    f"The disk filled up while making {CATALOG[key].ref} ({e.filename or e}).",
+                    hint=f"Free some space (the kit's cache is {cache_dir()}), then run "
+                    "`make bases` again: nothing half-made is kept or reused.",
+                ) from None
             print(result, flush=True)
             results.append(result)
     return results
@@ -323,8 +334,12 @@ def _import(entry: CatalogImage, rootfs: Rootfs, work: Path) -> None:
             str(archive), repository=repo, tag=tag, changes=changes
         )
     except docker.errors.APIError as e:
+        full = "no space left" in str(e.explanation or e).lower()
         raise BootstrapFailed(
-            f"The engine refused to import {entry.ref}: {e.explanation or e}"
+            f"The engine refused to import {entry.ref}: {e.explanation or e}",
+            hint="The engine's disk is full: free some space, then run `make bases` again."
+            if full
+            else None,
         ) from e
     finally:
         archive.unlink(missing_ok=True)

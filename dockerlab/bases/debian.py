@@ -14,6 +14,7 @@ host tools and installing the missing ones with ``apt-get``.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import shutil
 import subprocess
@@ -94,9 +95,14 @@ def run(cmd: list[str], what: str, *, cwd: Path | None = None) -> str:
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-20:]
+        full = any("no space left on device" in line.lower() for line in tail)
         raise BootstrapFailed(
             f"{what} failed (exit {proc.returncode}): {' '.join(cmd[:4])} ...\n"
-            + "\n".join(f"    | {line}" for line in tail)
+            + "\n".join(f"    | {line}" for line in tail),
+            hint="The disk is full: free some space, then run `make bases` again "
+            "(nothing half-made is kept)."
+            if full
+            else None,
         )
     return proc.stdout
 
@@ -197,13 +203,51 @@ def fetch(packages: list[str], say: Say) -> list[Path]:
     cache = debs_dir()
     cache.mkdir(parents=True, exist_ok=True)
     uris = run(["apt-get", "download", "--print-uris", *packages], "apt-get download")
-    files = [cache / line.split()[1] for line in uris.splitlines() if line.startswith("'")]
-    missing = [f.name.split("_")[0] for f in files if not f.exists()]
+    wanted = {cache / name: digest for name, digest in parse_print_uris(uris)}
+    missing = [f.name.split("_")[0] for f, digest in wanted.items() if not _intact(f, digest)]
     if missing:
-        say(f"downloading {len(missing)} of {len(files)} Debian packages into {cache}")
+        say(f"downloading {len(missing)} of {len(wanted)} Debian packages into {cache}")
         cmd = ["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", *missing]
         run(cmd, "apt-get download", cwd=cache)
-    return files
+    broken = [f.name for f, digest in wanted.items() if not _intact(f, digest)]
+    if broken:
+        raise BootstrapFailed(
+            f"{len(broken)} downloaded package(s) do not match the package index: "
+            + ", ".join(broken[:5]),
+            hint="Is the disk full? Free some space and run `make bases` again.",
+        )
+    return list(wanted)
+
+
+def parse_print_uris(text: str) -> list[tuple[str, str]]:
+    """(file name, sha256) of each line of ``apt-get download --print-uris``.
+
+    A line reads ``'URI' FILE SIZE SHA256:HEX``; older apt prints ``MD5Sum:`` or
+    nothing, and then the digest is empty (the file is checked by presence only).
+    """
+    out = []
+    for line in text.splitlines():
+        if line.startswith("'"):
+            fields = line.split()
+            digest = fields[3].removeprefix("SHA256:") if len(fields) > 3 else ""
+            out.append((fields[1], digest if len(digest) == 64 else ""))
+    return out
+
+
+def _intact(path: Path, sha256: str) -> bool:
+    """True if a cached .deb is complete: a download cut short (full disk) is not."""
+    if not path.is_file():
+        return False
+    if not sha256:
+        return path.stat().st_size > 0
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() == sha256:
+        return True
+    path.unlink()  # half-written or corrupt: never reuse it
+    return False
 
 
 def local_repo(debs: list[Path], repo: Path) -> Path:

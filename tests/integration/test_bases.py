@@ -106,3 +106,17 @@ def test_a_second_ensure_changes_nothing(made):
     again = bases.ensure(progress=False)
     assert [result.action for result in again] == ["cached"] * len(CATALOG)
     assert {result.key: client().images.get(result.ref).id for result in again} == before
+
+
+def test_a_half_written_deb_in_the_cache_is_downloaded_again(tmp_path, monkeypatch):
+    """A download cut short (a full disk) must never be taken for a cached package."""
+    from dockerlab.bases import debian
+
+    monkeypatch.setenv("DOCKERLAB_CACHE", str(tmp_path))
+    [deb] = debian.fetch(["busybox"], say=lambda message: None)
+    whole = deb.read_bytes()
+    deb.write_bytes(whole[: len(whole) // 2])
+    said = []
+    assert debian.fetch(["busybox"], say=said.append) == [deb]
+    assert deb.read_bytes() == whole
+    assert said and "downloading 1 of 1" in said[0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -241,3 +242,56 @@ def test_registry_that_stops_answering(bases):
         # Back: the same registry works again.
         assert reg.push(bases["alpine"], "course/alpine", "3").digest.startswith("sha256:")
         assert reg.digest("course/alpine:1") == reg.digest("course/alpine:3")
+
+
+def test_a_raw_connection_error_reads_as_engine_stopped_only_when_it_is(engine, monkeypatch, capsys, tmp_path):  # fmt: skip
+    """Errors straight from a stream (not through the kit's guarded calls) in a notebook."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        dl.setup()
+        raising = "import requests; raise requests.exceptions.ConnectionError('stream broke')"
+        monkeypatch.setattr(dl.engine, "_host", f"unix://{tmp_path}/gone.sock")
+        shell.run_cell(raising)
+        short = ANSI.sub("", capsys.readouterr().out)
+        assert "EngineStopped" in short and "Start Docker again" in short
+        assert "Traceback" not in short
+        monkeypatch.undo()  # the engine answers: the error is something else, shown in full
+        shell.run_cell(raising)
+        full = ANSI.sub("", capsys.readouterr().out)
+        assert "ConnectionError" in full and "stream broke" in full and "Traceback" in full
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_full_disk_while_making_a_base_keeps_nothing_half_made(tmp_path, kit_on, monkeypatch):
+    """`make bases` on a full disk: a readable error, no image, no scratch files; then it works."""
+    from dockerlab import bases
+    from dockerlab.bases import alpine as alpine_recipe
+
+    wheel = dl.private_engine.cache_dir() / "bases" / "wheels" / alpine_recipe.WHEEL_FILE
+    if not wheel.is_file():
+        pytest.skip("the Alpine base was not made offline here (no cached wheel to reuse)")
+    with small_disk(tmp_path / "disk", 640) as folder, spare_engine(folder) as small:
+        kit_on(small)
+        monkeypatch.setenv("DOCKERLAB_CACHE", str(folder))  # the kit's cache on the small disk
+        (folder / "bases" / "wheels").mkdir(parents=True)
+        shutil.copy(wheel, folder / "bases" / "wheels")
+        filler = folder / "filler"
+        free = shutil.disk_usage(folder).free
+        subprocess.run(["fallocate", "-l", str(free - (40 << 20)), str(filler)], check=True)
+        with pytest.raises(dl.errors.BootstrapFailed) as failed:
+            bases.ensure(["alpine"], progress=False)
+        message = str(failed.value)
+        assert "no space left on device" in message.lower() and "free some space" in message
+        with closing(small.client()) as c:
+            assert c.images.list() == []  # no image, so nothing claims to be the base
+        assert list((folder / "bases").glob("work-*")) == []  # no scratch files kept
+
+        filler.unlink()  # space freed: the same command now makes the base
+        [made] = bases.ensure(["alpine"], progress=False)
+        assert made.action == "bootstrapped"
+        with closing(small.client()) as c:
+            image = c.images.get(dl.ref("alpine"))
+            assert image.labels[dl.labels.BASE] == "alpine"
