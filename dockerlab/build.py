@@ -203,7 +203,20 @@ def build(
     bar.done(seconds)
     final = state.image_id.split(":")[-1]
     inter = [m for m in state.made if not final.startswith(m)]
+    _MADE.extend(inter)
     return BuiltImage(state.image_id, tag, seconds, state.log, inter)
+
+
+#: Intermediate images of this process's builds. The legacy builder labels only a
+#: build's final image, so the images of a multi-stage build's earlier stages carry
+#: no session label: :func:`discard_intermediates` (called by ``dl.cleanup()``) removes them.
+_MADE: list[str] = []
+
+
+def discard_intermediates() -> None:
+    """Remove the unlabelled intermediate images this process's builds left (if unused)."""
+    made, _MADE[:] = list(_MADE), []
+    _discard(made)
 
 
 @dataclass

@@ -47,7 +47,9 @@ def cleanup(
 ) -> dict[str, int]:
     """Remove the kit's containers, images and volumes; keep the catalog bases.
 
-    Bases carry no session label, so the session filter never matches them.
+    Bases carry no session label, so the session filter never matches them. The
+    unlabelled intermediate images of this process's builds (a multi-stage build's
+    earlier stages) go too, when nothing else uses them.
 
     Args:
         session: The session to clean (this process's by default).
@@ -79,6 +81,10 @@ def cleanup(
         with contextlib.suppress(docker.errors.NotFound):
             net.remove()
             removed["networks"] += 1
+    if all_sessions or session == labels.SESSION_ID:
+        from .build import discard_intermediates
+
+        discard_intermediates()  # earlier stages of multi-stage builds carry no label
     return removed
 
 

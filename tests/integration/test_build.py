@@ -70,3 +70,18 @@ def test_a_build_that_never_ends_is_stopped(engine, bases):
         dl.build(f"FROM {bases['alpine']}\nRUN sleep 600\n", timeout=5, progress=False)
     assert "longer than 5 s" in str(info.value)
     assert info.value.step == "Step 2/2 : RUN sleep 600"
+
+
+def test_cleanup_removes_the_unlabelled_earlier_stages_of_a_multistage_build(bases, nothing_left):
+    c = dl.client()
+    before = {i.id for i in c.images.list(all=True)}
+    stamp = uuid.uuid4().hex  # no cache hit: this build makes every image itself
+    img = dl.build(
+        f"FROM {bases['alpine']} AS build\nRUN echo {stamp} > /artifact\n"
+        f"FROM {bases['alpine']}\nCOPY --from=build /artifact /artifact\n",
+        progress=False,
+    )
+    stages = [i for i in img.intermediates if not c.images.get(i).labels.get(dl.labels.SESSION)]
+    assert stages, "the first stage's image carries no session label"
+    dl.cleanup()  # not img.remove(): what a notebook's last cell does
+    assert {i.id for i in c.images.list(all=True)} <= before
