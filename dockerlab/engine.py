@@ -179,6 +179,23 @@ def registry_reachable(host: str = REGISTRY_HOST, timeout: float = 3.0) -> bool:
         return False
 
 
+def registry_answers(registry: str, timeout: float = 3.0) -> bool:
+    """True if the registry ``host[:port]`` (443 if no port) accepts a connection now.
+
+    Not cached, unlike :func:`registry_reachable`: for a registry of one's own (a
+    classroom mirror, a local registry) that may come and go.
+    ``DOCKERLAB_OFFLINE=1`` forces False.
+    """
+    if os.environ.get("DOCKERLAB_OFFLINE", "") not in ("", "0"):
+        return False
+    host, _, port = registry.rpartition(":") if registry.count(":") == 1 else (registry, "", "")
+    try:
+        with socket.create_connection((host, int(port or 443)), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
 @dataclass(frozen=True)
 class BuildKitCLI:
     """A docker CLI that can run BuildKit builds, and how to invoke it."""

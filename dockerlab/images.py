@@ -93,16 +93,15 @@ def provenance(key_or_ref: str) -> str:
     """Where an image came from, in one line, for tables and plot captions.
 
     Offline-made bases say how they were made; pulled images give their
-    registry digest.
+    registry digest; a kit-made base pulled from a mirror gives both.
     """
     img = get(key_or_ref)
-    lbl = img.labels or {}
-    if labels.PROVENANCE in lbl:
-        return lbl[labels.PROVENANCE]
+    made = (img.labels or {}).get(labels.PROVENANCE)
     digests = img.attrs.get("RepoDigests") or []
-    if digests:
-        return f"pulled: {digests[0]}"
-    return "local image (no provenance recorded)"
+    pulled = f"pulled: {digests[0]}" if digests else ""
+    if made and pulled:  # made by the kit, then served by a registry (a classroom mirror)
+        return f"{made}; {pulled}"
+    return made or pulled or "local image (no provenance recorded)"
 
 
 def present() -> dict[str, bool]:

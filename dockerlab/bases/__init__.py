@@ -31,7 +31,7 @@ from docker.models.images import Image
 from docker.utils import parse_repository_tag
 
 from .. import labels
-from ..engine import client, registry_reachable
+from ..engine import client, registry_answers, registry_reachable
 from ..errors import BootstrapFailed, BuildFailed, ImageNotFound
 from ..images import CATALOG, CatalogImage, provenance
 from ..private_engine import cache_dir
@@ -214,11 +214,11 @@ def _obtain(entry: CatalogImage, work: Path, say: Say) -> str:
     is made offline instead; an overridden one cannot be.
     """
     overridden = entry.ref != entry.default
-    if not registry_reachable():
+    if not _pullable(entry.ref):
         if overridden:
             raise ImageNotFound(
-                f"{entry.ref!r} (set by {entry.env_var}) cannot be pulled: no registry is "
-                f"reachable, and offline the kit can only make {entry.default!r}.",
+                f"{entry.ref!r} (set by {entry.env_var}) cannot be pulled: its registry is "
+                f"not reachable, and offline the kit can only make {entry.default!r}.",
                 hint=f"Unset {entry.env_var}, or put that image on the engine (`docker load`).",
             )
     elif not (entry.official or overridden):
@@ -239,6 +239,15 @@ def _obtain(entry: CatalogImage, work: Path, say: Say) -> str:
 
 
 # --- online: pull, build ------------------------------------------------------------
+
+
+def _pullable(ref: str) -> bool:
+    """Does the registry serving ``ref`` answer? Docker Hub for plain names like
+    ``alpine:3.23``; the named one for ``host:port/repo:tag`` (a classroom mirror)."""
+    from ..registry import parse_reference
+
+    r = parse_reference(ref)
+    return registry_reachable() if r.is_docker_hub else registry_answers(r.registry)
 
 
 def _pull(entry: CatalogImage, say: Say) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from dockerlab import bases, labels
 from dockerlab.engine import client
+from dockerlab.errors import ImageNotFound
 from dockerlab.images import CATALOG
 
 OCI_LABELS = ("source", "description", "created", "version")
@@ -120,3 +121,43 @@ def test_a_half_written_deb_in_the_cache_is_downloaded_again(tmp_path, monkeypat
     assert debian.fetch(["busybox"], say=said.append) == [deb]
     assert deb.read_bytes() == whole
     assert said and "downloading 1 of 1" in said[0]
+
+
+def test_a_base_is_pulled_when_its_registry_answers(tmp_path, monkeypatch, bases):
+    """The online path, as on a learner's laptop: a real registry serves the image, the
+    engine pulls it. Here the registry is a local one standing in for a classroom mirror
+    (``DOCKERLAB_IMAGE_ALPINE=host:port/...``); the engine starts empty."""
+    from spare_engine import spare_engine
+
+    import dockerlab as dl
+    from dockerlab.registry import LocalRegistry
+
+    with LocalRegistry() as reg, spare_engine(tmp_path / "empty") as empty:
+        pushed = reg.push(bases["alpine"], "mirror/alpine", "3.23")
+        monkeypatch.setenv("DOCKER_HOST", empty.host)
+        monkeypatch.setenv("DOCKERLAB_IMAGE_ALPINE", pushed.ref)
+        dl.engine.reset()
+        try:
+            [result] = bases_ensure(["alpine"])
+            assert result.action == "pulled" and result.ref == pushed.ref
+            made = empty.client().images.get(pushed.ref).labels[labels.PROVENANCE]
+            assert result.provenance == f"{made}; pulled: {pushed.pinned}"
+            assert dl.run(dl.ref("alpine"), ["cat", "/etc/alpine-release"]).output.startswith(
+                "3.23"
+            )
+            assert [r.action for r in bases_ensure(["alpine"])] == ["cached"]
+        finally:
+            monkeypatch.undo()
+            dl.engine.reset()
+
+
+def test_an_override_whose_registry_is_down_says_so(monkeypatch):
+    from dockerlab.registry import free_port
+
+    monkeypatch.setenv("DOCKERLAB_IMAGE_ALPINE", f"127.0.0.1:{free_port()}/mirror/alpine:3.23")
+    with pytest.raises(ImageNotFound, match="its registry is not reachable"):
+        bases_ensure(["alpine"])
+
+
+def bases_ensure(keys):
+    return bases.ensure(keys, progress=False)
