@@ -70,7 +70,8 @@ def main() -> None:
                   "| measurement | dockerlab (s) | CLI (s) | ratio | within 1.2x |",
                   "|---|---:|---:|---:|:---:|"]  # fmt: skip
         for name, r in ovh.items():
-            ok = "yes" if r["ratio"] <= 1.2 else "**no**"
+            floor = "floor" in name  # the CLI side does less: a lower bound, not a goal
+            ok = "(floor)" if floor else "yes" if r["ratio"] <= 1.2 else "**no**"
             lines.append(f"| {name} | {r['dockerlab_s']:.3f} | {r['cli_s']:.3f} | "
                          f"{r['ratio']:.2f} | {ok} |")  # fmt: skip
         lines.append("")

@@ -33,6 +33,7 @@ layer's files and in the image config.
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -72,23 +73,51 @@ class LayerAnalysisError(DockerlabError):
 # --------------------------------------------------------------------------- reading the stream
 
 
-class _Prefixed(io.RawIOBase):
-    """A stream with a few already-read bytes put back in front."""
+class _Forward(io.RawIOBase):
+    """A one-way stream that :mod:`tarfile` may treat as seekable.
 
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self._head, self._rest = head, rest
+    ``tarfile``'s stream mode (``r|``) pushes every byte through small Python
+    buffers; its seekable mode skips a member's data with ``seek``. A socket
+    cannot seek, but seeking *forward* is just reading and dropping, done here
+    in large blocks into one reused buffer: the analysis then costs about what
+    reading the stream costs. Seeking backwards is an error (tarfile never
+    needs it when members are read in order).
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw, self._pos = raw, 0
+        self._drop = memoryview(bytearray(1 << 20))
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
     def readinto(self, b) -> int:
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n], self._head = self._head[:n], self._head[n:]
-            return n
-        data = self._rest.read(len(b))
-        b[: len(data)] = data
-        return len(data)
+        n = self._raw.readinto(b) or 0
+        self._pos += n
+        return n
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        target = pos + (self._pos if whence == io.SEEK_CUR else 0)
+        if whence == io.SEEK_END or target < self._pos:
+            raise io.UnsupportedOperation("a stream read once can only seek forward")
+        while self._pos < target:
+            if not self.readinto(self._drop[: min(len(self._drop), target - self._pos)]):
+                break  # end of data: tarfile reports the truncation itself
+        return self._pos
+
+
+def _open_stream(raw: IO[bytes]) -> IO[bytes]:
+    """``raw`` ready for :func:`_scan_save`: ungzipped if need be (``docker save | gzip``)."""
+    reader = raw if hasattr(raw, "peek") else io.BufferedReader(raw, buffer_size=1 << 20)
+    if reader.peek(2)[:2] == b"\x1f\x8b":
+        reader = io.BufferedReader(gzip.GzipFile(fileobj=reader), buffer_size=1 << 20)
+    return _Forward(reader)
 
 
 def _norm(name: str) -> str:
@@ -145,7 +174,8 @@ def _blob_format(head: bytes) -> str:
 
 def _scan_layer(name: str, stream: IO[bytes], compressed: bool, hook: FileHook | None) -> _Blob:
     blob = _Blob()
-    with tarfile.open(fileobj=stream, mode="r|gz" if compressed else "r|") as tar:
+    # A gzip layer must be read through; a plain tar (seekable here) skips file data.
+    with tarfile.open(fileobj=stream, mode="r|gz" if compressed else "r:") as tar:
         for info in tar:
             path = _norm(info.name)
             if not path:
@@ -162,7 +192,7 @@ def _scan_layer(name: str, stream: IO[bytes], compressed: bool, hook: FileHook |
                 blob.entries.append(_Entry("/" + path, size, kind))
                 if hook is not None and kind == "file":
                     hook(name, "/" + path, tar.extractfile(info), size)
-            tar.members = []  # stream mode keeps every TarInfo otherwise
+            tar.members = []  # tarfile keeps every TarInfo otherwise
     return blob
 
 
@@ -193,8 +223,9 @@ def _scan_save(fileobj: IO[bytes], hook: FileHook | None = None) -> _Save:
     """One pass over a ``docker save`` tar: buffer JSON, scan layer blobs as they stream by."""
     save = _Save({}, {}, {}, {})
     try:
-        with tarfile.open(fileobj=fileobj, mode="r|*") as outer:
+        with tarfile.open(fileobj=_open_stream(fileobj), mode="r:") as outer:
             for member in outer:
+                outer.members = []
                 name = _norm(member.name)
                 if member.issym() or member.islnk():
                     target = member.linkname
@@ -204,14 +235,14 @@ def _scan_save(fileobj: IO[bytes], hook: FileHook | None = None) -> _Save:
                     continue
                 if not member.isfile():
                     continue
-                f = outer.extractfile(member)
-                head = f.read(512)
+                f = outer.extractfile(member)  # seekable, reads nothing until asked
+                head = f.peek(512)[:512]
                 fmt = _blob_format(head)
                 if fmt == "json" and member.size <= MAX_JSON:
-                    save.jsons[name] = head + f.read()
+                    save.jsons[name] = f.read()
                 elif fmt in ("tar", "tar?", "gzip"):
                     try:
-                        blob = _scan_layer(name, _Prefixed(head, f), fmt == "gzip", hook)
+                        blob = _scan_layer(name, f, fmt == "gzip", hook)
                     except tarfile.ReadError as e:
                         if fmt != "tar?":
                             raise LayerAnalysisError(
@@ -223,8 +254,7 @@ def _scan_save(fileobj: IO[bytes], hook: FileHook | None = None) -> _Save:
                     save.blobs[name] = blob
                 elif fmt == "zstd":
                     save.skipped[name] = "zstd-compressed layer (not supported)"
-                outer.members = []
-    except tarfile.ReadError as e:
+    except (tarfile.ReadError, EOFError, gzip.BadGzipFile) as e:
         raise LayerAnalysisError(f"Not a `docker save` tar stream: {e}") from None
     return save
 
