@@ -41,7 +41,7 @@ import posixpath
 import re
 import tarfile
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -716,37 +716,56 @@ def search(image: Source, needle: str | bytes, chunk: int = 2**20) -> pd.DataFra
         One row per hit: ``where`` ("layer" or "config"), ``layer``,
         ``instruction``, ``path`` (the file, or the config key).
     """
-    raw = needle.encode() if isinstance(needle, str) else bytes(needle)
-    if not raw:
+    if not needle:
         raise ValueError("needle must not be empty")
-    hits: list[tuple[str, str]] = []
+    return search_many(image, [needle], chunk)[1].drop(columns="needle")
+
+
+def search_many(
+    image: Source, needles: Sequence[str | bytes], chunk: int = 2**20
+) -> tuple[LayerAnalysis, pd.DataFrame]:
+    """:func:`analyse` and :func:`search` for several needles, in one pass over the image.
+
+    Args:
+        image: As for :func:`analyse`.
+        needles: What to look for (empty ones are ignored; none at all gives just
+            the analysis).
+        chunk: Read size (matches across chunk borders are found).
+
+    Returns:
+        (the analysis; one row per hit as for :func:`search`, plus ``needle``).
+    """
+    raws = {n: n.encode() if isinstance(n, str) else bytes(n) for n in needles if n}
+    longest = max((len(r) for r in raws.values()), default=1)
+    hits: list[tuple[str, str, str | bytes]] = []
 
     def hook(blob: str, p: str, stream: IO[bytes], size: int) -> None:
-        tail = b""
-        while data := stream.read(chunk):
-            if raw in tail + data:
-                hits.append((blob, p))
-                return
-            tail = (tail + data)[-(len(raw) - 1) :] if len(raw) > 1 else b""
+        tail, left = b"", dict(raws)
+        while left and (data := stream.read(chunk)):
+            window = tail + data
+            for n, r in list(left.items()):
+                if r in window:
+                    hits.append((blob, p, n))
+                    del left[n]
+            tail = window[-(longest - 1) :] if longest > 1 else b""
 
     with _Opened(image) as stream:
-        save = _scan_save(stream, hook)
+        save = _scan_save(stream, hook if raws else None)
     analysis = _analyse_save(save, _name(image))
     index = {b: i for i, b in reversed(list(enumerate(_layout(save)[1])))}
-    rows = []
-    for blob, p in hits:
-        if blob in index:
-            rows.append({"where": "layer", "layer": index[blob], "path": p})
-    for e in analysis.files.itertuples():  # names, and whiteouts naming it
-        if raw.decode(errors="ignore") and raw.decode(errors="ignore") in e.path:
-            rows.append({"where": "layer", "layer": e.layer, "path": e.path})
-    for key in _json_hits(analysis.config, raw.decode(errors="replace")):
-        rows.append({"where": "config", "layer": None, "path": key})
-    df = pd.DataFrame(rows, columns=["where", "layer", "path"]).drop_duplicates()
+    rows = [{"where": "layer", "layer": index[b], "path": p, "needle": n}
+            for b, p, n in hits if b in index]  # fmt: skip
+    for n, r in raws.items():
+        text = r.decode(errors="ignore")
+        rows += [{"where": "layer", "layer": e.layer, "path": e.path, "needle": n}
+                 for e in analysis.files.itertuples() if text and text in e.path]  # fmt: skip
+        rows += [{"where": "config", "layer": None, "path": key, "needle": n}
+                 for key in _json_hits(analysis.config, r.decode(errors="replace"))]  # fmt: skip
+    df = pd.DataFrame(rows, columns=["where", "layer", "path", "needle"]).drop_duplicates()
     df["layer"] = df["layer"].astype("Int64")
     df.insert(2, "instruction", [analysis.layers["instruction"].get(i, "") if pd.notna(i) else ""
                                  for i in df["layer"]])  # fmt: skip
-    return df.reset_index(drop=True)
+    return analysis, df.reset_index(drop=True)
 
 
 def _json_hits(node: Any, text: str, key: str = "") -> list[str]:
@@ -828,5 +847,6 @@ __all__ = [
     "plot_layers",
     "read_file",
     "search",
+    "search_many",
     "summarize",
 ]
