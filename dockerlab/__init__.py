@@ -47,7 +47,7 @@ from .exercises.progress import progress
 from .images import CATALOG, provenance, ref
 from .measure import attack_surface, compare, history, measure
 from .notebook import setup
-from .plotting import compare_bars, use_style
+from .plotting import caption_below, compare_bars, use_style
 from .scorecard import score  # the function; the module stays importable as dockerlab.scorecard
 from .session import cleanup, leftovers, session
 
@@ -69,6 +69,7 @@ __all__ = [
     "attack_surface",
     "build",
     "buildkit_cli",
+    "caption_below",
     "cleanup",
     "client",
     "compare",

@@ -294,8 +294,8 @@ ax2.set_xlim(0, glibc_pkg / 1e6 * 1.3)
 ax2.set_xlabel("installed size (MB)")
 ax2.set_title("The C library")
 fig.suptitle("What Alpine swaps out: busybox for a dozen packages, musl for glibc", fontweight="bold")
-fig.text(0.01, -0.04, f"Measured in {bases['debian']} (dpkg Installed-Size) and {bases['alpine']} "
-         "(file size, apk record).", fontsize=8, color="#555")
+dl.caption_below(fig, f"Measured in {bases['debian']} (dpkg Installed-Size) and "
+                 f"{bases['alpine']} (file size, apk record).")
 fig.tight_layout()
 
 # %% [markdown]

@@ -162,9 +162,8 @@ ax.set_yticks(range(len(ran.index)),
               [f"{b}\n({elves[b].interpreter or 'no loader needed'})" for b in ran.index], fontsize=8)
 ax.grid(False)
 ax.set_title("Does the program run? Only where its loader is, or when it needs none")
-fig.text(0.01, -0.02, "Measured on this engine. Bases: alpine: " + dl.provenance("alpine")
-         + "; debian-slim: " + dl.provenance("debian_slim"), fontsize=8, color="#555", ha="left",
-         va="top", wrap=True)
+dl.caption_below(fig, "Measured on this engine. Bases: alpine: " + dl.provenance("alpine")
+                 + "; debian-slim: " + dl.provenance("debian_slim"))
 plt.show()
 
 # %% [markdown]

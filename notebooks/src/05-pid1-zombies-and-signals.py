@@ -155,8 +155,7 @@ assert (left["zombies (docker top)"] == 0).all()
 # %%
 over_time = pid1.zombies_over_time(img, seconds=2.5, per_second=12)
 fig = pid1.plot_zombies_over_time(over_time)
-fig.text(0.01, -0.02, f"Measured on this engine; base: {dl.provenance('alpine')}",
-         fontsize=8, color="#555", ha="left", va="top", wrap=True);
+dl.caption_below(fig, f"Measured on this engine; base: {dl.provenance('alpine')}")
 
 # %%
 peak = over_time.groupby("variant")["zombies"].max()

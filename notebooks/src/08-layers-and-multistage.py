@@ -342,8 +342,8 @@ for i, order in enumerate(stats.index):
                     label="each rebuild" if i else None)
 axes[0].legend(fontsize=8, loc="upper center")
 fig.suptitle("Copy what changes least first", fontweight="bold")
-fig.text(0.01, -0.02, f"Measured here: 3 rebuilds per order (bars: median), {builder_name}, "
-         f"base {builder} ({dl.provenance('builder')}).", fontsize=8, color="#555", wrap=True)
+dl.caption_below(fig, f"Measured here: 3 rebuilds per order (bars: median), {builder_name}, "
+                 f"base {builder} ({dl.provenance('builder')}).")
 
 # %%
 good = rebuilds[rebuilds["order"].str.startswith("good")]

@@ -276,8 +276,8 @@ ax.grid(axis="y", visible=False)
 ax.grid(axis="x", alpha=0.35)
 ax.legend(fontsize=8, loc="lower right")
 ax.set_title("Where each image holds the token")
-fig.text(0.01, -0.02, "Measured here with dockerlab.layers.search over every file of every layer, "
-         "the image config and its history.", fontsize=8, color="#555")
+dl.caption_below(fig, "Measured here with dockerlab.layers.search over every file of every "
+                 "layer, the image config and its history.")
 where
 
 # %% [markdown]
