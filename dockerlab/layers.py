@@ -52,8 +52,8 @@ from . import labels
 from .build import BuiltImage
 from .engine import client
 from .errors import DockerlabError, ImageNotFound
-from .measure import _ChunkReader
 from .plotting import caption_below
+from .streams import Chunks, tar_stream
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -71,53 +71,6 @@ class LayerAnalysisError(DockerlabError):
 
 
 # --------------------------------------------------------------------------- reading the stream
-
-
-class _Forward(io.RawIOBase):
-    """A one-way stream that :mod:`tarfile` may treat as seekable.
-
-    ``tarfile``'s stream mode (``r|``) pushes every byte through small Python
-    buffers; its seekable mode skips a member's data with ``seek``. A socket
-    cannot seek, but seeking *forward* is just reading and dropping, done here
-    in large blocks into one reused buffer: the analysis then costs about what
-    reading the stream costs. Seeking backwards is an error (tarfile never
-    needs it when members are read in order).
-    """
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw, self._pos = raw, 0
-        self._drop = memoryview(bytearray(1 << 20))
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def readinto(self, b) -> int:
-        n = self._raw.readinto(b) or 0
-        self._pos += n
-        return n
-
-    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
-        target = pos + (self._pos if whence == io.SEEK_CUR else 0)
-        if whence == io.SEEK_END or target < self._pos:
-            raise io.UnsupportedOperation("a stream read once can only seek forward")
-        while self._pos < target:
-            if not self.readinto(self._drop[: min(len(self._drop), target - self._pos)]):
-                break  # end of data: tarfile reports the truncation itself
-        return self._pos
-
-
-def _open_stream(raw: IO[bytes]) -> IO[bytes]:
-    """``raw`` ready for :func:`_scan_save`: ungzipped if need be (``docker save | gzip``)."""
-    reader = raw if hasattr(raw, "peek") else io.BufferedReader(raw, buffer_size=1 << 20)
-    if reader.peek(2)[:2] == b"\x1f\x8b":
-        reader = io.BufferedReader(gzip.GzipFile(fileobj=reader), buffer_size=1 << 20)
-    return _Forward(reader)
 
 
 def _norm(name: str) -> str:
@@ -223,7 +176,7 @@ def _scan_save(fileobj: IO[bytes], hook: FileHook | None = None) -> _Save:
     """One pass over a ``docker save`` tar: buffer JSON, scan layer blobs as they stream by."""
     save = _Save({}, {}, {}, {})
     try:
-        with tarfile.open(fileobj=_open_stream(fileobj), mode="r:") as outer:
+        with tarfile.open(fileobj=tar_stream(fileobj), mode="r:") as outer:
             for member in outer:
                 outer.members = []
                 name = _norm(member.name)
@@ -631,8 +584,9 @@ class _Opened:
             chunks = api.get_image(name)
         except docker.errors.ImageNotFound:
             raise ImageNotFound(f"The image {name!r} is not on this engine.") from None
-        self._close = getattr(chunks, "close", None)
-        return io.BufferedReader(_ChunkReader(chunks), buffer_size=2**20)
+        stream = Chunks(chunks)
+        self._close = stream.close
+        return stream
 
     def __exit__(self, *exc: object) -> None:
         if self._close is not None:

@@ -9,11 +9,10 @@ files, setuid/setgid files and shells.
 
 from __future__ import annotations
 
-import io
 import posixpath
 import stat
 import tarfile
-from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass
 
 import docker.errors
@@ -23,6 +22,7 @@ from . import labels
 from .build import BuiltImage
 from .engine import client
 from .errors import ImageNotFound
+from .streams import Chunks, tar_stream
 
 #: What Docker adds to every container's filesystem (its "init layer"); not the image's.
 DOCKER_INIT = frozenset({"/.dockerenv", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",
@@ -67,27 +67,6 @@ def _image(ref) -> docker.models.images.Image:
         return client().images.get(name)
     except docker.errors.ImageNotFound:
         raise ImageNotFound(f"The image {name!r} is not on this engine.") from None
-
-
-class _ChunkReader(io.RawIOBase):
-    """A file-like view of an iterator of byte chunks (for streaming tar reads)."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._it: Iterator[bytes] = iter(chunks)
-        self._buf = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        while not self._buf:
-            try:
-                self._buf = next(self._it)
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self._buf))
-        b[:n], self._buf = self._buf[:n], self._buf[n:]
-        return n
 
 
 @dataclass
@@ -145,7 +124,8 @@ def filesystem(image) -> FileSystem:
     texts = dict.fromkeys(("var/lib/dpkg/status", "lib/apk/db/installed", "etc/os-release",
                            "usr/lib/os-release"), "")  # fmt: skip
     try:
-        with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(box.export())), mode="r|") as tar:
+        with closing(Chunks(box.export())) as export, \
+                tarfile.open(fileobj=tar_stream(export), mode="r:") as tar:  # fmt: skip
             for info in tar:
                 name = info.name.removeprefix("./").lstrip("/")
                 entries["/" + name.rstrip("/")] = info
