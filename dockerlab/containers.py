@@ -74,7 +74,8 @@ def _mounts_engine_socket(volumes=None, mounts=None) -> bool:
     any path named ``docker.sock``, the default sockets, the kit's private
     engine's and ``DOCKER_HOST``'s, and every folder holding one of them (``/``,
     ``/run``, ``/var``...), symlinks resolved (``/var/run`` is ``/run``). Named
-    volumes (a name, not a path) are fine.
+    volumes (a name, not a path) are fine, unless one binds such a host folder
+    (``docker volume create -o type=none -o o=bind -o device=/run``).
 
     Args:
         volumes: docker-py's ``volumes=``: ``{source: {"bind": target}}`` or
@@ -86,6 +87,7 @@ def _mounts_engine_socket(volumes=None, mounts=None) -> bool:
     else:
         sources = [str(v).split(":")[0] for v in volumes or () if ":" in str(v)]
     sources += [str(m.get("Source") or "") for m in mounts or ()]
+    sources += [_bound_folder(name) for name in sources if name and "/" not in name]
     sockets = [*_ENGINE_SOCKETS, str(private_engine.socket_path())]
     if os.environ.get("DOCKER_HOST", "").startswith("unix://"):
         sockets.append(os.environ["DOCKER_HOST"].removeprefix("unix://"))
@@ -97,6 +99,15 @@ def _mounts_engine_socket(volumes=None, mounts=None) -> bool:
         return real in holders or "docker.sock" in (Path(source).name, Path(real).name)
 
     return any(gives_socket(s) for s in sources if "/" in s)
+
+
+def _bound_folder(volume: str) -> str:
+    """The host folder a named volume binds (local driver, ``o=bind``), or ""."""
+    try:
+        options = client().api.inspect_volume(volume).get("Options") or {}
+    except docker.errors.NotFound:
+        return ""  # created on first use, empty
+    return options.get("device", "") if "bind" in options.get("o", "") else ""
 
 
 def _options(

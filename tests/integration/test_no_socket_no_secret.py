@@ -59,6 +59,15 @@ def test_the_socket_and_its_folders_are_refused(engine, bases, nothing_left, sou
     _assert_refused_and_nothing_made(engine, bases["alpine"], _forms(source)[form])
 
 
+def test_a_named_volume_that_binds_the_sockets_folder_is_refused(engine, bases, nothing_left):
+    # Made outside the kit (`docker volume create -o ...`), so it carries none of its labels.
+    vol = engine.volumes.create(driver_opts={"type": "none", "o": "bind", "device": "/run"})
+    try:
+        _assert_refused_and_nothing_made(engine, bases["alpine"], _forms(vol.name)["volumes dict"])
+    finally:
+        vol.remove(force=True)
+
+
 @pytest.mark.parametrize(
     "option", [{"privileged": True}, {"volumes_from": ["other"]}, {"pid_mode": "host"}]
 )
