@@ -8,8 +8,10 @@ screenshot of each notebook is saved under ``artifacts/e2e/``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import audit_plugin
 import pytest
 import requests
 
@@ -93,6 +95,9 @@ def test_notebook_in_jupyterlab(name, lab, browser, artifacts):
 
         errors = [f"{o['ename']}: {o['evalue']}" for o in _outputs(nb, "error")]
         assert not errors, f"{name} shows errors to the learner: {errors}"
+        # What the learner sees, widgets' text included, holds none of the planted secrets.
+        seen = json.dumps(_outputs(nb)) + page.locator(".jp-NotebookPanel").inner_text()
+        assert not audit_plugin.leaks(seen), f"{name} shows a secret: {audit_plugin.leaks(seen)}"
 
         plots = len(_outputs(nb, mime="image/png"))
         # Plots inside widgets (an ipywidgets Output) live in widget state, not in the cell outputs.
