@@ -13,7 +13,6 @@
 
 # %%
 import matplotlib.pyplot as plt
-from matplotlib.colors import ListedColormap
 import pandas as pd
 
 import dockerlab as dl
@@ -150,20 +149,11 @@ runs = {b: {name: dl.run(image, [f"/hello/hello-{b}"]) for name, image in matrix
         for b in builds}
 ran = pd.DataFrame({b: {name: r.ok for name, r in row.items()} for b, row in runs.items()}).T
 
-fig, ax = plt.subplots(figsize=(7.5, 3.4))
-ax.imshow(ran.astype(int).to_numpy(), cmap=ListedColormap(["#f4b6b6", "#b9e4b9"]),
-          vmin=0, vmax=1, aspect="auto")
-for i, b in enumerate(ran.index):
-    for j, base in enumerate(ran.columns):
-        text = "runs" if ran.loc[b, base] else "exec fails:\nno such file"
-        ax.text(j, i, text, ha="center", va="center", fontsize=9)
-ax.set_xticks(range(len(ran.columns)), ran.columns)
-ax.set_yticks(range(len(ran.index)),
-              [f"{b}\n({elves[b].interpreter or 'no loader needed'})" for b in ran.index], fontsize=8)
-ax.grid(False)
-ax.set_title("Does the program run? Only where its loader is, or when it needs none")
-dl.caption_below(fig, "Measured on this engine. Bases: alpine: " + dl.provenance("alpine")
-                 + "; debian-slim: " + dl.provenance("debian_slim"))
+elf.plot_run_matrix(
+    ran, {b: elves[b].interpreter for b in ran.index},
+    title="Does the program run? Only where its loader is, or when it needs none",
+    caption="Measured on this engine. Bases: alpine: " + dl.provenance("alpine")
+    + "; debian-slim: " + dl.provenance("debian_slim"))
 plt.show()
 
 # %% [markdown]

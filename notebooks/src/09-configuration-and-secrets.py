@@ -19,7 +19,6 @@
 # config and history.
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
@@ -253,31 +252,12 @@ if with_secret is not None:
 # ## Where the token was found, image by image
 
 # %%
-where = pd.DataFrame({
-    name: {"in a layer's files": int((h["where"] == "layer").sum()),
-           "in config or history": int((h["where"] == "config").sum())}
-    for name, h in {**found, "run-time env (fix)": app_hits,
-                    **({"BuildKit secret (fix)": secret_hits} if with_secret else {})}.items()
-}).T
-fig, ax = plt.subplots(figsize=(8, 3.2))
-y = list(range(len(where)))
-in_files, in_config = where["in a layer's files"], where["in config or history"]
-ax.barh(y, in_files, color="#d62728", label="in a layer's files (deleted ones included)")
-ax.barh(y, in_config, left=in_files, color="#f29111", label="in the image config or history")
-for yi, total in zip(y, in_files + in_config):
-    if total == 0:
-        ax.annotate("none: clean", (0, yi), xytext=(4, 0), textcoords="offset points",
-                    va="center", color="#2ca02c", fontweight="bold")
-ax.set_yticks(y, where.index)
-ax.set_ylim(len(where) - 0.5, -0.5)
-ax.xaxis.get_major_locator().set_params(integer=True)
-ax.set_xlabel("places the token was found")
-ax.grid(axis="y", visible=False)
-ax.grid(axis="x", alpha=0.35)
-ax.legend(fontsize=8, loc="lower right")
-ax.set_title("Where each image holds the token")
-dl.caption_below(fig, "Measured here with dockerlab.layers.search over every file of every "
-                 "layer, the image config and its history.")
+hits = {**found, "run-time env (fix)": app_hits,
+        **({"BuildKit secret (fix)": secret_hits} if with_secret else {})}
+fig, where = layers.plot_search_hits(
+    hits, title="Where each image holds the token",
+    caption="Measured here with dockerlab.layers.search over every file of every layer, "
+    "the image config and its history.")
 where
 
 # %% [markdown]

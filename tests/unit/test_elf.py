@@ -188,3 +188,19 @@ def test_host_binary_if_any():
         pytest.skip("no /bin/ls")
     info = elf.parse(ls.read_bytes())
     assert info.type in ("EXEC", "DYN") and info.bits in (32, 64)
+
+
+def test_run_matrix_marks_each_cell_and_names_the_loader():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    ran = pd.DataFrame({"scratch": [False, True], "alpine": [True, True]},
+                       index=["musl-dynamic", "musl-static"])  # fmt: skip
+    fig = elf.plot_run_matrix(ran, {"musl-dynamic": "/lib/ld-musl-x86_64.so.1",
+                                    "musl-static": None}, title="t")  # fmt: skip
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["exec fails:\nno such file", "runs", "runs", "runs"]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["musl-dynamic\n(/lib/ld-musl-x86_64.so.1)", "musl-static\n(no loader needed)"]

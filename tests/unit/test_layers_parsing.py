@@ -342,3 +342,21 @@ def test_plot_has_one_panel_per_image(save):
     a = analyse(save)
     fig = layers.plot_layers({"one": a, "two": a}, title="t", caption="c")
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 2
+
+
+def test_search_hits_chart_counts_places_by_kind():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    leaky = pd.DataFrame({"where": ["layer", "layer", "config"], "layer": [1, 2, None],
+                          "instruction": ["", "", ""], "path": ["/a", "/b", "config.Env[0]"]})  # fmt: skip
+    clean = leaky.iloc[0:0]
+    fig, where = layers.plot_search_hits({"leaky": leaky, "clean": clean}, title="t", caption="c")
+    assert where.to_dict("index") == {
+        "leaky": {"in a layer's files": 2, "in config or history": 1},
+        "clean": {"in a layer's files": 0, "in config or history": 0},
+    }
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["none: clean"]  # only the clean image is marked clean
