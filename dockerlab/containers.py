@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,6 +248,33 @@ class DemoContainer:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+@contextlib.contextmanager
+def created(image, role: str = "measure") -> Iterator:
+    """A container of ``image``, created but never started, to read its files; removed after.
+
+    It runs nothing, so it needs no limits; it has no network and the kit's labels.
+
+    Raises:
+        ImageNotFound: The image is not on this engine.
+
+    Example:
+        >>> with created(dl.ref("alpine")) as box:  # doctest: +SKIP
+        ...     chunks, stat = box.get_archive("/etc/alpine-release")
+    """
+    ref = _ref(image)
+    try:
+        # The command never runs: `true` need not exist (FROM scratch images have nothing).
+        box = client().containers.create(ref, command=["true"], network_mode="none",
+                                         labels=labels.session_labels(role))  # fmt: skip
+    except docker.errors.ImageNotFound:
+        raise ImageNotFound(f"The image {ref!r} is not on this engine.") from None
+    try:
+        yield box
+    finally:
+        with contextlib.suppress(docker.errors.NotFound):
+            box.remove(force=True)
 
 
 def create(

@@ -22,21 +22,19 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import io
 import posixpath
 import struct
 import tarfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import docker.errors
 import docker.utils
 
-from . import labels
 from .build import BuiltImage
+from .containers import created
 from .engine import client
-from .errors import DockerlabError, ImageNotFound
+from .errors import DockerlabError
 
 MAGIC = b"\x7fELF"
 
@@ -275,23 +273,8 @@ def read_file(
             to nothing.
     """
     ref = image.ref if isinstance(image, BuiltImage) else str(image)
-    with _created(ref) as box:
+    with created(ref) as box:
         return _read(box, ref, path, follow_symlinks, max_bytes)
-
-
-@contextlib.contextmanager
-def _created(ref: str) -> Iterator:
-    """A container of the image, created but never started, removed afterwards."""
-    try:
-        # The command is never run: `true` need not exist in the image.
-        box = client().containers.create(ref, command=["true"], network_mode="none",
-                                         labels=labels.session_labels("measure"))  # fmt: skip
-    except docker.errors.ImageNotFound:
-        raise ImageNotFound(f"The image {ref!r} is not on this engine.") from None
-    try:
-        yield box
-    finally:
-        box.remove(force=True)
 
 
 _MODE_DIR, _MODE_SYMLINK = 1 << 31, 1 << 27  # Go's os.FileMode bits, as the engine reports them
@@ -341,7 +324,7 @@ def _read(box, ref: str, path: str, follow: bool, max_bytes: int) -> bytes:
 def exists(image, path: str) -> bool:
     """Whether ``path`` exists in the image, following symlinks (reads no file content)."""
     ref = image.ref if isinstance(image, BuiltImage) else str(image)
-    with _created(ref) as box:
+    with created(ref) as box:
         try:
             _stat(box, ref, path, True)
         except FileNotInImage:

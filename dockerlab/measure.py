@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import labels
 from .build import BuiltImage
+from .containers import created
 from .engine import client
 from .errors import ImageNotFound
 from .streams import Chunks, tar_stream
@@ -116,23 +117,16 @@ def filesystem(image) -> FileSystem:
         image: A reference or a :class:`BuiltImage`.
     """
     img = _image(image)
-    c = client()
-    # Never started: `true` need not exist (FROM scratch images have nothing).
-    box = c.containers.create(img.id, command=["true"], network_mode="none",
-                              labels=labels.session_labels("measure"))  # fmt: skip
     entries: dict[str, tarfile.TarInfo] = {}
     texts = dict.fromkeys(("var/lib/dpkg/status", "lib/apk/db/installed", "etc/os-release",
                            "usr/lib/os-release"), "")  # fmt: skip
-    try:
-        with closing(Chunks(box.export())) as export, \
-                tarfile.open(fileobj=tar_stream(export), mode="r:") as tar:  # fmt: skip
-            for info in tar:
-                name = info.name.removeprefix("./").lstrip("/")
-                entries["/" + name.rstrip("/")] = info
-                if name in texts and info.isfile():
-                    texts[name] = tar.extractfile(info).read().decode(errors="replace")
-    finally:
-        box.remove(force=True)
+    with created(img.id) as box, closing(Chunks(box.export())) as export, \
+            tarfile.open(fileobj=tar_stream(export), mode="r:") as tar:  # fmt: skip
+        for info in tar:
+            name = info.name.removeprefix("./").lstrip("/")
+            entries["/" + name.rstrip("/")] = info
+            if name in texts and info.isfile():
+                texts[name] = tar.extractfile(info).read().decode(errors="replace")
     for path in ("/", *DOCKER_INIT):
         entries.pop(path, None)
     return FileSystem(entries, texts["var/lib/dpkg/status"], texts["lib/apk/db/installed"],

@@ -52,11 +52,10 @@ from dockerfile_parse import DockerfileParser
 
 from . import assets, layers, lint
 from .build import FileSpec, build
-from .containers import DemoContainer, start
-from .engine import client, registry_reachable
+from .containers import DemoContainer, created, start
+from .engine import registry_reachable
 from .errors import DockerlabError
 from .images import CATALOG, ref
-from .labels import session_labels
 from .measure import _image, attack_surface
 from .pid1 import count_zombies, parse_stat
 
@@ -315,14 +314,11 @@ def procstat_tar() -> bytes:
     if _PROCSTAT is None:
         dockerfile = (f"FROM {ref('builder')}\nCOPY procstat.c /src/procstat.c\n"
                       "RUN musl-gcc -static -Os -o /procstat /src/procstat.c && strip /procstat\n")  # fmt: skip
-        with build(dockerfile, {"procstat.c": assets.text("procstat.c")}, progress=False) as img:
-            box = client().containers.create(img.id, command=["/procstat"], network_mode="none",
-                                             labels=session_labels("score"))  # fmt: skip
-            try:
-                chunks, _ = box.get_archive("/procstat")
-                data = b"".join(chunks)
-            finally:
-                box.remove(force=True)
+        with (
+            build(dockerfile, {"procstat.c": assets.text("procstat.c")}, progress=False) as img,
+            created(img, "score") as box,
+        ):
+            data = b"".join(box.get_archive("/procstat")[0])
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
             binary = tar.extractfile(tar.getmembers()[0]).read()
         buf = io.BytesIO()
