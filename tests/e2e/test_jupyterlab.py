@@ -14,42 +14,11 @@ from pathlib import Path
 import audit_plugin
 import pytest
 import requests
+from lab_page import RUN_DONE, notebook_json, outputs, run_all
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 RUN_TIMEOUT_S = 400  # the slowest notebook takes about 2 min under load
-
-_KERNEL_READY = """() => {
-  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-  return !!k && k.status === 'idle';
-}"""
-
-# Done when the kernel is idle and every code cell ran, or a cell failed (run-all stops there).
-_RUN_DONE = """() => {
-  const w = window.jupyterapp.shell.currentWidget;
-  const k = w.sessionContext.session.kernel;
-  if (k.status !== 'idle') return false;
-  const cells = Array.from(w.content.model.cells).filter(c => c.type === 'code');
-  const ran = cells.every(c => c.executionCount !== null);
-  const failed = cells.some(c => Array.from({length: c.outputs.length}, (_, i) => c.outputs.get(i))
-                                   .some(o => o.type === 'error'));
-  return ran || failed;
-}"""
-
-
-def _notebook_json(page) -> dict:
-    """The notebook as the browser holds it now (what a save would write)."""
-    return page.evaluate("() => window.jupyterapp.shell.currentWidget.content.model.toJSON()")
-
-
-def _outputs(nb: dict, kind: str | None = None, mime: str | None = None) -> list[dict]:
-    outs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
-    if kind:
-        outs = [o for o in outs if o["output_type"] == kind]
-    if mime:
-        outs = [o for o in outs if mime in o.get("data", {})]
-    return outs
 
 
 def _shutdown_kernels(base: str, token: str) -> None:
@@ -84,22 +53,17 @@ def test_notebook_in_jupyterlab(name, lab, browser, artifacts):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(f"{base}/lab/tree/{name}?reset&token={token}")  # one tab: no restored workspace
-        page.wait_for_function(_KERNEL_READY, timeout=120_000)
-        news = page.get_by_role("button", name="No")  # JupyterLab's "get news?" toast
-        if news.count():
-            news.first.click()
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_timeout(1000)
-        page.wait_for_function(_RUN_DONE, timeout=RUN_TIMEOUT_S * 1000, polling=1000)
-        nb = _notebook_json(page)
+        run_all(page)
+        page.wait_for_function(RUN_DONE, timeout=RUN_TIMEOUT_S * 1000, polling=1000)
+        nb = notebook_json(page)
 
-        errors = [f"{o['ename']}: {o['evalue']}" for o in _outputs(nb, "error")]
+        errors = [f"{o['ename']}: {o['evalue']}" for o in outputs(nb, "error")]
         assert not errors, f"{name} shows errors to the learner: {errors}"
         # What the learner sees, widgets' text included, holds none of the planted secrets.
-        seen = json.dumps(_outputs(nb)) + page.locator(".jp-NotebookPanel").inner_text()
+        seen = json.dumps(outputs(nb)) + page.locator(".jp-NotebookPanel").inner_text()
         assert not audit_plugin.leaks(seen), f"{name} shows a secret: {audit_plugin.leaks(seen)}"
 
-        plots = len(_outputs(nb, mime="image/png"))
+        plots = len(outputs(nb, mime="image/png"))
         # Plots inside widgets (an ipywidgets Output) live in widget state, not in the cell outputs.
         shown = page.evaluate(
             "() => Array.from(document.querySelectorAll('.jp-OutputArea-output img'))"
@@ -109,7 +73,7 @@ def test_notebook_in_jupyterlab(name, lab, browser, artifacts):
         if "compare_bars" in (ROOT / "notebooks" / name).read_text():
             assert plots > 0, "the notebook draws charts but none appeared"
 
-        widgets = len(_outputs(nb, mime="application/vnd.jupyter.widget-view+json"))
+        widgets = len(outputs(nb, mime="application/vnd.jupyter.widget-view+json"))
         if widgets:
             rendered = page.locator(".jp-OutputArea .jupyter-widgets").count()
             assert rendered > 0, "widgets were displayed by the kernel but not rendered"
