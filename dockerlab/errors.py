@@ -43,8 +43,8 @@ class EngineStopped(EngineNotRunning):
     hint = (
         "Start Docker again (Docker Desktop, `sudo systemctl start docker`, or "
         "`python -m dockerlab engine start`), then rerun the notebook from the top "
-        "(Kernel > Restart Kernel and Run All Cells). `python -m dockerlab cleanup` "
-        "removes what the interrupted run left behind."
+        "(Kernel > Restart Kernel and Run All Cells): its first cell removes what the "
+        "interrupted run left behind."
     )
 
 

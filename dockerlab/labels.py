@@ -9,8 +9,10 @@ they are the course's catalog and outlive sessions.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
 import re
+import socket
 import uuid
 
 NAMESPACE = "org.dockerlab"
@@ -33,10 +35,40 @@ def _learner() -> str:
     return re.sub(r"[^a-zA-Z0-9_.-]", "-", name)[:32]
 
 
-#: One id per Python process (learner name + random part), unless DOCKERLAB_SESSION names a
-#: shared one. Learners sharing one engine (a workshop server, JupyterHub) each get their own,
-#: and cleanup() removes only that session's resources.
-SESSION_ID: str = os.environ.get("DOCKERLAB_SESSION") or f"{_learner()}-{uuid.uuid4().hex[:8]}"
+def _host_tag() -> str:
+    """A short tag of this machine's name (the machine itself is not shown)."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:4]
+
+
+#: One id per Python process, unless DOCKERLAB_SESSION names a shared one: the learner's
+#: name, a random part, and which process on which machine owns it
+#: (``alice-3f2a9c1e.4711@9b1c``). Learners sharing one engine (a workshop server,
+#: JupyterHub) each get their own, and cleanup() removes only that session's resources;
+#: once the owning process has ended (a restarted kernel), :func:`owner_gone` says so.
+SESSION_ID: str = (
+    os.environ.get("DOCKERLAB_SESSION")
+    or f"{_learner()}-{uuid.uuid4().hex[:8]}.{os.getpid()}@{_host_tag()}"
+)
+
+
+def owner_gone(session: str) -> bool:
+    """True if ``session`` belongs to a process of this machine that has ended.
+
+    False whenever that cannot be known for sure: a session named by
+    DOCKERLAB_SESSION, another machine's, or a process that still exists (or
+    whose number was reused): its resources are then never touched.
+    """
+    _, dot, owner = session.rpartition(".")
+    pid, at, host = owner.partition("@")
+    if not (dot and at and pid.isdigit()) or host != _host_tag():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
 
 
 def session_labels(role: str = "demo", session: str | None = None) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Making notebooks pleasant: one setup call for style and short error messages.
 
-``dl.setup()`` in a notebook's first cell applies the course's chart style and
-shows any :class:`~dockerlab.errors.DockerlabError` as a few plain lines (what
+``dl.setup()`` in a notebook's first cell applies the course's chart style,
+removes what kernels that ended early left on the engine, and shows any :class:`~dockerlab.errors.DockerlabError` as a few plain lines (what
 failed, what to do) instead of a wall of traceback. A connection error from
 the docker SDK is shown the same way when its cause is that the engine went
 away (:class:`~dockerlab.errors.EngineStopped`). Other exceptions keep
@@ -40,13 +40,30 @@ def _show_short(shell, etype, value, tb, tb_offset=None):
     return stb
 
 
+def _tidy_after_interrupted_runs() -> None:
+    """Remove what kernels that ended early left (never fails: the engine may be down)."""
+    from .session import cleanup_stale
+
+    try:
+        removed = cleanup_stale()
+    except DockerlabError:
+        return
+    if any(removed.values()):
+        what = ", ".join(f"{n} {kind if n > 1 else kind[:-1]}" for kind, n in removed.items() if n)
+        print(f"Removed what an interrupted earlier run left behind: {what}.")
+
+
 def setup(short_errors: bool = True) -> None:
-    """Prepare a notebook: chart style, and short messages for the kit's errors.
+    """Prepare a notebook: chart style, short messages for the kit's errors, and a tidy engine.
+
+    What an earlier kernel left when it ended early (restarted, or the engine
+    stopped under it) is removed first, with a line saying so.
 
     Args:
         short_errors: Show DockerlabError as a short message (default True).
     """
     use_style()
+    _tidy_after_interrupted_runs()
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - not in IPython

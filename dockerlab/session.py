@@ -88,6 +88,31 @@ def cleanup(
     return removed
 
 
+def cleanup_stale() -> dict[str, int]:
+    """Remove what sessions of ended processes on this machine left (a restarted kernel).
+
+    A kernel that is restarted, or dies with the engine, never runs its
+    notebook's last cell: its containers, images and volumes would stay. Only
+    sessions whose owning process is known to be gone are touched
+    (:func:`dockerlab.labels.owner_gone`); live ones and shared named sessions never.
+
+    Returns:
+        How many of each kind were removed.
+    """
+    c = client()
+    flt = labels.filter_for(None)
+    found = {
+        (x.labels or {}).get(labels.SESSION, "")
+        for kind in (c.containers.list(all=True, filters=flt), c.images.list(filters=flt))
+        for x in kind
+    } | {(v.attrs.get("Labels") or {}).get(labels.SESSION, "") for v in c.volumes.list(filters=flt)}
+    removed = {"containers": 0, "images": 0, "volumes": 0, "networks": 0}
+    for stale in sorted(s for s in found if s != labels.SESSION_ID and labels.owner_gone(s)):
+        for kind, n in cleanup(stale).items():
+            removed[kind] += n
+    return removed
+
+
 @contextlib.contextmanager
 def session() -> Iterator[str]:
     """A block after which everything this session made is removed.

@@ -17,7 +17,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from contextlib import closing
@@ -68,13 +67,17 @@ def _wait_for(predicate, what: str, limit: float = 60) -> None:
 # --------------------------------------------------------------- the engine stops
 
 
-def _run_notebook(path: Path, session: str, monkeypatch, stop_after=None, engine=None):
+def _run_notebook(path: Path, monkeypatch, stop_after=None, engine=None):
     """Run a notebook in a real kernel; optionally stop ``engine`` once a cell matches.
 
+    The kernel is a learner's: a session of its own (no DOCKERLAB_SESSION).
+
     Returns:
-        The first error output after the stop (None if the notebook ran through).
+        (the first error output after the stop or None if the notebook ran
+        through, the first code cell's text output).
     """
-    monkeypatch.setenv("DOCKERLAB_SESSION", session)  # the kernel inherits the environment
+    monkeypatch.delenv("DOCKERLAB_SESSION", raising=False)  # the kernel inherits the environment
+    monkeypatch.setenv("DOCKERLAB_LEARNER", "faults")
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(path.parent)}})  # fmt: skip
@@ -87,38 +90,36 @@ def _run_notebook(path: Path, session: str, monkeypatch, stop_after=None, engine
             errors = [o for o in cell.outputs if o.output_type == "error"]
             if errors:
                 assert stopped, f"cell {index} failed before any fault: {errors[0]}"
-                return errors[0]
+                return errors[0], _first_text(nb)
             if stop_after and not stopped and stop_after in cell.source:
                 engine.stop()
                 stopped = True
     assert not stopped, "the engine was stopped, yet no later cell failed"
-    return None
+    return None, _first_text(nb)
+
+
+def _first_text(nb) -> str:
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    return "".join(o.get("text", "") for o in first.outputs)
 
 
 def test_engine_stopped_mid_notebook_short_error_then_clean_rerun(spare, monkeypatch):
     notebook = NOTEBOOKS / "07-ephemeral-containers.ipynb"
     monkeypatch.setenv("DOCKER_HOST", spare.host)
     # The learner's container is running when Docker goes away.
-    error = _run_notebook(notebook, "faults-interrupted", monkeypatch,
-                          stop_after="box = dl.start(", engine=spare)  # fmt: skip
+    error, _ = _run_notebook(notebook, monkeypatch, stop_after="box = dl.start(", engine=spare)
     shown = ANSI.sub("", "\n".join(error.traceback))
     assert error.ename == "EngineStopped", shown
     assert "stopped answering" in shown and "Start Docker again" in shown
     assert len(shown.splitlines()) <= 4, f"a wall of traceback:\n{shown}"  # message + hint
 
-    spare.start()  # Docker is back: the notebook reruns from the top without an error
+    spare.start()  # Docker is back: the interrupted run's container is still there (stopped)
+    assert spare.kit_resources()["containers"]
+    # The notebook reruns from the top without an error, and its first cell tidies up.
     monkeypatch.setenv("DOCKER_HOST", spare.host)
-    assert _run_notebook(notebook, "faults-rerun", monkeypatch) is None
-
-    # The rerun cleaned up after itself; the interrupted run's container is still
-    # there (stopped), and the cleanup the error message names removes it.
-    left = spare.kit_resources()
-    sessions = {c.labels[dl.labels.SESSION] for c in spare.client().containers.list(all=True)}
-    assert left["images"] == [] and left["volumes"] == []
-    assert sessions <= {"faults-interrupted"} and left["containers"]
-    p = subprocess.run([sys.executable, "-m", "dockerlab", "cleanup"], env=spare.env,
-                       capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert p.returncode == 0, p.stderr
+    error, first = _run_notebook(notebook, monkeypatch)
+    assert error is None
+    assert "Removed what an interrupted earlier run left behind: 1 container." in first
     assert not any(spare.kit_resources().values())
 
 

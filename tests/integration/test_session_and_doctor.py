@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import dockerlab as dl
+from dockerlab.session import cleanup_stale
 
 
 def test_cleanup_removes_this_sessions_resources_but_not_others(engine, bases):
@@ -60,3 +61,34 @@ def test_build_with_no_engine_fails_cleanly(tmp_path):
     p = _python("import dockerlab as dl\ntry:\n dl.build('FROM scratch')\nexcept dl.DockerlabError as e:\n"
                 " print(type(e).__name__)", DOCKER_HOST=f"unix://{tmp_path}/x.sock")  # fmt: skip
     assert p.stdout.strip() == "EngineNotRunning", p.stderr
+
+
+def _leave_a_volume(env_extra: dict[str, str]) -> str:
+    """A separate Python process that makes a labelled volume and ends without cleaning up."""
+    code = (
+        "import dockerlab as dl\n"
+        "v = dl.client().volumes.create(labels=dl.labels.session_labels('test'))\n"
+        "print(dl.labels.SESSION_ID)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DOCKERLAB_SESSION"} | env_extra
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=60, check=True)  # fmt: skip
+    return p.stdout.strip()
+
+
+def test_what_an_ended_kernel_left_is_tidied_by_the_next_setup(engine):
+    ended = _leave_a_volume({"DOCKERLAB_LEARNER": "kernel-restart"})
+    named = _leave_a_volume({"DOCKERLAB_SESSION": "shared-workshop-room"})
+    try:
+        assert dl.leftovers(ended)["volumes"] and dl.leftovers(named)["volumes"]
+        code = "import dockerlab as dl; dl.setup()"  # a notebook's first cell, in a new kernel
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=60, env=dict(os.environ))  # fmt: skip
+        assert "Removed what an interrupted earlier run left behind: 1 volume." in p.stdout
+        assert not any(dl.leftovers(ended).values())
+        assert dl.leftovers(named)["volumes"]  # a named session is never judged stale
+        assert cleanup_stale() == {"containers": 0, "images": 0, "volumes": 0,
+                                              "networks": 0}  # fmt: skip
+    finally:
+        dl.cleanup(ended)
+        dl.cleanup(named)

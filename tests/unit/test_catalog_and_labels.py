@@ -1,5 +1,7 @@
 """The catalog's overrides, the label namespace and the error messages (no engine)."""
 
+import os
+
 import pytest
 
 from dockerlab import errors, labels
@@ -37,3 +39,19 @@ def test_every_error_is_a_dockerlab_error_with_a_next_step():
         err = cls("something went wrong")
         assert isinstance(err, errors.DockerlabError)
         assert "->" in str(err) and err.hint
+
+
+def test_a_session_knows_its_owning_process_and_machine():
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    ended = f"alice-1234abcd.{child.stdout.strip()}@{labels._host_tag()}"
+    assert labels.owner_gone(ended)  # that process has exited
+    alive = f"alice-1234abcd.{os.getpid()}@{labels._host_tag()}"
+    assert not labels.owner_gone(alive)
+    elsewhere = f"alice-1234abcd.{child.stdout.strip()}@zzzz"
+    assert not labels.owner_gone(elsewhere)  # another machine's: never judged from here
+    for named in ("test-1234", "workshop.room-1", "a.b@c"):
+        assert not labels.owner_gone(named)
