@@ -28,14 +28,16 @@
 # limits on memory, processes and time, so a mistake (a fork bomb, an endless
 # loop) stops cleanly instead of hurting your machine. Everything it creates
 # carries a label, and `dl.cleanup()` removes exactly that, never your own
-# images or containers. Type `dl.build?` in a cell to read any function's help.
+# images or containers. Restarted a kernel halfway through a notebook? The next
+# `dl.setup()` removes what the old kernel left. Type `dl.build?` in a cell to
+# read any function's help.
 
 # %%
 import pandas as pd
 
 import dockerlab as dl
 
-dl.setup()  # the course's chart style, and short error messages
+dl.setup()  # the course's chart style, short error messages, a tidy engine
 
 # %% [markdown]
 # ## Is this machine ready?
