@@ -237,15 +237,35 @@ def _alive(pid: int) -> bool:
 
 
 def with_engine(command: list[str]) -> int:
-    """Run ``command`` with an engine; stop the private one afterwards if we started it."""
+    """Run ``command`` with an engine; stop the private one afterwards if we started it.
+
+    Also when ended by Ctrl-C or SIGTERM (a CI time limit, `timeout`, `kill`): the
+    engine this started never outlives it.
+    """
     was_running = is_running()
     host = start()
     started_here = host == docker_host() and not was_running
     env = dict(os.environ, DOCKER_HOST=host)
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    child = subprocess.Popen(command, env=env)
     try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:
-        return 130
+        return child.wait()
+    except (KeyboardInterrupt, _Terminated) as e:
+        child.terminate()  # lets JupyterLab shut its kernels down
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        return 130 if isinstance(e, KeyboardInterrupt) else 143
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if started_here:
             stop()
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived (raised from the handler so that ``finally`` blocks run)."""
+
+
+def _terminated(signum, frame) -> None:
+    raise _Terminated

@@ -1,12 +1,14 @@
 """The engine finder: with-engine hands its command an engine that answers."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from spare_engine import spare_engine
+from spare_engine import skip_unless_private_engines, spare_engine
 
 import dockerlab as dl
 from dockerlab import private_engine
@@ -75,3 +77,32 @@ def test_a_fork_bomb_in_a_build_stays_inside_the_engines_pid_budget(spare):
     with open("/proc/loadavg") as f:  # the host still has process slots to spare
         total = f.read().split()[3].split("/")[1]
     assert int(total) < 30_000
+
+
+def test_with_engine_stops_the_engine_it_started_when_terminated(tmp_path):
+    """`timeout make test`, a CI limit or `kill` must not leave a private engine running."""
+    skip_unless_private_engines()
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+    env["DOCKERLAB_CACHE"] = str(tmp_path)
+    status = [sys.executable, "-m", "dockerlab", "engine", "status"]
+    proc = subprocess.Popen([sys.executable, "-m", "dockerlab", "with-engine", "--", "sleep", "300"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while (
+            subprocess.run(status, env=env, capture_output=True, text=True).stdout.strip()
+            != "running"
+        ):
+            assert proc.poll() is None and time.monotonic() < deadline, "the engine did not start"
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 143
+        assert (
+            subprocess.run(status, env=env, capture_output=True, text=True).stdout.strip()
+            == "not running"
+        )
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        subprocess.run([sys.executable, "-m", "dockerlab", "engine", "stop"], env=env,
+                       capture_output=True, timeout=120)  # fmt: skip
