@@ -11,7 +11,8 @@ The modules, one idea each:
   containers with limits and no network), :mod:`~dockerlab.session` (labels and cleanup)
 - measuring: :mod:`~dockerlab.measure` (size, layers, attack surface),
   :mod:`~dockerlab.layers` (what each layer adds, wastes and hides), :mod:`~dockerlab.elf`
-  (static or dynamic, and which loader), :mod:`~dockerlab.sbom` (package inventory),
+  (static or dynamic, and which loader), :mod:`~dockerlab.streams` (reading the engine's tar
+  streams fast), :mod:`~dockerlab.sbom` (package inventory),
   :mod:`~dockerlab.vulns` (scanner and OSV results), :mod:`~dockerlab.lint` (hadolint)
 - one module per practice: :mod:`~dockerlab.stack`, :mod:`~dockerlab.pid1`,
   :mod:`~dockerlab.services`, :mod:`~dockerlab.lifecycle`, :mod:`~dockerlab.registry`,
