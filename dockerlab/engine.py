@@ -4,9 +4,9 @@
 kit's private engine) and turns connection failures into errors that say what to
 do; if the engine goes away later, in the middle of the work, every call
 through the kit's clients raises :class:`~dockerlab.errors.EngineStopped`
-instead of a connection traceback. :func:`registry_reachable` and :func:`buildkit_cli` answer, once and fast,
-the two questions every lesson asks of this machine: can we pull, and can we use
-BuildKit?
+instead of a connection traceback. :func:`registry_reachable` and
+:func:`buildkit_cli` answer, once and fast, the two questions every lesson asks
+of this machine: can we pull, and can we use BuildKit?
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _candidates() -> list[str]:
 def answers(host_: str | None = None, timeout: float = 3.0) -> bool:
     """True if the engine (the kit's, or ``host_``) answers a ping now, on a new connection."""
     target = host_ or _host
-    return bool(target) and private_engine._answers(target, timeout)
+    return bool(target) and private_engine.answers(target, timeout)
 
 
 def stopped(host_: str | None = None) -> EngineStopped | None:
@@ -170,13 +170,7 @@ def registry_reachable(host: str = REGISTRY_HOST, timeout: float = 3.0) -> bool:
     Decided once per process, in at most a few seconds, so nothing ever waits
     on a pull that cannot succeed. ``DOCKERLAB_OFFLINE=1`` forces False.
     """
-    if os.environ.get("DOCKERLAB_OFFLINE", "") not in ("", "0"):
-        return False
-    try:
-        with socket.create_connection((host, 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    return registry_answers(host, timeout)
 
 
 def registry_answers(registry: str, timeout: float = 3.0) -> bool:

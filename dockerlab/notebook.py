@@ -1,8 +1,9 @@
 """Making notebooks pleasant: one setup call for style and short error messages.
 
 ``dl.setup()`` in a notebook's first cell applies the course's chart style,
-removes what kernels that ended early left on the engine, and shows any :class:`~dockerlab.errors.DockerlabError` as a few plain lines (what
-failed, what to do) instead of a wall of traceback. A connection error from
+removes what kernels that ended early left on the engine, and shows any
+:class:`~dockerlab.errors.DockerlabError` as a few plain lines (what failed,
+what to do) instead of a wall of traceback. A connection error from
 the docker SDK is shown the same way when its cause is that the engine went
 away (:class:`~dockerlab.errors.EngineStopped`). Other exceptions keep
 IPython's usual display.

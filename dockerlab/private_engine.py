@@ -67,7 +67,7 @@ def _logfile() -> Path:
     return engine_dir() / "dockerd.log"
 
 
-def _answers(host: str, timeout: float = 3.0) -> bool:
+def answers(host: str, timeout: float = 3.0) -> bool:
     """True if a Docker engine answers a ping at ``host``."""
     import docker
 
@@ -88,16 +88,16 @@ def system_engine_host() -> str | None:
     """
     env = os.environ.get("DOCKER_HOST")
     if env:
-        return env if env != docker_host() and _answers(env) else None
+        return env if env != docker_host() and answers(env) else None
     default = "unix:///var/run/docker.sock"
-    if Path("/var/run/docker.sock").exists() and _answers(default):
+    if Path("/var/run/docker.sock").exists() and answers(default):
         return default
     return None
 
 
 def is_running() -> bool:
     """True if the kit's private engine answers."""
-    return socket_path().exists() and _answers(docker_host())
+    return socket_path().exists() and answers(docker_host())
 
 
 #: Most processes all of the private engine's containers (builds included) may have

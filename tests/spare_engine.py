@@ -105,7 +105,7 @@ def spare_engine(folder: Path, *keys: str) -> Iterator[SpareEngine]:
         spare.load(*keys)
         yield spare
     finally:  # never leave an engine running, even when loading failed
-        if private_engine._answers(spare.host):
+        if private_engine.answers(spare.host):
             spare.stop()
 
 

@@ -39,6 +39,18 @@ from ..private_engine import cache_dir
 #: Prints one progress line.
 Say = Callable[[str], None]
 
+#: What to do when making a base image ran out of disk (every step says the same).
+DISK_FULL_HINT = (
+    "The disk is full: free some space, then run `make bases` again "
+    "(nothing half-made is kept or reused)."
+)
+
+
+def disk_full(*texts: str) -> bool:
+    """True if an error's text says the disk (the host's or the engine's) is full."""
+    return any("no space left on device" in t.lower() for t in texts)
+
+
 #: The module (of this package) whose ``make()`` bootstraps each catalog key offline.
 _RECIPE_MODULES = {
     "debian": "debian",
@@ -145,9 +157,9 @@ def ensure(
                 if e.errno != errno.ENOSPC:
                     raise
                 raise BootstrapFailed(
-                    f"The disk filled up while making {CATALOG[key].ref} ({e.filename or e}).",
-                    hint=f"Free some space (the kit's cache is {cache_dir()}), then run "
-                    "`make bases` again: nothing half-made is kept or reused.",
+                    f"The disk filled up while making {CATALOG[key].ref} in {cache_dir()} "
+                    f"({e.filename or e}).",
+                    hint=DISK_FULL_HINT,
                 ) from None
             print(result, flush=True)
             results.append(result)
@@ -343,12 +355,10 @@ def _import(entry: CatalogImage, rootfs: Rootfs, work: Path) -> None:
             str(archive), repository=repo, tag=tag, changes=changes
         )
     except docker.errors.APIError as e:
-        full = "no space left" in str(e.explanation or e).lower()
+        text = str(e.explanation or e)
         raise BootstrapFailed(
-            f"The engine refused to import {entry.ref}: {e.explanation or e}",
-            hint="The engine's disk is full: free some space, then run `make bases` again."
-            if full
-            else None,
+            f"The engine refused to import {entry.ref}: {text}",
+            hint=DISK_FULL_HINT if disk_full(text) else None,
         ) from e
     finally:
         archive.unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import BootstrapFailed
 from ..private_engine import cache_dir
-from . import Rootfs, Say
+from . import DISK_FULL_HINT, Rootfs, Say, disk_full
 
 #: Bump when the recipe changes: images made by an older recipe are rebuilt.
 RECIPE = "debian-bookworm/1"
@@ -95,14 +95,10 @@ def run(cmd: list[str], what: str, *, cwd: Path | None = None) -> str:
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-20:]
-        full = any("no space left on device" in line.lower() for line in tail)
         raise BootstrapFailed(
             f"{what} failed (exit {proc.returncode}): {' '.join(cmd[:4])} ...\n"
             + "\n".join(f"    | {line}" for line in tail),
-            hint="The disk is full: free some space, then run `make bases` again "
-            "(nothing half-made is kept)."
-            if full
-            else None,
+            hint=DISK_FULL_HINT if disk_full(*tail) else None,
         )
     return proc.stdout
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from host_tools import debian_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -33,13 +34,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Path to Debian's Chromium, installed with apt-get if missing (root only)."""
-    path = shutil.which("chromium")
-    if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
-        path = shutil.which("chromium")
+    path = debian_tool("chromium", "chromium")
     if path is None:
         pytest.fail("Chromium is needed for the browser tests: `sudo apt-get install chromium`.",
                     pytrace=False)  # fmt: skip

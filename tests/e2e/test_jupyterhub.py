@@ -23,9 +23,11 @@ from pathlib import Path
 import audit_plugin
 import pytest
 import requests
+from host_tools import debian_tool
 from lab_page import RUN_DONE, notebook_json, outputs, run_all
 
 import dockerlab as dl
+from dockerlab.registry import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "07-ephemeral-containers.ipynb"
@@ -35,22 +37,10 @@ CHP_PACKAGE = "node-configurable-http-proxy"  # Debian's build of JupyterHub's p
 
 def _proxy() -> str:
     """Debian's configurable-http-proxy, installed with apt-get if missing (root only)."""
-    path = shutil.which("configurable-http-proxy")
-    if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", "-qq", CHP_PACKAGE], check=True, env=env,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
-        path = shutil.which("configurable-http-proxy")
+    path = debian_tool("configurable-http-proxy", CHP_PACKAGE)
     if path is None:
         pytest.skip(f"JupyterHub's proxy is missing: `sudo apt-get install {CHP_PACKAGE}`")
     return path
-
-
-def _free_port() -> int:
-    from dockerlab.registry import free_port
-
-    return free_port()
 
 
 _CONFIG = """
@@ -87,13 +77,13 @@ def hub(tmp_path_factory, engine):
     for name in LEARNERS:  # each learner's home holds a copy of the notebook
         (folder / "home" / name).mkdir(parents=True)
         shutil.copy(ROOT / "notebooks" / NOTEBOOK, folder / "home" / name / NOTEBOOK)
-    port, password = _free_port(), secrets.token_hex(8)
+    port, password = free_port(), secrets.token_hex(8)
     environment = {  # the spawner passes on only these (and what the hub itself sets)
         "DOCKER_HOST": dl.engine.host(),
         "DOCKERLAB_PROGRESS": str(folder / "progress.json"),
     }
     (folder / "jupyterhub_config.py").write_text(_CONFIG.format(
-        port=port, hub_port=_free_port(), proxy_port=_free_port(), proxy=proxy, folder=folder,
+        port=port, hub_port=free_port(), proxy_port=free_port(), proxy=proxy, folder=folder,
         password=password, singleuser=str(Path(sys.executable).with_name("jupyterhub-singleuser")),
         environment=environment))  # fmt: skip
     env = dict(os.environ, NODE_PATH="/usr/share/nodejs")  # where Debian keeps the proxy's modules
