@@ -135,6 +135,9 @@ def _install_dockerd() -> None:
         subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
 
 
+_spawned: int | None = None  # the dockerd this process started, until it writes its pid file
+
+
 def start(wait: float = 90.0) -> str:
     """Make sure an engine answers, starting the private one if needed.
 
@@ -171,10 +174,11 @@ def start(wait: float = 90.0) -> str:
     parent = _limit_engine_pids()
     if parent:
         cmd.append(f"--cgroup-parent={parent}")
+    global _spawned
     with open(_logfile(), "ab") as log:
-        subprocess.Popen(
+        _spawned = subprocess.Popen(
             cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
-        )
+        ).pid
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if is_running():
@@ -196,6 +200,8 @@ def stop(wait: float = 30.0) -> bool:
     try:
         pid = int(_pidfile().read_text().strip())
     except (FileNotFoundError, ValueError):
+        pid = _spawned  # started by this process, pid file not written yet
+    if pid is None:
         return False
     try:
         os.kill(pid, signal.SIGTERM)
@@ -239,27 +245,27 @@ def _alive(pid: int) -> bool:
 def with_engine(command: list[str]) -> int:
     """Run ``command`` with an engine; stop the private one afterwards if we started it.
 
-    Also when ended by Ctrl-C or SIGTERM (a CI time limit, `timeout`, `kill`): the
-    engine this started never outlives it.
+    Also when ended by Ctrl-C or SIGTERM (a CI time limit, `timeout`, `kill`), even
+    while the engine is still starting: the engine this started never outlives it.
     """
     was_running = is_running()
-    host = start()
-    started_here = host == docker_host() and not was_running
-    env = dict(os.environ, DOCKER_HOST=host)
     previous = signal.signal(signal.SIGTERM, _terminated)
-    child = subprocess.Popen(command, env=env)
+    host = child = None
     try:
+        host = start()
+        child = subprocess.Popen(command, env=dict(os.environ, DOCKER_HOST=host))
         return child.wait()
     except (KeyboardInterrupt, _Terminated) as e:
-        child.terminate()  # lets JupyterLab shut its kernels down
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
+        if child is not None:
+            child.terminate()  # lets JupyterLab shut its kernels down
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
         return 130 if isinstance(e, KeyboardInterrupt) else 143
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if started_here:
+        if not was_running and host in (None, docker_host()):
             stop()
 
 

@@ -79,28 +79,43 @@ def test_a_fork_bomb_in_a_build_stays_inside_the_engines_pid_budget(spare):
     assert int(total) < 30_000
 
 
-def test_with_engine_stops_the_engine_it_started_when_terminated(tmp_path):
+def _dockerd_of(cache: Path) -> list[int]:
+    """Pids of dockerd processes using ``cache`` as their data folder."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"dockerd") and str(cache).encode() in b" ".join(argv):
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.parametrize("moment", ["while the engine starts", "while the command runs"])
+def test_with_engine_stops_the_engine_it_started_when_terminated(tmp_path, monkeypatch, moment):
     """`timeout make test`, a CI limit or `kill` must not leave a private engine running."""
     skip_unless_private_engines()
     env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
     env["DOCKERLAB_CACHE"] = str(tmp_path)
+    monkeypatch.setenv("DOCKERLAB_CACHE", str(tmp_path))
     status = [sys.executable, "-m", "dockerlab", "engine", "status"]
     proc = subprocess.Popen([sys.executable, "-m", "dockerlab", "with-engine", "--", "sleep", "300"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while (
-            subprocess.run(status, env=env, capture_output=True, text=True).stdout.strip()
-            != "running"
+        while not (
+            _dockerd_of(tmp_path)
+            if moment == "while the engine starts"
+            else subprocess.run(status, env=env, capture_output=True, text=True).stdout.strip()
+            == "running"
         ):
             assert proc.poll() is None and time.monotonic() < deadline, "the engine did not start"
-            time.sleep(0.5)
+            time.sleep(0.02)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 143
-        assert (
-            subprocess.run(status, env=env, capture_output=True, text=True).stdout.strip()
-            == "not running"
-        )
+        assert proc.wait(timeout=90) == 143
+        assert _dockerd_of(tmp_path) == []
+        assert not private_engine.run_dir().exists()
     finally:
         if proc.poll() is None:
             proc.kill()
