@@ -254,7 +254,8 @@ class DemoContainer:
 def created(image, role: str = "measure") -> Iterator:
     """A container of ``image``, created but never started, to read its files; removed after.
 
-    It runs nothing, so it needs no limits; it has no network and the kit's labels.
+    It runs nothing, yet it gets every demo default (no network, limits, the kit's
+    labels): started by mistake, it is as safe as any demo container.
 
     Raises:
         ImageNotFound: The image is not on this engine.
@@ -266,8 +267,8 @@ def created(image, role: str = "measure") -> Iterator:
     ref = _ref(image)
     try:
         # The command never runs: `true` need not exist (FROM scratch images have nothing).
-        box = client().containers.create(ref, command=["true"], network_mode="none",
-                                         labels=labels.session_labels(role))  # fmt: skip
+        box = client().containers.create(ref, command=["true"], **_options(
+            **DEFAULT_LIMITS, cap_add=(), network="none", role=role))  # fmt: skip
     except docker.errors.ImageNotFound:
         raise ImageNotFound(f"The image {ref!r} is not on this engine.") from None
     try:

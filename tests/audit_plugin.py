@@ -1,4 +1,4 @@
-"""Audits over the whole test run: no container gets the Docker socket, no secret is printed.
+"""Audits over the whole test run: no Docker socket, no unsafe demo container, no secret shown.
 
 Loaded by ``tests/conftest.py`` (``pytest_plugins``), so every run that includes
 ``tests/`` (``make test`` does) is audited, notebooks under nbval included.
@@ -7,6 +7,13 @@ Loaded by ``tests/conftest.py`` (``pytest_plugins``), so every run that includes
    to record the HostConfig of every container this pytest process creates; at
    the end of the run, any bind or mount of the engine's socket (the kit's own
    predicate, ``dockerlab.containers._mounts_engine_socket``) fails the run.
+   **The engine's side.** Containers made by notebook kernels (nbval, the browser
+   tests), JupyterHub's learners and command-line runs never pass through this
+   process: a thread follows the engine's own event stream for the whole run and
+   inspects every container the moment it is created. Any of them with the
+   socket fails the run; so does a container of the kit (its session label)
+   without the demo defaults: no network (or another container's loopback),
+   every capability dropped, ``no-new-privileges``, pids and memory limits.
 2. **Secrets.** At import, before any notebook kernel or JupyterLab starts (they
    inherit the environment), the usual secret variables are replaced by random
    canaries, and ``DOCKER_CONFIG`` points to a config.json whose registry
@@ -27,8 +34,11 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 
+import docker
 import pytest
 from docker.api.container import ContainerApiMixin
 
@@ -67,6 +77,117 @@ def socket_mounts(records: list[dict]) -> list[str]:
                 f"{r['image']} ({r['name'] or 'unnamed'}): {hc.get('Binds')} {hc.get('Mounts')}"
             )
     return bad
+
+
+class EngineWatch:
+    """Every container the engine creates while the run lasts, inspected as it appears.
+
+    ``seen`` holds ``{"id", "name", "image", "labels", "host_config"}`` per container;
+    ``vanished`` counts those removed before the inspection could read them.
+    """
+
+    def __init__(self, api: docker.APIClient) -> None:
+        self.api = api
+        self.seen: list[dict] = []
+        self.vanished = 0
+        self._handled: set[str] = set()
+        self.broken: str | None = None
+        self._events = api.events(
+            since=int(time.time()) - 1, decode=True,
+            filters={"type": "container", "event": "create"},
+        )  # fmt: skip
+        self._thread = threading.Thread(target=self._follow, name="engine-audit", daemon=True)
+        self._thread.start()
+
+    def _follow(self) -> None:
+        try:
+            for event in self._events:
+                self._inspect(event["id"])
+        except Exception as e:  # the stream broke (the engine stopped); said at the end
+            if not self._closing:
+                self.broken = f"{type(e).__name__}: {e}"
+
+    _closing = False
+
+    def _inspect(self, cid: str) -> None:
+        try:
+            c = self.api.inspect_container(cid)
+            try:  # what the container inherits (a build step's container: everything)
+                inherited = self.api.inspect_image(c["Image"])["Config"].get("Labels") or {}
+            except docker.errors.NotFound:
+                inherited = {}
+            self.seen.append({
+                "id": cid, "name": c["Name"].lstrip("/"), "image": c["Config"]["Image"],
+                "labels": c["Config"].get("Labels") or {}, "inherited": inherited,
+                "command": c["Config"].get("Cmd") or [],
+                "host_config": c["HostConfig"],
+            })  # fmt: skip
+        except docker.errors.NotFound:
+            self.vanished += 1
+        self._handled.add(cid)
+
+    def close(self) -> None:
+        """Stop following, once every container created so far has been looked at."""
+        now = int(time.time()) + 1
+        recent = self.api.events(since=now - 120, until=now, decode=True,
+                                 filters={"type": "container", "event": "create"})  # fmt: skip
+        wanted = {event["id"] for event in recent}
+        deadline = time.monotonic() + 10
+        while not wanted <= self._handled and time.monotonic() < deadline and not self.broken:
+            time.sleep(0.1)
+        self._closing = True
+        self._events.close()
+        self._thread.join(timeout=10)
+
+
+def made_by_kit(record: dict) -> bool:
+    """True if the kit labelled this container when creating it.
+
+    Not true of the containers the engine's (legacy) builder makes for a build's
+    steps: a ``RUN`` step's inherits its labels from the step before (``FROM``
+    an image the kit built: the session label too), and a metadata step's
+    (``#(nop) LABEL ...``, also how a build's ``labels=`` are applied) never runs.
+    """
+    from dockerlab.labels import ROLE, SESSION  # see socket_mounts
+
+    labels, inherited = record["labels"], record.get("inherited") or {}
+    if "#(nop) " in record.get("command", []):
+        return False
+    return SESSION in labels and any(labels.get(k) != inherited.get(k) for k in (SESSION, ROLE))
+
+
+def missing_defaults(record: dict) -> list[str]:
+    """Which demo-container defaults a container of the kit lacks (empty: it has all)."""
+    hc = record["host_config"]
+    missing = []
+    network = hc.get("NetworkMode") or ""
+    if network != "none" and not network.startswith("container:"):
+        missing.append(f"network {network!r}")
+    if "ALL" not in (hc.get("CapDrop") or []):
+        missing.append("capabilities not dropped")
+    if not any(o.startswith("no-new-privileges") for o in hc.get("SecurityOpt") or []):
+        missing.append("no no-new-privileges")
+    if not (hc.get("PidsLimit") or 0) > 0:
+        missing.append("no pids limit")
+    if not (hc.get("Memory") or 0) > 0:
+        missing.append("no memory limit")
+    if hc.get("Privileged") or hc.get("PidMode") == "host":
+        missing.append("privileged or host pids")
+    return missing
+
+
+_watch: EngineWatch | None = None
+
+
+def pytest_sessionstart(session):
+    """Follow the run's engine (the one the kit finds, as the notebooks' kernels do)."""
+    from dockerlab import engine
+
+    global _watch
+    try:
+        _watch = EngineWatch(docker.APIClient(base_url=engine.host(), version="auto", timeout=30))
+    except Exception:  # no engine: the engine tests fail with the kit's own message
+        _watch = None
 
 
 # --- 2. canary secrets ---------------------------------------------------------------
@@ -159,18 +280,39 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Fail the run if any container it created was given the Docker socket."""
-    bad = socket_mounts(_records)
-    if bad:
+    """Fail the run if any container given the Docker socket, or a kit container without
+    the demo defaults, was created during it (by this process or any other)."""
+    problems = [f"given the Docker socket: {bad}" for bad in socket_mounts(_records)]
+    if _watch is not None:
+        _watch.close()
+        problems += [f"given the Docker socket: {bad}" for bad in socket_mounts(_watch.seen)]
+        problems += [
+            f"{r['image']} ({r['name']}) lacks the demo defaults: {', '.join(missing)}"
+            for r in _watch.seen
+            if made_by_kit(r) and (missing := missing_defaults(r))
+        ]
+    if problems:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter:
-            reporter.write_line(f"SOCKET: containers given the Docker socket: {bad}", red=True)
+            for problem in problems:
+                reporter.write_line(f"AUDIT: container {problem}", red=True)
         session.exitstatus = 1
 
 
 def pytest_terminal_summary(terminalreporter):
+    if _watch is None:
+        engine = "no engine followed"
+    else:
+        kit = sum(made_by_kit(r) for r in _watch.seen)
+        engine = (
+            f"the engine created {len(_watch.seen) + _watch.vanished} containers during the "
+            f"run ({kit} of the kit's checked for the demo defaults, {_watch.vanished} gone "
+            "before they could be inspected)"
+        )
+        if _watch.broken:
+            engine += f"; the engine's event stream broke: {_watch.broken}"
     terminalreporter.write_line(
-        f"audit: Docker socket looked for in the mounts of {len(_records)} containers; "
-        f"canary secrets in {_scanned['reports']} test reports and {_scanned['cells']} "
-        "notebook cells"
+        f"audit: Docker socket looked for in the mounts of {len(_records)} containers this "
+        f"process created; {engine}; canary secrets in {_scanned['reports']} test reports "
+        f"and {_scanned['cells']} notebook cells"
     )

@@ -44,6 +44,19 @@ def bases(engine):
     return {key: dl.ref(key) for key in dl.CATALOG}
 
 
+@pytest.fixture(scope="module")
+def spare(tmp_path_factory):
+    """A spare private engine of the module's own, holding the catalog's alpine.
+
+    For tests that stop, fill or misuse an engine: never the one the run uses
+    (see tests/spare_engine.py). Skips where the kit starts no engines of its own.
+    """
+    from spare_engine import spare_engine
+
+    with spare_engine(tmp_path_factory.mktemp("spare"), "alpine") as engine:
+        yield engine
+
+
 @pytest.fixture
 def nothing_left(engine):
     """Use in a test that must leave nothing of this run's session on the engine."""

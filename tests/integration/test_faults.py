@@ -36,13 +36,6 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-@pytest.fixture(scope="module")
-def spare(tmp_path_factory):
-    """A spare private engine holding the catalog's alpine."""
-    with spare_engine(tmp_path_factory.mktemp("faults"), "alpine") as engine:
-        yield engine
-
-
 @pytest.fixture
 def kit_on(monkeypatch):
     """Point the kit of this process at another engine for one test, then back."""

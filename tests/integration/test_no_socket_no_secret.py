@@ -15,10 +15,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import audit_plugin
+import docker
 import pytest
 from docker.types import Mount
 
@@ -197,3 +199,58 @@ def _assigned(path: Path, name: str) -> str:
 def test_the_lessons_tokens_are_obviously_fake():
     assert "FAKE" in _assigned(ROOT / "notebooks/src/09-configuration-and-secrets.py", "TOKEN")
     assert "FAKE" in _assigned(ROOT / "dockerlab/exercises/config.py", "TOKEN")
+
+
+_OTHER_PROCESS = """
+import io, sys, docker
+import dockerlab as dl
+image, label = sys.argv[1], {dl.labels.SESSION: dl.labels.SESSION_ID}
+dl.run(image, "true", name="kit-demo")  # the kit's way: every default
+raw = docker.from_env()  # around the kit, as a careless notebook could
+raw.containers.create(image, "true", name="socket-holder", volumes=["/var/run/docker.sock:/s"])
+raw.containers.create(image, "true", name="kit-label-no-limits", labels=label)
+# A build step FROM an image the kit built: its container inherits the session label.
+for dockerfile, tag in ((f"FROM {image}", "kit-built"), ("FROM kit-built\\nRUN true", "child")):
+    raw.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, network_mode="none",
+                     labels=label if tag == "kit-built" else None, rm=True)
+"""
+
+
+def test_the_engine_watch_flags_what_other_processes_create(spare):
+    """Notebook kernels never pass through pytest: the audit reads the engine's events."""
+    watch = audit_plugin.EngineWatch(docker.APIClient(base_url=spare.host, version="auto"))
+    try:
+        p = subprocess.run([sys.executable, "-c", _OTHER_PROCESS, dl.ref("alpine")],
+                           env=spare.env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert p.returncode == 0, p.stderr
+    finally:
+        watch.close()
+    assert watch.vanished == 0 and watch.broken is None
+    names = {"kit-demo", "socket-holder", "kit-label-no-limits"}
+    by_name = {r["name"]: r for r in watch.seen if r["name"] in names}
+    assert set(by_name) == names
+    steps = [r["command"][2:] for r in watch.seen if r["name"] not in names]
+    assert steps == [["#(nop) ", f"LABEL {dl.labels.SESSION}={dl.labels.SESSION_ID}"], ["true"]]
+    assert [r["name"] for r in watch.seen if audit_plugin.made_by_kit(r)] == [
+        "kit-demo", "kit-label-no-limits"]  # fmt: skip
+    flagged = audit_plugin.socket_mounts(watch.seen)
+    assert len(flagged) == 1 and "(socket-holder)" in flagged[0]
+    assert audit_plugin.missing_defaults(by_name["kit-demo"]) == []
+    assert audit_plugin.missing_defaults(by_name["kit-label-no-limits"]) == [
+        "network 'default'", "capabilities not dropped", "no no-new-privileges",
+        "no pids limit", "no memory limit",
+    ]  # fmt: skip
+
+
+def test_the_run_is_watched_beyond_this_process(bases, nothing_left):
+    name = f"dockerlab-audit-{uuid.uuid4().hex[:8]}"
+    code = f"import dockerlab as dl; dl.run({bases['alpine']!r}, 'true', name={name!r})"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert audit_plugin._watch is not None and audit_plugin._watch.broken is None
+    assert name not in [r["name"] for r in audit_plugin.recorded()]  # not this process's
+    deadline = time.monotonic() + 10
+    while not (seen := [r for r in audit_plugin._watch.seen if r["name"] == name]):
+        assert time.monotonic() < deadline, "the engine watch never saw the container"
+        time.sleep(0.1)
+    assert audit_plugin.missing_defaults(seen[0]) == []

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from spare_engine import skip_unless_private_engines, spare_engine
+from spare_engine import skip_unless_private_engines
 
 import dockerlab as dl
 from dockerlab import private_engine
@@ -44,13 +44,6 @@ def test_engine_status_command(engine):
     p = subprocess.run([sys.executable, "-m", "dockerlab", "engine", "status"],
                        capture_output=True, text=True, timeout=60, env=dict(os.environ))  # fmt: skip
     assert p.stdout.strip() in ("running", "not running")
-
-
-@pytest.fixture(scope="module")
-def spare(tmp_path_factory):
-    """A second private engine in its own folder, with the catalog's alpine loaded into it."""
-    with spare_engine(tmp_path_factory.mktemp("spare"), "alpine") as engine:
-        yield engine
 
 
 def test_private_engine_answers_on_its_own_socket(spare):
