@@ -14,6 +14,7 @@ Command line: ``python -m dockerlab engine start|stop|status`` and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -45,9 +46,13 @@ def run_dir() -> Path:
     100 bytes, and containerd's socket lives deep inside the exec root. One
     folder per cache folder, so two caches give two independent engines.
     """
-    tag = hashlib.sha256(str(cache_dir().resolve()).encode()).hexdigest()[:10]
     base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
-    return base / f"dockerlab-{tag}"
+    return base / f"dockerlab-{_tag()}"
+
+
+def _tag() -> str:
+    """Short name of the cache folder: one engine (socket, cgroup) per cache folder."""
+    return hashlib.sha256(str(cache_dir().resolve()).encode()).hexdigest()[:10]
 
 
 def socket_path() -> Path:
@@ -103,7 +108,18 @@ def is_running() -> bool:
 #: Most processes all of the private engine's containers (builds included) may have
 #: together: a fork bomb in a learner's RUN step stops there, not at the host's pid_max.
 ENGINE_PIDS_MAX = 4096
-CGROUP_PARENT = "dockerlab-engine"
+
+
+def cgroup_name() -> str:
+    """The cgroup holding this engine's containers: one per engine, so a fork bomb in
+    one (a test's spare engine, another cache folder) never starves the others."""
+    return f"dockerlab-engine-{_tag()}"
+
+
+def pids_cgroup() -> Path:
+    """Where the engine's pids limit lives (cgroup v1's pids hierarchy, or v2's)."""
+    v1, v2 = Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")
+    return (v1 if v1.is_dir() else v2) / cgroup_name()
 
 
 def _limit_engine_pids() -> str | None:
@@ -113,7 +129,7 @@ def _limit_engine_pids() -> str | None:
         The ``--cgroup-parent`` to give dockerd, or None if cgroups cannot be set here.
     """
     v1, v2 = Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")
-    group = v1 / CGROUP_PARENT if v1.is_dir() else v2 / CGROUP_PARENT
+    group = pids_cgroup()
     try:
         if not v1.is_dir() and "pids" not in (v2 / "cgroup.subtree_control").read_text():
             return None
@@ -121,7 +137,15 @@ def _limit_engine_pids() -> str | None:
         (group / "pids.max").write_text(str(ENGINE_PIDS_MAX))
     except OSError:
         return None
-    return f"/{CGROUP_PARENT}"
+    return f"/{cgroup_name()}"
+
+
+def _remove_cgroups() -> None:
+    """Remove the engine's (now empty) cgroups, in every hierarchy dockerd made one."""
+    name = cgroup_name()
+    for group in [Path("/sys/fs/cgroup") / name, *Path("/sys/fs/cgroup").glob(f"*/{name}")]:
+        with contextlib.suppress(OSError):
+            group.rmdir()
 
 
 def _install_dockerd() -> None:
@@ -212,6 +236,7 @@ def stop(wait: float = 30.0) -> bool:
         if not _alive(pid):
             _unmount_leftovers()
             shutil.rmtree(run_dir(), ignore_errors=True)
+            _remove_cgroups()
             return True
         time.sleep(0.2)
     raise DockerlabError(f"The private engine (pid {pid}) did not stop within {wait:.0f} s.")

@@ -51,22 +51,38 @@ def test_private_engine_answers_on_its_own_socket(spare):
     assert spare.client().version()["ApiVersion"] >= "1.41"
 
 
-def test_a_fork_bomb_in_a_build_stays_inside_the_engines_pid_budget(spare):
-    """No per-build pids limit exists in the build API: the engine's cgroup holds them all."""
+def test_a_fork_bomb_in_a_build_stays_inside_the_engines_pid_budget(spare, bases, monkeypatch):
+    """No per-build pids limit exists in the build API: the engine's cgroup holds them all.
+
+    Each private engine has a cgroup of its own: while the spare engine's bomb
+    fills its budget, the run's engine still starts containers.
+    """
     code = (
         "import dockerlab as dl\n"
         "df = 'FROM alpine:3.23\\nRUN bomb() { bomb | bomb & }; bomb; sleep 60\\n'\n"
         "try:\n"
-        "    dl.build(df, timeout=15, progress=False)\n"
+        "    dl.build(df, timeout=20, progress=False)\n"
         "except dl.DockerlabError as e:\n"
         "    print(type(e).__name__)\n"
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env=spare.env, timeout=180)  # fmt: skip
-    assert p.stdout.strip() in ("BuildTimeout", "BuildFailed"), p.stderr
-    group = Path("/sys/fs/cgroup/pids") / private_engine.CGROUP_PARENT
-    if group.is_dir():
-        assert int((group / "pids.max").read_text()) == private_engine.ENGINE_PIDS_MAX
+    with monkeypatch.context() as m:
+        m.setenv("DOCKERLAB_CACHE", str(spare.folder))
+        group = private_engine.pids_cgroup()
+    assert group != private_engine.pids_cgroup()  # not the run's engine's
+    bomb = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=spare.env)  # fmt: skip
+    try:
+        if group.is_dir():
+            deadline = time.monotonic() + 60
+            while int((group / "pids.current").read_text()) < private_engine.ENGINE_PIDS_MAX - 64:
+                assert bomb.poll() is None and time.monotonic() < deadline, "no bomb seen"
+                time.sleep(0.1)
+            assert int((group / "pids.max").read_text()) == private_engine.ENGINE_PIDS_MAX
+            assert dl.run(bases["alpine"], "echo still here").output == "still here\n"
+        out, err = bomb.communicate(timeout=180)
+    finally:
+        bomb.kill()
+    assert out.strip() in ("BuildTimeout", "BuildFailed"), err
     with open("/proc/loadavg") as f:  # the host still has process slots to spare
         total = f.read().split()[3].split("/")[1]
     assert int(total) < 30_000
