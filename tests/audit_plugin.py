@@ -282,20 +282,25 @@ def pytest_runtest_makereport(item, call):
 def pytest_sessionfinish(session, exitstatus):
     """Fail the run if any container given the Docker socket, or a kit container without
     the demo defaults, was created during it (by this process or any other)."""
-    problems = [f"given the Docker socket: {bad}" for bad in socket_mounts(_records)]
+    watched = []
     if _watch is not None:
         _watch.close()
-        problems += [f"given the Docker socket: {bad}" for bad in socket_mounts(_watch.seen)]
-        problems += [
-            f"{r['image']} ({r['name']}) lacks the demo defaults: {', '.join(missing)}"
-            for r in _watch.seen
-            if made_by_kit(r) and (missing := missing_defaults(r))
-        ]
+        watched = _watch.seen
+    problems = [f"a container was given the Docker socket: {bad}"
+                for bad in socket_mounts(_records + watched)]  # fmt: skip
+    problems += [
+        f"the kit's container {r['image']} ({r['name']}) lacks the demo defaults: "
+        + ", ".join(missing)
+        for r in watched
+        if made_by_kit(r) and (missing := missing_defaults(r))
+    ]
+    if _watch is not None and _watch.broken:  # what came after went unseen
+        problems.append(f"the engine's events could not be followed: {_watch.broken}")
     if problems:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter:
             for problem in problems:
-                reporter.write_line(f"AUDIT: container {problem}", red=True)
+                reporter.write_line(f"AUDIT: {problem}", red=True)
         session.exitstatus = 1
 
 

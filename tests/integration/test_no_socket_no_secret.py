@@ -254,3 +254,28 @@ def test_the_run_is_watched_beyond_this_process(bases, nothing_left):
         assert time.monotonic() < deadline, "the engine watch never saw the container"
         time.sleep(0.1)
     assert audit_plugin.missing_defaults(seen[0]) == []
+
+
+_CARELESS_TEST = """
+import os, docker
+
+def test_careless_notebook_code():
+    raw, image, n = docker.from_env(), os.environ["IMAGE"], os.getpid()
+    raw.containers.create(image, "true", name=f"holder-{n}", volumes=["/var/run/docker.sock:/s"])
+    raw.containers.create(image, "true", name=f"no-limits-{n}", labels={"org.dockerlab.session": "x"})
+"""
+
+
+def test_a_run_whose_code_makes_unsafe_containers_fails(spare, tmp_path):
+    """The audit end to end: a pytest run on the spare engine, its test passing, fails."""
+    (tmp_path / "test_careless.py").write_text(_CARELESS_TEST)
+    env = {**spare.env, "IMAGE": dl.ref("alpine"), "PYTHONPATH": str(ROOT / "tests")}
+    p = subprocess.run([sys.executable, "-m", "pytest", "-p", "audit_plugin", "-q",
+                        "-p", "no:cacheprovider", "test_careless.py"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert p.returncode == 1 and "1 passed" in p.stdout, p.stdout + p.stderr
+    audit = [line for line in p.stdout.splitlines() if line.startswith("AUDIT:")]
+    assert len(audit) == 2, p.stdout
+    assert "given the Docker socket" in audit[0] and "(holder-" in audit[0]
+    assert "lacks the demo defaults: network 'default'" in audit[1] and "(no-limits-" in audit[1]
+    assert "the engine created 2 containers during the run" in p.stdout
