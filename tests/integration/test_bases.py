@@ -3,8 +3,8 @@
 Images the kit made itself (offline, or the builder online) must say where they
 came from; Debian ones must be bookworm, the slim one slimmed like the official
 one, Alpine's the minirootfs set, the builder able to compile for glibc and
-musl. Every check runs in a throwaway container: no network, limited memory and
-processes, labelled as the kit's, removed afterwards.
+musl. Every check runs in a demo container of the kit (no network, limits, every
+capability dropped), removed afterwards.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from dockerlab import bases, labels
+from dockerlab.containers import start
 from dockerlab.engine import client
 from dockerlab.errors import ImageNotFound
 from dockerlab.images import CATALOG
@@ -26,22 +27,11 @@ def made() -> dict[str, bases.BaseResult]:
 
 
 def sh(ref: str, script: str) -> str:
-    """Run ``script`` with ``sh -c`` in a throwaway container of ``ref``; return its stdout."""
-    container = client().containers.run(
-        ref,
-        ["sh", "-c", script],
-        detach=True,
-        network_mode="none",
-        mem_limit="256m",
-        pids_limit=64,
-        labels=labels.session_labels("test"),
-    )
-    try:
-        status = container.wait(timeout=120)
-        output = container.logs(stdout=True, stderr=False).decode()
-        errors = container.logs(stdout=False, stderr=True).decode()
-    finally:
-        container.remove(force=True)
+    """Run ``script`` with ``sh -c`` in a demo container of ``ref``; return its stdout."""
+    with start(ref, ["sh", "-c", script], memory="256m", pids=64, role="test") as box:
+        status = box.container.wait(timeout=120)
+        output = box.container.logs(stdout=True, stderr=False).decode()
+        errors = box.container.logs(stdout=False, stderr=True).decode()
     assert status["StatusCode"] == 0, output + errors
     return output
 

@@ -9,10 +9,10 @@ from dockerlab.session import cleanup_stale
 
 
 def test_cleanup_removes_this_sessions_resources_but_not_others(engine, bases):
-    mine = engine.containers.create(bases["alpine"], "true", labels=dl.labels.session_labels())
-    other = engine.containers.create(
+    mine = dl.containers.create(bases["alpine"], "true").container
+    other = dl.containers.create(
         bases["alpine"], "true", labels=dl.labels.session_labels(session="other")
-    )
+    ).container
     foreign = engine.containers.create(bases["alpine"], "true")  # a learner's own: never touched
     volume = engine.volumes.create(labels=dl.labels.session_labels())
     try:
