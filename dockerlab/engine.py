@@ -11,16 +11,19 @@ of this machine: can we pull, and can we use BuildKit?
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import docker
 import docker.errors
 import requests
+import urllib3.exceptions
 
 from . import private_engine
 from .errors import EngineNotRunning, EnginePermissionDenied, EngineStopped, EngineTooOld
@@ -83,6 +86,41 @@ def guard(api: docker.APIClient, host_: str) -> docker.APIClient:
 
     api.send = guarded  # an instance attribute: requests.Session.request calls self.send
     return api
+
+
+#: What a read of :func:`transfer_api` raises once nothing has come for too long.
+STALLED = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    urllib3.exceptions.HTTPError,
+)
+
+
+@contextlib.contextmanager
+def transfer_api(no_progress: float) -> Iterator[docker.APIClient]:
+    """An engine API client of its own for a push or pull that may stall.
+
+    Every read gives up after ``no_progress`` seconds without a byte (raising
+    one of :data:`STALLED`), pulls included (docker-py's ``pull`` asks for no
+    time limit at all): a registry that stops answering halfway costs the
+    learner that long, not forever.
+    Guarded like :func:`client`'s (a lost engine raises :class:`EngineStopped`).
+    """
+    limit = max(1, int(no_progress))
+    api = guard(docker.APIClient(base_url=host(), timeout=limit, version="auto"), host())
+    send = api.send
+
+    @functools.wraps(send)
+    def bounded(request, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = limit
+        return send(request, **kwargs)
+
+    api.send = bounded
+    try:
+        yield api
+    finally:
+        api.close()
 
 
 def _connect(host: str, timeout: int) -> docker.DockerClient:

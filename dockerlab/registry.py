@@ -52,10 +52,9 @@ from pathlib import Path
 import docker
 import docker.errors
 import requests
-import urllib3.exceptions
 
 from .build import BuiltImage
-from .engine import client, guard, host, registry_reachable, stopped
+from .engine import STALLED, client, registry_reachable, stopped, transfer_api
 from .errors import DockerlabError, ImageNotFound, NoRegistry
 from .private_engine import cache_dir
 
@@ -861,7 +860,7 @@ class LocalRegistry:
         full = f"{target}:{tag}"
         self._tags.append(full)
         digest, size, error = None, 0, None
-        with _transfer_api(timeout) as transfer:
+        with transfer_api(timeout) as transfer:
             try:
                 for chunk in transfer.push(target, tag=tag, stream=True, decode=True):
                     if "error" in chunk:
@@ -871,7 +870,7 @@ class LocalRegistry:
                         digest, size = aux["Digest"], int(aux.get("Size", 0))
             except docker.errors.APIError as e:
                 error = e.explanation or str(e)
-            except _STALLED as e:
+            except STALLED as e:
                 error = _stalled(e, timeout)
         self._untag(full)
         if error or not digest:
@@ -896,7 +895,7 @@ class LocalRegistry:
             futures = {repo: pool.submit(self.push, img, repo, tag) for repo, img in images.items()}
             return {repo: f.result() for repo, f in futures.items()}
 
-    def pull(self, ref: str) -> str:
+    def pull(self, ref: str, *, timeout: float = TRANSFER_TIMEOUT) -> str:
         """Pull ``repository:tag`` or ``repository@sha256:...`` from this registry into the engine.
 
         A pulled tag is untagged again by :meth:`stop` when the image keeps
@@ -904,6 +903,7 @@ class LocalRegistry:
 
         Args:
             ref: ``repository:tag``, ``repository@digest`` or a full reference to this registry.
+            timeout: Seconds the pull may go without progress before the kit gives up.
 
         Returns:
             The engine's image id (``sha256:...``) of what was pulled.
@@ -915,19 +915,24 @@ class LocalRegistry:
         full = self._qualify(ref)
         r = parse_reference(full)
         name = f"{self.host}/{r.repository}"
-        api = client().api
-        try:  # the SDK's pull has no time limit; the engine gives up on a silent registry
-            if r.is_digest:
-                api.pull(f"{name}@{r.reference}")
-            else:
-                api.pull(name, tag=r.reference)
-        except docker.errors.NotFound as e:
-            raise ManifestNotFound(f"{full} does not exist: {e.explanation or e}") from None
-        except docker.errors.APIError as e:
-            error = e.explanation or str(e)
-            raise RegistryError(f"Pulling {full} failed: {error}",
-                                hint=_NO_ANSWER_HINT if _timed_out(error) else None) from None  # fmt: skip
         target = f"{name}@{r.reference}" if r.is_digest else f"{name}:{r.reference}"
+        error = None
+        with transfer_api(timeout) as transfer:
+            try:
+                repo, tag = (target, None) if r.is_digest else (name, r.reference)
+                for chunk in transfer.pull(repo, tag=tag, stream=True, decode=True):
+                    if "error" in chunk:
+                        error = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
+            except docker.errors.NotFound as e:
+                raise ManifestNotFound(f"{full} does not exist: {e.explanation or e}") from None
+            except docker.errors.APIError as e:
+                error = e.explanation or str(e)
+            except STALLED as e:
+                error = _stalled(e, timeout)
+        if error:
+            raise RegistryError(f"Pulling {full} failed: {error}",
+                                hint=_NO_ANSWER_HINT if _timed_out(error) else None)  # fmt: skip
+        api = client().api
         if not r.is_digest and target not in self._tags:
             self._tags.append(target)
         return api.inspect_image(target)["Id"]
@@ -978,25 +983,6 @@ class LocalRegistry:
             raise ManifestNotFound(f"{r} does not exist.")
         if resp.status_code != 202:
             raise RegistryError(f"Deleting {r} failed: HTTP {resp.status_code} {_error_text(resp)}")
-
-
-#: What reading a push's progress raises when nothing comes for too long.
-_STALLED = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    urllib3.exceptions.HTTPError,
-)
-
-
-@contextlib.contextmanager
-def _transfer_api(timeout: float):
-    """An engine API client of its own whose reads give up after ``timeout`` seconds."""
-    api = guard(docker.APIClient(base_url=host(), timeout=max(1, int(timeout)), version="auto"),
-                host())  # fmt: skip
-    try:
-        yield api
-    finally:
-        api.close()
 
 
 def _stalled(error: Exception, timeout: float) -> str:

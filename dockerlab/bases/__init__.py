@@ -31,8 +31,8 @@ from docker.models.images import Image
 from docker.utils import parse_repository_tag
 
 from .. import labels
-from ..engine import client, registry_answers, registry_reachable
-from ..errors import BootstrapFailed, BuildFailed, ImageNotFound
+from ..engine import STALLED, client, registry_answers, registry_reachable, transfer_api
+from ..errors import BootstrapFailed, BuildFailed, ImageNotFound, NoRegistry
 from ..images import CATALOG, CatalogImage, provenance
 from ..private_engine import cache_dir
 
@@ -263,20 +263,35 @@ def _pullable(ref: str) -> bool:
 
 
 def _pull(entry: CatalogImage, say: Say) -> None:
-    """Pull the entry's image, printing each layer's status as it changes."""
+    """Pull the entry's image, printing each layer's status as it changes.
+
+    Gives up after :data:`~dockerlab.registry.TRANSFER_TIMEOUT` seconds without
+    progress (a classroom mirror that froze halfway), with :class:`NoRegistry`.
+    """
+    from ..registry import TRANSFER_TIMEOUT
+
     repo, tag = parse_repository_tag(entry.ref)
     hint = f"Check the reference (or {entry.env_var}) and the network."
     last: dict[str, str] = {}
     try:
-        for event in client().api.pull(repo, tag=tag or "latest", stream=True, decode=True):
-            if "error" in event:
-                raise ImageNotFound(f"Pulling {entry.ref!r} failed: {event['error']}", hint=hint)
-            layer, status = event.get("id", ""), event.get("status", "")
-            if last.get(layer) != status:
-                last[layer] = status
-                say(f"{layer}: {status}" if layer else status)
+        with transfer_api(TRANSFER_TIMEOUT) as api:
+            for event in api.pull(repo, tag=tag or "latest", stream=True, decode=True):
+                if "error" in event:
+                    raise ImageNotFound(
+                        f"Pulling {entry.ref!r} failed: {event['error']}", hint=hint
+                    )
+                layer, status = event.get("id", ""), event.get("status", "")
+                if last.get(layer) != status:
+                    last[layer] = status
+                    say(f"{layer}: {status}" if layer else status)
     except docker.errors.APIError as e:
         raise ImageNotFound(f"Pulling {entry.ref!r} failed: {e.explanation or e}", hint=hint) from e
+    except STALLED:
+        raise NoRegistry(
+            f"Pulling {entry.ref!r} stopped: no progress for {TRANSFER_TIMEOUT} s.",
+            hint="The registry stopped answering. Check that it runs (a classroom mirror: ask "
+            f"the instructor), or unset {entry.env_var} to use the course's default image.",
+        ) from None
 
 
 def _build_builder(entry: CatalogImage, say: Say) -> None:

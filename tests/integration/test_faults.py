@@ -227,8 +227,8 @@ def test_registry_that_stops_answering(bases):
                 reg.manifest("course/alpine:1")
             with pytest.raises(RegistryError, match="no progress for 5 s") as no_push:
                 reg.push(bases["alpine"], "course/alpine", "2", timeout=5)
-            with pytest.raises(RegistryError) as no_pull:
-                reg.pull("course/alpine:1")
+            with pytest.raises(RegistryError, match="no progress for 5 s") as no_pull:
+                reg.pull("course/alpine:1", timeout=5)
         finally:
             os.kill(reg._proc.pid, signal.SIGCONT)
         for e in (no_answer, no_push, no_pull):
@@ -236,6 +236,32 @@ def test_registry_that_stops_answering(bases):
         # Back: the same registry works again.
         assert reg.push(bases["alpine"], "course/alpine", "3").digest.startswith("sha256:")
         assert reg.digest("course/alpine:1") == reg.digest("course/alpine:3")
+
+
+def test_a_mirror_that_freezes_while_the_bases_pull_from_it(bases, monkeypatch):
+    """`make bases` with a classroom mirror that stops answering right after it was checked."""
+    from dockerlab import bases as base_images
+    from dockerlab import registry
+
+    with LocalRegistry() as reg:
+        pushed = reg.push(bases["alpine"], "mirror/alpine", "3.23")
+        monkeypatch.setenv("DOCKERLAB_IMAGE_ALPINE", pushed.ref)
+        monkeypatch.setattr(registry, "TRANSFER_TIMEOUT", 5)
+        checked = base_images._pullable
+
+        def answers_then_freezes(ref: str) -> bool:
+            answered = checked(ref)
+            os.kill(reg._proc.pid, signal.SIGSTOP)
+            return answered
+
+        monkeypatch.setattr(base_images, "_pullable", answers_then_freezes)
+        try:
+            with pytest.raises(NoRegistry, match="no progress for 5 s") as frozen:
+                base_images.ensure(["alpine"], progress=False)
+        finally:
+            os.kill(reg._proc.pid, signal.SIGCONT)
+        assert "DOCKERLAB_IMAGE_ALPINE" in str(frozen.value)
+        assert pushed.ref not in [t for i in dl.client().images.list() for t in i.tags]
 
 
 def test_a_raw_connection_error_reads_as_engine_stopped_only_when_it_is(engine, monkeypatch, capsys, tmp_path):  # fmt: skip
