@@ -141,11 +141,15 @@ def _limit_engine_pids() -> str | None:
 
 
 def _remove_cgroups() -> None:
-    """Remove the engine's (now empty) cgroups, in every hierarchy dockerd made one."""
+    """Remove the engine's (now empty) cgroups, in every hierarchy dockerd made one,
+    with what it made inside (BuildKit's ``buildkit`` group), deepest first. The
+    kernel refuses to remove a cgroup that still holds a process: nothing running
+    is ever touched."""
     name = cgroup_name()
     for group in [Path("/sys/fs/cgroup") / name, *Path("/sys/fs/cgroup").glob(f"*/{name}")]:
-        with contextlib.suppress(OSError):
-            group.rmdir()
+        for folder, _, _ in sorted(os.walk(group), key=lambda w: -len(Path(w[0]).parts)):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
 
 
 def _install_dockerd() -> None:

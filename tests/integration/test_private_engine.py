@@ -121,10 +121,14 @@ def test_with_engine_stops_the_engine_it_started_when_terminated(tmp_path, monke
         ):
             assert proc.poll() is None and time.monotonic() < deadline, "the engine did not start"
             time.sleep(0.02)
+        group = private_engine.pids_cgroup()
+        if moment == "while the command runs" and group.is_dir():
+            (group / "buildkit").mkdir()  # as the engine's BuildKit makes at its first build
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=90) == 143
         assert _dockerd_of(tmp_path) == []
         assert not private_engine.run_dir().exists()
+        assert not group.exists()  # nor its cgroups
     finally:
         if proc.poll() is None:
             proc.kill()
