@@ -55,7 +55,9 @@ def prefetch() -> list[str]:
         The references now present.
 
     Raises:
-        NoRegistry: Nothing can be pulled from here (use ``bases`` or ``load``).
+        NoRegistry: Nothing can be pulled from here (use ``bases`` or ``load``), or
+            the registry stopped answering halfway.
+        ImageNotFound: An image could not be pulled.
     """
     if not registry_reachable():
         raise NoRegistry(
@@ -63,13 +65,12 @@ def prefetch() -> list[str]:
             hint="Run `python -m dockerlab bases` (it bootstraps the bases offline), or load a "
             "bundle made elsewhere: `python -m dockerlab load FILE`.",
         )
-    from .bases import ensure
+    from .bases import ensure, pull
 
     ensure()
     for ref in EXTRAS.values():
         print(f"pulling {ref} ...", flush=True)
-        repo, _, tag = ref.partition(":")
-        client().images.pull(repo, tag=tag or "latest")
+        pull(ref, lambda line, ref=ref: print(f"  {ref}: {line}", flush=True))
     return course_images()
 
 

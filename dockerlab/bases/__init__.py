@@ -238,7 +238,7 @@ def _obtain(entry: CatalogImage, work: Path, say: Say) -> str:
         return "built"
     else:
         try:
-            _pull(entry, say)
+            pull(entry.ref, say, override=entry.env_var)
             return "pulled"
         except ImageNotFound as e:
             if overridden:
@@ -262,35 +262,45 @@ def _pullable(ref: str) -> bool:
     return registry_reachable() if r.is_docker_hub else registry_answers(r.registry)
 
 
-def _pull(entry: CatalogImage, say: Say) -> None:
-    """Pull the entry's image, printing each layer's status as it changes.
+def pull(ref: str, say: Say, *, override: str = "") -> None:
+    """Pull ``ref`` from the registry it names, saying each layer's status as it changes.
 
     Gives up after :data:`~dockerlab.registry.TRANSFER_TIMEOUT` seconds without
-    progress (a classroom mirror that froze halfway), with :class:`NoRegistry`.
+    progress (a registry or classroom mirror that froze halfway).
+
+    Args:
+        ref: The image reference.
+        say: Called with one line per change (``"3f2a: Downloading"``).
+        override: The ``DOCKERLAB_IMAGE_<KEY>`` variable that named ``ref``, if any
+            (the hints then mention it).
+
+    Raises:
+        ImageNotFound: The registry has no such image, or the pull failed.
+        NoRegistry: The registry stopped answering.
     """
     from ..registry import TRANSFER_TIMEOUT
 
-    repo, tag = parse_repository_tag(entry.ref)
-    hint = f"Check the reference (or {entry.env_var}) and the network."
+    repo, tag = parse_repository_tag(ref)
+    hint = f"Check the reference (or {override}) and the network." if override else (
+        "Check the reference and the network.")  # fmt: skip
     last: dict[str, str] = {}
     try:
         with transfer_api(TRANSFER_TIMEOUT) as api:
             for event in api.pull(repo, tag=tag or "latest", stream=True, decode=True):
                 if "error" in event:
-                    raise ImageNotFound(
-                        f"Pulling {entry.ref!r} failed: {event['error']}", hint=hint
-                    )
+                    raise ImageNotFound(f"Pulling {ref!r} failed: {event['error']}", hint=hint)
                 layer, status = event.get("id", ""), event.get("status", "")
                 if last.get(layer) != status:
                     last[layer] = status
                     say(f"{layer}: {status}" if layer else status)
     except docker.errors.APIError as e:
-        raise ImageNotFound(f"Pulling {entry.ref!r} failed: {e.explanation or e}", hint=hint) from e
+        raise ImageNotFound(f"Pulling {ref!r} failed: {e.explanation or e}", hint=hint) from e
     except STALLED:
+        instead = f", or unset {override} to use the course's default image" if override else ""
         raise NoRegistry(
-            f"Pulling {entry.ref!r} stopped: no progress for {TRANSFER_TIMEOUT} s.",
+            f"Pulling {ref!r} stopped: no progress for {TRANSFER_TIMEOUT} s.",
             hint="The registry stopped answering. Check that it runs (a classroom mirror: ask "
-            f"the instructor), or unset {entry.env_var} to use the course's default image.",
+            f"the instructor){instead}.",
         ) from None
 
 

@@ -136,6 +136,11 @@ def test_a_base_is_pulled_when_its_registry_answers(tmp_path, monkeypatch, bases
                 "3.23"
             )
             assert [r.action for r in bases_ensure(["alpine"])] == ["cached"]
+            empty.client().images.remove(pushed.ref)
+            said: list[str] = []  # what `make bases` or `prefetch` shows while pulling
+            dl.bases.pull(pushed.ref, said.append)
+            assert any(line.endswith(": Pull complete") for line in said), said
+            assert said[-1] == f"Status: Downloaded newer image for {pushed.ref}"
         finally:
             monkeypatch.undo()
             dl.engine.reset()
