@@ -128,10 +128,10 @@ def _limit_engine_pids() -> str | None:
     Returns:
         The ``--cgroup-parent`` to give dockerd, or None if cgroups cannot be set here.
     """
-    v1, v2 = Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")
     group = pids_cgroup()
-    try:
-        if not v1.is_dir() and "pids" not in (v2 / "cgroup.subtree_control").read_text():
+    try:  # cgroup v2 (the group right under /sys/fs/cgroup): is the pids controller on?
+        v2 = group.parent
+        if v2.name != "pids" and "pids" not in (v2 / "cgroup.subtree_control").read_text():
             return None
         group.mkdir(exist_ok=True)
         (group / "pids.max").write_text(str(ENGINE_PIDS_MAX))

@@ -864,7 +864,7 @@ class LocalRegistry:
             try:
                 for chunk in transfer.push(target, tag=tag, stream=True, decode=True):
                     if "error" in chunk:
-                        error = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
+                        error = _chunk_error(chunk)
                     aux = chunk.get("aux") or {}
                     if "Digest" in aux:
                         digest, size = aux["Digest"], int(aux.get("Size", 0))
@@ -922,7 +922,7 @@ class LocalRegistry:
                 repo, tag = (target, None) if r.is_digest else (name, r.reference)
                 for chunk in transfer.pull(repo, tag=tag, stream=True, decode=True):
                     if "error" in chunk:
-                        error = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
+                        error = _chunk_error(chunk)
             except docker.errors.NotFound as e:
                 raise ManifestNotFound(f"{full} does not exist: {e.explanation or e}") from None
             except docker.errors.APIError as e:
@@ -983,6 +983,11 @@ class LocalRegistry:
             raise ManifestNotFound(f"{r} does not exist.")
         if resp.status_code != 202:
             raise RegistryError(f"Deleting {r} failed: HTTP {resp.status_code} {_error_text(resp)}")
+
+
+def _chunk_error(chunk: dict) -> str:
+    """The message of an error in a push's or pull's progress stream."""
+    return (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
 
 
 def _stalled(error: Exception, timeout: float) -> str:

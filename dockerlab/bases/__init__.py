@@ -281,8 +281,7 @@ def pull(ref: str, say: Say, *, override: str = "") -> None:
     from ..registry import TRANSFER_TIMEOUT
 
     repo, tag = parse_repository_tag(ref)
-    hint = f"Check the reference (or {override}) and the network." if override else (
-        "Check the reference and the network.")  # fmt: skip
+    hint = f"Check the reference{f' (or {override})' if override else ''} and the network."
     last: dict[str, str] = {}
     try:
         with transfer_api(TRANSFER_TIMEOUT) as api:
