@@ -71,7 +71,7 @@ def cleanup(
             removed["containers"] += 1
     for img in c.images.list(filters=flt):
         with contextlib.suppress(docker.errors.NotFound):
-            c.images.remove(img.id, force=True)
+            _remove_image(c, img.id)
             removed["images"] += 1
     for vol in c.volumes.list(filters=flt):
         with contextlib.suppress(docker.errors.NotFound):
@@ -125,3 +125,18 @@ def session() -> Iterator[str]:
         yield labels.SESSION_ID
     finally:
         cleanup(labels.SESSION_ID)
+
+
+def _remove_image(c, image_id: str) -> None:
+    """Remove an image; once more if another session removed a layer they shared meanwhile.
+
+    Learners on one engine build from the same cached steps: when two clean up at
+    the same moment, the engine may find a shared parent gone halfway through and
+    answer "unrecognized image ID"; the second try sees the store as it now is.
+    """
+    try:
+        c.images.remove(image_id, force=True)
+    except docker.errors.APIError as e:
+        if isinstance(e, docker.errors.NotFound) or "unrecognized image" not in str(e):
+            raise
+        c.images.remove(image_id, force=True)
