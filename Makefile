@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 # Runs its command with a Docker engine: yours if one answers, else (Linux, root)
 # the kit's private engine, started for the command and stopped after it.
 WITH_ENGINE := $(PY) -m dockerlab with-engine --
+# make test's second lane runs on the other private engine profile (see README):
+# Docker 28 with the containerd image store by default, so the other is Debian 12's 20.10.
+OTHER_ENGINE := $(if $(filter 20.10,$(DOCKERLAB_ENGINE)),28,20.10)
+PRIVATE_ENGINES := $(PY) -c 'import sys; from dockerlab import private_engine as p; sys.exit(p.system_engine_host() is not None or not p.may_start())'
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # One session id for a test run: its leak check ignores anything else on the engine.
 ifndef DOCKERLAB_SESSION
@@ -34,11 +38,39 @@ lab: $(STAMP) ## Open the course in JupyterLab (starts an engine and makes the b
 
 test: $(STAMP) lint ## Run every test: unit, integration on a real engine, and all notebooks under nbval
 	$(WITH_ENGINE) $(MAKE) --no-print-directory _test-inner
+	@if $(PRIVATE_ENGINES); then \
+	  DOCKERLAB_ENGINE=$(OTHER_ENGINE) $(WITH_ENGINE) $(MAKE) --no-print-directory _test-lane; \
+	else echo "== second engine lane skipped: your own engine answers (the kit starts its own engines only on Linux, as root, with none running)"; fi
+	@if $(PRIVATE_ENGINES); then \
+	  DOCKERLAB_ENGINE=28-arm64 $(WITH_ENGINE) $(MAKE) --no-print-directory _test-arm64; \
+	else echo "== arm64 lane skipped: your own engine answers (on an Apple Silicon Mac the main run is the arm64 one)"; fi
 
 _test-inner:
 	$(PY) -m dockerlab bases
 	$(PY) -m dockerlab doctor
 	$(PY) -m pytest tests notebooks exercises $(NBVAL)
+	$(PY) -m dockerlab leftovers --session $(DOCKERLAB_SESSION)
+
+# The second engine's lane: every notebook and exercise, and the integration tests of
+# building, measuring, layers, the registry and the scorecard.
+LANE_TESTS := tests/unit/test_build_context.py $(addprefix tests/integration/test_,\
+  build.py measure.py layers.py secrets.py registry.py score.py static.py stack.py bases.py \
+  exercises_config.py session_and_doctor.py)
+_test-lane:
+	$(PY) -m dockerlab bases
+	$(PY) -m dockerlab doctor
+	$(PY) -m pytest $(LANE_TESTS) notebooks exercises $(NBVAL)
+	$(PY) -m dockerlab leftovers --session $(DOCKERLAB_SESSION)
+
+# The arm64 lane: an Apple Silicon Mac's platform, linux/arm64, emulated here by qemu
+# (engine profile 28-arm64 sets DOCKERLAB_PLATFORM): notebooks 01-04 and exercises 1-2
+# with their lessons asserted, and the ELF, stack and base-image tests.
+ARM64_TESTS := $(addprefix tests/integration/test_,static.py stack.py bases.py) \
+  $(wildcard notebooks/0[1-4]-*.ipynb exercises/0[12]-*.ipynb exercises/solutions/0[12]-*.ipynb)
+_test-arm64:
+	$(PY) -m dockerlab bases
+	$(PY) -m dockerlab doctor
+	$(PY) -m pytest $(ARM64_TESTS) $(NBVAL)
 	$(PY) -m dockerlab leftovers --session $(DOCKERLAB_SESSION)
 
 bases: $(STAMP) ## Make sure the course's base images exist (pulled, or bootstrapped offline)
@@ -55,13 +87,23 @@ lint: $(STAMP) ## Lint and check formatting (ruff), and that notebooks match the
 notebooks: $(STAMP) ## Regenerate the .ipynb files from their jupytext sources
 	$(PY) build_tools/notebooks.py write
 
-bench: $(STAMP) ## Benchmarks: notebook times, overhead vs the docker CLI, setup time -> docs/benchmarks.md
-	$(WITH_ENGINE) bash -c '$(PY) -m dockerlab bases && $(PY) bench/overhead.py && $(PY) bench/notebooks.py'
+# Benchmarked on each private engine profile where the kit runs its own, else on yours;
+# on the emulated arm64 engine only the arm64 lane's notebooks (01-04) and the figures
+# (an emulated engine's overhead against its CLI says nothing about a Mac's).
+BENCH_ARM64 := $(wildcard notebooks/0[1-4]-*.ipynb)
+bench: $(STAMP) ## Benchmarks per engine: notebook times, overhead vs the docker CLI, figures per platform, setup time -> docs/benchmarks.md
+	@if $(PRIVATE_ENGINES); then engines="28 20.10 28-arm64"; else engines=yours; fi; \
+	for e in $$engines; do \
+	  if [ $$e = yours ]; then unset DOCKERLAB_ENGINE; else export DOCKERLAB_ENGINE=$$e; fi; \
+	  if [ $$e = 28-arm64 ]; then run='$(PY) bench/figures.py && $(PY) bench/notebooks.py $(BENCH_ARM64)'; \
+	  else run='$(PY) bench/overhead.py && $(PY) bench/figures.py && $(PY) bench/notebooks.py'; fi; \
+	  $(WITH_ENGINE) bash -c "$(PY) -m dockerlab bases && $$run" || exit 1; \
+	done
 	$(PY) bench/setup_time.py
-	$(WITH_ENGINE) $(PY) bench/report.py
+	$(PY) bench/report.py
 
-cleanup: $(STAMP) ## Remove everything the kit made (keeps the base images)
-	$(WITH_ENGINE) $(PY) -m dockerlab cleanup
+cleanup: $(STAMP) ## Remove everything any session of the kit made on this engine (keeps the base images)
+	$(WITH_ENGINE) $(PY) -m dockerlab cleanup --all-sessions
 
 engine-stop: $(STAMP) ## Stop the kit's private engine if one was left running
 	$(PY) -m dockerlab engine stop

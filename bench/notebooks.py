@@ -4,13 +4,14 @@ Cold: the base images are present, nothing else the kit builds is (everything
 the kit made is removed first). Warm: the same notebook run again right after.
 Runs on copies, so the committed notebooks are untouched.
 
-    python bench/notebooks.py [--out bench/results/notebooks.json] [NOTEBOOK ...]
+    python bench/notebooks.py [--out FILE] [NOTEBOOK ...]
+
+Results go to ``bench/results/<engine>/notebooks.json`` (see ``overhead.results_dir``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from overhead import write_results
 
 import dockerlab as dl
 
@@ -36,7 +38,7 @@ def run_once(path: Path, workdir: Path) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("notebooks", nargs="*")
-    ap.add_argument("--out", default="bench/results/notebooks.json")
+    ap.add_argument("--out", default=None, help="default: bench/results/<engine>/notebooks.json")
     args = ap.parse_args()
     paths = [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     results = {}
@@ -51,8 +53,7 @@ def main() -> None:
             print(f"{p.stem:<40} cold {cold:6.1f} s   warm {warm:6.1f} s", flush=True)
     total = sum(r["cold_s"] for r in results.values())
     print(f"{'whole course, cold':<40} {total / 60:6.1f} min")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2))
+    print("wrote", write_results("notebooks", results, args.out))
 
 
 if __name__ == "__main__":

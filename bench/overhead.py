@@ -3,7 +3,10 @@
 Each pair does the same work on the same engine, alternating, N times; the
 report gives medians and the ratio dockerlab / CLI (goal: within 1.2x).
 
-    python bench/overhead.py [--runs N] [--out bench/results/overhead.json]
+    python bench/overhead.py [--runs N] [--out FILE]
+
+Results go to ``bench/results/<engine>/overhead.json`` (one folder per engine
+measured, see :func:`results_dir`), with the engine's description beside them.
 """
 
 from __future__ import annotations
@@ -29,16 +32,52 @@ SAFE = ["--network", "none", "--cap-drop", "ALL", "--security-opt", "no-new-priv
         "--pids-limit", "128", "--memory", "256m"]  # fmt: skip
 
 
+def results_dir() -> Path:
+    """``bench/results/<engine>``: one folder per engine measured (``docker-28.5.2-containerd``)."""
+    e = dl.engine_info()
+    name = f"docker-{e.version.split('+')[0]}-{e.image_store}-{e.arch}"
+    if dl.emulated():  # the course run for another platform (28-arm64): results of their own
+        name += "-emulating-" + dl.platform().split("/")[1]
+    return Path(__file__).resolve().parent / "results" / name
+
+
+def write_results(kind: str, results: dict, out: str | None) -> Path:
+    """Write ``results`` with the engine they were measured on."""
+    path = Path(out) if out else results_dir() / f"{kind}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    e = dl.engine_info()
+    (path.parent / "engine.json").write_text(json.dumps(
+        {"label": e.label() + (f", {dl.platform()} emulated" if dl.emulated() else ""),
+         "version": e.version, "api": e.api, "image_store": e.image_store,
+         "default_builder": e.default_builder, "arch": e.arch, "platform": dl.platform()},
+        indent=2))  # fmt: skip
+    path.write_text(json.dumps(results, indent=2))
+    return path
+
+
 def _cli() -> str:
-    """The docker CLI to compare with: the engine's own (legacy builder) if present."""
-    for path in ("/usr/bin/docker", shutil.which("docker")):
+    """The docker CLI to compare with: the kit's Docker 28 CLI for its 28 engine, else the
+    one on PATH (Debian 12's /usr/bin/docker first: the CLI of its 20.10 engine)."""
+    from dockerlab import private_engine
+
+    own = private_engine.kit_docker_cli() if dl.engine_info().major >= 23 else None
+    for path in (str(own) if own else None, "/usr/bin/docker", shutil.which("docker")):
         if path and os.path.exists(path):
             return path
     raise SystemExit("no docker CLI on PATH")
 
 
+def _build_cli(cli: str) -> str:
+    """The CLI build doing what dl.build does here: the same builder, to the engine's store."""
+    if dl.building.choose_builder() == "buildkit":
+        bk = dl.buildkit_cli()
+        load = " --load --provenance=false" if bk.buildx else ""
+        return f"{' '.join(bk.command())} -q{load} --network none -t dockerlab/bench:cli -"
+    return f"DOCKER_BUILDKIT=0 {cli} build -q --network none -t dockerlab/bench:cli -"
+
+
 def _sh(cmd: str, **kw) -> str:
-    env = dict(os.environ, DOCKER_HOST=host(), DOCKER_BUILDKIT="0")
+    env = dict(os.environ, DOCKER_HOST=host())
     return subprocess.run(cmd, shell=True, check=True, capture_output=True, text=True, env=env,
                           **kw).stdout  # fmt: skip
 
@@ -52,7 +91,9 @@ def pairs(cli: str, image_ref: str) -> dict[str, tuple]:
     )
     per_layer = (
         f"d=$(mktemp -d); {cli} save {image_ref} | tar -xf - -C $d; "
-        f"for l in $(grep -o '[0-9a-f]*/layer.tar' $d/manifest.json); do "
+        # legacy layout: <id>/layer.tar; OCI (Engine 25+): blobs/sha256/<digest>, maybe gzip
+        f"for l in $(grep -oE '\"Layers\":\\[[^]]*' $d/manifest.json "
+        f"| grep -oE '[0-9a-f]{{64}}/layer.tar|blobs/sha256/[0-9a-f]{{64}}'); do "
         f"tar -tvf $d/$l | awk '{{n++; s+=$3}} END {{print n, s}}'; done; rm -rf $d"
     )
     return {
@@ -62,7 +103,7 @@ def pairs(cli: str, image_ref: str) -> dict[str, tuple]:
         ),
         "build (cached)": (
             lambda: dl.build(DOCKERFILE, progress=False, tag="dockerlab/bench:dl"),
-            f"printf '{DOCKERFILE}' | {cli} build -q -t dockerlab/bench:cli -",
+            f"printf '{DOCKERFILE}' | {_build_cli(cli)} > /dev/null",
         ),
         "size and layers": (
             lambda: _size(image_ref),
@@ -77,15 +118,15 @@ def pairs(cli: str, image_ref: str) -> dict[str, tuple]:
 
 
 def _size(ref: str) -> tuple[int, int]:
-    """Size and layer count, as dl.measure reads them."""
+    """Unpacked size and layer count, as dl.measure reads them."""
     img = dl.images.get(ref)
-    return img.attrs["Size"], len(img.attrs["RootFS"]["Layers"])
+    return dl.size_on_disk(img.id), len(img.attrs["RootFS"]["Layers"])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--out", default="bench/results/overhead.json")
+    ap.add_argument("--out", default=None, help="default: bench/results/<engine>/overhead.json")
     args = ap.parse_args()
     cli = _cli()
     results = {}
@@ -108,8 +149,7 @@ def main() -> None:
     dl.cleanup()
     subprocess.run([cli, "rmi", "-f", "dockerlab/bench:cli"], capture_output=True,
                    env=dict(os.environ, DOCKER_HOST=host()))  # fmt: skip
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2))
+    print("wrote", write_results("overhead", results, args.out))
 
 
 if __name__ == "__main__":

@@ -19,10 +19,25 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 import dockerlab as dl
+from dockerlab.stack import human
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs"
+
+
+def _engines() -> dict[str, dict]:
+    """Each engine measured: its folder under bench/results, with what was measured on it."""
+    out = {}
+    for folder in sorted(RESULTS.iterdir()) if RESULTS.is_dir() else []:
+        info = folder / "engine.json"
+        if folder.is_dir() and info.exists():
+            entry = {"engine": json.loads(info.read_text())}
+            for kind in ("notebooks", "overhead", "figures"):
+                f = folder / f"{kind}.json"
+                entry[kind] = json.loads(f.read_text()) if f.exists() else None
+            out[entry["engine"]["label"]] = entry
+    return out
 
 
 def _load(name: str) -> dict | None:
@@ -30,55 +45,126 @@ def _load(name: str) -> dict | None:
     return json.loads(p.read_text()) if p.exists() else None
 
 
+def _notebooks(engines: dict[str, dict]) -> list[str]:
+    have = {k: e["notebooks"] for k, e in engines.items() if e["notebooks"]}
+    if not have:
+        return []
+    names = sorted({n for r in have.values() for n in r})
+    head = "| notebook | " + " | ".join(f"{k}: cold / warm (s)" for k in have) + " |"
+    lines = ["## Notebooks, per engine", "", head, "|---|" + "---:|" * len(have)]
+    for n in names:
+        cells = []
+        for r in have.values():
+            x = r.get(n)
+            mark = "" if not x or x["warm_s"] < 60 else " **(over 60 s)**"
+            cells.append(f"{x['cold_s']:.1f} / {x['warm_s']:.1f}{mark}" if x else "-")
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    totals = ", ".join(f"{k}: **{sum(r['cold_s'] for r in v.values()) / 60:.1f} min**"
+                       + ("" if len(v) == len(names) else f" ({len(v)} notebooks)")
+                       for k, v in have.items())  # fmt: skip
+    lines += ["", f"Whole course, cold (goal: under 15 min): {totals}.", ""]
+    fig, ax = plt.subplots(figsize=(9, 0.4 * len(names) + 1.5))
+    width = 0.8 / len(have)
+    for i, (label, r) in enumerate(have.items()):
+        ax.barh([j + i * width for j in range(len(names))],
+                [r.get(n, {}).get("warm_s", 0) for n in names], width, label=f"{label} (warm)")  # fmt: skip
+    ax.axvline(60, color="#c62828", linestyle="--", linewidth=1, label="60 s goal")
+    ax.set_yticks([j + 0.4 - width / 2 for j in range(len(names))], names)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds, warm run")
+    ax.set_title("Notebook execution time, per engine")
+    ax.legend(fontsize=7)
+    fig.savefig(DOCS / "benchmarks.png")
+    return [*lines, "![notebook times](benchmarks.png)", ""]
+
+
+def _overhead(engines: dict[str, dict]) -> list[str]:
+    have = {k: e["overhead"] for k, e in engines.items() if e["overhead"]}
+    if not have:
+        return []
+    names = list(dict.fromkeys(n for r in have.values() for n in r))
+    lines = ["## dockerlab vs the bare docker CLI, per engine", "",
+             "Same work, same engine, alternating runs; medians; ratio = dockerlab / CLI "
+             "(goal: within 1.2x). The CLI figures include starting the `docker` process, as a "
+             "learner typing the command would. A build uses the builder `docker build` uses on "
+             "that engine, on both sides.", "",
+             "| measurement | " + " | ".join(f"{k}: kit / CLI (s), ratio" for k in have) + " |",
+             "|---|" + "---:|" * len(have)]  # fmt: skip
+    for n in names:
+        cells = []
+        for r in have.values():
+            x = r.get(n)
+            if not x:
+                cells.append("-")
+                continue
+            flag = "" if "floor" in n or x["ratio"] <= 1.2 else " **over 1.2x**"
+            cells.append(f"{x['dockerlab_s']:.3f} / {x['cli_s']:.3f}, {x['ratio']:.2f}{flag}")
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    lines += ["", "The layer analysis lists every file of every layer with its size; the CLI "
+              "pipeline (`docker save`, unpack, `tar -tv` each layer) parses tar headers in C, "
+              "the kit with Python's `tarfile`. The floor row compares the analysis with the bare "
+              "`docker save`, which lists nothing: how much of the time is the engine's export "
+              "alone (on the containerd image store, the export of compressed layers is much "
+              "slower than on the classic store).", ""]  # fmt: skip
+    return lines
+
+
+def _figures(engines: dict[str, dict]) -> list[str]:
+    """The architecture-dependent figures (bench/figures.py), one column per platform."""
+    have = {k: e["figures"] for k, e in engines.items() if e["figures"]}
+    if not have:
+        return []
+
+    def column(e: dict) -> str:  # "Docker 28.5.2, containerd: linux/arm64 (emulated)"
+        f, info = e["figures"], e["engine"]
+        return (f"Docker {info['version'].split('+')[0]}, {info['image_store']}: "
+                f"{f['platform']}{' (emulated)' if f['emulated'] else ''}")  # fmt: skip
+
+    head = " | ".join(column(e) for e in engines.values() if e["figures"])
+    lines = ["## Figures that depend on the architecture, per platform", "",
+             "Measured by `bench/figures.py` on each engine above: what notebooks 01 and 03 "
+             "measure, side by side. Sizes are on that engine's disk (its image store's own "
+             "accounting); the recursion depths are the deepest level a thread survived "
+             "with default attributes, per frame size, and the thread stack they imply.", "",
+             f"| figure | {head} |", "|---|" + "---:|" * len(have)]  # fmt: skip
+    first = next(iter(have.values()))
+    for key in first["images"]:
+        cells = [r["images"].get(key) for r in have.values()]
+        lines.append(f"| {first['images'][key]['ref']}: size (MB), packages, executables | "
+                     + " | ".join(f"{c['size_mb']:.1f}, {c['packages']}, {c['executables']}"
+                                  if c else "-" for c in cells) + " |")  # fmt: skip
+    for libc in first["recursion"]:
+        cells = [r["recursion"].get(libc) for r in have.values()]
+        lines.append(f"| {libc}: thread stack implied | "
+                     + " | ".join(human(c["implied_stack_bytes"]) if c else "-"
+                                  for c in cells) + " |")  # fmt: skip
+        for frame in first["recursion"][libc]["max_depth"]:
+            lines.append(f"| {libc}: deepest recursion, {frame}-byte frames | "
+                         + " | ".join(f"{c['max_depth'].get(frame, 0):,}" if c else "-"
+                                      for c in cells) + " |")  # fmt: skip
+    return [*lines, ""]
+
+
 def main() -> None:
     DOCS.mkdir(exist_ok=True)
     dl.use_style()
-    nbs, ovh, setup = _load("notebooks"), _load("overhead"), _load("setup")
+    engines, setup = _engines(), _load("setup")
     lines = [
         "# Benchmarks",
         "",
         f"Measured on {date.today()} by `make bench` on {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"Docker {dl.client().version()['Version']}. Rerun `make bench` to refresh.",
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, on each engine below "
+        "(each with its own base images). Rerun `make bench` to refresh.",
         "",
+        *(
+            f"- {k}: API {e['engine']['api']}, builder {e['engine']['default_builder']}"
+            for k, e in engines.items()
+        ),
+        "",
+        *_notebooks(engines),
+        *_overhead(engines),
+        *_figures(engines),
     ]
-    if nbs:
-        lines += ["## Notebooks", "", "| notebook | cold (s) | warm (s) | warm < 60 s |",
-                  "|---|---:|---:|:---:|"]  # fmt: skip
-        for name, r in nbs.items():
-            ok = "yes" if r["warm_s"] < 60 else "**no**"
-            lines.append(f"| {name} | {r['cold_s']:.1f} | {r['warm_s']:.1f} | {ok} |")
-        total = sum(r["cold_s"] for r in nbs.values()) / 60
-        lines += ["", f"Whole course, cold: **{total:.1f} min** (goal: under 15 min).", ""]
-        fig, ax = plt.subplots(figsize=(9, 0.35 * len(nbs) + 1.5))
-        names = list(nbs)
-        y = range(len(names))
-        ax.barh([i + 0.2 for i in y], [nbs[n]["cold_s"] for n in names], 0.4, label="cold")
-        ax.barh([i - 0.2 for i in y], [nbs[n]["warm_s"] for n in names], 0.4, label="warm")
-        ax.axvline(60, color="#c62828", linestyle="--", linewidth=1, label="60 s goal")
-        ax.set_yticks(list(y), names)
-        ax.invert_yaxis()
-        ax.set_xlabel("seconds")
-        ax.set_title("Notebook execution time")
-        ax.legend()
-        fig.savefig(DOCS / "benchmarks.png")
-        lines += ["![notebook times](benchmarks.png)", ""]
-    if ovh:
-        lines += ["## dockerlab vs the bare docker CLI", "",
-                  "Same work, same engine, alternating runs; medians. The CLI figures include "
-                  "starting the `docker` process, as a learner typing the command would.", "",
-                  "| measurement | dockerlab (s) | CLI (s) | ratio | within 1.2x |",
-                  "|---|---:|---:|---:|:---:|"]  # fmt: skip
-        for name, r in ovh.items():
-            floor = "floor" in name  # the CLI side does less: a lower bound, not a goal
-            ok = "(floor)" if floor else "yes" if r["ratio"] <= 1.2 else "**no**"
-            lines.append(f"| {name} | {r['dockerlab_s']:.3f} | {r['cli_s']:.3f} | "
-                         f"{r['ratio']:.2f} | {ok} |")  # fmt: skip
-        lines += ["", "The layer analysis lists every file of every layer with its size. The CLI "
-                  "pipeline (`docker save`, unpack, `tar -tv` each layer) parses tar headers in C; "
-                  "the kit parses them with Python's `tarfile` (each entry of a layer saved by "
-                  "Docker 20.10 has a PAX header of its own), which is where its extra time goes. "
-                  "The floor row compares with the bare save, which lists nothing.", ""]  # fmt: skip
     if setup:
         lines += ["## Setup: fresh clone to a working `make lab`", "",
                   f"- environment (venv, requirements, package): {setup['environment_s']:.0f} s",

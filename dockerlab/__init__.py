@@ -6,8 +6,8 @@ The modules, one idea each:
   :mod:`~dockerlab.private_engine` (the kit's own engine where none runs),
   :mod:`~dockerlab.doctor` (is this machine ready?), :mod:`~dockerlab.images` (the catalog)
   and :mod:`~dockerlab.bases` (pulling or bootstrapping it offline)
-- building and running: :mod:`~dockerlab.build` (Dockerfile text, progress, clear failures),
-  :mod:`~dockerlab.buildkit` (BuildKit CLI builds), :mod:`~dockerlab.containers` (demo
+- building and running: :mod:`~dockerlab.building` (Dockerfile text, progress, clear failures),
+  with BuildKit or the legacy builder, :mod:`~dockerlab.containers` (demo
   containers with limits and no network), :mod:`~dockerlab.session` (labels and cleanup)
 - measuring: :mod:`~dockerlab.measure` (size, layers, attack surface),
   :mod:`~dockerlab.layers` (what each layer adds, wastes and hides), :mod:`~dockerlab.elf`
@@ -19,7 +19,8 @@ The modules, one idea each:
   :mod:`~dockerlab.freshness`
 - teaching: :mod:`~dockerlab.exercises` (checks that measure the learner's answer),
   :mod:`~dockerlab.scorecard` (the capstone scorecard), :mod:`~dockerlab.workshop` (preparing a
-  classroom), :mod:`~dockerlab.plotting` (one chart style), :mod:`~dockerlab.notebook`
+  classroom), :mod:`~dockerlab.classroom` (a user and a rootless engine per learner on a
+  workshop server), :mod:`~dockerlab.plotting` (one chart style), :mod:`~dockerlab.notebook`
 - :mod:`~dockerlab.errors`: ``DockerlabError`` and its kin
 
 Example:
@@ -30,12 +31,14 @@ Example:
 """
 
 from . import errors, images, labels
-from .build import BuiltImage, build
+from .building import BuiltImage, available_builders, build, describe_builders
 from .containers import DemoContainer, RunResult, run, start
 from .doctor import doctor
-from .engine import buildkit_cli, client, registry_reachable
+from .engine import buildkit_cli, client, emulated, engine_info, platform, registry_reachable
 from .errors import (
+    BaseImageMissing,
     BuildFailed,
+    BuildKitUnavailable,
     BuildTimeout,
     ContainerGone,
     ContainerTimeout,
@@ -46,8 +49,8 @@ from .errors import (
 )
 from .exercises.progress import progress
 from .images import CATALOG, provenance, ref
-from .measure import attack_surface, compare, history, measure
-from .notebook import setup
+from .measure import attack_surface, compare, history, measure, size_on_disk, sizes
+from .notebook import md, setup
 from .plotting import caption_below, compare_bars, use_style
 from .scorecard import score  # the function; the module stays importable as dockerlab.scorecard
 from .session import cleanup, leftovers, session
@@ -56,7 +59,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CATALOG",
+    "BaseImageMissing",
     "BuildFailed",
+    "BuildKitUnavailable",
     "BuildTimeout",
     "BuiltImage",
     "ContainerGone",
@@ -68,6 +73,7 @@ __all__ = [
     "ImageNotFound",
     "RunResult",
     "attack_surface",
+    "available_builders",
     "build",
     "buildkit_cli",
     "caption_below",
@@ -75,13 +81,18 @@ __all__ = [
     "client",
     "compare",
     "compare_bars",
+    "describe_builders",
     "doctor",
+    "emulated",
+    "engine_info",
     "errors",
     "history",
     "images",
     "labels",
     "leftovers",
+    "md",
     "measure",
+    "platform",
     "progress",
     "provenance",
     "ref",
@@ -90,6 +101,8 @@ __all__ = [
     "score",
     "session",
     "setup",
+    "size_on_disk",
+    "sizes",
     "start",
     "use_style",
 ]

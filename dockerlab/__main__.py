@@ -3,14 +3,23 @@
 Commands:
     doctor                 is this machine ready for the course?
     bases                  make sure every catalog base image exists (pull or bootstrap)
-    cleanup                remove everything the kit made (base images are kept)
+    cleanup [--all-sessions]   remove what your sessions made (every session's with
+                           --all-sessions, e.g. after a workshop); base images are kept
     leftovers [--session ID]   list kit-made containers/images/volumes (exit 1 if any)
     prefetch               pull every image the course uses (a machine with internet)
     bundle FILE            save the course's images into one archive, for a classroom
     load FILE              load such an archive into this engine
-    engine start|stop|status   the kit's private engine (Linux, root)
+    engine start|stop|status   the kit's private engine (Linux, root; DOCKERLAB_ENGINE=28,
+                           28-overlay2 or 20.10 picks its profile, default 28)
     with-engine -- CMD...  run CMD with an engine; stop the private one afterwards
-    score PATH [--context DIR]  build a Dockerfile and measure it on every practice
+    score PATH [--context DIR]  score a Dockerfile on every practice (its folder is the
+                           build context, as for docker build); partial if it cannot
+                           be built here (a step needs the network, a base is missing)
+    score --compare A B    two Dockerfiles' scorecards side by side
+    classroom setup NAME... [--memory 2g --pids 1024 --cpus 1 --disk 8g --images KEY...]
+                           (root) a workshop machine: a Unix user and a rootless engine
+                           per learner, each in a budget of their own, and a JupyterHub
+                           configuration; then start | status | stop | teardown
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("bases", help="make sure every catalog base image exists")
     b.add_argument("--force", action="store_true", help="rebuild even if present")
     b.add_argument("keys", nargs="*", help="catalog keys (default: all)")
-    sub.add_parser("cleanup", help="remove everything the kit made, keep the base images")
+    cl = sub.add_parser("cleanup", help="remove what your sessions made, keep the base images")
+    cl.add_argument("--all-sessions", action="store_true",
+                    help="every learner's sessions on this engine, not only yours")  # fmt: skip
     lo = sub.add_parser("leftovers", help="list what the kit made that is still there")
     lo.add_argument("--session", help="only this session's (default: every session)")
     sub.add_parser("prefetch", help="pull every image the course uses")
@@ -41,9 +52,20 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("action", choices=["start", "stop", "status"])
     w = sub.add_parser("with-engine", help="run a command with an engine")
     w.add_argument("cmd", nargs=argparse.REMAINDER)
-    sc = sub.add_parser("score", help="build a Dockerfile, measure it on every practice")
-    sc.add_argument("path", help="a Dockerfile, or a folder holding one")
+    sc = sub.add_parser("score", help="score a Dockerfile on every practice")
+    sc.add_argument("path", nargs="?", help="a Dockerfile, or a folder holding one")
     sc.add_argument("--context", help="the build context folder (default: the Dockerfile's)")
+    sc.add_argument("--compare", nargs=2, metavar=("A", "B"),
+                    help="two Dockerfiles (or folders): their scorecards side by side")  # fmt: skip
+    cr = sub.add_parser("classroom", help="a rootless engine per learner on a workshop machine")
+    cr.add_argument("action", choices=["setup", "start", "status", "stop", "teardown"])
+    cr.add_argument("names", nargs="*", help="the learners' logins (setup)")
+    cr.add_argument("--memory", default="2g", help="each learner's memory, engine and server")
+    cr.add_argument("--pids", type=int, default=1024, help="each learner's processes")
+    cr.add_argument("--cpus", type=float, default=1.0, help="each learner's CPUs")
+    cr.add_argument("--disk", default="8g", help="each learner's engine's disk")
+    cr.add_argument("--images", nargs="*", help="catalog keys to load (default: every base)")
+    cr.add_argument("--no-hub", action="store_true", help="no JupyterHub environment/config")
     args = parser.parse_args(argv)
 
     try:
@@ -69,8 +91,10 @@ def _run(args: argparse.Namespace) -> int:
                 "stopped" if private_engine.stop() else "the kit's private engine was not running"
             )
         else:
-            print("running" if private_engine.is_running() else "not running")
+            print(private_engine.status())
         return 0
+    if args.command == "classroom":
+        return _classroom(args)
     if args.command == "doctor":
         from .doctor import doctor
 
@@ -93,9 +117,17 @@ def _run(args: argparse.Namespace) -> int:
             workshop.load(args.file)
         return 0
     if args.command == "cleanup":
-        from .session import cleanup
+        from .labels import _learner
+        from .session import cleanup, cleanup_own
 
-        print(cleanup(all_sessions=True))
+        if args.all_sessions:
+            print("removed, of every session on this engine:", cleanup(all_sessions=True))
+            return 0
+        removed, others = cleanup_own()
+        print(f"removed, of {_learner()}'s sessions:", removed)
+        if others:
+            print(f"left {len(others)} other session(s) alone (other learners, test runs): "
+                  "`python -m dockerlab cleanup --all-sessions` removes every session's")  # fmt: skip
         return 0
     if args.command == "leftovers":
         from .session import leftovers
@@ -104,11 +136,52 @@ def _run(args: argparse.Namespace) -> int:
         print(left)
         return 1 if any(left.values()) else 0
     if args.command == "score":
-        from .scorecard import score
-
-        print(score(args.path, args.context))
-        return 0
+        return _score(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _score(args: argparse.Namespace) -> int:
+    """``score PATH`` or ``score --compare A B``: exit 0 with the scorecard, partial or not."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .scorecard import compare, score
+
+    if not args.compare and not args.path:
+        raise DockerlabError("score needs a Dockerfile: `score PATH` or `score --compare A B`.")
+    if not args.compare:
+        print(score(Path(args.path), args.context))
+        return 0
+    cards = {name: score(Path(name), args.context) for name in args.compare}
+    if len(cards) < 2:
+        raise DockerlabError("--compare needs two different Dockerfiles.")
+    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
+        print("Scorecards side by side\n" + compare(cards).to_string())
+    for name, card in cards.items():
+        print(f"{name}: {card.summary()}")
+        for why in dict.fromkeys(card.unmeasured.values()):
+            print(f"  not measured: {why}")
+        for note in card.notes:
+            print(f"  note: {note}")
+    return 0
+
+
+def _classroom(args: argparse.Namespace) -> int:
+    from . import classroom
+
+    if args.action == "setup":
+        if not args.names:
+            raise DockerlabError("Name the learners: `classroom setup alice bob ...`.")
+        budget = classroom.Budget(args.memory, args.pids, args.cpus, args.disk)
+        classroom.setup(args.names, budget, images=args.images, hub=not args.no_hub)
+    elif args.action == "status":
+        import pandas as pd
+
+        print(pd.DataFrame(classroom.status()).to_string(index=False))
+    else:
+        getattr(classroom, args.action)()
+    return 0
 
 
 if __name__ == "__main__":

@@ -5,6 +5,12 @@ demo needs one back), ``no-new-privileges``, limits on processes, memory and CPU
 capped logs, and a time limit; it carries the kit's session label and is
 removed afterwards. A fork bomb hits the pids limit, a memory hog the memory
 limit, an endless loop the time limit, a log flood the log cap.
+
+No option a caller passes replaces those defaults, and what reaches past the
+container is refused before anything is created: the Docker socket, privileged
+mode, a folder of the host, devices, capabilities beyond Docker's default set,
+the host's or another container's namespaces. These refusals catch mistakes in
+notebooks; they are no boundary (a kernel can call the engine's API itself).
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ import requests
 from docker.types import LogConfig
 
 from . import labels, private_engine
-from .build import BuiltImage
-from .engine import client
+from .building import BuiltImage
+from .engine import client, requested_platform
 from .errors import ContainerGone, ContainerTimeout, DockerlabError, ImageNotFound
 
 #: Defaults every demo container gets (override per call).
@@ -110,6 +116,68 @@ def _bound_folder(volume: str) -> str:
     return options.get("device", "") if "bind" in options.get("o", "") else ""
 
 
+#: Most a demo container may ask for: a demo that needs more is a mistake, not a lesson.
+MAX_LIMITS = {"memory": 2 * 1024**3, "pids": 1024}
+#: Capabilities of Docker's own default set: giving one of these back to a container that
+#: dropped ALL reaches no further than a plain ``docker run``. Others are refused.
+DOCKER_DEFAULT_CAPS = frozenset({
+    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+    "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+})  # fmt: skip
+#: Options the kit sets itself on every demo container, and the parameter to use instead.
+_SAFETY_OPTIONS = {
+    "network_mode": "network=", "network": "network=", "networking_config": "network=",
+    "cap_drop": "cap_add=", "security_opt": None, "pids_limit": "pids=",
+    "mem_limit": "memory=", "memswap_limit": "memory=", "nano_cpus": "cpus=",
+    "cpu_quota": "cpus=", "cpu_period": "cpus=", "log_config": None,
+    "oom_kill_disable": None, "cgroup_parent": None,
+}  # fmt: skip
+#: Options that reach past the container: the host's or another container's namespaces,
+#: devices, the host's files, every privilege.
+_REACHING_OPTIONS = (
+    "privileged", "volumes_from", "pid_mode", "ipc_mode", "uts_mode", "userns_mode",
+    "cgroupns", "devices", "device_requests", "device_cgroup_rules", "sysctls", "runtime",
+)  # fmt: skip
+
+
+def _check_limits(memory: str, pids: int, cpus: float) -> None:
+    from docker.utils import parse_bytes
+
+    try:
+        nbytes = parse_bytes(memory)
+    except docker.errors.DockerException:
+        nbytes = -1
+    problems = []
+    if not 0 < nbytes <= MAX_LIMITS["memory"]:
+        problems.append(f"memory={memory!r} (more than 0, at most 2g)")
+    if not (isinstance(pids, int) and 0 < pids <= MAX_LIMITS["pids"]):
+        problems.append(
+            f"pids={pids!r} (from 1 to {MAX_LIMITS['pids']}; 0 or -1 would mean no limit)"
+        )
+    if not 0 < cpus <= (os.cpu_count() or 1):
+        problems.append(f"cpus={cpus!r} (more than 0, at most this machine's {os.cpu_count()})")
+    if problems:
+        raise DockerlabError(
+            "A demo container's limits must be limits: " + "; ".join(problems) + "."
+        )
+
+
+def _host_paths(volumes=None, mounts=None) -> list[str]:
+    """The host folders or files these mounts would bind into a container (named volumes
+    that bind a host folder included)."""
+    if isinstance(volumes, Mapping):
+        sources = [str(v) for v in volumes]
+    else:
+        sources = [str(v).split(":")[0] for v in volumes or () if ":" in str(v)]
+    kinds = [(str(m.get("Type") or "volume"), str(m.get("Source") or "")) for m in mounts or ()]
+    sources += [src for kind, src in kinds if kind in ("bind", "volume", "")]
+    found = [src for src in sources if "/" in src]
+    found += [
+        bound for name in sources if name and "/" not in name if (bound := _bound_folder(name))
+    ]
+    return found
+
+
 def _options(
     *,
     memory: str,
@@ -120,16 +188,29 @@ def _options(
     role: str,
     **extra,
 ) -> dict:
+    """The create options of a demo container: the kit's safety defaults, which no caller
+    option replaces, and the caller's others. Refused with a :class:`DockerlabError`:
+    anything that would undo a default or reach past the container (see the module's
+    docstring). These refusals guard against mistakes in a notebook: a kernel can reach
+    the engine's raw API, which only an engine of the learner's own bounds."""
     if network != "none" and not network.startswith("container:"):
         raise DockerlabError(
             f"network={network!r}: demo containers run with no network ('none') or share "
             "another container's loopback ('container:<id>')."
         )
-    if extra.get("privileged") or extra.get("volumes_from") or extra.get("pid_mode") == "host":
+    given = {k for k, v in extra.items() if v is not None and v is not False}
+    if replaced := sorted(given & set(_SAFETY_OPTIONS)):
+        instead = sorted({f"`{_SAFETY_OPTIONS[k]}`" for k in replaced if _SAFETY_OPTIONS[k]})
         raise DockerlabError(
-            "Demo containers are never privileged, never share another container's "
-            "volumes and never see the host's processes: each of those reaches past the "
-            "container's limits."
+            f"{', '.join(replaced)}: the kit sets these itself on every demo container "
+            "(no network, every capability dropped, no-new-privileges, limits, capped logs).",
+            hint=f"Use {' and '.join(instead)} of dl.run / dl.start." if instead else None,
+        )
+    if reaching := [k for k in _REACHING_OPTIONS if k in given]:
+        raise DockerlabError(
+            f"{', '.join(reaching)}: demo containers are never privileged and never join the "
+            "host's or another container's namespaces, devices or volumes: each of those "
+            "reaches past the container's limits."
         )
     if _mounts_engine_socket(extra.get("volumes"), extra.get("mounts")):
         raise DockerlabError(
@@ -137,7 +218,24 @@ def _options(
             "controls the whole engine (and the host).",
             hint="Share files through a named volume or a folder of your own instead.",
         )
+    if paths := _host_paths(extra.get("volumes"), extra.get("mounts")):
+        raise DockerlabError(
+            f"Demo containers get no folder of the host: {', '.join(sorted(set(paths)))}.",
+            hint="Share files between containers through a named volume "
+            "(dl.lifecycle.volume()), or give a build its files as dl.build(..., files=...).",
+        )
+    if extra_caps := sorted(
+        {str(c).upper().removeprefix("CAP_") for c in cap_add} - DOCKER_DEFAULT_CAPS
+    ):
+        raise DockerlabError(
+            f"cap_add={extra_caps}: a demo container may get back only capabilities of "
+            f"Docker's default set ({', '.join(sorted(DOCKER_DEFAULT_CAPS))})."
+        )
+    _check_limits(memory, pids, cpus)
+    # A caller's labels come on top (a test making another session's container names it).
+    caller_labels = dict(extra.pop("labels", None) or {})
     return {
+        **{k: v for k, v in extra.items() if v is not None},
         "network_mode": network,
         "cap_drop": ["ALL"],
         "cap_add": list(cap_add) or None,
@@ -147,8 +245,8 @@ def _options(
         "memswap_limit": memory,
         "nano_cpus": int(cpus * 1e9),
         "log_config": LOG_CAP,
-        "labels": labels.session_labels(role),
-        **{k: v for k, v in extra.items() if v is not None},
+        "labels": {**labels.session_labels(role), **caller_labels},
+        **({"platform": p} if (p := requested_platform()) else {}),
     }
 
 
@@ -312,13 +410,24 @@ def create(
     """
     opts = _options(memory=memory, pids=pids, cpus=cpus, cap_add=cap_add, network=network,
                     role=role, **options)  # fmt: skip
-    try:
-        # create, not containers.run: run would try to pull a missing image.
-        return DemoContainer(client().containers.create(_ref(image), command, **opts))
-    except docker.errors.ImageNotFound:
-        raise ImageNotFound(f"The image {_ref(image)!r} is not on this engine.") from None
-    except docker.errors.APIError as e:
-        raise DockerlabError(f"The container could not be created: {e.explanation or e}") from None
+    # An image named by its id may be between two names for a moment: on the containerd
+    # store, another learner moving a shared tag off it deletes that name before the
+    # engine records the image as untagged (a CI run's four learners hit that window).
+    # Asked for again a moment later, the engine finds it; a missing image stays missing.
+    attempts = 8 if _ref(image).startswith("sha256:") else 1
+    for attempt in range(attempts):
+        try:
+            # create, not containers.run: run would try to pull a missing image.
+            return DemoContainer(client().containers.create(_ref(image), command, **opts))
+        except docker.errors.ImageNotFound:
+            if attempt == attempts - 1:
+                raise ImageNotFound(f"The image {_ref(image)!r} is not on this engine.") from None
+            time.sleep(0.25)
+        except docker.errors.APIError as e:
+            raise DockerlabError(
+                f"The container could not be created: {e.explanation or e}"
+            ) from None
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def start(image, command: str | Sequence[str] | None = None, **options) -> DemoContainer:

@@ -15,7 +15,7 @@ engine's archive API); :func:`inspect` does both.
 
 Example:
     >>> from dockerlab import elf
-    >>> info = elf.inspect("debian:bookworm", "/usr/bin/ls")      # doctest: +SKIP
+    >>> info = elf.inspect("debian:trixie", "/usr/bin/ls")      # doctest: +SKIP
     >>> info.interpreter, info.needed                              # doctest: +SKIP
     ('/lib64/ld-linux-x86-64.so.2', ('libselinux.so.1', 'libc.so.6'))
 """
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import docker.errors
 import docker.utils
 
-from .build import BuiltImage
+from .building import BuiltImage
 from .containers import created
 from .engine import client
 from .errors import DockerlabError
@@ -261,7 +261,7 @@ def read_file(
     every image, FROM scratch ones included.
 
     Args:
-        image: A reference or a :class:`~dockerlab.build.BuiltImage`.
+        image: A reference or a :class:`~dockerlab.building.BuiltImage`.
         path: Absolute path of the file inside the image.
         follow_symlinks: Follow a symlink (``/lib64/ld-linux-x86-64.so.2`` is one
             on Debian) to the file it names, inside the image.

@@ -17,7 +17,8 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import docker
@@ -26,13 +27,20 @@ import requests
 import urllib3.exceptions
 
 from . import private_engine
-from .errors import EngineNotRunning, EnginePermissionDenied, EngineStopped, EngineTooOld
+from .errors import (
+    DockerlabError,
+    EngineNotRunning,
+    EnginePermissionDenied,
+    EngineStopped,
+    EngineTooOld,
+)
 
 MIN_API = (1, 41)
 REGISTRY_HOST = "registry-1.docker.io"
 
 _client: docker.DockerClient | None = None
 _host: str | None = None
+_connected = False  # True once an engine answered: a failure after that is EngineStopped
 
 
 def _candidates() -> list[str]:
@@ -96,6 +104,31 @@ STALLED = (
 )
 
 
+def progressing(events: Iterable[dict], no_progress: float) -> Iterator[dict]:
+    """The events of a push or pull, until they stop showing progress for ``no_progress`` s.
+
+    A stalled transfer does not always go quiet: the containerd image store
+    repeats ``Waiting`` for every layer ten times a second while the registry
+    says nothing. Progress is a new status or a moved byte count, never a
+    repeated line. Raises ``requests.exceptions.ReadTimeout`` (one of
+    :data:`STALLED`) once there has been none for that long; the caller's
+    ``transfer_api`` then hangs up, which cancels the transfer.
+    """
+    last = time.monotonic()
+    seen: set[tuple] = set()
+    for event in events:
+        detail = event.get("progressDetail") or {}
+        mark = (event.get("id"), event.get("status"), detail.get("current"), "aux" in event,
+                "error" in event)  # fmt: skip
+        now = time.monotonic()
+        if mark not in seen:
+            seen.add(mark)
+            last = now
+        elif now - last > no_progress:
+            raise requests.exceptions.ReadTimeout(f"no progress for {no_progress:g} s")
+        yield event
+
+
 @contextlib.contextmanager
 def transfer_api(no_progress: float) -> Iterator[docker.APIClient]:
     """An engine API client of its own for a push or pull that may stall.
@@ -157,8 +190,8 @@ def client(timeout: int = 300) -> docker.DockerClient:
         >>> dl.client().version()["ApiVersion"]  # doctest: +SKIP
         '1.41'
     """
-    global _client, _host
-    had = _client is not None
+    global _client, _host, _connected
+    had = _connected  # an engine answered this process before (not undone by reset())
     if _client is not None:
         try:
             _client.ping()
@@ -177,7 +210,7 @@ def client(timeout: int = 300) -> docker.DockerClient:
         api = tuple(int(x) for x in c.version()["ApiVersion"].split("."))
         if api < MIN_API:
             raise EngineTooOld(f"The engine at {host} speaks API {api}; the kit needs 1.41+.")
-        _client, _host = c, host
+        _client, _host, _connected = c, host, True
         return c
     if had:
         raise EngineStopped(f"The Docker engine at {_host} stopped answering.") from last
@@ -196,9 +229,9 @@ def is_private() -> bool:
 
 
 def reset() -> None:
-    """Forget the cached client (after the engine was restarted, say)."""
-    global _client
-    _client = None
+    """Forget the cached client (after the engine was restarted, or DOCKER_HOST changed)."""
+    global _client, _connected
+    _client, _connected = None, False
 
 
 @functools.lru_cache(maxsize=1)
@@ -229,48 +262,206 @@ def registry_answers(registry: str, timeout: float = 3.0) -> bool:
 
 
 @dataclass(frozen=True)
+class EngineInfo:
+    """What the engine in front of the learner is: every number the kit shows depends on it.
+
+    Attributes:
+        version: Server version (``28.5.2``).
+        api: API version the kit speaks with it (``1.51``).
+        image_store: ``"containerd"`` (the containerd image store: Docker Desktop 4.34+,
+            fresh Engine 29 installs) or the classic storage driver's name (``"overlay2"``).
+        cgroup: cgroup version (``"1"`` or ``"2"``).
+        arch: The engine's architecture as Docker names it (``amd64``, ``arm64``).
+        os: The engine host's operating system (``Docker Desktop``, ``Debian GNU/Linux 12``).
+        rootless: True for a rootless engine.
+        private: True if it is the kit's own private engine.
+    """
+
+    version: str
+    api: str
+    image_store: str
+    cgroup: str
+    arch: str
+    os: str
+    rootless: bool
+    private: bool
+
+    @property
+    def major(self) -> int:
+        """The engine's major version (20 for 20.10, 28 for 28.5)."""
+        try:
+            return int(self.version.split(".")[0])
+        except ValueError:
+            return 0
+
+    @property
+    def containerd_store(self) -> bool:
+        """True on the containerd image store (image ids are manifest digests there)."""
+        return self.image_store == "containerd"
+
+    @property
+    def default_builder(self) -> str:
+        """What ``docker build`` uses on this engine: BuildKit from Engine 23, legacy before."""
+        return "buildkit" if self.major >= 23 else "legacy"
+
+    def label(self) -> str:
+        """One short line for captions: ``Docker 28.5.2, containerd image store, amd64``."""
+        store = "containerd image store" if self.containerd_store else f"{self.image_store} store"
+        return f"Docker {self.version}, {store}, {self.arch}" + (
+            ", rootless" if self.rootless else ""
+        )
+
+
+_ARCH = private_engine.DOCKER_ARCH
+_info: dict[str, EngineInfo] = {}
+
+
+def engine_info() -> EngineInfo:
+    """The engine's version, API, image store, cgroup version, architecture and mode.
+
+    Read once per engine and process (two API calls).
+
+    Example:
+        >>> dl.engine_info().label()  # doctest: +SKIP
+        'Docker 28.5.2, containerd image store, amd64'
+    """
+    c = client()
+    if _host in _info:
+        return _info[_host]
+    v, info = c.version(), c.info()
+    status = dict((k, v2) for k, v2 in (info.get("DriverStatus") or []) if isinstance(k, str))
+    containerd = "containerd.snapshotter" in str(status.get("driver-type", ""))
+    options = " ".join(info.get("SecurityOptions") or [])
+    found = EngineInfo(
+        version=str(v.get("Version", "?")),
+        api=str(c.api.api_version),
+        image_store="containerd" if containerd else str(info.get("Driver", "?")),
+        cgroup=str(info.get("CgroupVersion", "?")),
+        arch=_ARCH.get(str(info.get("Architecture", "")), str(info.get("Architecture", "?"))),
+        os=str(info.get("OperatingSystem", "?")),
+        rootless="rootless" in options,
+        private=is_private(),
+    )
+    _info[_host or ""] = found
+    return found
+
+
+#: Names the platform the course's images, builds and containers are for.
+PLATFORM_VAR = "DOCKERLAB_PLATFORM"
+
+
+def requested_platform() -> str | None:
+    """``$DOCKERLAB_PLATFORM`` (``linux/arm64``), checked; None when it is not set.
+
+    Raises:
+        DockerlabError: It is set to something that is not ``linux/<arch>``.
+    """
+    wanted = os.environ.get(PLATFORM_VAR, "").strip()
+    if not wanted:
+        return None
+    parts = wanted.split("/")
+    if len(parts) not in (2, 3) or parts[0] != "linux" or not all(parts):
+        raise DockerlabError(
+            f"{PLATFORM_VAR}={wanted!r} is not a platform: use linux/<arch>, "
+            "e.g. linux/arm64 or linux/amd64.",
+            hint=f"Unset {PLATFORM_VAR} to use the engine's own platform.",
+        )
+    return wanted
+
+
+def platform() -> str:
+    """The platform the course runs on: ``$DOCKERLAB_PLATFORM``, else the engine's own.
+
+    ``linux/arm64`` on an Apple Silicon Mac's Docker Desktop; on an x86_64 machine,
+    ``DOCKERLAB_PLATFORM=linux/arm64`` runs the course's arm64 images under qemu
+    emulation (the ``28-arm64`` engine profile sets it).
+
+    Example:
+        >>> dl.platform()  # doctest: +SKIP
+        'linux/amd64'
+    """
+    return requested_platform() or f"linux/{engine_info().arch}"
+
+
+def emulated() -> bool:
+    """True when the course's platform is not the engine's CPU (qemu runs its programs)."""
+    return platform().split("/")[1] != engine_info().arch
+
+
+def current_info() -> EngineInfo | None:
+    """:func:`engine_info` of the engine the kit is connected to, or None if it is not
+    connected yet (never connects: for captions and reports that must not wait)."""
+    if _client is None:
+        return None
+    try:
+        return engine_info()
+    except Exception:  # the engine went away: the caption just does not name it
+        return None
+
+
+@dataclass(frozen=True)
 class BuildKitCLI:
-    """A docker CLI that can run BuildKit builds, and how to invoke it."""
+    """A program that can run BuildKit builds on the engine, and how to invoke it.
+
+    Attributes:
+        path: The program.
+        how: ``"buildx"`` (``docker buildx build``: Docker 23+ and Docker Desktop),
+            ``"standalone buildx"`` (the kit's own ``docker-buildx``, run as a program), or
+            ``"DOCKER_BUILDKIT=1"`` (``docker build`` of a 18.09-22 CLI, BuildKit built in).
+    """
 
     path: str
-    how: str  # "buildx" (docker 23+) or "DOCKER_BUILDKIT=1" (docker 18.09-22)
+    how: str
 
     def env(self) -> dict[str, str]:
         return {"DOCKER_BUILDKIT": "1"} if self.how == "DOCKER_BUILDKIT=1" else {}
 
+    @property
+    def buildx(self) -> bool:
+        """True for buildx (which knows ``--load``, ``--metadata-file``, attestations)."""
+        return self.how != "DOCKER_BUILDKIT=1"
+
+    def command(self) -> list[str]:
+        """The start of a build command line, up to ``build``."""
+        if self.how == "buildx":
+            return [self.path, "buildx", "build"]
+        return [self.path, "build"]
+
+
+def _works(cmd: list[str]) -> bool:
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
 
 @functools.lru_cache(maxsize=1)
 def buildkit_cli() -> BuildKitCLI | None:
-    """Find a docker CLI that can do BuildKit builds (``RUN --mount=type=secret``).
+    """Find a program that can run BuildKit builds (``RUN --mount=type=secret``).
 
-    The docker SDK has no BuildKit. A CLI of Docker 23+ needs the buildx plugin;
-    the CLIs of 18.09 to 22 carry BuildKit inside (``DOCKER_BUILDKIT=1``).
+    The docker SDK has no BuildKit. In order: the ``docker buildx`` plugin (Docker
+    Desktop, Docker 23+), the buildx the kit downloaded with its private Engine 28,
+    and a 18.09-22 CLI, which carries BuildKit inside (``DOCKER_BUILDKIT=1``).
 
     Returns:
-        The CLI to use, or None when this machine has none.
+        The program to use, or None when this machine has none.
     """
-    seen = []
-    for path in (shutil.which("docker"), "/usr/bin/docker", "/usr/local/bin/docker"):
-        if not path or path in seen or not os.path.exists(path):
-            continue
-        seen.append(path)
+    seen: list[str] = []
+    for path in (shutil.which("docker"), "/usr/local/bin/docker", "/usr/bin/docker"):
+        if path and path not in seen and os.path.exists(path):
+            seen.append(path)
+    for path in seen:
+        if _works([path, "buildx", "version"]):
+            return BuildKitCLI(path, "buildx")
+    kit = getattr(private_engine, "kit_buildx", lambda: None)()
+    if kit and _works([str(kit), "version"]):
+        return BuildKitCLI(str(kit), "standalone buildx")
+    for path in seen:
         try:
-            if (
-                subprocess.run(
-                    [path, "buildx", "version"], capture_output=True, timeout=10
-                ).returncode
-                == 0
-            ):
-                return BuildKitCLI(path, "buildx")
-            out = subprocess.run(
-                [path, "version", "--format", "{{.Client.Version}}"],
-                capture_output=True, text=True, timeout=10,
-            )  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        try:
+            out = subprocess.run([path, "version", "--format", "{{.Client.Version}}"],
+                                 capture_output=True, text=True, timeout=10)  # fmt: skip
             major = int(out.stdout.strip().split(".")[0])
-        except ValueError:
+        except (OSError, subprocess.TimeoutExpired, ValueError):
             continue
         if 18 <= major < 23:
             return BuildKitCLI(path, "DOCKER_BUILDKIT=1")

@@ -111,6 +111,20 @@ class BuildTimeout(BuildFailed):
     """A build ran longer than its time limit and was stopped."""
 
 
+class BaseImageMissing(BuildFailed):
+    """A Dockerfile builds FROM an image that is not on the engine and cannot be pulled."""
+
+
+class BuildKitUnavailable(DockerlabError):
+    """A build needs BuildKit and no BuildKit client is on this machine."""
+
+    hint = (
+        "BuildKit needs a client that has it: Docker 23+ with the buildx plugin "
+        "(Docker Desktop has it), or a 18.09-22 CLI such as Debian 12's docker.io, which "
+        "has BuildKit built in. The docker SDK (Python) cannot run BuildKit builds."
+    )
+
+
 class ContainerGone(DockerlabError):
     """A demo container was stopped or removed from outside the kit while in use."""
 

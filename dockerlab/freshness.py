@@ -14,10 +14,10 @@ real engine and the real registry:
 - **What changed between two builds?** :func:`diff_packages` /
   :func:`compare_builds` list the packages added, removed, upgraded or
   downgraded, comparing versions the way dpkg does (:func:`compare_versions`).
-  :func:`earlier_versions` and :func:`rebuild_with_versions` make an *older*
-  base honestly, offline: today's base with some packages put back to earlier
-  versions Debian still publishes (real ``.deb`` files fetched with
-  ``apt-get download`` on the host and installed with ``dpkg -i``).
+  :func:`changelogs` and :func:`fixed_between` read the Debian changelogs of
+  two images and list the vulnerabilities (CVE ids) the newer one's packages
+  fixed since the older one's versions: notebook 10 compares the course's
+  older Debian (bookworm) with its current one (trixie).
 - **Is there a newer base?** :func:`base_images` lists the ``FROM`` images of a
   Dockerfile (parsed in memory with dockerfile-parse) and how each is pinned;
   :func:`check_bases` asks each image's registry, when it answers, whether its
@@ -26,7 +26,7 @@ real engine and the real registry:
 
 Example:
     >>> from dockerlab import freshness
-    >>> freshness.inspect("debian:bookworm").age_days          # doctest: +SKIP
+    >>> freshness.inspect("debian:trixie").age_days            # doctest: +SKIP
     0.4
     >>> freshness.check_bases("FROM alpine:3.22\\n")            # doctest: +SKIP
 """
@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,11 +43,10 @@ from pathlib import Path
 import pandas as pd
 from dockerfile_parse import DockerfileParser
 
-from .build import BuiltImage, build
+from .building import BuiltImage
 from .errors import DockerlabError, NoRegistry
 from .measure import FileSystem, _image, filesystem
 from .plotting import caption_below
-from .private_engine import cache_dir
 from .registry import ManifestNotFound, RegistryClient, RegistryError
 from .sbom import parse_dpkg_status, parse_os_release
 
@@ -386,124 +383,114 @@ def compare_builds(old_image, new_image) -> pd.DataFrame:
     return diff_packages(packages_of(filesystem(old_image)), packages_of(filesystem(new_image)))
 
 
-# --------------------------------------------------------------------------- an older base, offline
+# --------------------------------------------------------------------------- what an update fixed
+
+#: A CVE id, as Debian's changelogs write them.
+CVE = re.compile(r"CVE-\d{4}-\d{4,}")
+#: The first line of a Debian changelog entry: ``glibc (2.41-12) unstable; urgency=medium``.
+_ENTRY = re.compile(r"^(\S+) \(([^)\s]+)\) [^;]*;")
+#: Columns of :func:`fixed_between`.
+FIXED_COLUMNS = ["source", "old", "new", "cves", "examples"]
+
+#: Prints, for each source package named, its installed version and the header and
+#: CVE lines of its Debian changelog (the newest binary package's copy).
+_CHANGELOG_SCRIPT = r"""
+dpkg-query -W -f '${source:Package} ${Version} ${Package}\n' | sort -u -k1,1 |
+while read -r src version pkg; do
+  for f in /usr/share/doc/"$pkg"/changelog.Debian.gz; do
+    [ -r "$f" ] || continue
+    echo "@@ $src $version"
+    zcat "$f" | grep -E '^[a-z0-9]|CVE-[0-9]'
+  done
+done
+"""
 
 
-def debs_dir() -> Path:
-    """The kit's cache of ``.deb`` files fetched for this lesson."""
-    return cache_dir() / "freshness" / "debs"
+@dataclass(frozen=True)
+class ChangelogEntry:
+    """One entry of a Debian changelog: its version, and the CVE ids it names."""
+
+    version: str
+    cves: frozenset[str]
 
 
-def _apt(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    if not shutil.which("apt-cache"):
-        raise DockerlabError(
-            "This lesson makes an older base from Debian packages, which needs apt (a Debian or "
-            "Ubuntu host).",
-            hint="Run it on the course's Debian machine, or pull an older dated tag of the base "
-            "(e.g. debian:bookworm-20240110) where a registry is reachable.",
-        )
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, cwd=cwd)
+def parse_changelogs(text: str) -> dict[str, tuple[str, list[ChangelogEntry]]]:
+    """The output of :data:`_CHANGELOG_SCRIPT`: source package -> (installed version, entries).
 
-
-def parse_madison(text: str) -> list[tuple[str, str, str]]:
-    """``apt-cache madison`` lines as (package, version, where published)."""
-    out = []
+    Entries are newest first, as in the changelog; CVE ids a line names are given
+    to the entry the line belongs to.
+    """
+    out: dict[str, tuple[str, list[ChangelogEntry]]] = {}
+    entries: list[ChangelogEntry] = []
+    version: str | None = None
+    cves: set[str] = set()
     for line in text.splitlines():
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) >= 3 and parts[0] and parts[1]:
-            out.append((parts[0], parts[1], parts[2]))
+        if line.startswith("@@ "):
+            parts = line.split()
+            if len(parts) < 3:
+                continue
+            entries, version, cves = [], None, set()
+            out[parts[1]] = (parts[2], entries)
+            continue
+        m = _ENTRY.match(line)
+        if m and out:
+            version, cves = m[2], set()
+            entries.append(ChangelogEntry(version, frozenset()))
+        elif version is not None and CVE.search(line):
+            cves.update(CVE.findall(line))
+            entries[-1] = ChangelogEntry(version, frozenset(cves))
     return out
 
 
-def earlier_versions(installed: Mapping[str, Package | str], names: Sequence[str]) -> pd.DataFrame:
-    """For each package, the newest version Debian publishes that is *older* than the installed one.
+def changelogs(image) -> dict[str, tuple[str, list[ChangelogEntry]]]:
+    """Every source package of a Debian image with its version and changelog entries.
 
-    Read from the host's apt package indexes (``apt-cache madison``): these are
-    real versions Debian released (a point release, ``bookworm-updates`` or
-    ``bookworm-security``), still downloadable.
+    Read in a demo container of the image (no network, limits): ``dpkg-query``
+    and ``zcat`` of ``/usr/share/doc/<package>/changelog.Debian.gz``. A ``-slim``
+    image has no changelogs, so nothing is found there.
+    """
+    from .containers import run
 
-    Args:
-        installed: The base's packages (name -> :class:`Package` or version).
-        names: Packages to look at.
+    result = run(_image(image).id, ["sh", "-c", _CHANGELOG_SCRIPT], timeout=120)
+    if not result.ok:
+        raise DockerlabError(f"Reading the changelogs of {image} failed: {result.output[-300:]}")
+    return parse_changelogs(result.output)
+
+
+def fixed_between(
+    old: Mapping[str, tuple[str, list[ChangelogEntry]]],
+    new: Mapping[str, tuple[str, list[ChangelogEntry]]],
+) -> pd.DataFrame:
+    """Vulnerabilities the newer image's packages fixed since the older image's versions.
+
+    For each source package in both, the CVE ids named by the newer package's
+    changelog entries *newer than the older image's version*, less every CVE id the
+    older package's own changelog names (a stable update may have fixed it there
+    too). What is left was fixed after the older version and is not recorded as
+    fixed in it; some of those may never have affected it (Debian's security
+    tracker says, per CVE). Fixes that came with a new upstream version without a
+    CVE id in the changelog are not counted: it is a lower bound.
 
     Returns:
-        ``package``, ``installed``, ``earlier``, ``published in``; packages with
-        no earlier version are left out.
+        One row per source package with at least one such CVE (columns
+        :data:`FIXED_COLUMNS`: ``cves`` the count, ``examples`` up to three ids),
+        most first.
     """
     rows = []
-    for name in names:
-        if name not in installed:
-            raise DockerlabError(f"{name} is not installed in the base.")
-        have = _as_package(name, installed[name]).version
-        p = _apt("apt-cache", "madison", name)
-        older = [(v, where) for pkg, v, where in parse_madison(p.stdout)
-                 if pkg == name and compare_versions(v, have) < 0]  # fmt: skip
-        if not older:
+    for source in sorted(set(old) & set(new)):
+        old_version, old_entries = old[source]
+        new_version, new_entries = new[source]
+        if compare_versions(new_version, old_version) <= 0:
             continue
-        best = older[0]
-        for cand in older[1:]:
-            if compare_versions(cand[0], best[0]) > 0:
-                best = cand
-        rows.append({"package": name, "installed": have, "earlier": best[0], "published in": best[1]})  # fmt: skip
-    return pd.DataFrame(rows, columns=["package", "installed", "earlier", "published in"])
-
-
-def fetch_debs(versions: Mapping[str, str]) -> list[Path]:
-    """The ``.deb`` files of exact package versions, from the cache or ``apt-get download``.
-
-    Args:
-        versions: Package name -> version.
-
-    Returns:
-        The files, in the order given.
-
-    Raises:
-        DockerlabError: A version cannot be downloaded (offline and not cached).
-    """
-    folder = debs_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def cached(name: str, version: str) -> Path | None:
-        quoted = version.replace(":", "%3a")
-        hits = sorted(folder.glob(f"{name}_{quoted}_*.deb"))
-        return hits[0] if hits else None
-
-    missing = [f"{n}={v}" for n, v in versions.items() if cached(n, v) is None]
-    error = ""
-    if missing:  # apt-get download writes into its working folder
-        p = _apt("apt-get", "download", "-qq", *missing, timeout=300, cwd=folder)
-        error = p.stderr.strip()[-300:] if p.returncode != 0 else ""
-    out = []
-    for n, v in versions.items():
-        f = cached(n, v)
-        if f is None:
-            raise DockerlabError(
-                f"Could not get {n}={v}: not in {folder} and `apt-get download` failed. {error}",
-                hint="Debian's package archive must be reachable once (the files are kept).",
-            )
-        out.append(f)
-    return out
-
-
-def rebuild_with_versions(base: str, versions: Mapping[str, str], *, tag: str | None = None,
-                          progress: bool = False) -> BuiltImage:  # fmt: skip
-    """``base`` with some packages replaced by exact versions (real ``.deb`` files, ``dpkg -i``).
-
-    The result is labelled with what was done (``org.dockerlab.provenance``) and
-    keeps the base's other labels. The build has no network: the files are
-    fetched on the host first (:func:`fetch_debs`).
-    """
-    debs = fetch_debs(versions)
-    files = {f"debs/{f.name}": f.read_bytes() for f in debs}
-    listed = ", ".join(f"{n} {v}" for n, v in versions.items())
-    note = f"{base} with {len(versions)} packages put back to earlier Debian versions: {listed}"
-    dockerfile = (
-        f"FROM {base}\n"
-        "COPY debs/ /tmp/debs/\n"
-        "RUN dpkg --force-unsafe-io -i /tmp/debs/*.deb > /dev/null && rm -rf /tmp/debs\n"
-        f'LABEL org.dockerlab.provenance="{note}"\n'
-    )
-    return build(dockerfile, files, tag=tag, progress=progress)
+        named_before = set().union(*(e.cves for e in old_entries))
+        since = set().union(*(e.cves for e in new_entries
+                              if compare_versions(e.version, old_version) > 0))  # fmt: skip
+        fixed = sorted(since - named_before)
+        if fixed:
+            rows.append({"source": source, "old": old_version, "new": new_version,
+                         "cves": len(fixed), "examples": ", ".join(fixed[-3:])})  # fmt: skip
+    df = pd.DataFrame(rows, columns=FIXED_COLUMNS)
+    return df.sort_values(["cves", "source"], ascending=[False, True], ignore_index=True)
 
 
 # --------------------------------------------------------------------------- Dockerfile bases
@@ -796,15 +783,27 @@ def plot_package_dates(facts: Sequence[ImageFacts], *, caption: str | None = Non
 
 
 def plot_package_changes(diff: pd.DataFrame, *, old_label: str = "older build",
-                         new_label: str = "newer build", caption: str | None = None):  # fmt: skip
+                         new_label: str = "newer build", caption: str | None = None,
+                         top: int | None = None):  # fmt: skip
     """One row per changed package: an arrow from the old version's date to the new one's.
 
     The arrow's length is how far behind the older build was on that package.
+
+    Args:
+        diff: :func:`diff_packages`'s table (rows without both dates are left out).
+        old_label: Legend of the older build's dates.
+        new_label: Legend of the newer build's dates.
+        caption: A line under the chart.
+        top: Draw only the ``top`` packages that were furthest behind (the title says so).
     """
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     rows = diff.dropna(subset=["old_date", "new_date"]).reset_index(drop=True)
+    dated = len(rows)
+    if top is not None and dated > top:
+        behind = rows["new_date"] - rows["old_date"]
+        rows = rows.loc[behind.sort_values(ascending=False).index[:top]].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(10, 0.55 * max(1, len(rows)) + 1.6))
     for y, r in rows.iterrows():
         ax.annotate("", (r["new_date"], y), (r["old_date"], y),
@@ -826,7 +825,8 @@ def plot_package_changes(diff: pd.DataFrame, *, old_label: str = "older build",
     ax.set_xlim(left, right + (right - left) * 0.45)
     ax.grid(True, axis="x")
     ax.legend(loc="upper left", ncols=2)
-    ax.set_title("Packages that differ: date of the version in each build")
+    shown = f" ({len(rows)} of {dated}, furthest behind)" if len(rows) < dated else ""
+    ax.set_title(f"Packages that differ: date of the version in each build{shown}")
     if caption:
         caption_below(fig, caption)
     return fig
@@ -835,30 +835,31 @@ def plot_package_changes(diff: pd.DataFrame, *, old_label: str = "older build",
 __all__ = [
     "CHECK_COLUMNS",
     "CREATED_LABEL",
+    "CVE",
     "DIFF_COLUMNS",
+    "FIXED_COLUMNS",
     "BaseImage",
+    "ChangelogEntry",
     "ImageFacts",
     "Package",
     "age_days",
     "age_table",
     "base_images",
+    "changelogs",
     "check_bases",
     "compare_builds",
     "compare_versions",
-    "debs_dir",
     "diff_packages",
-    "earlier_versions",
-    "fetch_debs",
+    "fixed_between",
     "inspect",
     "newer_tags",
     "packages_of",
     "parse_apk_records",
-    "parse_madison",
+    "parse_changelogs",
     "parse_time",
     "plot_package_changes",
     "plot_package_dates",
     "plot_tag_timeline",
-    "rebuild_with_versions",
     "short_digest",
     "split_image",
     "version_key",

@@ -1,10 +1,17 @@
 """The catalog of images the notebooks use.
 
-Each entry has a key (``"debian"``), a default reference (``"debian:bookworm"``)
+Each entry has a key (``"debian"``), a default reference (``"debian:trixie"``)
 and can be overridden by an environment variable ``DOCKERLAB_IMAGE_<KEY>``
 (e.g. ``DOCKERLAB_IMAGE_ALPINE=alpine:3.22``). ``python -m dockerlab bases``
 makes sure every entry exists on the engine: pulled where a registry is
 reachable, bootstrapped offline where not (see :mod:`dockerlab.bases`).
+
+The course's Debian is Debian 13 "trixie" (stable since August 2025); Debian 12
+"bookworm" is in the catalog as the *older* base notebook 10 compares it with.
+An entry can have a different offline reference: Alpine's default is the newest
+release a registry serves (``alpine:3.24``), but offline the kit can only make
+the Alpine its pinned disk image holds (3.23.6), and tags it ``alpine:3.23``,
+never with a newer version's name. :func:`ref` gives the one in use on the engine.
 """
 
 from __future__ import annotations
@@ -15,8 +22,8 @@ from dataclasses import dataclass
 import docker.errors
 
 from . import labels
-from .engine import client
-from .errors import ImageNotFound
+from .engine import client, registry_reachable
+from .errors import DockerlabError, ImageNotFound
 
 
 @dataclass(frozen=True)
@@ -28,39 +35,78 @@ class CatalogImage:
         default: The reference used unless overridden.
         description: One line for tables.
         official: True if it is an official image a registry can serve.
+        offline: The reference the offline recipe makes, when it cannot make
+            ``default`` itself (``alpine:3.23`` for ``alpine:3.24``); None when it
+            makes ``default``.
     """
 
     key: str
     default: str
     description: str
     official: bool = True
+    offline: str | None = None
 
     @property
     def env_var(self) -> str:
         return f"DOCKERLAB_IMAGE_{self.key.upper()}"
 
     @property
+    def overridden(self) -> str | None:
+        """The reference ``DOCKERLAB_IMAGE_<KEY>`` sets, if any."""
+        return os.environ.get(self.env_var) or None
+
+    @property
     def ref(self) -> str:
-        """The reference in use: the environment override, or the default."""
-        return os.environ.get(self.env_var) or self.default
+        """The reference in use: the environment override, or the default.
+
+        For an entry with an :attr:`offline` reference: the default if it is on the
+        engine, else the offline one if that is; with neither there, the default
+        where a registry answers (it can be pulled), the offline one where not.
+        """
+        if self.overridden:
+            return self.overridden
+        if self.offline is None:
+            return self.default
+        for candidate in (self.default, self.offline):
+            if _on_engine(candidate):
+                return candidate
+        return self.default if registry_reachable() else self.offline
 
 
+def _on_engine(name: str) -> bool:
+    """True if the engine has an image of that name; False if not, or no engine answers."""
+    try:
+        client().images.get(name)
+        return True
+    except (docker.errors.APIError, DockerlabError):  # ImageNotFound is an APIError
+        return False
+
+
+# The older Debian comes first: a lookup by repository that keeps the last entry
+# (``debian`` -> ...) then finds the course's Debian, as before it was added.
 CATALOG: dict[str, CatalogImage] = {
     c.key: c
     for c in (
-        CatalogImage("debian", "debian:bookworm", "Debian 12, the full official base"),
         CatalogImage(
-            "debian_slim", "debian:bookworm-slim", "Debian 12 without docs, man pages, locales"
+            "debian_old", "debian:bookworm",
+            "Debian 12 bookworm, oldstable: the older base notebook 10 compares with trixie",
         ),
-        CatalogImage("alpine", "alpine:3.23", "Alpine Linux: musl libc and busybox"),
+        CatalogImage("debian", "debian:trixie", "Debian 13 trixie, the full official base"),
+        CatalogImage(
+            "debian_slim", "debian:trixie-slim", "Debian 13 without docs, man pages, locales"
+        ),
+        CatalogImage(
+            "alpine", "alpine:3.24", "Alpine Linux: musl libc and busybox",
+            offline="alpine:3.23",
+        ),
         CatalogImage(
             "builder",
-            "dockerlab/builder:bookworm",
+            "dockerlab/builder:trixie",
             "The kit's compiler image: gcc, libc6-dev, musl-tools",
             official=False,
         ),
     )
-}
+}  # fmt: skip
 
 
 def ref(key: str) -> str:
@@ -69,11 +115,27 @@ def ref(key: str) -> str:
     Example:
         >>> ref("alpine")  # doctest: +SKIP
         'alpine:3.23'
+
+    ``'alpine:3.24'`` where it was pulled; ``'alpine:3.23'`` (3.23.6) where the kit
+    made it offline.
     """
     try:
         return CATALOG[key].ref
     except KeyError:
         raise KeyError(f"{key!r} is not in the catalog; known: {', '.join(CATALOG)}") from None
+
+
+def _plain(name: str) -> str:
+    """``docker.io/library/alpine:3.23`` and ``alpine:3.23`` alike: ``alpine:3.23``."""
+    name = name.removeprefix("docker.io/").removeprefix("library/")
+    return name if ":" in name.rsplit("/", 1)[-1] or "@" in name else f"{name}:latest"
+
+
+def is_base_name(name: str) -> bool:
+    """True if ``name`` is what a catalog base is called (in use, default or offline):
+    a learner's build may not take it, nor a kit removal take it away from the others."""
+    names = {n for c in CATALOG.values() for n in (c.overridden, c.default, c.offline) if n}
+    return _plain(name) in {_plain(n) for n in names}
 
 
 def get(key_or_ref: str):
@@ -98,10 +160,23 @@ def provenance(key_or_ref: str) -> str:
     img = get(key_or_ref)
     made = (img.labels or {}).get(labels.PROVENANCE)
     digests = img.attrs.get("RepoDigests") or []
+    if made:
+        # A base the kit made was pulled only if it is named after a registry's repository
+        # (a classroom mirror's) and holds that repository's digest: a push leaves a digest
+        # but no tag, and the containerd store gives every image a digest under its bare name.
+        tagged = {t.rpartition(":")[0] for t in img.attrs.get("RepoTags") or []}
+        digests = [d for d in digests
+                   if d.partition("@")[0] in tagged and _names_registry(d.partition("@")[0])]  # fmt: skip
     pulled = f"pulled: {digests[0]}" if digests else ""
     if made and pulled:  # made by the kit, then served by a registry (a classroom mirror)
         return f"{made}; {pulled}"
     return made or pulled or "local image (no provenance recorded)"
+
+
+def _names_registry(repository: str) -> bool:
+    """True if a repository name starts with a registry host (``127.0.0.1:5000/x``, ``ghcr.io/x``)."""
+    first, slash, _ = repository.partition("/")
+    return bool(slash) and ("." in first or ":" in first or first == "localhost")
 
 
 def present() -> dict[str, bool]:

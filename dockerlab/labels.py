@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import uuid
+from pathlib import Path
 
 NAMESPACE = "org.dockerlab"
 KIT = f"{NAMESPACE}.kit"
@@ -36,13 +37,26 @@ def _learner() -> str:
 
 
 def _host_tag() -> str:
-    """A short tag of this machine's name (the machine itself is not shown)."""
-    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:4]
+    """A short tag of where this process's number means something: this boot of this
+    kernel and this process namespace (the machine's name itself is not shown).
+
+    A host name alone is not enough: two containers (two JupyterHub servers, say) can share
+    a name and a kernel, each with its own process numbers; their sessions on one engine
+    must never look like each other's. The kernel's boot id is random per boot and per
+    machine, and the process namespace's inode tells namespaces of one kernel apart.
+    """
+    parts = [socket.gethostname()]
+    try:
+        parts.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip())
+        parts.append(str(os.stat("/proc/self/ns/pid").st_ino))
+    except OSError:  # not Linux: a Mac's or Windows' kernel numbers processes for itself
+        pass
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:8]
 
 
 #: One id per Python process, unless DOCKERLAB_SESSION names a shared one: the learner's
 #: name, a random part, and which process on which machine owns it
-#: (``alice-3f2a9c1e.4711@9b1c``). Learners sharing one engine (a workshop server,
+#: (``alice-3f2a9c1e.4711@9b1c07d2``). Learners sharing one engine (a workshop server,
 #: JupyterHub) each get their own, and cleanup() removes only that session's resources;
 #: once the owning process has ended (a restarted kernel), :func:`owner_gone` says so.
 SESSION_ID: str = (
@@ -69,6 +83,22 @@ def owner_gone(session: str) -> bool:
     except (PermissionError, OverflowError):
         return False
     return False
+
+
+_SESSION_FORMAT = re.compile(r"(?P<learner>.+)-[0-9a-f]{8}\.\d+@[0-9a-f]+")
+
+
+def learner_of(session: str) -> str | None:
+    """The learner whose kernel made ``session`` (``alice`` for ``alice-3f2a9c1e.4711@9b1c``),
+    or None for a session named by DOCKERLAB_SESSION (a test run, a shared name)."""
+    m = _SESSION_FORMAT.fullmatch(session)
+    return m["learner"] if m else None
+
+
+def own_session(session: str) -> bool:
+    """True if ``session`` is the current learner's (:func:`_learner`), or the one this
+    process runs in: what ``python -m dockerlab cleanup`` removes without ``--all-sessions``."""
+    return session == SESSION_ID or learner_of(session) == _learner()
 
 
 def session_labels(role: str = "demo", session: str | None = None) -> dict[str, str]:

@@ -49,7 +49,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from . import labels
-from .build import BuiltImage
+from .building import BuiltImage
 from .engine import client
 from .errors import DockerlabError, ImageNotFound
 from .plotting import caption_below
@@ -98,6 +98,7 @@ class _Entry:
     path: str  # "/a/b" (for a whiteout: the path it deletes; for opaque: the directory)
     size: int
     kind: str
+    entry: str = ""  # the entry's own name in the layer ("/a/.wh.b"), if not ``path``
 
 
 @dataclass
@@ -125,20 +126,25 @@ def _blob_format(head: bytes) -> str:
     return "other"
 
 
-def _scan_layer(name: str, stream: IO[bytes], compressed: bool, hook: FileHook | None) -> _Blob:
+def _scan_layer(name: str, stream: IO[bytes], compression: str, hook: FileHook | None) -> _Blob:
     blob = _Blob()
-    # A gzip layer must be read through; a plain tar (seekable here) skips file data.
-    with tarfile.open(fileobj=stream, mode="r|gz" if compressed else "r:") as tar:
+    # A compressed layer must be read through; a plain tar (seekable here) skips file data.
+    if compression == "zstd":
+        import zstandard  # only for images whose layers are zstd-compressed
+
+        stream = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
+    mode = {"gzip": "r|gz", "zstd": "r|"}.get(compression, "r:")
+    with tarfile.open(fileobj=stream, mode=mode) as tar:
         for info in tar:
             path = _norm(info.name)
             if not path:
                 continue
             folder, base = posixpath.split(path)
             if base == OPAQUE:
-                blob.entries.append(_Entry("/" + folder, 0, "opaque"))
+                blob.entries.append(_Entry("/" + folder, 0, "opaque", "/" + path))
             elif base.startswith(WHITEOUT_PREFIX):
                 target = posixpath.join(folder, base[len(WHITEOUT_PREFIX) :])
-                blob.entries.append(_Entry("/" + target, 0, "whiteout"))
+                blob.entries.append(_Entry("/" + target, 0, "whiteout", "/" + path))
             else:
                 kind = _kind(info)
                 size = info.size if kind == "file" else 0
@@ -193,9 +199,9 @@ def _scan_save(fileobj: IO[bytes], hook: FileHook | None = None) -> _Save:
                 fmt = _blob_format(head)
                 if fmt == "json" and member.size <= MAX_JSON:
                     save.jsons[name] = f.read()
-                elif fmt in ("tar", "tar?", "gzip"):
+                elif fmt in ("tar", "tar?", "gzip", "zstd"):
                     try:
-                        blob = _scan_layer(name, f, fmt == "gzip", hook)
+                        blob = _scan_layer(name, f, fmt, hook)
                     except tarfile.ReadError as e:
                         if fmt != "tar?":
                             raise LayerAnalysisError(
@@ -205,8 +211,6 @@ def _scan_save(fileobj: IO[bytes], hook: FileHook | None = None) -> _Save:
                         continue
                     blob.blob_bytes = member.size
                     save.blobs[name] = blob
-                elif fmt == "zstd":
-                    save.skipped[name] = "zstd-compressed layer (not supported)"
     except (tarfile.ReadError, EOFError, gzip.BadGzipFile) as e:
         raise LayerAnalysisError(f"Not a `docker save` tar stream: {e}") from None
     return save
@@ -245,13 +249,17 @@ def _pick(index: dict) -> dict:
     manifests = index.get("manifests") or []
     if not manifests:
         raise LayerAnalysisError("index.json lists no manifest.")
+    from .registry import course_platform
+
+    arch = course_platform().split("/")[1]  # the course's: an Apple Silicon Mac's is arm64
     for m in manifests:
         platform = m.get("platform") or {}
         kind = (m.get("annotations") or {}).get("vnd.docker.reference.type", "")
-        is_linux_amd64 = platform.get("os", "linux") == "linux" and platform.get(
-            "architecture", "amd64"
-        ) in ("amd64", "")
-        if is_linux_amd64 and "attestation" not in kind:
+        ours = platform.get("os", "linux") == "linux" and platform.get("architecture", arch) in (
+            arch,
+            "",
+        )
+        if ours and "attestation" not in kind:
             return m
     return manifests[0]
 
@@ -355,8 +363,10 @@ class LayerAnalysis:
         history: One row per history entry (the kit's own label entry left
             out): ``instruction``, ``empty_layer``, ``layer`` it made, ``size``.
         files: One row per file entry of every layer: ``layer``, ``path``,
-            ``size``, ``kind``, ``change`` (added/modified/deleted/opaque) and
-            ``fate`` (kept, overwritten or deleted, and in which layer).
+            ``size``, ``kind``, ``change`` (added/modified/deleted/opaque),
+            ``entry`` (the entry's name as the layer stores it: for a whiteout,
+            ``/tmp/.wh.build``, where ``path`` is what it deletes, ``/tmp/build``)
+            and ``fate`` (kept, overwritten or deleted, and in which layer).
         wasted: One row per wasted copy: ``path``, ``size``, ``added_in``,
             ``removed_in``, ``how`` (overwritten/deleted).
         mapping_ok: False if history and layers did not line up (then
@@ -474,7 +484,8 @@ def _analyse_save(save: _Save, image: str) -> LayerAnalysis:
             for p in doomed:
                 tree.drop(p)
             file_rows.append({"layer": i, "path": e.path, "size": 0, "kind": e.kind,
-                              "change": "deleted" if e.kind == "whiteout" else "opaque"})  # fmt: skip
+                              "change": "deleted" if e.kind == "whiteout" else "opaque",
+                              "entry": e.entry})  # fmt: skip
         for e in entries:
             if e.kind in ("whiteout", "opaque"):
                 continue
@@ -502,7 +513,7 @@ def _analyse_save(save: _Save, image: str) -> LayerAnalysis:
             tree.nodes[e.path] = (i, e.size, e.kind)
             tree.link(e.path)
             file_rows.append({"layer": i, "path": e.path, "size": e.size, "kind": e.kind,
-                              "change": change})  # fmt: skip
+                              "change": change, "entry": e.path})  # fmt: skip
         h = by_layer.get(i) if mapping_ok else None
         layer_rows.append(
             {
@@ -528,7 +539,7 @@ def _analyse_save(save: _Save, image: str) -> LayerAnalysis:
     layers = layers[["instruction", "size", "kept_bytes", "wasted_bytes", "added", "modified",
                      "deleted", "blob_bytes", "diff_id", "created_by"]]  # fmt: skip
 
-    files = pd.DataFrame(file_rows, columns=["layer", "path", "size", "kind", "change"])
+    files = pd.DataFrame(file_rows, columns=["layer", "path", "size", "kind", "change", "entry"])
     files["fate"] = [
         fate.get((r.layer, r.path), "kept") if r.change not in ("deleted", "opaque") else ""
         for r in files.itertuples()
@@ -597,7 +608,7 @@ def analyse(image: Source) -> LayerAnalysis:
     """Analyse an image's layers from ``docker save``, streamed in one pass.
 
     Args:
-        image: An image reference or :class:`~dockerlab.build.BuiltImage`
+        image: An image reference or :class:`~dockerlab.building.BuiltImage`
             (read from the engine), or a ``docker save`` tar as bytes, a path
             (``pathlib.Path``) or a binary file object.
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -104,18 +106,25 @@ def lint(
     *,
     ignore: Sequence[str] = (),
     trusted_registries: Sequence[str] = (),
+    pragmas: bool = True,
     timeout: float = 60,
 ) -> pd.DataFrame:
     """Lint Dockerfile text with the real hadolint; one row per finding.
 
     hadolint runs in an empty folder with an empty configuration, so a
     ``.hadolint.yaml`` lying around does not change the lesson's results.
+    Heredocs (``RUN <<EOF``) are linted too: hadolint 2.15 fails to parse an
+    instruction right after a heredoc's last line (hadolint/hadolint#960), so
+    the kit hands it the text with an empty line there, and reports the
+    Dockerfile's own line numbers.
 
     Args:
         dockerfile: The Dockerfile's text.
         ignore: Rule codes to leave out (``["DL3008"]``).
         trusted_registries: If given, ``FROM`` images from other registries
             are reported (DL3026).
+        pragmas: Honour ``# hadolint ignore=...`` comments in the Dockerfile
+            (hadolint's default). False reports what they hide.
         timeout: Seconds before hadolint is stopped.
 
     Returns:
@@ -136,14 +145,99 @@ def lint(
             cmd += ["--ignore", code]
         for registry in trusted_registries:
             cmd += ["--trusted-registry", registry]
+        if not pragmas:
+            cmd.append("--disable-ignore-pragma")
+        text, lines = _spaced_heredocs(dockerfile)
         try:
-            p = subprocess.run([*cmd, "-"], input=dockerfile, capture_output=True, text=True,
+            p = subprocess.run([*cmd, "-"], input=text, capture_output=True, text=True,
                                timeout=timeout, cwd=tmp, env={**os.environ, "XDG_CONFIG_HOME": tmp})  # fmt: skip
         except subprocess.TimeoutExpired:
             raise HadolintFailed(f"hadolint did not finish within {timeout:.0f} s.") from None
     if p.returncode != 0 and not p.stdout.strip():
         raise HadolintFailed(f"hadolint failed (exit {p.returncode}): {p.stderr.strip()[:300]}")
-    return parse(p.stdout)
+    findings = parse(p.stdout)
+    findings["line"] = [lines.get(n, n) for n in findings["line"]]
+    return findings
+
+
+# --------------------------------------------------------------------------- heredocs
+
+#: A heredoc's opening in a RUN/COPY/ADD line: ``<<EOF``, ``<<-EOF``, ``<<"EOF"``
+#: (not the shell's here-string ``<<<``).
+_HEREDOC = re.compile(r"(?<!<)<<(?!<)(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_HEREDOC_INSTRUCTION = re.compile(r"^\s*(RUN|COPY|ADD)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Heredoc:
+    """One heredoc of a Dockerfile (line numbers from 1).
+
+    Attributes:
+        line: The line of the instruction that opens it.
+        first: Its first body line.
+        end: The line holding its terminator (``EOF``).
+        body: The body's lines.
+    """
+
+    line: int
+    first: int
+    end: int
+    body: tuple[str, ...]
+
+
+def heredocs(dockerfile: str) -> list[Heredoc]:
+    """Every heredoc of RUN, COPY and ADD instructions, in order.
+
+    The heredoc syntax of BuildKit's Dockerfile frontend: ``<<NAME`` (or
+    ``<<-NAME``, whose body and terminator may be indented with tabs) opens a
+    body that ends at a line holding only ``NAME``; several on one line are
+    read one after the other.
+    """
+    lines = dockerfile.splitlines()
+    out: list[Heredoc] = []
+    i, in_instruction = 0, False
+    while i < len(lines):
+        line = lines[i]
+        in_instruction = in_instruction or bool(_HEREDOC_INSTRUCTION.match(line))
+        opens = _HEREDOC.findall(line) if in_instruction else []
+        # A line ending with a backslash goes on in the next one.
+        in_instruction = in_instruction and not opens and line.rstrip().endswith("\\")
+        start, i = i, i + 1
+        for dash, _quote, name in opens:
+            first = i
+            while i < len(lines) and (lines[i].lstrip("\t") if dash else lines[i]) != name:
+                i += 1
+            out.append(Heredoc(start + 1, first + 1, i + 1, tuple(lines[first:i])))
+            i += 1
+    return out
+
+
+def without_heredocs(dockerfile: str) -> str:
+    """The Dockerfile with every heredoc's body and terminator blanked (same line numbers).
+
+    For readers that do not know heredocs (dockerfile-parse would take a body
+    line ``FROM debian`` for an instruction).
+    """
+    lines = dockerfile.splitlines()
+    for doc in heredocs(dockerfile):
+        for n in range(doc.first, min(doc.end, len(lines)) + 1):
+            lines[n - 1] = ""
+    return "\n".join(lines) + "\n"
+
+
+def _spaced_heredocs(dockerfile: str) -> tuple[str, dict[int, int]]:
+    """An empty line after each heredoc's terminator; and new line number -> original."""
+    ends = {doc.end for doc in heredocs(dockerfile)}
+    if not ends:
+        return dockerfile, {}
+    out, where = [], {}
+    for n, line in enumerate(dockerfile.splitlines(), 1):
+        out.append(line)
+        where[len(out)] = n
+        if n in ends:
+            out.append("")
+            where[len(out)] = n
+    return "\n".join(out) + "\n", where
 
 
 def rule_url(code: str) -> str:

@@ -72,3 +72,26 @@ def setup(short_errors: bool = True) -> None:
     shell = get_ipython()
     if shell is not None and short_errors:
         shell.set_custom_exc((DockerlabError, *_CONNECTION_ERRORS), _show_short)
+
+
+def md(text: str):
+    """Show Markdown written from what a cell measured, so prose carries measured numbers.
+
+    Prose with a number the notebook measures is written this way, never typed into
+    a Markdown cell (``tests/unit/test_prose_numbers.py`` checks the typed ones).
+
+    Args:
+        text: Markdown, usually an f-string of measured values.
+
+    Returns:
+        An ``IPython.display.Markdown`` object (shown when it ends a cell), or the
+        text itself outside IPython.
+
+    Example:
+        >>> dl.md(f"Alpine is **{ratio:.0f} times** smaller.")  # doctest: +SKIP
+    """
+    try:
+        from IPython.display import Markdown
+    except ImportError:  # pragma: no cover - not in IPython
+        return text
+    return Markdown(text)

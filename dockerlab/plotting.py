@@ -88,7 +88,19 @@ def compare_bars(
 
 
 def caption_below(fig, text: str) -> None:
-    """Write a small grey line under a figure: where its numbers come from."""
+    """Write a small grey line under a figure: where its numbers come from.
+
+    When the kit is talking to an engine, the caption ends with which one the
+    numbers were measured on (version, image store, platform): they differ by engine.
+    """
+    from .engine import current_info, requested_platform  # no connection is made for it
+
+    info = current_info()
+    if info is not None and info.label() not in text:
+        text = f"{text.rstrip()} Engine: {info.label()}."
+        wanted = requested_platform()
+        if wanted and wanted.split("/")[1] != info.arch:
+            text += f" Measured on {wanted}, emulated by qemu."
     fig.text(0.01, -0.01, text, fontsize=8, color="#555", ha="left", va="top", wrap=True)
 
 

@@ -4,9 +4,30 @@ On a laptop with Docker Desktop or a system engine, the kit uses that engine and
 this module does nothing. On a Linux machine where no engine answers and we are
 root (a CI runner, a fresh classroom VM), :func:`start` runs ``dockerd`` with its
 own data root under the kit's cache folder and its own exec root, pid file and
-socket under a short runtime folder (``/run/dockerlab-<hash>``), with
+socket under a short runtime folder (``/run/dockerlab-<tag>``), with
 no bridge network, so it never touches a system engine's images or containers
 and its containers get no private-range address.
+
+Which engine runs is a *profile*, chosen by ``DOCKERLAB_ENGINE`` (see :data:`PROFILES`):
+
+- ``28`` (the default): Docker Engine 28 with the containerd image store, the
+  engine learners have (Docker Desktop since 4.34, fresh Engine 29 installs).
+  Its binaries are Debian unstable's packages (:data:`ENGINE_28_PACKAGES`),
+  downloaded once with a private apt configuration and unpacked under the cache
+  folder (``docker-<version>/root``): nothing of them is installed into the
+  system. They run on Debian 12 with Debian 12's ``runc`` and ``docker-init``
+  (unstable's need a newer glibc), installed with apt if missing.
+- ``28-overlay2``: the same binaries with the classic overlay2 store (an
+  upgraded install).
+- ``20.10``: Debian 12's ``docker.io`` (installed with apt if missing), overlay2
+  and the legacy builder.
+- ``28-arm64``: profile ``28`` whose images and containers are linux/arm64, an Apple
+  Silicon Mac's, run on an x86_64 machine by qemu-user-static through binfmt_misc
+  (:func:`ensure_emulation`); the commands it runs get ``DOCKERLAB_PLATFORM``.
+
+Each profile has its own data root (``engine/`` for 20.10, ``engine-<profile>/``
+for the others), runtime folder, socket and cgroup: two profiles' engines can
+run side by side.
 
 Command line: ``python -m dockerlab engine start|stop|status`` and
 ``python -m dockerlab with-engine -- COMMAND...`` (what ``make test`` uses).
@@ -16,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -23,9 +45,63 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import DockerlabError, EngineNotRunning
+
+#: The engine profiles ``DOCKERLAB_ENGINE`` may name, and what each one runs.
+PROFILES = {
+    "28": "Docker Engine 28 with the containerd image store, as on Docker Desktop",
+    "28-overlay2": "Docker Engine 28 with the classic overlay2 store, as after an upgrade",
+    "20.10": "Debian 12's docker.io 20.10: overlay2 store, legacy builder",
+    "28-arm64": "Docker Engine 28 with the containerd image store, running linux/arm64 images "
+    "under qemu emulation, as on an Apple Silicon Mac",
+}
+#: The platform a profile's engine runs the course for (the others: the machine's own).
+PROFILE_PLATFORM = {"28-arm64": "linux/arm64"}
+#: binfmt_misc handlers that run each foreign architecture's programs (qemu-user-static).
+QEMU_HANDLERS = {"arm64": "qemu-aarch64", "amd64": "qemu-x86_64"}
+DEFAULT_PROFILE = "28"
+
+#: Debian unstable's packages of Docker Engine 28, at the versions the kit was tested
+#: with (2026-12-01). If Debian no longer serves one, the newest it serves is used, and
+#: said so.
+ENGINE_28_PACKAGES = {
+    "docker.io": "28.5.2+dfsg4-5",
+    "containerd": "2.1.9+ds1-5",
+    "docker-cli": "28.5.2+dfsg4-5",
+    "docker-buildx": "0.29.1+ds1-4",
+}
+
+#: The only package source of the private apt configuration: Debian unstable, checked
+#: against Debian's archive keys like any apt source.
+UNSTABLE_SOURCE = (
+    "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+    "http://deb.debian.org/debian sid main"
+)
+
+
+def profile() -> str:
+    """The engine profile in use: ``$DOCKERLAB_ENGINE``, or :data:`DEFAULT_PROFILE`.
+
+    Raises:
+        DockerlabError: ``DOCKERLAB_ENGINE`` names no profile of :data:`PROFILES`.
+    """
+    name = os.environ.get("DOCKERLAB_ENGINE", "").strip() or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise DockerlabError(
+            f"DOCKERLAB_ENGINE={name!r} is not an engine profile the kit knows: use "
+            + ", ".join(PROFILES)
+            + f" (unset: {DEFAULT_PROFILE}).",
+            hint="; ".join(f"{p}: {what}" for p, what in PROFILES.items()),
+        )
+    return name
+
+
+def _say(line: str) -> None:
+    """A progress line: on stderr, so that ``engine start`` prints only its DOCKER_HOST."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def cache_dir() -> Path:
@@ -34,34 +110,42 @@ def cache_dir() -> Path:
     return Path(os.environ.get("DOCKERLAB_CACHE") or default)
 
 
-def engine_dir() -> Path:
-    """Where the private engine keeps its data (images survive restarts) and its log."""
-    return cache_dir() / "engine"
+def engine_dir(name: str | None = None) -> Path:
+    """Where the private engine of profile ``name`` (default: :func:`profile`) keeps its
+    data (images survive restarts), its log and its configuration."""
+    name = name or profile()
+    return cache_dir() / ("engine" if name == "20.10" else f"engine-{name}")
 
 
-def run_dir() -> Path:
-    """Runtime files: socket, exec root, pid file.
+def run_dir(name: str | None = None) -> Path:
+    """Runtime files of profile ``name``'s engine: socket, exec root, pid file.
 
     Kept at a short path, whatever the cache folder: unix sockets allow about
     100 bytes, and containerd's socket lives deep inside the exec root. One
-    folder per cache folder, so two caches give two independent engines.
+    folder per cache folder and profile, so each gives an independent engine.
     """
     base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
-    return base / f"dockerlab-{_tag()}"
+    return base / f"dockerlab-{_tag(name)}"
 
 
-def _tag() -> str:
-    """Short name of the cache folder: one engine (socket, cgroup) per cache folder."""
-    return hashlib.sha256(str(cache_dir().resolve()).encode()).hexdigest()[:10]
+def _tag(name: str | None = None) -> str:
+    """Short name of the cache folder and profile: one engine (socket, cgroup) for each.
+
+    The 20.10 profile keeps the tag it had before profiles existed (the cache
+    folder's alone), so its running engines and caches stay valid.
+    """
+    name = name or profile()
+    tag = hashlib.sha256(str(cache_dir().resolve()).encode()).hexdigest()[:10]
+    return tag if name == "20.10" else f"{tag}-{name}"
 
 
-def socket_path() -> Path:
-    """Where the private engine listens."""
-    return run_dir() / "docker.sock"
+def socket_path(name: str | None = None) -> Path:
+    """Where the private engine (of profile ``name``, default the active one) listens."""
+    return run_dir(name) / "docker.sock"
 
 
-def docker_host() -> str:
-    return f"unix://{socket_path()}"
+def docker_host(name: str | None = None) -> str:
+    return f"unix://{socket_path(name)}"
 
 
 def _pidfile() -> Path:
@@ -73,17 +157,38 @@ def _logfile() -> Path:
 
 
 def answers(host: str, timeout: float = 3.0) -> bool:
-    """True if a Docker engine answers a ping at ``host``."""
+    """True if a Docker engine answers a ping at ``host`` (API version negotiated)."""
     import docker
 
     try:
-        client = docker.DockerClient(base_url=host, timeout=timeout, version="1.41")
+        client = docker.DockerClient(base_url=host, timeout=timeout, version="auto")
         try:
             return bool(client.ping())
         finally:
             client.close()
     except Exception:
         return False
+
+
+def describe(host: str, timeout: float = 10.0) -> str:
+    """One line on the engine at ``host``: its version and image store.
+
+    Example: ``Docker Engine 28.5.2+dfsg4, containerd image store (overlayfs)``.
+    """
+    import docker
+
+    client = docker.DockerClient(base_url=host, timeout=timeout, version="auto")
+    try:
+        info = client.info()
+    finally:
+        client.close()
+    status = dict(info.get("DriverStatus") or [])
+    store = (
+        "containerd image store"
+        if status.get("driver-type") == "io.containerd.snapshotter.v1"
+        else "classic image store"
+    )
+    return f"Docker Engine {info.get('ServerVersion')}, {store} ({info.get('Driver')})"
 
 
 def system_engine_host() -> str | None:
@@ -152,22 +257,369 @@ def _remove_cgroups() -> None:
                 os.rmdir(folder)
 
 
+def _apt_install(packages: list[str], why: str) -> None:
+    """Install Debian packages of the system's own release (apt-get)."""
+    names = ", ".join(packages)
+    if not shutil.which("apt-get"):
+        raise EngineNotRunning(
+            f"No Docker engine is running, and the kit cannot install {names} ({why}): "
+            "no apt-get here."
+        )
+    _say(f"Installing Debian's {names} ({why}) ...")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", NEEDRESTART_SUSPEND="1")
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+# ------------------------------------------------ foreign architectures, emulated
+
+
+#: CPU names as the kernel gives them (``uname -m``) -> as Docker gives them.
+DOCKER_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le",
+               "s390x": "s390x"}  # fmt: skip
+
+
+def machine_arch() -> str:
+    """This machine's CPU as Docker names it (``amd64``, ``arm64``)."""
+    machine = os.uname().machine
+    return DOCKER_ARCH.get(machine, machine)
+
+
+def emulation_handler(arch: str) -> Path | None:
+    """The enabled binfmt_misc handler running ``arch``'s programs, or None.
+
+    Only a handler with the ``F`` flag (fix-binary: the kernel opens the emulator
+    when it is registered) works inside containers, where no emulator is on disk.
+    """
+    name = QEMU_HANDLERS.get(arch)
+    entry = Path("/proc/sys/fs/binfmt_misc") / name if name else None
+    try:
+        text = entry.read_text() if entry else ""
+    except OSError:
+        return None
+    flags = next((ln.split(":", 1)[1] for ln in text.splitlines() if ln.startswith("flags:")), "")
+    return entry if text.startswith("enabled") and "F" in flags else None
+
+
+def ensure_emulation(arch: str) -> None:
+    """Make sure this machine runs ``arch``'s programs (qemu-user-static + binfmt_misc).
+
+    Nothing to do for the machine's own architecture or an enabled handler. Otherwise,
+    as root: mount binfmt_misc if it is not, install Debian's ``qemu-user-static`` and
+    ``binfmt-support`` if missing, and enable the handler.
+
+    Raises:
+        EngineNotRunning: The handler cannot be had here (not root, no apt-get, or the
+            kernel refused it), with what to do instead.
+    """
+    if arch == machine_arch() or emulation_handler(arch):
+        return
+    name = QEMU_HANDLERS.get(arch)
+    if name is None:
+        raise EngineNotRunning(f"The kit does not know how to emulate {arch} on {machine_arch()}.")
+    why = f"to run linux/{arch} containers on this {machine_arch()} machine"
+    if not may_start():
+        raise EngineNotRunning(
+            f"linux/{arch} programs do not run on this machine: no {name} binfmt_misc handler.",
+            hint="As root: apt-get install qemu-user-static binfmt-support (Debian/Ubuntu); "
+            "or unset DOCKERLAB_ENGINE / DOCKERLAB_PLATFORM to use the machine's own platform.",
+        )
+    binfmt = Path("/proc/sys/fs/binfmt_misc")
+    if not (binfmt / "register").exists():
+        subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(binfmt)],
+                       check=False, capture_output=True)  # fmt: skip
+    if not shutil.which(f"{name}-static") or not shutil.which("update-binfmts"):
+        _apt_install(["qemu-user-static", "binfmt-support"], why)
+    if not emulation_handler(arch):
+        for args in (["--import", name], ["--enable", name]):
+            subprocess.run(["update-binfmts", *args], check=False, capture_output=True)
+    if not emulation_handler(arch):
+        raise EngineNotRunning(
+            f"qemu-user-static is installed, but the kernel has no enabled {name} handler "
+            f"with the F flag in {binfmt} {why}.",
+            hint=f"Check that {binfmt} is mounted and writable (a container needs "
+            "--privileged for it), then run `update-binfmts --enable " + name + "`.",
+        )
+
+
 def _install_dockerd() -> None:
     if shutil.which("dockerd"):
         return
-    if not shutil.which("apt-get"):
-        raise EngineNotRunning("No Docker engine is running and `dockerd` is not installed.")
-    print("Installing Debian's docker.io (the Docker engine) ...", flush=True)
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "docker.io"]):
-        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    _apt_install(["docker.io"], "the Docker engine 20.10")
+
+
+# ------------------------------------------------ Docker Engine 28, from Debian unstable
+
+
+def _apt_dir() -> Path:
+    """The private apt configuration's folder: its sources list, index lists, cache."""
+    return cache_dir() / "apt-unstable"
+
+
+def _apt(tool: str, *args: str, cwd: Path | None = None) -> str:
+    """Run ``apt-get``/``apt-cache`` on the private configuration; returns its stdout.
+
+    Only Debian unstable is a source, the host's sources, preferences and dpkg
+    status are left out (the host's apt is neither read nor changed), and apt
+    checks the archive's signatures as always.
+    """
+    a = _apt_dir()
+    options = {
+        "Dir::Etc::SourceList": a / "sources.list",
+        "Dir::Etc::SourceParts": "/dev/null",
+        "Dir::Etc::Preferences": "/dev/null",
+        "Dir::Etc::PreferencesParts": "/dev/null",
+        "Dir::State::Lists": a / "lists",
+        "Dir::Cache": a / "cache",
+        "Dir::State::status": "/dev/null",
+    }
+    cmd = [tool, "-q", *(x for k, v in options.items() for x in ("-o", f"{k}={v}")), *args]
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=900,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))  # fmt: skip
+    if p.returncode != 0:
+        tail = "\n".join((p.stderr or p.stdout).strip().splitlines()[-6:])
+        raise EngineNotRunning(
+            f"`{tool} {' '.join(args)}` on Debian unstable's index failed:\n{tail}",
+            hint="Docker Engine 28 is downloaded once from deb.debian.org: check that it is "
+            "reachable, or use Debian 12's engine: DOCKERLAB_ENGINE=20.10.",
+        )
+    return p.stdout
+
+
+def choose_versions(
+    madison: str, pinned: dict[str, str] = ENGINE_28_PACKAGES
+) -> tuple[dict[str, str], list[str]]:
+    """The version of each package to download, given what Debian serves.
+
+    Args:
+        madison: ``apt-cache madison PKG...`` output (``pkg | version | source`` lines;
+            apt lists each package's versions newest first).
+        pinned: Package -> the version the kit was tested with.
+
+    Returns:
+        Package -> version to use (the pinned one if served, else the newest served),
+        and one line for each package whose pinned version is gone.
+
+    Raises:
+        EngineNotRunning: A package is not served at all.
+    """
+    served: dict[str, list[str]] = {}
+    for line in madison.splitlines():
+        fields = [f.strip() for f in line.split("|")]
+        if len(fields) == 3 and fields[2].endswith(" Packages"):  # binaries, not Sources
+            served.setdefault(fields[0], []).append(fields[1])
+    chosen, notes = {}, []
+    for package, tested in pinned.items():
+        versions = served.get(package)
+        if not versions:
+            raise EngineNotRunning(
+                f"Debian unstable serves no package {package!r}: the kit cannot download "
+                "Docker Engine 28 from it.",
+                hint="Use Debian 12's engine instead: DOCKERLAB_ENGINE=20.10.",
+            )
+        chosen[package] = tested if tested in versions else versions[0]
+        if chosen[package] != tested:
+            notes.append(
+                f"Debian unstable no longer serves {package} {tested}, the version the kit "
+                f"was tested with: using {chosen[package]}, the newest it serves."
+            )
+    return chosen, notes
+
+
+def upstream_version(debian_version: str) -> str:
+    """``28.5.2+dfsg4-5`` -> ``28.5.2`` (no epoch, repack suffix or Debian revision)."""
+    return debian_version.split(":")[-1].split("+")[0].split("~")[0].rsplit("-", 1)[0]
+
+
+def _complete(folder: Path) -> bool:
+    """True for a finished download (extractions are renamed into place once complete)."""
+    return (folder / "versions.json").is_file() and (folder / "root/usr/sbin/dockerd").is_file()
+
+
+def engine28_root() -> Path | None:
+    """The unpacked Docker Engine 28 of the kit's cache, if downloaded (no network used).
+
+    The tested version (:data:`ENGINE_28_PACKAGES`) if present, else the newest
+    download of another version (made when Debian no longer served the tested one).
+    """
+    pinned = cache_dir() / f"docker-{ENGINE_28_PACKAGES['docker.io']}"
+    if _complete(pinned):
+        return pinned / "root"
+    others = [d for d in cache_dir().glob("docker-*") if _complete(d)]
+    others.sort(key=lambda d: d.stat().st_mtime, reverse=True)
+    return others[0] / "root" if others else None
+
+
+def engine28_versions(root: Path) -> dict[str, str]:
+    """Package -> Debian version of an unpacked Docker Engine 28 (see :func:`engine28_root`)."""
+    return json.loads((root.parent / "versions.json").read_text())
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (one download at a time per cache folder)."""
+    import fcntl  # POSIX only; the private engine is Linux only
+
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def ensure_engine28() -> Path:
+    """Docker Engine 28's unpacked binaries, downloading them first if not cached.
+
+    The download (about 71 MB, seconds) uses a private apt configuration
+    (:func:`_apt`): ``apt-get update`` of Debian unstable's index, ``apt-get
+    download`` of :data:`ENGINE_28_PACKAGES`, ``dpkg-deb -x`` of each into a
+    temporary folder, renamed to ``cache_dir()/docker-<version>`` once complete:
+    an interrupted download is never taken for a finished one.
+
+    Returns:
+        The unpacked root (``.../docker-<version>/root``, with ``usr/sbin/dockerd``).
+
+    Raises:
+        EngineNotRunning: Debian unstable cannot be reached, or serves no Docker engine.
+    """
+    found = engine28_root()
+    if found:
+        return found
+    cache = cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    with _locked(cache / ".engine-28-download.lock"):
+        return engine28_root() or _download_engine28(cache)  # another process may have
+
+
+def _download_engine28(cache: Path) -> Path:
+    for tool in ("apt-get", "dpkg-deb"):
+        if not shutil.which(tool):
+            raise EngineNotRunning(
+                f"No Docker engine is running, and downloading Docker Engine 28 needs {tool}.",
+                hint="Install Docker yourself, or run the kit on Debian or Ubuntu.",
+            )
+    apt = _apt_dir()
+    for sub in ("lists/partial", "cache/archives/partial"):
+        (apt / sub).mkdir(parents=True, exist_ok=True)
+    (apt / "sources.list").write_text(UNSTABLE_SOURCE + "\n")
+    _apt("apt-get", "-o", "APT::Update::Error-Mode=any", "update")
+    versions, notes = choose_versions(_apt("apt-cache", "madison", *ENGINE_28_PACKAGES))
+    for note in notes:
+        _say(note)
+    final = cache / f"docker-{versions['docker.io']}"
+    if _complete(final):
+        return final / "root"
+    specs = [f"{package}={version}" for package, version in versions.items()]
+    uris = _apt("apt-get", "download", "--print-uris", *specs)
+    size = sum(int(line.split()[2]) for line in uris.splitlines() if line.startswith("'"))
+    _say(
+        f"Downloading Docker Engine {upstream_version(versions['docker.io'])} from Debian "
+        f"unstable ({size / 1e6:.0f} MB) ..."
+    )
+    partial = cache / f".{final.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted download
+    (partial / "debs").mkdir(parents=True)
+    _apt("apt-get", "download", *specs, cwd=partial / "debs")
+    for deb in sorted((partial / "debs").glob("*.deb")):
+        x = subprocess.run(["dpkg-deb", "-x", str(deb), str(partial / "root")],
+                           capture_output=True, text=True)  # fmt: skip
+        if x.returncode != 0:
+            raise EngineNotRunning(f"Unpacking {deb.name} failed: {x.stderr.strip()}")
+    shutil.rmtree(partial / "debs")
+    (partial / "versions.json").write_text(json.dumps(versions, indent=1) + "\n")
+    if not _complete(partial):
+        raise EngineNotRunning(f"Debian's docker.io {versions['docker.io']} has no dockerd.")
+    os.rename(partial, final)
+    return final / "root"
+
+
+def kit_docker_cli() -> Path | None:
+    """The docker CLI (28.x) of the kit's Docker Engine 28 download, if downloaded.
+
+    It finds :func:`kit_buildx` as its ``buildx`` plugin when that binary's folder is
+    listed in ``cliPluginsExtraDirs`` of its ``$DOCKER_CONFIG/config.json`` (or linked
+    into ``$DOCKER_CONFIG/cli-plugins/``).
+    """
+    root = engine28_root()
+    cli = root / "usr/bin/docker" if root else None
+    return cli if cli and cli.is_file() else None
+
+
+def kit_buildx() -> Path | None:
+    """The ``docker-buildx`` binary of the kit's Docker Engine 28 download, if downloaded.
+
+    It runs standalone too: ``DOCKER_HOST=... docker-buildx build --load ...``.
+    """
+    root = engine28_root()
+    buildx = root / "usr/libexec/docker/cli-plugins/docker-buildx" if root else None
+    return buildx if buildx and buildx.is_file() else None
+
+
+def _system_path() -> str:
+    """The system's PATH (the standard folders included, for runc in /usr/sbin)."""
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    std = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+    return os.pathsep.join([p for p in parts if p] + [p for p in std if p not in parts])
+
+
+def _init_binary() -> str | None:
+    """Debian 12's docker-init (a static tini), if present."""
+    for path in ("/usr/bin/docker-init", "/usr/bin/tini-static"):
+        if Path(path).is_file():  # follows the symlink: docker-init -> tini-static
+            return path
+    return None
+
+
+def _debian12_runtime() -> str:
+    """Make sure the system's ``runc`` and ``docker-init`` exist (apt if not).
+
+    Debian unstable's runc and tini need glibc 2.38, newer than Debian 12's:
+    Engine 28 runs with the system's (Debian 12: runc 1.1.5, tini 0.19).
+
+    Returns:
+        The init binary, for ``dockerd --init-path``.
+    """
+    missing = [] if shutil.which("runc", path=_system_path()) else ["runc"]
+    if _init_binary() is None:
+        missing.append("tini")
+    if missing:
+        _apt_install(missing, "the container runtime and init Docker Engine 28 uses")
+    init = _init_binary()
+    if init is None or not shutil.which("runc", path=_system_path()):
+        raise EngineNotRunning("Docker Engine 28 needs runc and tini-static; apt gave none.")
+    return init
+
+
+def _engine28_command(root: Path, name: str) -> tuple[list[str], dict[str, str]]:
+    """dockerd's command line (without the common flags) and environment for Engine 28."""
+    versions = engine28_versions(root)
+    if versions["docker.io"] != ENGINE_28_PACKAGES["docker.io"]:
+        _say(
+            f"Using Debian's docker.io {versions['docker.io']}; the kit was tested with "
+            f"{ENGINE_28_PACKAGES['docker.io']}."
+        )
+    init = _debian12_runtime()
+    config = engine_dir(name) / "daemon.json"
+    snapshotter = {"features": {"containerd-snapshotter": name != "28-overlay2"}}
+    config.write_text(json.dumps(snapshotter) + "\n")
+    cmd = [str(root / "usr/sbin/dockerd"), "--config-file", str(config),
+           f"--init-path={init}", "--userland-proxy=false"]  # fmt: skip
+    # the unpacked containerd and shim first, then the system's runc
+    path = os.pathsep.join([str(root / "usr/sbin"), str(root / "usr/bin"), _system_path()])
+    return cmd, dict(os.environ, PATH=path)
 
 
 _spawned: int | None = None  # the dockerd this process started, until it writes its pid file
 
 
+def may_start() -> bool:
+    """True where the kit may start engines of its own: Linux, as root."""
+    return sys.platform.startswith("linux") and os.geteuid() == 0
+
+
 def start(wait: float = 90.0) -> str:
-    """Make sure an engine answers, starting the private one if needed.
+    """Make sure an engine answers, starting the private one (of :func:`profile`) if needed.
 
     Returns:
         The ``DOCKER_HOST`` to use: the user's own engine if one answers,
@@ -175,24 +627,31 @@ def start(wait: float = 90.0) -> str:
 
     Raises:
         EngineNotRunning: No engine answers and the kit may not start one here
-            (not Linux, or not root).
+            (not Linux, or not root), or its binaries could not be had.
+        DockerlabError: ``DOCKERLAB_ENGINE`` names no known profile.
     """
+    name = profile()
     own = system_engine_host()
     if own:
         return own
     if is_running():
         return docker_host()
-    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+    if not may_start():
         raise EngineNotRunning("No Docker engine is running.")
-    _install_dockerd()
     d, r = engine_dir(), run_dir()
     (d / "data").mkdir(parents=True, exist_ok=True)
+    if name == "20.10":
+        _install_dockerd()
+        cmd, env = ["dockerd"], None
+    else:
+        cmd, env = _engine28_command(ensure_engine28(), name)
+    if name in PROFILE_PLATFORM:
+        ensure_emulation(PROFILE_PLATFORM[name].split("/")[1])
     (r / "exec").mkdir(parents=True, exist_ok=True)
     stale = socket_path()
     if stale.exists():
         stale.unlink()
-    cmd = [
-        "dockerd",
+    cmd += [
         "--data-root", str(d / "data"),
         "--exec-root", str(r / "exec"),
         "--pidfile", str(_pidfile()),
@@ -204,9 +663,8 @@ def start(wait: float = 90.0) -> str:
         cmd.append(f"--cgroup-parent={parent}")
     global _spawned
     with open(_logfile(), "ab") as log:
-        _spawned = subprocess.Popen(
-            cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
-        ).pid
+        _spawned = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                    start_new_session=True, env=env).pid  # fmt: skip
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if is_running():
@@ -220,7 +678,12 @@ def start(wait: float = 90.0) -> str:
 
 
 def stop(wait: float = 30.0) -> bool:
-    """Stop the kit's private engine if it runs. Never touches another engine.
+    """Stop the kit's private engine (of :func:`profile`) if it runs. Never touches
+    another engine.
+
+    After dockerd has exited, what it ran (containerd, containerd shims) is given
+    a few seconds to end, then killed; then its mounts, runtime folder and cgroups
+    are removed.
 
     Returns:
         True if a private engine was stopped.
@@ -238,6 +701,7 @@ def stop(wait: float = 30.0) -> bool:
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if not _alive(pid):
+            _end_leftover_processes()
             _unmount_leftovers()
             shutil.rmtree(run_dir(), ignore_errors=True)
             _remove_cgroups()
@@ -246,14 +710,61 @@ def stop(wait: float = 30.0) -> bool:
     raise DockerlabError(f"The private engine (pid {pid}) did not stop within {wait:.0f} s.")
 
 
+def engine_processes(name: str | None = None) -> list[int]:
+    """Pids of the processes of profile ``name``'s engine: dockerd, its containerd and
+    containerd's shims (each names the engine's runtime folder on its command line)."""
+    folder = f"{run_dir(name)}/".encode()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        program = Path(argv[0].decode(errors="replace")).name
+        ours = program in ("dockerd", "containerd") or program.startswith("containerd-shim")
+        if ours and any(folder in arg for arg in argv[1:]):
+            found.append(int(proc.name))
+    return found
+
+
+def _end_leftover_processes(grace: float = 10.0) -> None:
+    """Wait for the stopped dockerd's containerd and shims to end; kill those that do not."""
+    deadline = time.monotonic() + grace
+    while (left := engine_processes()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    while any(_alive(pid) for pid in left) and time.monotonic() < deadline + 5:
+        time.sleep(0.1)
+
+
 def _unmount_leftovers() -> None:
     """Undo the mounts a stopped dockerd leaves (it bind-mounts its data root on itself)."""
-    roots = (str(engine_dir().resolve()), str(run_dir()))
+    roots = (f"{engine_dir().resolve()}/", f"{run_dir()}/")
     with open("/proc/self/mounts") as f:
         points = [line.split()[1] for line in f]
     for point in sorted(points, key=len, reverse=True):
-        if point.startswith(roots):
+        if f"{point}/".startswith(roots):
             subprocess.run(["umount", "-l", point], capture_output=True, check=False)
+
+
+def status() -> str:
+    """What ``engine status`` says: whether the active profile's engine runs, its
+    version and image store, and any other profile's engine of this cache folder."""
+    name = profile()
+    if is_running():
+        lines = [f"running: profile {name}, {describe(docker_host())}, at {docker_host()}"]
+    else:
+        lines = [f"not running (profile {name}: {PROFILES[name]})"]
+    for other in PROFILES:
+        host = docker_host(other)
+        if other != name and socket_path(other).exists() and answers(host):
+            lines.append(
+                f"also running: profile {other}, {describe(host)}, at {host} "
+                f"(stop it with DOCKERLAB_ENGINE={other} python -m dockerlab engine stop)"
+            )
+    return "\n".join(lines)
 
 
 def _alive(pid: int) -> bool:
@@ -282,7 +793,10 @@ def with_engine(command: list[str]) -> int:
     host = child = None
     try:
         host = start()
-        child = subprocess.Popen(command, env=dict(os.environ, DOCKER_HOST=host))
+        env = dict(os.environ, DOCKER_HOST=host)
+        if host == docker_host() and profile() in PROFILE_PLATFORM:
+            env.setdefault("DOCKERLAB_PLATFORM", PROFILE_PLATFORM[profile()])
+        child = subprocess.Popen(command, env=env)
         return child.wait()
     except (KeyboardInterrupt, _Terminated) as e:
         if child is not None:

@@ -48,6 +48,13 @@ class BuildProgress:
         elif self.enabled:
             print(text, file=sys.stderr, flush=True)
 
+    def note(self, text: str) -> None:
+        """Something the learner should know about this build (shown even when quiet)."""
+        if self.sink:
+            self.sink(text)
+        else:
+            print(f"note: {text}", file=sys.stderr, flush=True)
+
     def line(self, line: str) -> None:
         if self.sink:
             self.sink(line)

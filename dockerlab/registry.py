@@ -53,8 +53,8 @@ import docker
 import docker.errors
 import requests
 
-from .build import BuiltImage
-from .engine import STALLED, client, registry_reachable, stopped, transfer_api
+from .building import BuiltImage
+from .engine import STALLED, client, progressing, registry_reachable, stopped, transfer_api
 from .errors import DockerlabError, ImageNotFound, NoRegistry
 from .private_engine import cache_dir
 
@@ -318,7 +318,17 @@ def platform_string(p: Mapping) -> str:
     return "/".join(parts)
 
 
-def pick_platform(index: Mapping, platform: str = "linux/amd64") -> Mapping:
+def course_platform() -> str:
+    """The platform manifests are read for by default: the course's (``$DOCKERLAB_PLATFORM``),
+    else the connected engine's, else this machine's (``linux/arm64`` on an Apple Silicon Mac)."""
+    from .engine import current_info, requested_platform
+    from .private_engine import machine_arch
+
+    info = current_info()
+    return requested_platform() or f"linux/{info.arch if info else machine_arch()}"
+
+
+def pick_platform(index: Mapping, platform: str | None = None) -> Mapping:
     """The entry of an index (manifest list) for one platform.
 
     Args:
@@ -333,6 +343,7 @@ def pick_platform(index: Mapping, platform: str = "linux/amd64") -> Mapping:
         RegistryError: No entry for that platform; the message lists those there are.
             Attestation entries (``unknown/unknown``) are never picked.
     """
+    platform = platform or course_platform()
     want = platform.split("/")
     if len(want) < 2:
         raise ValueError(f"platform {platform!r}: use os/arch, e.g. linux/amd64")
@@ -484,7 +495,7 @@ class RegistryClient:
         digest = resp.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest()  # fmt: skip
         return doc, media_type, digest
 
-    def manifest(self, ref: Reference | str, platform: str = "linux/amd64") -> ImageManifest:
+    def manifest(self, ref: Reference | str, platform: str | None = None) -> ImageManifest:
         """Read an image's manifest and compressed sizes, without pulling anything.
 
         Args:
@@ -565,7 +576,7 @@ def _error_text(resp: requests.Response) -> str:
         return resp.reason or ""
 
 
-def read_manifest(ref: str, platform: str = "linux/amd64") -> ImageManifest:
+def read_manifest(ref: str, platform: str | None = None) -> ImageManifest:
     """Shortcut: the manifest (and compressed size) of ``ref`` from its registry.
 
     Example:
@@ -576,7 +587,7 @@ def read_manifest(ref: str, platform: str = "linux/amd64") -> ImageManifest:
         return rc.manifest(ref, platform)
 
 
-def compressed_sizes(refs: Iterable[str], platform: str = "linux/amd64") -> dict[str, ImageManifest]:  # fmt: skip
+def compressed_sizes(refs: Iterable[str], platform: str | None = None) -> dict[str, ImageManifest]:  # fmt: skip
     """Read several references' manifests with one client (shared tokens and connections)."""
     with RegistryClient() as rc:
         return {r: rc.manifest(r, platform) for r in refs}
@@ -862,12 +873,16 @@ class LocalRegistry:
         digest, size, error = None, 0, None
         with transfer_api(timeout) as transfer:
             try:
-                for chunk in transfer.push(target, tag=tag, stream=True, decode=True):
+                events = transfer.push(target, tag=tag, stream=True, decode=True)
+                for chunk in progressing(events, timeout):
                     if "error" in chunk:
                         error = _chunk_error(chunk)
                     aux = chunk.get("aux") or {}
                     if "Digest" in aux:
                         digest, size = aux["Digest"], int(aux.get("Size", 0))
+                    elif m := _PUSHED.search(str(chunk.get("status", ""))):
+                        # The containerd image store reports the digest only in this line.
+                        digest, size = m[1], int(m[2])
             except docker.errors.APIError as e:
                 error = e.explanation or str(e)
             except STALLED as e:
@@ -920,7 +935,8 @@ class LocalRegistry:
         with transfer_api(timeout) as transfer:
             try:
                 repo, tag = (target, None) if r.is_digest else (name, r.reference)
-                for chunk in transfer.pull(repo, tag=tag, stream=True, decode=True):
+                events = transfer.pull(repo, tag=tag, stream=True, decode=True)
+                for chunk in progressing(events, timeout):
                     if "error" in chunk:
                         error = _chunk_error(chunk)
             except docker.errors.NotFound as e:
@@ -957,7 +973,7 @@ class LocalRegistry:
             with contextlib.suppress(DockerlabError, docker.errors.APIError):
                 self._untag(full)
 
-    def manifest(self, ref: str, platform: str = "linux/amd64") -> ImageManifest:
+    def manifest(self, ref: str, platform: str | None = None) -> ImageManifest:
         """The manifest of ``repository:tag`` (or a full reference) in this registry."""
         return self.client.manifest(self._qualify(ref), platform)
 
@@ -983,6 +999,10 @@ class LocalRegistry:
             raise ManifestNotFound(f"{r} does not exist.")
         if resp.status_code != 202:
             raise RegistryError(f"Deleting {r} failed: HTTP {resp.status_code} {_error_text(resp)}")
+
+
+#: The last status line of a push: ``TAG: digest: sha256:... size: N``.
+_PUSHED = re.compile(r"digest: (sha256:[0-9a-f]{64}) size: (\d+)")
 
 
 def _chunk_error(chunk: dict) -> str:

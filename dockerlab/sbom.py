@@ -35,8 +35,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from .build import BuiltImage
-from .measure import FileSystem, _image, count_packages, filesystem
+from .building import BuiltImage
+from .measure import FileSystem, _image, count_packages, filesystem, size_on_disk
 
 #: Columns of :meth:`Inventory.table`.
 COLUMNS = ["package", "version", "source", "source_version", "architecture", "ecosystem", "purl"]
@@ -256,7 +256,7 @@ def inventory(image) -> Inventory:
     """Read an image's installed packages from its package database, without running it.
 
     Args:
-        image: A reference or a :class:`~dockerlab.build.BuiltImage`.
+        image: A reference or a :class:`~dockerlab.building.BuiltImage`.
 
     Raises:
         ImageNotFound: The image is not on this engine.
@@ -264,7 +264,7 @@ def inventory(image) -> Inventory:
     img = _image(image)
     name = image.ref if isinstance(image, BuiltImage) else str(image)
     inv = from_filesystem(filesystem(img.id), name, img.id)
-    inv.size_mb = round(img.attrs["Size"] / 1e6, 2)
+    inv.size_mb = round(size_on_disk(img.id) / 1e6, 2)
     return inv
 
 

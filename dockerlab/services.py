@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from . import assets
-from .build import BuiltImage, build
+from .building import BuiltImage, build
 from .containers import DemoContainer, start
 from .errors import DockerlabError
 from .images import ref

@@ -35,7 +35,9 @@ def leftovers(session: str | None = None) -> dict[str, list[str]]:
     flt = labels.filter_for(session)
     images = c.images.list(filters=flt)
     return {
-        "containers": [x.name for x in c.containers.list(all=True, filters=flt)],
+        "containers": [
+            x.name for x in c.containers.list(all=True, filters=flt, ignore_removed=True)
+        ],
         "images": [i.short_id for i in images],
         "volumes": [v.name for v in c.volumes.list(filters=flt)],
         "networks": [n.name for n in c.networks.list(filters=flt)],
@@ -65,7 +67,7 @@ def cleanup(
     c = client()
     flt = labels.filter_for(None if all_sessions else session)
     removed = {"containers": 0, "images": 0, "volumes": 0, "networks": 0}
-    for ctr in c.containers.list(all=True, filters=flt):
+    for ctr in c.containers.list(all=True, filters=flt, ignore_removed=True):
         with contextlib.suppress(docker.errors.NotFound):
             ctr.remove(force=True, v=True)
             removed["containers"] += 1
@@ -82,10 +84,48 @@ def cleanup(
             net.remove()
             removed["networks"] += 1
     if all_sessions or session == labels.SESSION_ID:
-        from .build import discard_intermediates
+        from .building import discard_intermediates
 
         discard_intermediates()  # earlier stages of multi-stage builds carry no label
     return removed
+
+
+def sessions() -> set[str]:
+    """Every session id that labels a container, image, volume or network on the engine."""
+    c = client()
+    flt = labels.filter_for(None)
+    found = {
+        (x.labels or {}).get(labels.SESSION, "")
+        for kind in (
+            c.containers.list(all=True, filters=flt, ignore_removed=True),
+            c.images.list(filters=flt),
+        )
+        for x in kind
+    } | {(v.attrs.get("Labels") or {}).get(labels.SESSION, "") for v in c.volumes.list(filters=flt)}
+    found |= {
+        (n.attrs.get("Labels") or {}).get(labels.SESSION, "") for n in c.networks.list(filters=flt)
+    }
+    return found - {""}
+
+
+def _cleanup_each(chosen) -> dict[str, int]:
+    removed = {"containers": 0, "images": 0, "volumes": 0, "networks": 0}
+    for one in sorted(chosen):
+        for kind, n in cleanup(one).items():
+            removed[kind] += n
+    return removed
+
+
+def cleanup_own() -> tuple[dict[str, int], list[str]]:
+    """Remove what the current learner's sessions made (:func:`dockerlab.labels.own_session`):
+    every kernel of theirs, running or ended. What ``python -m dockerlab cleanup`` does.
+
+    Returns:
+        How many of each kind were removed, and the other sessions left untouched.
+    """
+    found = sessions()
+    mine = {s for s in found if labels.own_session(s)}
+    return _cleanup_each(mine), sorted(found - mine)
 
 
 def cleanup_stale() -> dict[str, int]:
@@ -99,18 +139,7 @@ def cleanup_stale() -> dict[str, int]:
     Returns:
         How many of each kind were removed.
     """
-    c = client()
-    flt = labels.filter_for(None)
-    found = {
-        (x.labels or {}).get(labels.SESSION, "")
-        for kind in (c.containers.list(all=True, filters=flt), c.images.list(filters=flt))
-        for x in kind
-    } | {(v.attrs.get("Labels") or {}).get(labels.SESSION, "") for v in c.volumes.list(filters=flt)}
-    removed = {"containers": 0, "images": 0, "volumes": 0, "networks": 0}
-    for stale in sorted(s for s in found if s != labels.SESSION_ID and labels.owner_gone(s)):
-        for kind, n in cleanup(stale).items():
-            removed[kind] += n
-    return removed
+    return _cleanup_each(s for s in sessions() if s != labels.SESSION_ID and labels.owner_gone(s))
 
 
 @contextlib.contextmanager
@@ -134,9 +163,11 @@ def _remove_image(c, image_id: str) -> None:
     the same moment, the engine may find a shared parent gone halfway through and
     answer "unrecognized image ID"; the second try sees the store as it now is.
     """
+    from .building import remove_keeping_bases
+
     try:
-        c.images.remove(image_id, force=True)
+        remove_keeping_bases(image_id)
     except docker.errors.APIError as e:
         if isinstance(e, docker.errors.NotFound) or "unrecognized image" not in str(e):
             raise
-        c.images.remove(image_id, force=True)
+        remove_keeping_bases(image_id)

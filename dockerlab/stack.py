@@ -42,7 +42,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from . import assets
-from .build import BuiltImage, build
+from .building import BuiltImage, build
 from .containers import DemoContainer, RunResult, run, start
 from .engine import client
 from .errors import DockerlabError
@@ -197,12 +197,40 @@ class Case:
             args.append("-m")
         return [*args, str(int(frame)), str(int(depth))]
 
-    def shell(self, frame: int, depth: int) -> str:
-        """The probe as a shell command (``ulimit -s`` first if the case sets one)."""
-        cmd = "exec " + shlex.join(self.argv(frame, depth))
+    def shell(self, frame: int, depth: int, *, exec_: bool = True) -> str:
+        """The probe as a shell command (``ulimit -s`` first if the case sets one).
+
+        ``exec_=False`` keeps the shell as the program's parent: in a container of its
+        own the program is then not PID 1 (see :func:`try_depth`).
+        """
+        cmd = ("exec " if exec_ else "") + shlex.join(self.argv(frame, depth))
         if self.ulimit_s is None:
             return cmd
         return f"ulimit -s {shlex.quote(str(self.ulimit_s))} && {cmd}"
+
+
+def stack_ulimit(kib: int | str) -> list[docker.types.Ulimit]:
+    """``docker run --ulimit stack=`` of ``kib`` KiB (or ``"unlimited"``), hard limit unlimited."""
+    if kib != "unlimited" and not str(kib).isdigit():
+        raise DockerlabError(
+            f"ulimit -s {kib!r}: a stack limit is a whole number of KiB or 'unlimited'."
+        )
+    soft = -1 if kib == "unlimited" else int(kib) * 1024
+    return [docker.types.Ulimit(name="stack", soft=soft, hard=-1)]
+
+
+def ulimit_from_outside() -> bool:
+    """True when a probe's ``ulimit -s`` must be set on its container instead (emulation).
+
+    Under qemu-user (linux/arm64 on an x86_64 machine) a program's own
+    ``setrlimit(RLIMIT_STACK)`` is ignored: qemu keeps the stack limit it started with,
+    since the limit would apply to qemu itself. The limit a container starts with
+    (``--ulimit stack=``) does reach the emulated program. Native engines, an Apple
+    Silicon Mac's included, honour ``ulimit -s`` as usual.
+    """
+    from .engine import emulated
+
+    return emulated()
 
 
 DEFAULT = Case("default attributes")
@@ -292,6 +320,7 @@ class Prober:
         self.boxes: dict[str, DemoContainer] = {}
         self.execs = 0
         self.probes = 0
+        self._programs, self._lifetime = programs, lifetime
         try:
             for libc in libcs:
                 self.boxes[libc] = start(programs[libc], ["sleep", str(int(lifetime))],
@@ -299,6 +328,20 @@ class Prober:
         except BaseException:
             self.close()
             raise
+
+    def _box_for(self, libc: str, ulimit_s: int | str) -> str:
+        """The container of ``libc`` started under ``--ulimit stack=ulimit_s`` (made on
+        first use): where ``ulimit -s`` inside does not work (:func:`ulimit_from_outside`)."""
+        key = f"{libc} --ulimit stack={ulimit_s}"
+        if key not in self.boxes:
+            if libc not in self.boxes:
+                raise DockerlabError(
+                    f"This prober has no {libc!r} container; it has {list(self.boxes)}."
+                )
+            options = {**CONTAINER_OPTIONS, "ulimits": stack_ulimit(ulimit_s)}
+            self.boxes[key] = start(self._programs[libc], ["sleep", str(int(self._lifetime))],
+                                    role="stack-probe", **options)  # fmt: skip
+        return key
 
     def _exec(self, libc: str, command: list[str]) -> RunResult:
         if libc not in self.boxes:
@@ -324,6 +367,8 @@ class Prober:
         """
         if not probes:
             return []
+        if ulimit_from_outside() and any(case.ulimit_s is not None for case, _, _ in probes):
+            return self._run_per_limit(libc, probes)
         commands = [case.shell(frame, depth) for case, frame, depth in probes]
         result = self._exec(libc, ["sh", "-c", _PROBE_LOOP, "probe", *commands])
         codes = {int(i): int(c) for i, c in _RESULT.findall(result.output)}
@@ -335,10 +380,26 @@ class Prober:
             )
         return [classify(codes[i], cmd) for i, cmd in enumerate(commands)]
 
+    def _run_per_limit(self, libc: str, probes: Sequence[tuple[Case, int, int]]) -> list[bool]:
+        """:meth:`run`, each ``ulimit -s`` group in a container started with that limit."""
+        groups: dict[int | str | None, list[int]] = {}
+        for i, (case, _, _) in enumerate(probes):
+            groups.setdefault(case.ulimit_s, []).append(i)
+        survived: dict[int, bool] = {}
+        for limit, members in groups.items():
+            key = libc if limit is None else self._box_for(libc, limit)
+            batch = [(replace(probes[i][0], ulimit_s=None), *probes[i][1:]) for i in members]
+            survived.update(zip(members, self.run(key, batch), strict=True))
+        return [survived[i] for i in range(len(probes))]
+
     def outcome(self, libc: str, frame: int, depth: int, case: Case | None = None) -> Outcome:
         """Run one probe in the libc's container and keep what the program printed."""
         case = case or DEFAULT
-        r = self._exec(libc, ["sh", "-c", "ulimit -c 0; " + case.shell(frame, depth)])
+        key = libc
+        if ulimit_from_outside() and case.ulimit_s is not None:
+            key = self._box_for(libc, case.ulimit_s)
+        probe = replace(case, ulimit_s=None) if key != libc else case
+        r = self._exec(key, ["sh", "-c", "ulimit -c 0; " + probe.shell(frame, depth)])
         self.probes += 1
         return Outcome(libc, case, int(frame), int(depth), r.exit_code or 0, r.output.strip())
 
@@ -709,8 +770,16 @@ def try_depth(
     Returns:
         An :class:`Outcome` (``.survived``, ``.crashed``, ``.exit_code``, ``.output``).
     """
-    result = run(programs[libc], ["sh", "-c", "ulimit -c 0; " + case.shell(frame, depth)],
-                 timeout=60, role="stack-probe", **{**CONTAINER_OPTIONS, **options})  # fmt: skip
+    options = {**CONTAINER_OPTIONS, **options}
+    probe = case
+    if ulimit_from_outside() and case.ulimit_s is not None:
+        options["ulimits"] = stack_ulimit(case.ulimit_s)
+        probe = replace(case, ulimit_s=None)
+    # Not exec'd: as a container's PID 1, a program that qemu emulates hangs where it
+    # should die of SIGSEGV (qemu re-raises the signal at itself, and PID 1 ignores it).
+    command = f"ulimit -c 0; {probe.shell(frame, depth, exec_=False)}; exit $?"
+    result = run(programs[libc], ["sh", "-c", command], timeout=60, role="stack-probe",
+                 **options)  # fmt: skip
     return Outcome(libc, case, int(frame), int(depth), result.exit_code or 0, result.output.strip())
 
 

@@ -36,7 +36,7 @@ from urllib.parse import quote, unquote, urlsplit
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .build import BuiltImage
+from .building import BuiltImage
 from .errors import DockerlabError
 from .plotting import caption_below
 
@@ -250,7 +250,7 @@ def scan(image, tool: Tool, timeout: float = 300) -> pd.DataFrame:
     """Run a real scanner on an image and parse its JSON into :data:`COLUMNS`.
 
     Args:
-        image: A reference or a :class:`~dockerlab.build.BuiltImage`.
+        image: A reference or a :class:`~dockerlab.building.BuiltImage`.
         tool: One of :func:`scanners` that was found (trivy, grype, docker scout).
         timeout: Seconds before the scan is abandoned.
 

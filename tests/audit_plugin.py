@@ -102,7 +102,9 @@ class EngineWatch:
     def _follow(self) -> None:
         try:
             for event in self._events:
-                self._inspect(event["id"])
+                cid = event.get("id") or (event.get("Actor") or {}).get("ID")
+                if cid:  # an event naming no container says nothing to audit
+                    self._inspect(cid)
         except Exception as e:  # the stream broke (the engine stopped); said at the end
             if not self._closing:
                 self.broken = f"{type(e).__name__}: {e}"
@@ -114,7 +116,7 @@ class EngineWatch:
             c = self.api.inspect_container(cid)
             try:  # what the container inherits (a build step's container: everything)
                 inherited = self.api.inspect_image(c["Image"])["Config"].get("Labels") or {}
-            except docker.errors.NotFound:
+            except (docker.errors.NotFound, docker.errors.NullResource):  # gone, or no image
                 inherited = {}
             self.seen.append({
                 "id": cid, "name": c["Name"].lstrip("/"), "image": c["Config"]["Image"],
@@ -131,7 +133,7 @@ class EngineWatch:
         now = int(time.time()) + 1
         recent = self.api.events(since=now - 120, until=now, decode=True,
                                  filters={"type": "container", "event": "create"})  # fmt: skip
-        wanted = {event["id"] for event in recent}
+        wanted = {event.get("id") for event in recent} - {None, ""}
         deadline = time.monotonic() + 10
         while not wanted <= self._handled and time.monotonic() < deadline and not self.broken:
             time.sleep(0.1)

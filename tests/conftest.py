@@ -44,6 +44,14 @@ def bases(engine):
     return {key: dl.ref(key) for key in dl.CATALOG}
 
 
+@pytest.fixture(params=["buildkit", "legacy"])
+def builder(request, engine):
+    """Each builder in turn (BuildKit skipped where no BuildKit client is here)."""
+    if request.param not in dl.available_builders():
+        pytest.skip("no BuildKit client on this machine")
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def spare(tmp_path_factory):
     """A spare private engine of the module's own, holding the catalog's alpine.
@@ -77,3 +85,23 @@ def pytest_sessionfinish(session, exitstatus):
         if reporter:
             reporter.write_line(f"LEAK: the kit left these behind (now removed): {left}", red=True)
         session.exitstatus = 1
+
+
+def pytest_report_header(config):
+    """Name the engine this run (this lane of make test) measures on, at the top and the end."""
+    try:
+        course = f", course platform {dl.platform()} (emulated)" if dl.emulated() else ""
+        return f"engine: {dl.engine_info().label()} (API {dl.engine_info().api}){course}"
+    except dl.DockerlabError as e:
+        return f"engine: none ({str(e).splitlines()[0]})"
+
+
+def pytest_terminal_summary(terminalreporter):
+    info = dl.engine.current_info()  # None if this run never talked to an engine
+    if info is None:
+        return
+    terminalreporter.write_line(
+        f"engine lane: Docker {info.version}, API {info.api}, {info.image_store} image store, "
+        f"builder {info.default_builder}, linux/{info.arch}, cgroup v{info.cgroup}"
+        + (f"; course platform {dl.platform()}, emulated by qemu" if dl.emulated() else "")
+    )

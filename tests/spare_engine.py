@@ -3,9 +3,12 @@
 Fault-injection tests must not stop or fill the engine the rest of the run
 uses, so they get an engine of their own: the kit's private engine started with
 another cache folder (``DOCKERLAB_CACHE``), hence another data root, socket and
-exec root (see :mod:`dockerlab.private_engine`). :func:`small_disk` puts that
-folder on a small loop-mounted ext4 file system, to fill the engine's disk for
-real. Both need Linux and root; tests skip elsewhere.
+exec root (see :mod:`dockerlab.private_engine`), of the run's engine profile
+(``DOCKERLAB_ENGINE``) or one of the test's choosing. Its Docker Engine 28
+binaries are the run's own download, linked into the folder: a spare downloads
+nothing and fits a small disk. :func:`small_disk` puts that folder on a small
+loop-mounted ext4 file system, to fill the engine's disk for real. Both need
+Linux and root; tests skip elsewhere.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ import pytest
 import dockerlab as dl
 from dockerlab import private_engine
 
-_START = "from dockerlab import private_engine as p; print(p.start())"
-_STOP = "from dockerlab import private_engine as p; print(p.stop(), p.is_running())"
+_START = ["-m", "dockerlab", "engine", "start"]
+_STOP = ["-c", "from dockerlab import private_engine as p; print(p.stop(), p.is_running())"]
 
 
 def skip_unless_private_engines() -> None:
@@ -34,18 +37,37 @@ def skip_unless_private_engines() -> None:
         pytest.skip("private engines are only used on Linux as root with no engine of your own")
 
 
+def share_engine_binaries(folder: Path, profile: str) -> None:
+    """Give the cache folder ``folder`` the run's Docker Engine 28 download (a symlink),
+    downloading it into the run's cache folder first if needed. Nothing for 20.10."""
+    if profile == "20.10":
+        return
+    download = private_engine.ensure_engine28().parent  # .../docker-<version>
+    link = Path(folder) / download.name
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)  # a link to a download since removed
+        link.symlink_to(download, target_is_directory=True)
+
+
 class SpareEngine:
-    """The kit's private engine, started for the cache folder ``folder``.
+    """The kit's private engine of profile ``profile``, started for the cache folder ``folder``.
 
     Start and stop run in a child process with ``DOCKER_HOST`` unset, exactly
     as ``python -m dockerlab engine start|stop`` would; :attr:`env` is the
     environment a program (a notebook's kernel) needs to use this engine.
+
+    Args:
+        folder: The engine's cache folder (its data root goes there).
+        profile: An engine profile (``private_engine.PROFILES``); default: the run's.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, profile: str | None = None) -> None:
         self.folder = Path(folder)
+        self.profile = profile or private_engine.profile()
         env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
         env["DOCKERLAB_CACHE"] = str(self.folder)
+        env["DOCKERLAB_ENGINE"] = self.profile
         self._private_env = env
         self.host = ""
 
@@ -53,15 +75,18 @@ class SpareEngine:
     def env(self) -> dict[str, str]:
         return {**self._private_env, "DOCKER_HOST": self.host}
 
-    def _kit(self, code: str) -> str:
-        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    def _kit(self, args: list[str]) -> str:
+        p = subprocess.run([sys.executable, *args], capture_output=True, text=True,
                            env=self._private_env, timeout=180)  # fmt: skip
         assert p.returncode == 0, p.stderr
         return p.stdout.strip()
 
     def start(self) -> str:
         """Start (or restart) the engine; returns its ``DOCKER_HOST``."""
-        self.host = self._kit(_START)
+        share_engine_binaries(self.folder, self.profile)
+        out = self._kit(_START)
+        assert len(out.splitlines()) == 1, out  # scripts read the DOCKER_HOST line alone
+        self.host = out
         return self.host
 
     def stop(self) -> None:
@@ -77,7 +102,9 @@ class SpareEngine:
         c = self.client()
         try:
             for key in keys:
-                c.images.load(b"".join(dl.client().images.get(dl.ref(key)).save(named=True)))
+                # Saved by its catalog name: save(named=True) would take the image's first
+                # tag, which may be another name it has (a registry's, left by a push).
+                c.images.load(b"".join(dl.client().api.get_image(dl.ref(key))))
         finally:
             c.close()
 
@@ -96,10 +123,11 @@ class SpareEngine:
 
 
 @contextlib.contextmanager
-def spare_engine(folder: Path, *keys: str) -> Iterator[SpareEngine]:
-    """A started :class:`SpareEngine` with catalog images ``keys``; stopped on exit, always."""
+def spare_engine(folder: Path, *keys: str, profile: str | None = None) -> Iterator[SpareEngine]:
+    """A started :class:`SpareEngine` of ``profile`` (default: the run's) with catalog
+    images ``keys`` (copied from the run's engine); stopped on exit, always."""
     skip_unless_private_engines()
-    spare = SpareEngine(folder)
+    spare = SpareEngine(folder, profile)
     spare.start()
     try:
         spare.load(*keys)

@@ -1,10 +1,10 @@
-# The kit's compiler image, dockerlab/builder:bookworm (online recipe).
+# The kit's compiler image, dockerlab/builder:trixie (online recipe).
 # gcc + libc6-dev compile glibc programs for Debian; musl-gcc (musl-tools)
 # compiles programs that run on Alpine. Lessons use it as a build stage and
 # COPY only the binaries into their final image.
-FROM debian:bookworm-slim
+FROM debian:trixie-slim
 
-# Versions are left to the bookworm suite on purpose: pinning exact Debian
+# Versions are left to the trixie suite on purpose: pinning exact Debian
 # versions breaks this build at every security update of libc6-dev.
 # hadolint ignore=DL3008
 RUN apt-get update \

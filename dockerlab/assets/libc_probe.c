@@ -22,8 +22,15 @@ int main(void) {
     const char *loc = setlocale(LC_ALL, "fr_FR.UTF-8");
     printf("setlocale(\"fr_FR.UTF-8\"): %s\n", loc ? loc : "NULL (refused)");
 
-    /* A legacy character set: glibc loads it from its gconv modules. */
-    iconv_t cd = iconv_open("IBM037", "UTF-8");
-    printf("iconv_open(\"IBM037\"): %s\n", cd == (iconv_t)-1 ? strerror(errno) : "supported");
+    /* Two EBCDIC code pages: glibc loads both from its gconv modules; musl has
+     * one EBCDIC page built in, IBM1047, and not IBM037. */
+    const char *pages[] = {"IBM037", "IBM1047"};
+    for (int i = 0; i < 2; i++) {
+        iconv_t cd = iconv_open(pages[i], "UTF-8");
+        printf("iconv_open(\"%s\"): %s\n", pages[i],
+               cd == (iconv_t)-1 ? strerror(errno) : "supported");
+        if (cd != (iconv_t)-1)
+            iconv_close(cd);
+    }
     return 0;
 }

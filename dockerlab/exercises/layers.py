@@ -2,16 +2,22 @@
 
 The checks read the learner's image with the layer analyser
 (:func:`dockerlab.layers.analyse`): bytes a layer stores that a later layer
-deletes or overwrites still ship with the image ("wasted").
+deletes or overwrites still ship with the image ("wasted"). Each first makes
+sure the image still does its task: Q1's checksum is the fixture's (the
+fixture is 8 MiB of zero bytes, so the check computes it too); Q2's report is
+the one the ledger computes for a token that changes from check to check.
 """
 
 from __future__ import annotations
+
+import hashlib
+import secrets
 
 from .. import layers
 from ..containers import run
 from ..images import ref
 from ..measure import commands_on_path, filesystem, measure
-from ..scorecard import CAPSTONE
+from ..scorecard import CAPSTONE, ledger_report
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2"]
@@ -21,9 +27,10 @@ class NoWastedBytes(Question):
     title = "Q1: no wasted bytes"
     max_wasted_mb = 0.1
     max_layers_added = 1
+    fixture_mib = 8
     starting_point = f"""
 FROM {ref("alpine")}
-RUN dd if=/dev/urandom of=/tmp/fixtures.bin bs=1M count=8
+RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8
 RUN sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt
 RUN rm /tmp/fixtures.bin
 """
@@ -33,7 +40,7 @@ RUN rm /tmp/fixtures.bin
     )
     solution_text = f"""
 FROM {ref("alpine")}
-RUN dd if=/dev/urandom of=/tmp/fixtures.bin bs=1M count=8 \\
+RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8 \\
  && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt \\
  && rm /tmp/fixtures.bin
 """
@@ -45,12 +52,11 @@ RUN dd if=/dev/urandom of=/tmp/fixtures.bin bs=1M count=8 \\
             probe = run(img, ["sh", "-c", "cat /checksum.txt; ls /tmp/fixtures.bin 2>&1"],
                         entrypoint=[], timeout=20, raise_on_timeout=False)  # fmt: skip
         lines = probe.output.splitlines()
-        checksum_ok = (
-            bool(lines) and len(lines[0]) == 16 and all(c in "0123456789abcdef" for c in lines[0])
-        )
-        if not checksum_ok:
-            return self.outcome(NOT_YET, "The image must hold /checksum.txt (16 hex digits of the "
-                                         "fixture's sha256), like the starting point. Got: "
+        expected = hashlib.sha256(bytes(self.fixture_mib << 20)).hexdigest()[:16]
+        if not lines or lines[0].strip() != expected:
+            return self.outcome(NOT_YET, "The image must hold /checksum.txt with the first 16 hex "
+                                         "digits of the fixture's sha256, as the starting point "
+                                         f"writes it ({expected}). Got: "
                                          f"{probe.output.strip()[:200]!r}")  # fmt: skip
         if "No such file" not in probe.output:
             return self.outcome(NOT_YET, "/tmp/fixtures.bin is still in the final image: delete it "
@@ -76,7 +82,6 @@ class NoCompilerShipped(Question):
              "ledger.csv": (CAPSTONE / "ledger.csv").read_text()}  # fmt: skip
     max_mb = 10.0
     compilers = frozenset({"gcc", "cc", "c99", "musl-gcc", "ld", "as", "make", "cpp"})
-    env = {"LEDGER_TOKEN": "exercise-token"}
     starting_point = f"""
 FROM {ref("builder")}
 COPY ledger.c ledger.csv /app/
@@ -100,15 +105,19 @@ CMD ["ledger", "--once", "/app/ledger.csv"]
 """
 
     def _check(self, dockerfile: str) -> Outcome:
+        token = f"exercise-{secrets.token_hex(6)}"  # a new one each check: the report is signed
+        expected = ledger_report(token, 1, csv=self.files["ledger.csv"])
         with self.build(dockerfile) as img:
             size = measure(img).size_mb
             tools = sorted(commands_on_path(filesystem(img)) & self.compilers)
-            result = run(img, environment=self.env, timeout=20, raise_on_timeout=False)
-        if "rows, total" not in result.output:
+            result = run(img, environment={"LEDGER_TOKEN": token}, timeout=20,
+                         raise_on_timeout=False)  # fmt: skip
+        if expected not in result.output.splitlines():
             return self.outcome(NOT_YET, f"Run as is (with LEDGER_TOKEN set), the image printed "
                                          f"{result.output.strip()[:200]!r} (exit code "
-                                         f"{result.exit_code}); it should print a report, like the "
-                                         "starting point.")  # fmt: skip
+                                         f"{result.exit_code}); it should print the ledger's report "
+                                         f"for ledger.csv, signed with that token: "
+                                         f"{expected!r}.")  # fmt: skip
         if tools:
             return self.outcome(NOT_YET, f"It works, and ships build tools: {', '.join(tools)} "
                                          f"({size:.0f} MB). Try q2.hint().")  # fmt: skip

@@ -1,19 +1,20 @@
 """Exercises for "smaller is better" and Alpine: size, pinned bases, fewer layers.
 
 Every check builds the learner's Dockerfile on the real engine, runs and
-measures the image, and removes it.
+measures the image, and removes it. Each first makes sure the image does its
+task (the program of the build context ran and printed what only it prints;
+the release printed is the base's own), then measures the practice.
 """
 
 from __future__ import annotations
 
-import io
-
-from dockerfile_parse import DockerfileParser
+import secrets
 
 from .. import assets
 from ..containers import run
 from ..images import ref
 from ..measure import measure
+from ..scorecard import parse_bases, unpinned
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2", "q3"]
@@ -41,15 +42,24 @@ ENTRYPOINT ["/hello"]
 """
 
     def _check(self, dockerfile: str) -> Outcome:
+        # hello.c lists the names in /: a folder mounted there for this run only must be
+        # among them, which only the program itself, run here and now, can print.
+        mount = f"/check-{secrets.token_hex(3)}"
         with self.build(dockerfile) as img:
             size = measure(img).size_mb
-            result = run(img, timeout=20, raise_on_timeout=False)
+            result = run(img, timeout=20, raise_on_timeout=False, tmpfs={mount: "size=64k"})
         if not result.output.startswith(GREETING):
             return self.outcome(
                 NOT_YET,
                 f"The image built ({size:.2f} MB) but running it printed {result.output.strip()[:200]!r} "
                 f"(exit code {result.exit_code}); it should print {GREETING!r}.",
             )
+        listed = result.output.partition("/ holds:")[2].split()
+        if mount.lstrip("/") not in listed:
+            return self.outcome(NOT_YET, "It prints the greeting, but not what hello.c prints after "
+                                         "it: the names in / (the check mounted "
+                                         f"{mount} for this run; got {result.output.strip()[:200]!r})."
+                                         " Ship the program of hello.c.")  # fmt: skip
         if size >= self.target_mb:
             return self.outcome(NOT_YET, f"It works, and weighs {size:.2f} MB; the target is under "
                                          f"{self.target_mb:g} MB. Try q1.hint().")  # fmt: skip
@@ -65,33 +75,27 @@ class PinTheBase(Question):
     solution_text = f'FROM {ref("alpine")}\nCMD ["cat", "/etc/alpine-release"]\n'
 
     def _check(self, dockerfile: str) -> Outcome:
-        parser = DockerfileParser(fileobj=io.BytesIO(dockerfile.encode()))  # in memory, no file
-        stages = {s.lower() for s in _stage_names(parser)}
-        bases = [b for b in parser.parent_images if b.lower() not in stages and b != "scratch"]
+        bases = parse_bases(dockerfile)
         if not bases:
             return self.outcome(NOT_YET, "There is no FROM line with a base image to pin.")
-        unpinned = [b for b in bases if "@sha256:" not in b and (":" not in b.rsplit("/", 1)[-1]
-                                                                or b.endswith(":latest"))]  # fmt: skip
-        if unpinned:
-            return self.outcome(NOT_YET, f"Not pinned: {', '.join(unpinned)}. Without a tag you get "
+        loose = [b for b in bases if unpinned(b)]
+        if loose:
+            return self.outcome(NOT_YET, f"Not pinned: {', '.join(loose)}. Without a tag you get "
                                          "`latest`, which moves. Try q2.hint().")  # fmt: skip
         with self.build(dockerfile) as img:
+            release = run(img, ["cat", "/etc/alpine-release"], entrypoint=[], timeout=20,
+                          raise_on_timeout=False)  # fmt: skip
             result = run(img, timeout=20, raise_on_timeout=False)
-        if not result.ok:
-            return self.outcome(NOT_YET, f"Pinned, but the image does not run cleanly (exit code "
-                                         f"{result.exit_code}): {result.output.strip()[:200]}")  # fmt: skip
-        return self.outcome(PASSED, f"Every base is pinned: {', '.join(bases)}; the image runs.")
-
-
-def _stage_names(parser: DockerfileParser) -> list[str]:
-    """Names given with FROM ... AS name (references to them are not bases)."""
-    names = []
-    for line in parser.structure:
-        if line["instruction"] == "FROM":
-            parts = line["value"].split()
-            if len(parts) == 3 and parts[1].lower() == "as":
-                names.append(parts[2])
-    return names
+        if release.exit_code != 0:
+            return self.outcome(NOT_YET, f"Pinned, but the image has no /etc/alpine-release: its "
+                                         f"base is not Alpine ({', '.join(bases)}).")  # fmt: skip
+        if not result.ok or result.output.strip() != release.output.strip():
+            return self.outcome(NOT_YET, f"Pinned, but run as is, the image printed "
+                                         f"{result.output.strip()[:200]!r} (exit code "
+                                         f"{result.exit_code}); it should print the Alpine release "
+                                         f"of its base, {release.output.strip()!r}.")  # fmt: skip
+        return self.outcome(PASSED, f"Every base is pinned: {', '.join(bases)}; the image prints "
+                                    f"its Alpine release, {release.output.strip()}.")  # fmt: skip
 
 
 class FewerLayers(Question):

@@ -6,10 +6,16 @@ the thread's stack runs out. musl gives a thread 128 KiB by default; glibc
 gives it ``ulimit -s`` (8 MiB).
 
 Every check builds the learner's Dockerfile on the real engine, runs and
-measures the image, and removes it.
+measures the image, and removes it. Each first makes sure the program of the
+build context did the recursion asked for (its own report of the depth it
+reached, with a depth that changes from check to check in Q1), then measures
+the practice.
 """
 
 from __future__ import annotations
+
+import random
+import re
 
 from .. import assets, elf, stack
 from ..containers import run
@@ -56,14 +62,19 @@ ENTRYPOINT ["/recurse"]
                 return self.outcome(NOT_YET, "The image has no ENTRYPOINT: set it to the program "
                                              '(ENTRYPOINT ["/recurse"]).')  # fmt: skip
             surface = attack_surface(img)
-            result = run(img, [str(self.frame), str(self.depth)], timeout=20,
+            # A depth of this check's own (never the example's): only recurse can report it.
+            depth = random.choice([d for d in range(self.depth // 2, self.depth * 3 // 2)
+                                   if d != self.depth])  # fmt: skip
+            result = run(img, [str(self.frame), str(depth)], timeout=20,
                          raise_on_timeout=False, **stack.CONTAINER_OPTIONS)  # fmt: skip
             info = elf.inspect(img, entry[0])
             size = measure(img).size_mb
-        if not result.ok or "reached depth" not in result.output:
-            return self.outcome(NOT_YET, f"Running `{' '.join(entry)} {self.frame} {self.depth}` "
+        if not result.ok or not re.search(rf"reached depth {depth} with {self.frame}-byte frames",
+                                          result.output):  # fmt: skip
+            return self.outcome(NOT_YET, f"Running `{' '.join(entry)} {self.frame} {depth}` "
                                          f"gave exit code {result.exit_code}: "
-                                         f"{result.output.strip()[:200]!r}. "
+                                         f"{result.output.strip()[:200]!r}; recurse.c prints "
+                                         f"'reached depth {depth} with {self.frame}-byte frames'. "
                                          f"The program is {info.describe()}.")  # fmt: skip
         if surface["files"] > 3 or surface["shells"]:
             return self.outcome(NOT_YET, f"It runs, in an image of {surface['files']} files with "
@@ -101,7 +112,12 @@ COPY --from=build /recurse /usr/local/bin/recurse
                 return self.outcome(NOT_YET, "The image must be Alpine with `recurse` on its PATH "
                                              f"(e.g. /usr/local/bin/recurse); got: "
                                              f"{where.output.strip()[:200]!r}")  # fmt: skip
-            info = elf.inspect(img, lines[-1])
+            try:
+                info = elf.inspect(img, lines[-1])
+            except elf.NotElf:
+                return self.outcome(NOT_YET, f"{lines[-1]} is not a program (ELF) but a script or "
+                                             "other file: build recurse.c itself so that its "
+                                             "threads get a bigger stack.")  # fmt: skip
             result = run(img, [str(self.frame), str(self.depth)], entrypoint=["recurse"],
                          timeout=30, raise_on_timeout=False, **stack.CONTAINER_OPTIONS)  # fmt: skip
         if info.interpreter and "musl" not in info.interpreter:
@@ -116,6 +132,12 @@ COPY --from=build /recurse /usr/local/bin/recurse
         if not result.ok:
             return self.outcome(NOT_YET, f"`{probe}` exited with {result.exit_code}: "
                                          f"{result.output.strip()[:200]!r}")  # fmt: skip
+        wanted = f"reached depth {self.depth} with {self.frame}-byte frames; thread stack"
+        if wanted not in result.output:
+            return self.outcome(NOT_YET, f"`{probe}` exited cleanly but printed "
+                                         f"{result.output.strip()[:200]!r}; recurse.c, recursing in "
+                                         f"its thread, prints '{wanted}: ... bytes'. Is "
+                                         f"{lines[-1]} the program of recurse.c?")  # fmt: skip
         got = stack.Outcome("musl", stack.DEFAULT, self.frame, self.depth, 0, result.output)
         size = got.thread_stack
         return self.outcome(PASSED, f"On Alpine (musl, {info.linking}), the thread reached depth "

@@ -1,10 +1,17 @@
 """Exercises for pinning and linting: hadolint-clean, pinned, small.
 
-hadolint (the real binary, :mod:`dockerlab.lint`) reads the Dockerfile; the
-image is then built and run on the real engine, measured, and removed.
+hadolint (the real binary, :mod:`dockerlab.lint`) reads the Dockerfile, with
+its ``# hadolint ignore=`` comments switched off (silencing a finding does not
+fix it); the image is then built and run on the real engine, measured, and
+removed. Each check makes sure the image still does its task: ``greeting.txt``
+holds a new line each check, and the image must print that very file (and
+Q1's ``size.txt`` must be ``wc -c``'s count of it).
 """
 
 from __future__ import annotations
+
+import random
+import secrets
 
 from .. import lint
 from ..containers import run
@@ -18,9 +25,24 @@ __all__ = ["____", "q1", "q2"]
 GREETING = "pinned, linted, small\n"
 
 
-class LintClean(Question):
+class Greeting(Question):
+    """A question whose build context holds ``greeting.txt``, new for each check."""
+
+    greeting = GREETING
+
+    @property
+    def files(self) -> dict:  # type: ignore[override]
+        return {"greeting.txt": self.greeting}
+
+    def new_greeting(self) -> str:
+        """A greeting of its own for this check (a new length too): only the file has it."""
+        words = " ".join(secrets.token_hex(2) for _ in range(random.randint(1, 4)))
+        self.greeting = f"pinned, linted, small: {words}\n"
+        return self.greeting
+
+
+class LintClean(Greeting):
     title = "Q1: hadolint-clean"
-    files = {"greeting.txt": GREETING}
     starting_point = """
 FROM alpine:latest
 MAINTAINER you@example.com
@@ -43,27 +65,32 @@ CMD ["cat", "/srv/greeting.txt"]
 """
 
     def _check(self, dockerfile: str) -> Outcome:
-        findings = lint.lint(dockerfile)
+        findings = lint.lint(dockerfile, pragmas=False)
         serious = findings[findings["level"].isin(["error", "warning"])]
         if len(serious):
             listed = "; ".join(f"line {r.line} {r.code}: {r.message}" for r in serious.itertuples())
-            return self.outcome(NOT_YET, f"hadolint reports {len(serious)} warning(s)/error(s): "
-                                         f"{listed}")  # fmt: skip
+            silenced = (" (`# hadolint ignore=` comments do not count here: fix what they hide)"
+                        if "hadolint" in dockerfile and "ignore" in dockerfile else "")  # fmt: skip
+            return self.outcome(NOT_YET, f"hadolint reports {len(serious)} warning(s)/error(s)"
+                                         f"{silenced}: {listed}")  # fmt: skip
+        greeting = self.new_greeting()
         with self.build(dockerfile) as img:
             result = run(img, timeout=20, raise_on_timeout=False)
             size = run(img, ["cat", "/srv/size.txt"], entrypoint=[], timeout=20,
                        raise_on_timeout=False)  # fmt: skip
-        if result.output != GREETING or not size.output.startswith(str(len(GREETING))):
+        counted = f"{len(greeting)} greeting.txt"
+        if result.output != greeting or size.output.strip() != counted:
             return self.outcome(NOT_YET, "hadolint is happy, but the image does not do the same: "
-                                         f"it printed {result.output.strip()[:200]!r}, and "
-                                         f"/srv/size.txt holds {size.output.strip()[:100]!r}.")  # fmt: skip
+                                         f"it printed {result.output.strip()[:200]!r} (greeting.txt "
+                                         f"holds {greeting.strip()!r} this time), and "
+                                         f"/srv/size.txt holds {size.output.strip()[:100]!r} "
+                                         f"(`wc -c greeting.txt` writes {counted!r}).")  # fmt: skip
         notes = f" ({len(findings)} info/style notes left)" if len(findings) else ""
         return self.outcome(PASSED, f"No hadolint warning or error{notes}; it prints the greeting.")
 
 
-class PinnedAndSmall(Question):
+class PinnedAndSmall(Greeting):
     title = "Q2: pinned and small"
-    files = {"greeting.txt": GREETING}
     max_mb = 10.0
     hint_text = (
         "Every FROM needs an exact tag (not `latest`, not none) or a digest; and the "
@@ -76,12 +103,14 @@ class PinnedAndSmall(Question):
         if loose:
             return self.outcome(NOT_YET, f"Not pinned: {', '.join(loose)} (no tag means `latest`, "
                                          "which moves). Try q2.hint().")  # fmt: skip
+        greeting = self.new_greeting()
         with self.build(dockerfile) as img:
             size = measure(img).size_mb
             result = run(img, timeout=20, raise_on_timeout=False)
-        if result.output != GREETING:
+        if result.output != greeting:
             return self.outcome(NOT_YET, f"Pinned, but it printed {result.output.strip()[:200]!r} "
-                                         "instead of greeting.txt.")  # fmt: skip
+                                         f"instead of greeting.txt ({greeting.strip()!r} this "
+                                         "time).")  # fmt: skip
         if size >= self.max_mb:
             return self.outcome(NOT_YET, f"Pinned and working, and {size:.1f} MB; the target is "
                                          f"under {self.max_mb:g} MB.")  # fmt: skip

@@ -21,15 +21,16 @@ dl.setup()
 # ## Q1: ship a program in under 1 MB
 #
 # The build context holds `hello.c`, a small C program (the one from notebook 01).
-# Write a Dockerfile whose image **prints its greeting when run** and weighs
-# **under 1 MB**. The compiler image is `dockerlab/builder:bookworm` (gcc and
-# musl-gcc); Debian alone would be over 100 MB.
+# Write a Dockerfile whose image **runs it** (it prints its greeting, then the names it
+# sees in `/`) and weighs **under 1 MB**. The compiler image is
+# `dockerlab/builder:trixie` (gcc and musl-gcc); Debian alone is far bigger
+# (notebook 01 measures it).
 
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
 dockerfile = """
-FROM dockerlab/builder:bookworm AS build
+FROM dockerlab/builder:trixie AS build
 COPY hello.c /src/hello.c
 RUN musl-gcc -static -Os -o /hello /src/hello.c && strip /hello
 
@@ -67,8 +68,9 @@ assert q2.passed  # solution-only
 # %% [markdown]
 # ## Q3: one layer instead of five
 #
-# Every `RUN` adds a filesystem layer. This Dockerfile makes **five** layers on top
-# of Alpine:
+# Every `RUN` that changes files adds a filesystem layer (notebook 08 shows which
+# instructions make layers, and when a `RUN` makes none). This Dockerfile makes
+# **five** layers on top of Alpine:
 
 # %%
 print(q3.starting_point)

@@ -20,15 +20,16 @@ dl.setup()
 # ## Q1: the program alone, FROM scratch
 #
 # Write a Dockerfile whose image is **FROM scratch** (no shell, no libc, nothing but
-# the program) and whose ENTRYPOINT is `recurse`: the check runs it with the
-# arguments `256 100`. The compiler image is `dockerlab/builder:bookworm` (gcc and
-# musl-gcc). What does a program need to run with nothing around it?
+# the program) and whose ENTRYPOINT is `recurse`: the check runs it with two
+# arguments, a frame size and a depth (such as `256 100`; the depth changes from
+# check to check), and reads the depth it reached. The compiler image is
+# `dockerlab/builder:trixie` (gcc and musl-gcc). What does a program need to run with nothing around it?
 
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
 dockerfile = """
-FROM dockerlab/builder:bookworm AS build
+FROM dockerlab/builder:trixie AS build
 COPY recurse.c /src/recurse.c
 RUN musl-gcc -static -O0 -pthread -o /recurse /src/recurse.c
 
@@ -45,8 +46,9 @@ assert q1.passed  # solution-only
 # %% [markdown]
 # ## Q2: deep recursion on Alpine
 #
-# On Alpine, `recurse 1024 400` (about 400 KB of stack) crashes: musl gives a thread
-# 128 KiB. Write a Dockerfile for an **Alpine** image with `recurse` on its PATH
+# On Alpine, `recurse 1024 400` (400 levels of 1024 bytes each) crashes: musl gives a
+# thread 128 KiB of stack (source: [musl thread stacks](../docs/sources.md#musl-thread-stacks)).
+# Write a Dockerfile for an **Alpine** image with `recurse` on its PATH
 # (e.g. `/usr/local/bin/recurse`) in which `recurse 1024 400` **survives**. You may
 # not change the command line (no `-s`): the fix goes into how the program is built.
 
@@ -54,7 +56,7 @@ assert q1.passed  # solution-only
 # BEGIN SOLUTION
 # stub: dockerfile = ____
 dockerfile = """
-FROM dockerlab/builder:bookworm AS build
+FROM dockerlab/builder:trixie AS build
 COPY recurse.c /src/recurse.c
 RUN musl-gcc -O0 -fstack-clash-protection -pthread -Wl,-z,stack-size=1048576 \
     -o /recurse /src/recurse.c

@@ -3,10 +3,12 @@
 #
 # Practice for notebook [05: PID 1, zombies and signals](../notebooks/05-pid1-zombies-and-signals.ipynb).
 #
-# The app, `app.sh`, orphans five short children and then becomes `sleep`, which
-# never reaps anyone and ignores SIGTERM as PID 1. Each check starts your container,
-# **counts the zombies** in its `/proc` after a second, and **times `docker stop`**
-# (grace period 3 s). The targets: **0 zombies**, and a stop **under 1 s**.
+# The app, `app.sh`, orphans five short children, says so, and then becomes `sleep`,
+# which never reaps anyone and ignores SIGTERM as PID 1. Each check starts your
+# container and, after a second, makes sure **the app ran** (its line is in the output,
+# and its orphans existed: zero zombies proves nothing if nothing forked), then
+# **counts the zombies** in its `/proc` and **times `docker stop`** (grace period **3 s**).
+# The targets: **0 zombies**, and a stop **under 1 s**.
 
 # %%
 import dockerlab as dl
@@ -21,13 +23,13 @@ print(q1.files["app.sh"][0])
 # The build context holds `app.sh` and `dumb-init.tar.gz`, the source of
 # [dumb-init](https://github.com/Yelp/dumb-init) (one C file, `dumb-init.c`). Alpine
 # has no package mirror here, so build dumb-init yourself (`musl-gcc -static`, in
-# `dockerlab/builder:bookworm`), and write an Alpine image that runs `app.sh` under it.
+# `dockerlab/builder:trixie`), and write an Alpine image that runs `app.sh` under it.
 
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
 dockerfile = """
-FROM dockerlab/builder:bookworm AS build
+FROM dockerlab/builder:trixie AS build
 COPY dumb-init.tar.gz /src/
 RUN cd /src && tar xzf dumb-init.tar.gz --strip-components=1 \
  && musl-gcc -static -Os -o /dumb-init dumb-init.c
@@ -54,8 +56,9 @@ print(q2.dockerfile)
 
 # %% [markdown]
 # Give the **run options** (a dict, as for `dl.start(image, **options)`) that make it
-# reap its zombies and stop in under a second. You may set: `init`, `stop_signal`,
-# `environment`, `user`, `entrypoint`. (Would `{"stop_signal": "SIGKILL"}` do? Try it.)
+# reap its zombies and stop in under a second, with the app still running. You may set:
+# `init`, `stop_signal`, `environment`, `user`, `entrypoint`. (Would
+# `{"stop_signal": "SIGKILL"}` do? Try it.)
 
 # %%
 # BEGIN SOLUTION

@@ -15,21 +15,23 @@ dl.setup()
 # %% [markdown]
 # ## Q1: no wasted bytes
 #
-# This Dockerfile writes an 8 MB test fixture, uses it, and deletes it, in three layers:
+# This Dockerfile writes a test fixture (zero bytes, `bs=1M count=8`), uses it, and deletes it, in
+# three layers:
 
 # %%
 print(q1.starting_point)
 
 # %% [markdown]
-# Rewrite it so the image holds the same `/checksum.txt` (16 hex digits), no
-# fixture, **under 0.1 MB wasted**, in **one** layer on top of Alpine.
+# Rewrite it so the image holds the same `/checksum.txt` (the first 16 hex digits of
+# the fixture's sha256), no fixture, **under 0.1 MB wasted**, in **one** layer on top
+# of Alpine.
 
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
 dockerfile = """
 FROM alpine:3.23
-RUN dd if=/dev/urandom of=/tmp/fixtures.bin bs=1M count=8 \
+RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8 \
  && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt \
  && rm /tmp/fixtures.bin
 """
@@ -49,15 +51,15 @@ assert q1.passed  # solution-only
 print(q2.starting_point)
 
 # %% [markdown]
-# Write a Dockerfile whose image, run as is (the check sets `LEDGER_TOKEN`),
-# **prints the same report**, holds **no build tools** (gcc, cc, ld, make...) and
-# weighs **under 10 MB**.
+# Write a Dockerfile whose image, run as is (the check sets `LEDGER_TOKEN`, a new one
+# each time: the report is signed with it), **prints the same report**, holds **no
+# build tools** (gcc, cc, ld, make...) and weighs **under 10 MB**.
 
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
 dockerfile = """
-FROM dockerlab/builder:bookworm AS build
+FROM dockerlab/builder:trixie AS build
 COPY ledger.c /src/
 RUN musl-gcc -O2 -o /ledger /src/ledger.c
 

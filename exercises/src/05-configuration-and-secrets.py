@@ -25,7 +25,8 @@ print(q1.starting_point.replace(TOKEN, "<the token>"))
 
 # %% [markdown]
 # Write a Dockerfile that runs `/app.sh` and holds **no trace of the token**: the
-# check gives `API_TOKEN` when it runs the container, where a secret belongs.
+# check gives `API_TOKEN` when it runs the container, where a secret belongs (a token
+# of its own each time: the app must print its length).
 
 # %%
 # BEGIN SOLUTION

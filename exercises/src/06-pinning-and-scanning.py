@@ -2,7 +2,7 @@
 # # Exercise 6: pinning and linting
 #
 # Practice for notebook [11: Scanning images](../notebooks/11-scanning-images.ipynb)
-# and the pinning lesson of notebook 01.
+# and [10: Keeping up with updates](../notebooks/10-keeping-up-with-updates.ipynb) (pinning).
 #
 # The build context holds `greeting.txt`. The first check runs **hadolint** (the real
 # linter) on your Dockerfile; both then build, run and measure the image.
@@ -23,7 +23,9 @@ print(q1.starting_point)
 
 # %% [markdown]
 # Rewrite it so hadolint reports **no warning and no error**, and the image still
-# prints `greeting.txt` and holds `/srv/size.txt`.
+# prints `greeting.txt` and holds `/srv/size.txt` (`greeting.txt` holds a new line at
+# each check). A `# hadolint ignore=` comment hides a finding without fixing it: the
+# check counts what it hides.
 
 # %%
 # BEGIN SOLUTION

@@ -8,11 +8,14 @@
 # orphaned worker, so it needs a PID 1 that reaps.
 #
 # Its Dockerfile works, and breaks nearly every rule of the course. **Rewrite it.**
-# The scorecard builds a Dockerfile, then **measures** it: size, layers, wasted bytes,
-# packages, shells, hadolint findings, unpinned bases, places holding the token,
-# whether the app works, zombies after running, `docker stop` time, and the uid of
+# The scorecard reads a Dockerfile first: hadolint findings, unpinned bases, secrets in
+# ARG/ENV/LABEL, the instructions and the layers they add, the USER, an init. Then it
+# builds the image and **measures** it: size, layers, wasted bytes, packages, shells,
+# places holding the token, whether the app did its work (its reports, signed with the
+# token given at run time), zombies after running, `docker stop` time, and the uid of
 # PID 1. The same scorecard works on any Dockerfile:
-# `python -m dockerlab score PATH/TO/Dockerfile`.
+# `python -m dockerlab score PATH/TO/Dockerfile` (its folder is the build context, as
+# for `docker build`; `--compare A B` puts two side by side).
 
 # %%
 import matplotlib.pyplot as plt
@@ -26,10 +29,10 @@ print((scorecard.CAPSTONE / "Dockerfile").read_text())
 # %% [markdown]
 # ## Before: the starting point, measured
 #
-# `FROM dockerlab/builder` means `dockerlab/builder:latest`, which this offline engine
-# does not have: the scorecard then builds with the catalog's
-# `dockerlab/builder:bookworm` (Debian 12 with gcc) **for the measurement only**, and
-# says so in a note; hadolint and the pinning check read the Dockerfile as written.
+# `FROM dockerlab/builder` means `dockerlab/builder:latest`, which an offline engine
+# does not have: the scorecard then builds with the catalog's compiler image
+# (`dl.ref("builder")`) **for the measurement only**, and says so in a note; hadolint
+# and the pinning check read the Dockerfile as written.
 
 # %%
 before = scorecard.score(scorecard.CAPSTONE / "Dockerfile", label="before")
@@ -54,7 +57,7 @@ before.secret_hits
 # BEGIN SOLUTION
 # stub: dockerfile = (scorecard.CAPSTONE / "Dockerfile").read_text()  # start here: edit this text
 dockerfile = """
-FROM dockerlab/builder:bookworm AS build
+FROM dockerlab/builder:trixie AS build
 WORKDIR /src
 COPY ledger.c dumb-init.tar.gz ./
 RUN mkdir -p dumb-init /out \
@@ -85,9 +88,32 @@ scorecard.plot({"before": before, "after": after})
 plt.show()
 
 # %%
-assert after.passed == [key for key, *_ in scorecard.MEASURES]  # solution-only
+assert after.passed == scorecard.TARGETS  # solution-only
 assert after["size_mb"] < before["size_mb"] / 100 and after["zombies"] == 0  # solution-only
 assert before["secrets"] > 0 and before["zombies"] > 0 and before["uid"] == 0  # solution-only
+
+# %% [markdown]
+# ## A real-world Dockerfile
+#
+# `python-alpine.Dockerfile` (in `dockerlab/assets/`) is written in the style of the
+# official `python:3.13-alpine` image's Dockerfile: Python built from source on a pinned
+# Alpine. Its steps download (`apk add`, `wget`), and builds here have no network, so
+# the scorecard cannot build it. It still scores what the Dockerfile's text shows, and
+# says for each row it could not measure why.
+
+# %%
+print(scorecard.PYTHON_ALPINE.read_text())
+
+# %%
+real = dl.score(scorecard.PYTHON_ALPINE, label="python-alpine")
+real
+
+# %%
+print(*real.network, sep="\n")  # the steps that download
+
+# %%
+assert not real.built and real.unmeasured["size_mb"].startswith("needs the network: apk add")
+assert real["unpinned"] == 0 and real["user"] == "" and real["hadolint"] > 0
 
 # %% [markdown]
 # ## Done?

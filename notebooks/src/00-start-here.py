@@ -116,8 +116,8 @@ assert hello.ok and "Alpine" in hello.output
 # `dl.progress()` shows which questions you have passed.
 #
 # **Instructors:** read `docs/instructor.md` (timings, preparing a room offline,
-# common learner errors, JupyterHub). `python -m dockerlab cleanup` removes whatever
-# the kit made on a machine, keeping the base images.
+# common learner errors, JupyterHub). `python -m dockerlab cleanup --all-sessions`
+# removes whatever the kit made on an engine, keeping the base images.
 
 # %%
 dl.cleanup()

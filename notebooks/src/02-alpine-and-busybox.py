@@ -4,11 +4,14 @@
 # **The claim.** Alpine makes a much smaller base than Debian (the article: "under
 # 6 megabytes"), because it swaps the usual tools for **busybox** (one program that
 # answers to many command names) and GNU's C library for **musl**. It also says the
-# official Alpine variants of big images are far smaller: `postgres:13` 314 MB vs
-# about half for `postgres:13-alpine`, `ruby:2.7.2` 842 MB vs about 52 MB.
+# official Alpine variants of big images are far smaller: `postgres:13` "weighs in at
+# 314MB", `postgres:13-alpine` "is only half of that", `ruby:2.7.2` "is 842MB", while
+# its Alpine variant "is only around 52MB".
 #
-# **The test.** Three bases on this engine, `debian:bookworm`, `debian:bookworm-slim`
-# and `alpine:3.23`:
+# **The test.** Three bases on this engine: the course's Debian (Debian 13
+# trixie, full and `-slim`) and Alpine (`alpine:3.24` where a registry served it,
+# Alpine 3.23.6 tagged `alpine:3.23` where the kit made it offline; the first
+# cell says which, and where each came from):
 #
 # 1. their size **on disk** and their size **compressed** (what a registry stores and
 #    a pull downloads), both measured here: the second by pushing them to a real
@@ -112,9 +115,11 @@ print(f"alpine is {s['size_mb'] / a['size_mb']:.0f}x smaller than debian-slim on
 #
 # The article's figures do not say whether they are compressed or on disk. The
 # table puts them beside what we measured here and the figures recorded by Docker's
-# official-images team (docker-library/repo-info; see the kit's `facts.md`). When
+# official-images team (source: docker-library/repo-info, see
+# [image sizes on record](../docs/sources.md#image-sizes-on-record)). When
 # Docker Hub is reachable, the last column reads today's compressed sizes live from
-# its manifests (for `linux/amd64`), without pulling anything.
+# its manifests (for your engine's platform, `linux/amd64` on a PC, `linux/arm64` on
+# an Apple Silicon Mac), without pulling anything.
 
 # %%
 online = dl.registry_reachable()
@@ -146,17 +151,22 @@ else:
 recorded
 
 # %% [markdown]
-# Read it like this:
-#
-# - **Alpine** was "under 6 MB" on disk in 2021 (5.60 MB); today's is a little over
-#   8 MB on disk and under 4 MB compressed, and our push measured the same 3.9 MB a
-#   registry stores. Still tiny.
-# - **postgres**: the article's 314 MB looks like an *on-disk* size (what `docker
-#   images` shows); compressed, `postgres:13` was 137 MB and the Alpine one 92 MB:
-#   two thirds, not half. Compare like with like: on disk with on disk, compressed
-#   with compressed.
-# - **ruby**: the gap is real (337 → 21 MB compressed), but the `-slim` variant
-#   (56 MB) already removes most of it while keeping glibc.
+# Read it like this (the recorded figures: [image sizes on record](../docs/sources.md#image-sizes-on-record)):
+
+# %%
+alpine_release = dl.run(bases["alpine"], ["cat", "/etc/alpine-release"]).output.strip()
+dl.md(f"""
+- **Alpine** was "under 6 MB" on disk in 2021 (alpine:3.14.8: 5.60 MB on record). The one
+  here, `{bases['alpine']}` (Alpine {alpine_release}), is **{a['size_mb']:.1f} MB** on this
+  engine's disk and **{a['compressed_mb']:.1f} MB** compressed, as our push to the registry
+  measured (alpine:3.23.6 is on record at 3.8 MB compressed). Still tiny.
+- **postgres**: the article's "314 MB" looks like an *on-disk* size (what `docker images`
+  shows); compressed, `postgres:13` was 136.7 MB on record and the Alpine one 92.0 MB:
+  two thirds, not half. Compare like with like: on disk with on disk, compressed with
+  compressed.
+- **ruby**: the gap is real (ruby:2.7.7 337.1 MB, its Alpine variant 20.9 MB, compressed, on
+  record), but the `-slim` variant (56.0 MB) already removes most of it while keeping glibc.
+""")
 
 # %% [markdown]
 # ## 3. busybox: many commands, one file
@@ -238,23 +248,27 @@ print("debian: ldd /bin/ls   (GNU coreutils)\n" + ldd_debian)
 
 # %% [markdown]
 # On Alpine one file is both the dynamic loader and the whole C library
-# (`libc.musl-x86_64.so.1` is a link to `ld-musl-x86_64.so.1`), maths, threads and
+# (`libc.musl-<arch>.so.1` is a link to `ld-musl-<arch>.so.1`, `<arch>` being
+# `x86_64` on a PC, `aarch64` on an Apple Silicon Mac), maths, threads and
 # DNS resolver included. glibc splits the same job over several files and a package
-# of modules (character-set converters, name-service plugins). Sizes, measured
-# from each image (files in bytes; the package totals from `apk` and `dpkg` records):
+# of modules (character-set converters, name-service plugins). Paths and sizes are
+# read from each image (Debian's from the loader's own cache, `ldconfig -p`; files
+# in bytes; the package totals from `apk` and `dpkg` records):
 
 # %%
 musl_files = dl.run(dl.ref("alpine"), ["sh", "-c",
-    "cd /lib && stat -c '%n %s' ld-musl-x86_64.so.1; "
+    "stat -c '%n %s' /lib/ld-musl-*.so.1; "
     "awk '/^P:musl$/{p=1} p&&/^I:/{print \"package \" substr($0,3); exit}' /lib/apk/db/installed"]).output
 glibc_files = dl.run(dl.ref("debian"), ["sh", "-c",
-    "cd /lib/x86_64-linux-gnu && stat -c '%n %s' libc.so.6 ld-linux-x86-64.so.2 libm.so.6 libresolv.so.2; "
+    "ldconfig -p | awk '$1 ~ /^(libc[.]so[.]6|ld-linux.*|libm[.]so[.]6|libresolv[.]so[.]2)$/ {print $NF}'"
+    " | sort -u | xargs stat -L -c '%n %s'; "
     "echo package $(( $(dpkg-query -W -f '${Installed-Size}' libc6) * 1024 ))"]).output
 libc = pd.DataFrame(
     [("musl", *line.split()) for line in musl_files.splitlines()]
     + [("glibc", *line.split()) for line in glibc_files.splitlines()],
-    columns=["libc", "file", "bytes"],
+    columns=["libc", "path", "bytes"],
 ).astype({"bytes": int})
+libc.insert(1, "file", libc["path"].str.rsplit("/", n=1).str[-1])
 libc["MB"] = (libc["bytes"] / 1e6).round(2)
 libc
 
@@ -262,7 +276,8 @@ libc
 musl_pkg = libc.query("libc == 'musl' and file == 'package'")["bytes"].item()
 glibc_pkg = libc.query("libc == 'glibc' and file == 'package'")["bytes"].item()
 musl_so = libc.query("libc == 'musl' and file != 'package'")["bytes"].sum()
-glibc_core = libc.query("libc == 'glibc' and file in ['libc.so.6', 'ld-linux-x86-64.so.2']")["bytes"].sum()
+glibc = libc[libc["libc"] == "glibc"]
+glibc_core = glibc[(glibc["file"] == "libc.so.6") | glibc["file"].str.startswith("ld-linux")]["bytes"].sum()
 print(f"loader + libc: musl {musl_so / 1e6:.2f} MB vs glibc {glibc_core / 1e6:.2f} MB; "
       f"whole package: musl {musl_pkg / 1e6:.2f} MB vs glibc (libc6) {glibc_pkg / 1e6:.1f} MB "
       f"({glibc_pkg / musl_pkg:.0f}x)")
@@ -342,21 +357,24 @@ behaviour
 # - musl accepts any locale name (it has no locale files to check) where glibc
 #   refuses one that is not installed, so a missing-locale check passes on Alpine;
 # - glibc converts between hundreds of character sets (the `gconv` modules that make
-#   its package big); musl's `iconv` knows a smaller built-in set, and refuses IBM037
-#   (EBCDIC).
+#   its package big); musl's `iconv` knows a smaller built-in set. Of the EBCDIC code
+#   pages (IBM mainframes' character sets) it has exactly one, IBM1047: the probe
+#   shows musl refusing IBM037 and converting IBM1047, where glibc does both (source:
+#   [musl and glibc differences](../docs/sources.md#musl-and-glibc-differences)).
 #
 # Two differences the course does **not** measure here, with their sources:
 #
 # - **Thread stacks.** musl gives a new thread a much smaller default stack (128 KiB
 #   since musl 1.1.21; the article's 80 kB was older musl) than glibc (8 MiB, the
-#   `ulimit -s`), so deep recursion in a thread can crash on Alpine only. Notebook 03
-#   measures that.
+#   `ulimit -s`), so deep recursion in a thread can crash on Alpine only (sources:
+#   [musl](../docs/sources.md#musl-thread-stacks),
+#   [glibc](../docs/sources.md#glibc-thread-stacks)). Notebook 03 measures that.
 # - **DNS.** *Not measured: our containers have no network.* musl's resolver sends its
 #   queries to every `nameserver` in `/etc/resolv.conf` at once and takes the first
 #   answer (glibc tries them in order), treats `search`/`ndots` differently, and only
 #   falls back to TCP for large answers since musl 1.2.4 (2023). Sources: the musl
 #   wiki page "Functional differences from glibc" (section on the name resolver) and
-#   musl's `WHATSNEW` for 1.2.4.
+#   musl's `WHATSNEW` for 1.2.4 ([musl and glibc differences](../docs/sources.md#musl-and-glibc-differences)).
 
 # %% [markdown]
 # ## The lessons, checked
@@ -376,6 +394,10 @@ assert musl_so < glibc_core / 2 and musl_pkg * 10 < glibc_pkg
 # Same source, different behaviour.
 assert behaviour.loc["strerror(0)", "glibc"] != behaviour.loc["strerror(0)", "musl"]
 assert behaviour.loc["confstr(_CS_GNU_LIBC_VERSION)", "glibc"].startswith("glibc ")
+# musl has one EBCDIC code page, IBM1047, and not IBM037; glibc has both.
+assert behaviour.loc['iconv_open("IBM1047")', "musl"] == "supported"
+assert behaviour.loc['iconv_open("IBM037")', "musl"] != "supported"
+assert set(behaviour.loc[['iconv_open("IBM037")', 'iconv_open("IBM1047")'], "glibc"]) == {"supported"}
 print("all lessons hold")
 
 # %% [markdown]
@@ -384,13 +406,14 @@ print("all lessons hold")
 # - Alpine is several times smaller than Debian slim (the ratio is printed above),
 #   **on disk and compressed**, both measured here; the compressed size is what a registry stores and a pull
 #   downloads, and we read it from a real registry's manifests without pulling.
-# - Say which size you mean: the article's "314 MB" and the registry's "137 MB"
-#   describe the same kind of image, one unpacked and one compressed.
+# - Say which size you mean: the article's "314MB" and the registry's "136.7 MB"
+#   describe the same kind of image, one unpacked and one compressed (source:
+#   [image sizes on record](../docs/sources.md#image-sizes-on-record)).
 # - busybox is one file behind more than a hundred commands, choosing by the name
 #   it was called with; it stands in for a dozen Debian packages, with fewer options.
 # - musl is one small file where glibc is a big package; the same C source can
-#   behave differently on each (error texts, locales, character sets, and thread
-#   stacks: next notebook).
+#   behave differently on each (error texts, locales, character sets: one EBCDIC
+#   code page on musl, and thread stacks: next notebook).
 #
 # **Exercise:** [exercise 1](../exercises/01-smaller-images.ipynb): write a Dockerfile, and the kit measures it.
 #

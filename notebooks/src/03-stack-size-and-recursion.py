@@ -12,9 +12,9 @@
 # settings and recurses in it: each level of the recursion holds a buffer of a
 # chosen size (the *frame size*). When the thread's stack is full, the next level
 # touches the guard page below it and the kernel kills the program with SIGSEGV
-# (exit status 139). We build it for glibc (run on `debian:bookworm`) and for musl
-# (run on `alpine:3.23`), find the deepest level each survives, and turn that into
-# the stack size each C library really gives a thread.
+# (exit status 139). We build it for glibc (run on the course's Debian) and for musl
+# (run on its Alpine; the table below names both), find the deepest level each
+# survives, and turn that into the stack size each C library really gives a thread.
 
 # %%
 import docker.types
@@ -42,7 +42,7 @@ print(assets.text("recurse.c"))
 # %% [markdown]
 # One multi-stage build per C library: the kit's builder image compiles, and only
 # the binaries are copied into the runtime image. The musl binary is linked
-# dynamically and runs against **Alpine's own musl** (`/lib/ld-musl-x86_64.so.1`).
+# dynamically and runs against **Alpine's own musl** (its loader `/lib/ld-musl-<arch>.so.1`).
 # Each image gets a second binary, `recurse-bigstack`, linked with
 # `-Wl,-z,stack-size=8388608`: one of the fixes we test below.
 
@@ -117,49 +117,69 @@ fig = stack.plot_depths(
             f"{dl.provenance('debian')}. musl: {dl.provenance('alpine')}.",
 )
 
+# %%
+apart = fitted["glibc"].stack / fitted["musl"].stack
+dl.md(f"Two parallel lines, about **{apart:.0f} times** apart. At small frames the points fall "
+      "a little below the dotted lines: each level costs its buffer *plus* about "
+      f"{fitted['musl'].overhead:.0f} bytes on musl and {fitted['glibc'].overhead:.0f} on glibc "
+      "(return address, saved registers, alignment), which matters when the buffer is small.")
+
 # %% [markdown]
-# Two parallel lines, about 64 times apart. At small frames the points fall a little
-# below the dotted lines: each level costs its buffer *plus* about 80 bytes (return
-# address, saved registers, alignment), which matters when the buffer is small.
-#
 # The C libraries can also tell us themselves: `pthread_getattr_np` reports the
-# running thread's stack, which the program prints when it survives (musl's
-# figure includes a little room for thread-local storage next to the 128 KiB).
+# running thread's stack, which the program prints when it survives. musl maps
+# a thread's TLS (thread-local storage) and thread-specific data *in addition*
+# to its stack, and rounds the whole mapping up to whole pages; the stack keeps
+# what the rounding adds (source:
+# [musl thread stacks](../docs/sources.md#musl-thread-stacks)).
 
 # %%
 reported = {libc: probe.outcome(libc, frame=256, depth=1).thread_stack for libc in stack.LIBCS}
 implied["reported by pthread_getattr_np"] = pd.Series(reported)
+rounding = reported["musl"] - stack.MUSL_DEFAULT_STACK
+page = int(dl.run(dl.ref("alpine"), ["getconf", "PAGESIZE"]).output)
+assert 0 <= rounding < page  # 128 KiB, plus less than a page of rounding
+print(f"musl reports {reported['musl']:,} bytes: its 128 KiB default + {rounding:,} bytes "
+      f"of page rounding (a page is {page:,} bytes)")
 implied
 
 # %% [markdown]
 # ## The lesson, checked
 #
-# musl's thread stack is about **128 KiB**, glibc's about **8 MiB**: 64 times
-# more. The notebook checks that with a tolerance of 10% (the measured stack is
-# a little smaller than the configured one: thread-local storage and the first
-# frames of the thread live on it too).
+# The C libraries' defaults are 128 KiB for a musl thread and the `ulimit -s`,
+# 8 MiB here, for a glibc thread: 64 times more (sources:
+# [musl](../docs/sources.md#musl-thread-stacks),
+# [glibc](../docs/sources.md#glibc-thread-stacks)). The notebook checks its
+# measurements against them within a small tolerance, printed below: a measured
+# stack is a little smaller than its default, because the thread's first frames
+# sit on it, and glibc also keeps the thread's TLS at the top of its stack.
 
 # %%
+tolerance = 0.10
 musl, glibc = fitted["musl"].stack, fitted["glibc"].stack
-assert abs(musl / stack.MUSL_DEFAULT_STACK - 1) < 0.10, stack.human(musl)
-assert abs(glibc / stack.GLIBC_DEFAULT_STACK - 1) < 0.10, stack.human(glibc)
-assert abs(reported["musl"] / stack.MUSL_DEFAULT_STACK - 1) < 0.10
+assert abs(musl / stack.MUSL_DEFAULT_STACK - 1) < tolerance, stack.human(musl)
+assert abs(glibc / stack.GLIBC_DEFAULT_STACK - 1) < tolerance, stack.human(glibc)
+assert abs(reported["musl"] / stack.MUSL_DEFAULT_STACK - 1) < tolerance
 assert reported["glibc"] == stack.GLIBC_DEFAULT_STACK
 ratio = glibc / musl
 assert 50 < ratio < 80, ratio
 # at every frame size, glibc goes deeper than musl
 by_frame = limits.pivot(index="frame", columns="libc", values="max_depth")
 assert (by_frame["glibc"] > 20 * by_frame["musl"]).all()
-print(f"musl: {stack.human(musl)}, glibc: {stack.human(glibc)}: glibc's thread stack is {ratio:.0f}x musl's.")
+print(f"musl: {stack.human(musl)}, glibc: {stack.human(glibc)} (both within {tolerance:.0%} of their "
+      f"defaults): glibc's thread stack is {ratio:.0f}x musl's.")
 
 # %% [markdown]
 # ## Where glibc's number comes from: `ulimit -s`
 #
 # glibc sizes a new thread's stack from the **soft stack limit** of the process
-# (`ulimit -s`, 8 MiB on most Linux systems and in our containers). musl does
+# (`ulimit -s`, 8 MiB on most Linux systems and in our containers; source:
+# [glibc thread stacks](../docs/sources.md#glibc-thread-stacks)). musl does
 # not look at it: its default is built in. We run the same search (1024-byte
 # frames) under several limits; each probe sets its own limit with
-# `ulimit -s N` before starting the program.
+# `ulimit -s N` before starting the program. (Running the course for arm64 on a
+# PC, under qemu emulation, that does not work: qemu ignores a program's own
+# `ulimit -s`. The kit then starts one container per limit with `docker run
+# --ulimit stack=N`, which qemu does honour; on a Mac, natively, `ulimit -s` works.)
 
 # %%
 ulimits = [1024, 2048, 4096, 8192, "unlimited"]
@@ -181,7 +201,8 @@ fig = stack.plot_ulimit(
 # %% [markdown]
 # glibc's thread stack follows the limit: a quarter of the limit, a quarter of
 # the depth. With **no** limit (`unlimited`) glibc falls back to a fixed
-# default: on x86_64 that is **2 MiB** (`ARCH_STACK_DEFAULT_SIZE`). That is
+# default, **2 MiB** on x86_64 and arm64 alike (`ARCH_STACK_DEFAULT_SIZE`; source:
+# [glibc thread stacks](../docs/sources.md#glibc-thread-stacks)). That is
 # where the article's "2MB" comes from, but it is the exception, not the normal
 # case. musl's line is flat: `ulimit -s` does nothing for its threads.
 
@@ -200,9 +221,10 @@ print(f"glibc, 1024-byte frames: {glibc_u}\nmusl,  1024-byte frames: {musl_u}")
 # %% [markdown]
 # Raising the limit works the same way, and so does Docker's own switch,
 # `docker run --ulimit stack=...` (here through the docker SDK:
-# `ulimits=[docker.types.Ulimit(...)]`). With 1024-byte frames, 4,000 levels need
-# about 4.4 MB of stack and 12,000 levels about 13 MB: under the usual 8 MiB, glibc
-# survived the first and not the second (measured above).
+# `ulimits=[docker.types.Ulimit(...)]`). We take two depths with 1024-byte frames,
+# one on each side of glibc's limit under the usual `ulimit -s` (what each needs is
+# printed below), and run them with a smaller and a larger limit; and musl with a
+# much larger one.
 
 # %%
 def docker_ulimit(nbytes):
@@ -218,6 +240,9 @@ runs = {key: stack.try_depth(progs, key[0], 1024, key[2], ulimits=u) for key, u 
 for (libc, how, depth), out in runs.items():
     print(f"{libc:5} {how:22} {depth:6,} levels -> {'survived' if out.survived else 'crashed'} (exit {out.exit_code})")
 
+need = {d: d * (1024 + fitted["glibc"].overhead) for d in (4000, 12000)}
+print(f"4,000 levels need about {need[4000] / 1e6:.1f} MB, 12,000 about {need[12000] / 1e6:.1f} MB; "
+      f"glibc's limit under ulimit -s 8192 was {glibc_u[8192]:,} levels")
 assert 4000 < glibc_u[8192] < 12000  # under 8 MiB: 4,000 levels survive, 12,000 crash
 assert runs["glibc", "--ulimit stack=2 MiB", 4000].crashed  # lower limit, smaller glibc threads
 assert runs["glibc", "--ulimit stack=16 MiB", 12000].survived  # higher limit, bigger glibc threads
@@ -241,7 +266,7 @@ claims = pd.DataFrame(
          "measured here": f"{stack.human(glibc)} per thread (= ulimit -s 8192 KiB); "
                           f"{stack.human(unlimited_stack)} only with ulimit -s unlimited",
          "source": "glibc sysdeps/nptl/pthread_early_init.h (default = ulimit -s soft limit); "
-                   "sysdeps/x86_64/nptl/pthreaddef.h (ARCH_STACK_DEFAULT_SIZE 2 MiB)"},
+                   "sysdeps/<arch>/nptl/pthreaddef.h (ARCH_STACK_DEFAULT_SIZE 2 MiB on x86-64 and AArch64)"},
         {"claim": "how many times bigger", "article": "250×",
          "measured here": f"{ratio:.0f}× (8 MiB / 128 KiB = 64×)",
          "source": "arithmetic: the article's own 2 MB / 80 kB is 25.6×, not 250×"},
@@ -260,12 +285,14 @@ assert ratio < 250 / 3  # far from 250x
 # The crashing case again (musl, 256-byte frames, 1,000 levels), run five ways:
 #
 # 1. **default attributes**: the crash.
-# 2. **`pthread_attr_setstacksize`**: the program asks for a 1 MiB stack when it
-#    creates the thread (the `-s` option of our program). The best fix when you
-#    own the code: explicit, and the same on every C library.
+# 2. **`pthread_attr_setstacksize`**: the program asks for a bigger stack when it
+#    creates the thread (the `-s` option of our program; the size it asks for is
+#    in the case's name below). The best fix when you own the code: explicit,
+#    and the same on every C library.
 # 3. **`-Wl,-z,stack-size=8388608`** at link time: musl (since 1.1.21) takes the
 #    size recorded in the binary's `PT_GNU_STACK` header as its default thread
-#    stack (capped at 8 MiB). No code change, only a linker flag.
+#    stack, up to 8 MiB (source: [musl thread stacks](../docs/sources.md#musl-thread-stacks)).
+#    No code change, only a linker flag.
 # 4. **`ulimit -s 65536`**: raises the process's stack limit. It does **not** help
 #    musl threads.
 # 5. **the main thread**: no new thread at all. The main thread's stack grows on
@@ -305,8 +332,13 @@ assert abs(depth_by_case[stack.LINKED.label] * per_level / stack.LINKED_STACK - 
 #
 # Pick a C library, a way to run it, a frame size and a depth, and press **Run it**:
 # the program runs in a fresh container (no network, limited memory) and the
-# widget says whether it survived. Try musl at 256-byte frames around 390 and 400
-# levels; then glibc around 25,000.
+# widget says whether it survived.
+
+# %%
+edge = {libc: int(fitted[libc].depth(256)) for libc in stack.LIBCS}
+dl.md(f"Try musl at 256-byte frames around **{edge['musl'] - 5:,} and {edge['musl'] + 5:,}** levels "
+      f"(the fit above puts its limit near {edge['musl']:,}); then glibc around "
+      f"**{edge['glibc']:,}**.")
 
 # %%
 widget = stack.explorer(progs, frame=256, depth=1000)
@@ -330,8 +362,13 @@ assert press.survived
 # why the official Python images for Alpine are built with
 # `-DTHREAD_STACK_SIZE=0x100000`: CPython then asks for a **1 MiB** stack for
 # every thread it starts (source: docker-library/python, `Dockerfile-linux.template`,
-# e.g. `3.13/alpine3.23/Dockerfile`, since 2017). `threading.stack_size()` returns
-# 0 when no explicit size was set by the program.
+# e.g. `3.13/alpine3.23/Dockerfile`, since 2017; see
+# [language runtimes on musl](../docs/sources.md#language-runtimes-on-musl)).
+# CPython itself did not do this until May 2026, when it started linking with
+# `-Wl,-z,stack-size=1048576` on musl; a Python built on Alpine from an older
+# release, outside the official images, still runs its threads on musl's
+# default. `threading.stack_size()` returns 0 when no explicit size was set by
+# the program.
 #
 # This part needs a Python-on-Alpine image on the engine (`python:3-alpine`, or
 # the image named by `$DOCKERLAB_IMAGE_PYTHON_ALPINE`). The kit never pulls it.
@@ -354,15 +391,19 @@ else:
 # ## What we learned
 #
 # - musl (Alpine) gives each **new thread** a 128 KiB stack; glibc (Debian) gives
-#   it the `ulimit -s` soft limit, usually 8 MiB: 64 times more, measured above.
-#   The article's 80 kB was musl before 2019, its 2 MB is glibc's x86_64 fallback
-#   when `ulimit -s` is unlimited, and its 250× is neither.
+#   it the `ulimit -s` soft limit, usually 8 MiB: 64 times more by their defaults,
+#   and about that much measured above. The article's 80 kB was musl before 2019,
+#   its 2 MB is glibc's fallback (x86_64 and arm64 alike) when `ulimit -s` is unlimited, and its
+#   250× is neither (sources: [musl](../docs/sources.md#musl-thread-stacks),
+#   [glibc](../docs/sources.md#glibc-thread-stacks)).
 # - The main thread is not affected: it grows to `ulimit -s` on both.
 # - Deep recursion in threads works on Alpine if the program asks for a bigger
 #   stack: `pthread_attr_setstacksize` in the code, or `-Wl,-z,stack-size=N` at link
 #   time. Raising `ulimit -s` (or `docker run --ulimit stack=`) helps glibc, not musl.
-# - Language runtimes on Alpine set their own thread stack size for this reason
-#   (the official Python images: 1 MiB).
+# - Runtimes on Alpine may need to ask for bigger thread stacks: the official
+#   Python images set 1 MiB, and CPython itself does on musl only since 2026; an
+#   interpreter built another way may not (source:
+#   [language runtimes on musl](../docs/sources.md#language-runtimes-on-musl)).
 #
 # **Exercise:** [exercise 2](../exercises/02-stack-and-static.ipynb): write a Dockerfile, and the kit measures it.
 #

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import assets, elf
+from dockerlab import assets, elf, layers
 
 dl.setup()
 
@@ -81,17 +81,22 @@ print(info.describe())
 # that must run first to load its shared libraries (`libc.so.6` here). The
 # kernel looks for that loader, does not find it, and `exec` fails with
 # `ENOENT`, "no such file or directory". The error names the program, but the
-# missing file is the loader. Which images have it?
+# missing file is the loader. Its path depends on the C library and on the CPU
+# (an x86_64 PC and an Apple Silicon Mac differ), so we do not type it in: each
+# base's own programs name theirs. Which images have it?
 
 # %%
 loader = info.interpreter
+glibc_loader = elf.inspect(dl.ref("debian_slim"), "/bin/ls").interpreter  # what Debian's programs name
+musl_loader = elf.inspect(dl.ref("alpine"), "/bin/busybox").interpreter  # what Alpine's programs name
+print(f"on this engine glibc's loader is {glibc_loader}, musl's {musl_loader}")
 where = {"scratch image": scratch_dynamic, "debian-slim": dl.ref("debian_slim"), "alpine": dl.ref("alpine")}
 loader_present = {name: elf.exists(image, loader) for name, image in where.items()}
 print(f"{loader} present in:", loader_present)
 
 assert not first_try.ok and "no such file or directory" in first_try.output.lower()
 assert hello_bytes[:4] == b"\x7fELF"  # the program itself is there...
-assert loader == "/lib64/ld-linux-x86-64.so.2"  # ...it needs glibc's loader...
+assert loader == glibc_loader  # ...it needs glibc's loader...
 assert info.needed == ("libc.so.6",)  # ...to load glibc
 assert loader_present == {"scratch image": False, "debian-slim": True, "alpine": False}
 
@@ -158,7 +163,9 @@ plt.show()
 
 # %% [markdown]
 # Each dynamic build runs only where its own loader is: glibc's in Debian
-# (`/lib64/ld-linux-x86-64.so.2`), musl's in Alpine (`/lib/ld-musl-x86_64.so.1`).
+# (`/lib64/ld-linux-x86-64.so.2` on an x86_64 engine, `/lib/ld-linux-aarch64.so.1`
+# on arm64, an Apple Silicon Mac's), musl's in Alpine (`/lib/ld-musl-x86_64.so.1`,
+# `/lib/ld-musl-aarch64.so.1` on arm64; the loaders of your engine are printed above).
 # A glibc program copied into Alpine fails with the very same confusing message:
 # the classic "but the file is right there!" of Alpine images. The static builds
 # run everywhere, `scratch` included.
@@ -172,8 +179,8 @@ for b in builds:
     for base in ("scratch", "alpine", "debian-slim"):
         if not ran.loc[b, base]:
             assert "no such file or directory" in runs[b][base].output.lower(), (b, base)
-assert elves["glibc-dynamic"].interpreter == "/lib64/ld-linux-x86-64.so.2"
-assert elves["musl-dynamic"].interpreter == "/lib/ld-musl-x86_64.so.1"
+assert elves["glibc-dynamic"].interpreter == glibc_loader
+assert elves["musl-dynamic"].interpreter == musl_loader
 assert elves["glibc-static"].static and elves["musl-static"].static
 
 # %% [markdown]
@@ -198,8 +205,10 @@ ship = {
 ship_images = {label: dl.build(ship_dockerfile.format(base=base, build=b), HELLO, progress=False)
                for label, (base, b) in ship.items()}
 ship_images = {"scratch (musl static)": scratch_static, **ship_images}  # built above already
+# The bytes of every file in every layer of the image (read from the layers themselves, so
+# the same on every engine and image store), and the program's own bytes.
 sizes = pd.DataFrame(
-    {"image_kb": dl.images.get(img.id).attrs["Size"] / 1000,
+    {"image_kb": layers.analyse(img).total_bytes / 1000,
      "program_kb": elf.inspect(img, "/hello").size / 1000}
     for img in ship_images.values()
 ).set_axis(list(ship_images))
@@ -208,7 +217,7 @@ sizes.round(1)
 # %%
 fig = dl.compare_bars(
     sizes, ["image_kb", "program_kb"],
-    titles={"image_kb": "image size on disk (KB)", "program_kb": "the program inside (KB)"},
+    titles={"image_kb": "bytes in the image's layers (KB)", "program_kb": "the program inside (KB)"},
     suptitle="The same hello program, shipped on each base (log scale)",
     caption="Measured on this engine. Bases: alpine: " + dl.provenance("alpine")
     + "; debian-slim: " + dl.provenance("debian_slim"),
@@ -351,10 +360,11 @@ after = {
 for what, r in after.items():
     print(f"--- {what} (exit {r.exit_code})\n{r.output.strip()}")
 
-layers = dl.history(complete)
-added = layers[layers["layer"]].set_axis(["our 3 programs", "CA certificates", "passwd + group",
-                                          "Europe/Paris zone"])
-bare_kb, complete_kb = (dl.images.get(i.id).attrs["Size"] / 1000 for i in (bare, complete))
+# Bytes of the files each layer holds, read from the layers (the same on every image store).
+complete_layers = layers.analyse(complete).layers
+added = complete_layers.set_axis(["our 3 programs", "CA certificates", "passwd + group",
+                                  "Europe/Paris zone"])
+bare_kb, complete_kb = (layers.analyse(i).total_bytes / 1000 for i in (bare, complete))
 print(f"\nbare: {bare_kb:.1f} KB, complete: {complete_kb:.1f} KB")
 added.assign(kb=added["size"] / 1000)[["size", "kb"]].rename(columns={"size": "bytes added"})
 
@@ -371,12 +381,13 @@ assert int(zoneinfo_kb) * 1000 > 100 * zone  # one zone vs the whole tzdata fold
 print(f"{certs} CA certificates, a named user and Paris time cost "
       f"{complete_kb - bare_kb:.0f} KB; the image is {complete_kb:.0f} KB in all.")
 
+# %%
+dl.md(f"The additions are tiny (the table above, checked by the asserts): the CA bundle is "
+      f"the largest at **{ca / 1000:.0f} KB**; a user and a group cost **{users} bytes**; one time "
+      f"zone **{zone / 1000:.1f} KB**, {int(zoneinfo_kb) * 1000 / zone:.0f} times less than the whole "
+      "`zoneinfo` folder measured earlier: copy only the zones you use.")
+
 # %% [markdown]
-# The additions are tiny (the table above, checked by the asserts): the CA bundle
-# is the largest at under 250 KB; a user and a group cost a few dozen bytes; one
-# time zone a few KB, more than a hundred times less than the whole `zoneinfo`
-# folder measured earlier: copy only the zones you use.
-#
 # **Time zones without any file.** If your program needs one fixed zone, the
 # rules can also be written into `TZ` itself as a POSIX TZ string (`UTC0`, or
 # `CET-1CEST,M3.5.0,M10.5.0/3` for central Europe), which needs no file at all.
@@ -396,8 +407,9 @@ assert "13:00 CET (UTC+0100)" in posix.output and "14:00 CEST (UTC+0200)" in pos
 #   Alpine and thousands of times smaller than Debian slim with the same program.
 # - A *dynamically* linked program FROM scratch fails with "no such file or
 #   directory" although the file is there: the missing file is the **loader**
-#   named in its ELF `PT_INTERP` header (`/lib64/ld-linux-x86-64.so.2` for
-#   glibc, `/lib/ld-musl-x86_64.so.1` for musl). The same happens with a glibc
+#   named in its ELF `PT_INTERP` header (for glibc `/lib64/ld-linux-x86-64.so.2`
+#   on x86_64 and `/lib/ld-linux-aarch64.so.1` on arm64, for musl
+#   `/lib/ld-musl-<arch>.so.1`). The same happens with a glibc
 #   program on Alpine. `elf.inspect(image, path)` reads it for you.
 # - Link statically (`musl-gcc -static`, `CGO_ENABLED=0` in Go) and build in a
 #   separate stage: the compiler stays behind, `COPY --from=build` ships only

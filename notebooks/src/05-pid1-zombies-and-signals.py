@@ -40,7 +40,9 @@ dl.setup()
 #   zombies stay forever.
 # - **Signals.** The kernel gives PID 1 no default signal actions: a SIGTERM
 #   that PID 1 has no handler for does **nothing**. `docker stop` sends SIGTERM,
-#   waits a grace period (10 s unless told otherwise), then sends SIGKILL.
+#   waits a grace period (10 s unless told otherwise), then sends SIGKILL
+#   (sources: [PID 1 and signals](../docs/sources.md#pid-1-and-signals),
+#   [docker stop](../docs/sources.md#docker-stop-and-init)).
 #
 # A web server, a Python script or `sleep` started as a container's command does
 # neither job. An **init** is a tiny program that does both: it starts your
@@ -54,7 +56,7 @@ dl.setup()
 #
 # - **dumb-init**, the real one, from the C source in its PyPI source
 #   distribution (downloaded once, checked against a pinned sha256, cached).
-#   Debian's `dumb-init` package is linked against glibc (`file` on bookworm's
+#   Debian's `dumb-init` package is linked against glibc (`file` on Debian 12's
 #   `dumb-init_1.2.5-2_amd64.deb` binary: "dynamically linked, interpreter
 #   /lib64/ld-linux-x86-64.so.2", checked when this notebook was written), so it
 #   would not run on Alpine; a static build runs on Alpine and even `FROM scratch`;
@@ -89,7 +91,7 @@ print(assets.text("reaper.sh"))
 # %% [markdown]
 # ## Zombies: where to look, and where not to
 #
-# The engine notes (section 4) measured this command as PID 1:
+# We run this command as PID 1:
 #
 # ```sh
 # sh -c 'for i in 1 2 3 4 5; do (sleep 0.2 &); done; exec sleep 30'
@@ -126,8 +128,9 @@ assert counted == len(inside)
 # processes listed in the container's cgroup, and the kernel takes a process off
 # that list as it exits, before its parent reaps it. Yet the zombies are there:
 # `/proc` inside the container lists them, and the pids limit still **counts**
-# them (6 = `sleep` + 5 zombies), because a zombie keeps its PID until it is
-# reaped. To count zombies, read `/proc` inside the container.
+# them (the count `docker stats` gave above is every process `/proc` lists,
+# zombies included), because a zombie keeps its PID until it is reaped. To
+# count zombies, read `/proc` inside the container.
 #
 # Now the same command under each PID 1, in parallel containers:
 
@@ -175,8 +178,8 @@ for variant in ["--init (tini)", "dumb-init", "reaping shell"]:
 # A zombie has freed its memory, but it still holds its **PID**, and a
 # container's pids limit (`--pids-limit`, which every demo container here has)
 # counts it. Let us give the containers 32 process slots and orphan 40 processes
-# a second. `orphans` logs, every 100 ms, how many `fork()` calls worked, how many
-# failed, and the zombies it sees in `/proc`. (We read its log rather than
+# a second. `orphans` logs, several times a second, how many `fork()` calls worked,
+# how many failed, and the zombies it sees in `/proc`. (We read its log rather than
 # `docker exec`: an exec needs a free process slot too.)
 
 # %%
@@ -221,8 +224,8 @@ for variant in ["--init (tini)", "dumb-init", "reaping shell"]:
 # - **No init:** `sleep` is PID 1 and has no handler, so the SIGTERM does nothing.
 #   Docker waits the whole grace period, then SIGKILLs: exit code **137**
 #   (128 + 9). Your program never got the chance to finish its writes or close
-#   its connections, and every deploy waits the grace period (10 s by default)
-#   per container.
+#   its connections, and every deploy waits the grace period (10 s by default;
+#   source: [docker stop](../docs/sources.md#docker-stop-and-init)) per container.
 # - **With an init:** the init receives SIGTERM and passes it to `sleep`, which
 #   is no longer PID 1, so the default action applies and it ends at once. The
 #   init exits with its child's status: **143** (128 + 15, "ended by SIGTERM").

@@ -175,8 +175,8 @@ assert one.state("app")["restarts"] == 0 and one.get("/visits").status == 503
 # not repairing: see the next notebook).
 #
 # Now we time three ways back, three times each. While each runs, `probe` asks
-# for `/health` and `/visits` every 10 ms from inside the pod and records how
-# long each was down:
+# for `/health` and `/visits` from inside the pod, many times a second (the chart's
+# caption gives its interval), and records how long each was down:
 #
 # 1. **split, restart policy**: we crash the cache; the engine restarts its container;
 # 2. **split, restart the cache**: `docker restart` of the cache container alone;
@@ -208,7 +208,7 @@ fig = services.plot_outages(
     runs,
     caption=f"Measured on this engine ({REPEATS} repeats each), by a probe polling every 10 ms "
     "inside the pod. Restart-policy delay: 100 ms, doubling while a container keeps failing "
-    "within 10 s (moby restartmanager/restartmanager.go).",
+    "within 10 s (moby daemon/internal/restartmanager/restartmanager.go).",
 )
 
 # %% [markdown]
@@ -218,7 +218,8 @@ fig = services.plot_outages(
 #   container by itself and visits came back, with no one watching. It takes a
 #   little longer than a restart by hand because the engine waits before
 #   restarting: 100 ms at first, twice as long each time the container fails
-#   again within 10 s of starting, so a crash loop cannot eat the machine.
+#   again within 10 s of starting, so a crash loop cannot eat the machine
+#   (source: [restart policies](../docs/sources.md#restart-policies)).
 # - **Restarting one part leaves the others alone**: in the split design,
 #   `/health` was never down, whether the cache crashed or we restarted it. Any
 #   page that does not need the cache kept working.

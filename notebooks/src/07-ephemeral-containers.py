@@ -103,7 +103,7 @@ assert volume_labels[dl.labels.SESSION] == dl.labels.SESSION_ID  # ours, removed
 #
 # If containers are disposable, replacing one must be cheap. We create, start,
 # stop and remove ten containers one after another and time each phase (each
-# container runs for 0.1 s between start and stop, not counted). They run with
+# container runs for a moment between start and stop, not counted). They run with
 # `init=True`, so `docker stop`'s SIGTERM reaches the process and stops it at once.
 
 # %%
@@ -130,7 +130,8 @@ fig = lifecycle.plot_phases(
 # What can make throwing away expensive is a process that does not stop when
 # asked. Without an init process, a PID 1 with no SIGTERM handler ignores
 # `docker stop`'s signal (notebook 05), and the engine waits out the whole grace
-# period before it kills it (here 2 s, instead of the default 10 s):
+# period before it kills it (here 2 s, instead of the default 10 s; source:
+# [docker stop](../docs/sources.md#docker-stop-and-init)):
 
 # %%
 stubborn = lifecycle.phase_timings(ALPINE, n=2, init=False, stop_timeout=2)
@@ -156,8 +157,8 @@ print(f"replace: {replace_s * 1000:.0f} ms (median of {N}); a stop that must wai
 # The strictest way to keep a container disposable is to forbid it to write into
 # its layer at all: `read_only=True` (`docker run --read-only`) mounts the root
 # filesystem read-only. Many programs still need somewhere to write scratch
-# files; a **tmpfs** gives them a small space in memory (here capped at 16 MB)
-# that disappears with the container.
+# files; a **tmpfs** gives them a small space in memory (here capped with
+# `size=16m`) that disappears with the container.
 #
 # Without the tmpfs, even writing to `/tmp` fails:
 
@@ -180,7 +181,7 @@ pd.DataFrame(
     [{"try": "write /tmp, no tmpfs", "exit": no_tmpfs.exit_code, "output": no_tmpfs.output.strip()},
      {"try": "write /tmp, tmpfs", "exit": with_tmpfs.exit_code, "output": with_tmpfs.output.strip()},
      {"try": "write /etc, tmpfs on /tmp", "exit": elsewhere.exit_code, "output": elsewhere.output.strip()},
-     {"try": "32 MB into a 16 MB tmpfs", "exit": too_big.exit_code,
+     {"try": "32 MiB into a 16 MiB tmpfs", "exit": too_big.exit_code,
       "output": too_big.output.strip().splitlines()[0]}]
 ).set_index("try")
 

@@ -1,8 +1,9 @@
 # %% [markdown]
 # # 08: Layers, and multi-stage builds
 #
-# **The claim.** The usual advice says "every `RUN` gets its own layer", so you
-# should chain commands, clean up in the same step, and use multi-stage builds.
+# **The claim.** The article says that "every RUN command gets its own filesystem
+# layer", so you should chain commands or run one install script, clean up in
+# the same step, and use multi-stage builds.
 # This notebook checks each part on the real engine:
 #
 # 1. the **same result built four ways** (one `RUN` per command, commands chained
@@ -26,20 +27,22 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import assets, buildkit, layers
+from dockerlab import assets, layers
 
 dl.setup()
 alpine = dl.ref("alpine")
 print("base:", alpine, "-", dl.provenance("alpine"))
-print(buildkit.describe())
+print("engine:", dl.engine_info().label())
+print(dl.describe_builders())
 
 # %% [markdown]
 # ## 1. The same result, built four ways
 #
 # The "application" is a data file and its checksum, owned by a user `app`,
-# made the way many real images are: download an archive (here, 20 MB from
-# `/dev/urandom`, since the builds have no network), take what the app needs from
-# it, record a checksum, create the user, hand it the files, delete the archive.
+# made the way many real images are: download an archive (here, random bytes from
+# `/dev/urandom` written by `dd`, since the builds have no network), take what the
+# app needs from it, record a checksum, create the user, hand it the files, delete
+# the archive.
 # The image's command checks the data, so we can see that all four images
 # produce the same result.
 
@@ -90,7 +93,7 @@ outputs
 analyses = {name: layers.analyse(img) for name, img in variants.items()}
 summary = layers.summarize(analyses)
 summary["size on disk (MB, engine)"] = [
-    round(dl.client().images.get(img.id).attrs["Size"] / 1e6, 2) for img in variants.values()
+    round(dl.size_on_disk(img) / 1e6, 2) for img in variants.values()
 ]
 summary
 
@@ -100,7 +103,8 @@ fig = dl.compare_bars(
     titles={"layers": "filesystem layers", "history entries": "history entries",
             "size_mb": "bytes in all layers (MB)", "wasted_mb": "wasted (MB)"},
     suptitle="The same result, four Dockerfiles",
-    caption=f"Measured on this engine (legacy builder). Base {alpine}: {dl.provenance('alpine')}. "
+    caption=f"Measured here, built with {variants['chained &&'].builder}. Base {alpine}: "
+            f"{dl.provenance('alpine')}. "
             "Wasted = bytes stored in a layer but overwritten or deleted by a later one.",
 )
 
@@ -109,10 +113,14 @@ fig = dl.compare_bars(
 # but only some add a filesystem layer: the `USER` and `CMD` lines (and the
 # kit's own label) are history only. The base image brings its own layer and
 # history entry.
-#
-# The chained, script and multi-stage images all hold about 9.4 MB (Alpine plus
-# 1 MB of data); the one-`RUN`-per-command image holds 20 MB more. That is
-# the next section.
+
+# %%
+lean = summary.drop(index="one RUN per command")["size_mb"]
+base_mb = layers.analyse(alpine).total_bytes / 1e6
+dl.md(f"The chained, script and multi-stage images all hold about **{lean.median():.1f} MB** "
+      f"(Alpine's {base_mb:.1f} MB plus the app's data); the one-`RUN`-per-command image holds "
+      f"**{summary.loc['one RUN per command', 'size_mb'] - lean.median():.1f} MB more**. "
+      "That is the next section.")
 
 # %%
 n_layers = summary["layers"]
@@ -130,11 +138,26 @@ print(f"one RUN per command: {n_layers['one RUN per command']} layers; chained: 
 #
 # A layer is a *diff*: the files a step added or changed. Deleting a file in a
 # later step cannot shrink the earlier layer; the later layer only records a
-# **whiteout** (a marker named `.wh.release.tar`) that hides the file from the
-# final filesystem. The bytes are still stored, shipped and pulled.
+# **whiteout**, an empty entry named `.wh.` + the deleted name, that hides it from
+# the final filesystem (source: [whiteouts](../docs/sources.md#whiteouts)). The
+# bytes are still stored, shipped and pulled. Here is what the `rm -rf /tmp/build`
+# layer holds, read from the layer itself:
 #
-# The chart shows every layer's size, split into bytes that survive to the
-# final filesystem (blue) and bytes that a later layer overwrites or deletes (red).
+# %%
+waste = analyses["one RUN per command"]
+rm_layer = waste.layer_of("rm -rf /tmp/build")
+rm_entries = waste.files[waste.files["layer"] == rm_layer][["entry", "kind", "path", "size"]]
+display(rm_entries.rename(columns={"entry": "entry in the layer", "path": "what it deletes"}))
+whiteouts = set(rm_entries.loc[rm_entries["kind"] == "whiteout", "entry"])
+assert whiteouts == {"/tmp/.wh.build"}, whiteouts  # one whiteout for the folder ...
+assert not any("release.tar" in e for e in rm_entries["entry"])  # ... none for the file in it
+print("the rm layer's whiteout:", ", ".join(sorted(whiteouts)), f"({rm_entries['size'].sum()} bytes)")
+
+# %% [markdown]
+# `rm -rf` deleted a folder, so the layer holds **one** whiteout, for the folder:
+# everything below it (the archive included) is hidden at once. The chart shows
+# every layer's size, split into bytes that survive to the final filesystem
+# (blue) and bytes that a later layer overwrites or deletes (red).
 
 # %%
 fig = layers.plot_layers(
@@ -145,20 +168,20 @@ fig = layers.plot_layers(
 )
 
 # %%
-waste = analyses["one RUN per command"]
-waste.top_wasted(5)
+top = waste.top_wasted(5)
+display(top)
+by_path = top.set_index("path")["wasted_bytes"]
+dl.md(f"""Two kinds of waste show up:
 
-# %% [markdown]
-# Two kinds of waste show up:
-#
-# - `release.tar`: 20 MB added by the `dd` layer, deleted by the `rm` layer;
-# - `data.bin` again: `chown` in its own `RUN` changes the owner of a 1 MB file,
-#   and a metadata change copies the **whole file** into the new layer (the
-#   earlier copy stays in its layer, wasted). The small `/etc/passwd`-style entries
-#   are `adduser` rewriting files of the base layer.
-#
-# Each wasted copy is counted once: the analyser reports the layer that added
-# it and the one that removed it. What each layer did:
+- `release.tar`: **{by_path['/tmp/build/release.tar'] / 1e6:.1f} MB** added by the `dd` layer,
+  deleted (by its folder's whiteout) in the `rm` layer;
+- `data.bin` again: `chown` in its own `RUN` changes the owner of a
+  **{by_path['/app/data.bin'] / 1e6:.1f} MB** file, and a metadata change copies the **whole file**
+  into the new layer (the earlier copy stays in its layer, wasted). The small
+  `/etc/passwd`-style entries are `adduser` rewriting files of the base layer.
+
+Each wasted copy is counted once: the analyser reports the layer that added it and
+the one that removed it. What each layer did:""")
 
 # %%
 waste.layers[["instruction", "size", "kept_bytes", "wasted_bytes", "added", "modified", "deleted"]]
@@ -195,8 +218,9 @@ print(f"one RUN per command: {waste.wasted_bytes / 1e6:.1f} MB wasted, efficienc
 #
 # One Dockerfile with one instruction of each kind, built twice: with the legacy
 # builder (what the Python SDK uses) and with **BuildKit** (the default builder
-# of Docker 23+, through the docker CLI). For every history entry, the image
-# config says whether it made a layer.
+# of Docker 23+, through the docker CLI; source:
+# [layers and history](../docs/sources.md#layers-and-history)). For every history
+# entry, the image config says whether it made a layer.
 
 # %%
 probe = f"""FROM {alpine}
@@ -213,12 +237,15 @@ USER nobody
 CMD ["sh"]
 """
 probe_files = {"hello.c": assets.text("hello.c")}
-builders = {"legacy builder": dl.build(probe, probe_files, tag="dockerlab/layers:probe-legacy")}
-if buildkit.available():
-    builders["BuildKit"] = buildkit.build(probe, probe_files, tag="dockerlab/layers:probe-buildkit")
+builders = {"legacy builder": dl.build(probe, probe_files, builder="legacy",
+                                       tag="dockerlab/layers:probe-legacy")}
+if "buildkit" in dl.available_builders():
+    builders["BuildKit"] = dl.build(probe, probe_files, builder="buildkit",
+                                    tag="dockerlab/layers:probe-buildkit")
 else:
-    print("No BuildKit-capable docker CLI here: only the legacy builder is measured. "
+    print("No BuildKit client here: only the legacy builder is measured. "
           "(Docker 23+ with buildx, or Debian 12's docker.io CLI, can run BuildKit.)")
+print("measured on", dl.engine_info().label())
 
 instructions = [line for line in probe.splitlines()[1:] if line.strip()]
 table = pd.DataFrame({"instruction": instructions})
@@ -230,7 +257,7 @@ for name, img in builders.items():
 table
 
 # %% [markdown]
-# What the table shows (measured on this engine, Docker 20.10):
+# What the table shows (on the engine named above the table):
 #
 # - `ARG`, `ENV`, `LABEL`, `EXPOSE`, `USER` and `CMD` only add a **history entry**
 #   (and change the image config): no layer, with either builder.
@@ -241,7 +268,8 @@ table
 # - A `RUN` that changes nothing (`RUN true`) gets no layer from this legacy
 #   builder; BuildKit records one (holding only directory entries of its own mounts).
 #
-# So "every `RUN` gets its own layer" is roughly right; the precise rule is that
+# So "every `RUN` gets its own layer" is roughly right, not exactly (a `RUN` that
+# changes nothing gets none from the legacy builder); the precise rule is that
 # filesystem-changing instructions (`RUN`, `COPY`, `ADD`, and under BuildKit
 # `WORKDIR`) make layers, everything else is configuration.
 
@@ -299,9 +327,8 @@ def project(version: int) -> dict:
             "app.c": app_c}
 
 
-# BuildKit (Docker 23+'s default builder) where this machine has it; else the legacy builder.
-build_with, builder_name = ((buildkit.build, "BuildKit") if buildkit.available()
-                            else (dl.build, "legacy builder"))
+# dl.build uses the builder `docker build` uses on this engine: BuildKit on Docker 23+.
+builder_name = {"buildkit": "BuildKit", "legacy": "legacy builder"}[dl.building.choose_builder()]
 print("builds below use:", builder_name)
 
 # %% [markdown]
@@ -314,12 +341,12 @@ built = []  # every image, to remove them newest first at the end
 rows, last_output = [], {}
 for order, dockerfile in [("bad order: COPY . first", bad_order),
                           ("good order: deps first", good_order)]:
-    built.append(build_with(dockerfile, project(1), progress=False))
+    built.append(dl.build(dockerfile, project(1), progress=False))
     for version in (2, 3, 4):
-        img = build_with(dockerfile, project(version), progress=False)
+        img = dl.build(dockerfile, project(version), progress=False)
         built.append(img)
         rows.append({"order": order, "version": version, "seconds": img.seconds,
-                     "cache hits": buildkit.cached_steps(img)})
+                     "cache hits": img.cached_steps})
     last_output[order] = dl.run(img, "app").output.strip()  # the rebuilt app runs the new code
 rebuilds = pd.DataFrame(rows)
 rebuilds
@@ -365,14 +392,22 @@ print(f"cache hits per rebuild: good order {int(good['cache hits'].median())}, b
 # %% [markdown]
 # ## 5. How many layers can an image have?
 #
-# There is a hard limit: the overlay2 storage driver stacks at most **128 lower
-# layers** (source: moby `daemon/graphdriver/overlay2/overlay.go`, in the course's
-# verified facts, `facts.md`), so images of around 127-128 layers stop building
-# or running. No need to hit it here: the images above use a handful.
+# It depends on the image store. The **classic store** (Docker Engine up to 28,
+# and 29 when upgraded from an older one) refuses an image of more than 125 layers, and its
+# overlay2 driver stacks at most 128 lower directories; the **containerd image
+# store** (Docker Desktop, fresh Docker Engine 29 installs) has neither limit
+# (source: [layer limits](../docs/sources.md#layer-limits)). So images of more than
+# 125 layers build on one engine and fail on another. No need to hit it here: the
+# images above use a handful. What applies on this engine:
 
 # %%
-pd.DataFrame({"layers": summary["layers"], "share of the 128-layer limit":
-              (summary["layers"] / 128).map("{:.0%}".format)})
+store = dl.engine_info().image_store
+limit = None if dl.engine_info().containerd_store else 125
+print(f"image store: {store}; "
+      + (f"at most {limit} layers per image" if limit else "no layer limit of its own"))
+pd.DataFrame({"layers": summary["layers"],
+              "share of this store's limit": (summary["layers"] / limit).map("{:.0%}".format)
+              if limit else "no limit"})  # fmt: skip
 
 # %% [markdown]
 # ## What we learned
@@ -380,8 +415,9 @@ pd.DataFrame({"layers": summary["layers"], "share of the 128-layer limit":
 # - Only filesystem changes make layers: `RUN`, `COPY`, `ADD`, and under BuildKit
 #   also `WORKDIR`. `ENV`, `LABEL`, `CMD`, `USER`, `EXPOSE`, `ARG` only add history
 #   entries. Counted above with both builders.
-# - A file deleted in a later step still costs its bytes (20 MB here): delete it
-#   in the step that created it, or build it in a separate stage.
+# - A file deleted in a later step still costs its bytes (the archive's, above): a
+#   whiteout only hides it. Delete it in the step that created it, or build it in a
+#   separate stage.
 # - A later `chown`/`chmod` copies whole files into a new layer: set ownership
 #   when copying (`COPY --chown`).
 # - Chaining, a script, or multi-stage all cut the layer count; multi-stage also

@@ -19,17 +19,19 @@
 # config and history.
 
 # %%
+import os
+
 import pandas as pd
 from IPython.display import display
 
 import dockerlab as dl
-from dockerlab import assets, buildkit, layers
+from dockerlab import assets, layers
 
 dl.setup()
 alpine = dl.ref("alpine")
 TOKEN = "FAKE-TOKEN-for-lesson-only"  # a made-up value: never put a real secret in a notebook
 print("base:", alpine, "-", dl.provenance("alpine"))
-print(buildkit.describe())
+print(dl.describe_builders())
 
 # %% [markdown]
 # ## 1. One image, three environments
@@ -52,10 +54,15 @@ print("built", app.short_id)
 
 # %% [markdown]
 # Each environment has an **env file**: one `KEY=VALUE` per line, `#` for
-# comments. `docker run --env-file FILE` reads it on the client and passes every
-# line as an environment variable; nothing about quoting or `$` expansion (a
-# value is taken as written). The kit's `dl.run(..., environment=...)` takes the
-# same variables as a dict, so we read the files the way `docker` does.
+# comments. `docker run --env-file FILE` reads it on the client and passes each
+# `KEY=VALUE` line as an environment variable, with no `$` expansion (`$HOME`
+# stays `$HOME`). A line with a bare `KEY` and no `=` is different: it passes the
+# value `KEY` has **in the client's own environment** (the shell that ran
+# `docker run`), and nothing if the client has none (source:
+# [env files](../docs/sources.md#env-files)). So an env file can name a secret
+# without holding it. The kit's `dl.run(..., environment=...)` takes the
+# variables as a dict, so we read the files the way `docker` does, with this
+# kernel as the client.
 
 # %%
 env_files = {
@@ -65,10 +72,24 @@ env_files = {
 }
 
 
-def read_env_file(text: str) -> dict:
-    """What `docker run --env-file` does: KEY=VALUE per line, '#' lines and blank lines skipped."""
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    return dict(ln.split("=", 1) for ln in lines)
+def read_env_file(text: str, client_env=os.environ) -> dict:
+    """What `docker run --env-file` does: KEY=VALUE per line, '#' lines and blank lines
+    skipped, and a bare KEY takes the client's value (left out if the client has none)."""
+    out = {}
+    for line in (ln.lstrip() for ln in text.splitlines()):
+        if not line or line.startswith("#"):
+            continue
+        key, has_value, value = line.partition("=")
+        if has_value:
+            out[key] = value
+        elif key in client_env:
+            out[key] = client_env[key]
+    return out
+
+
+# A bare key, with a stand-in for the client's environment:
+print(read_env_file("APP_ENV=dev\nLOG_LEVEL\nNOT_SET_ANYWHERE\n", {"LOG_LEVEL": "debug"}))
+assert read_env_file("A=1\nB\nC\n", {"B": "from the client"}) == {"A": "1", "B": "from the client"}
 
 
 runs = {}
@@ -226,9 +247,9 @@ secret_dockerfile = f"""FROM {alpine}
 RUN --mount=type=secret,id=api_token \\
     test -s /run/secrets/api_token && echo 'private dependency fetched' > /dependency.txt
 """
-if buildkit.available():
-    with_secret = buildkit.build(secret_dockerfile, secrets={"api_token": TOKEN},
-                                 tag="dockerlab/config:secret-mount")
+if "buildkit" in dl.available_builders():
+    with_secret = dl.build(secret_dockerfile, secrets={"api_token": TOKEN},
+                           tag="dockerlab/config:secret-mount")
     secret_hits = layers.search(with_secret, TOKEN)
     secret_layers = layers.analyse(with_secret)
     print(dl.run(with_secret, "cat /dependency.txt").output)

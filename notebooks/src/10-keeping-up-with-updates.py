@@ -15,8 +15,9 @@
 # 3. **Is there a newer base?** A checker reads a Dockerfile's `FROM` lines and
 #    asks the registry whether the pinned tag or digest is still the newest.
 # 4. **How old is my base, and what changes when it is updated?** We date each
-#    image and every package in it, then build the same Dockerfile on an older
-#    and a newer base and list the packages that changed.
+#    image and every package in it, then build the same Dockerfile on the older
+#    Debian (12, bookworm) and on the current one (13, trixie), and list the
+#    packages that changed and the vulnerabilities fixed between them.
 
 # %%
 import pandas as pd
@@ -106,8 +107,11 @@ fig = freshness.plot_tag_timeline(
 # %% [markdown]
 # "Same bytes every time" is not a promise, it is arithmetic: the manifest the
 # registry serves for the pinned digest is the same document, so it names the
-# same config and the same layers; and an image's id *is* the hash of its
-# config. The checks below fail if any of that stops being true.
+# same config and the same layers. An image's id is a hash too: of its config
+# on the classic image store (Docker Engine up to 28, and 29 upgraded from one), of its
+# manifest on the containerd image store (Docker Desktop, fresh Docker Engine 29
+# installs), so there the id *is* the digest you pin. The checks below fail if any
+# of that stops being true on the engine in front of you.
 
 # %%
 pin_manifest = reg.manifest(pinned)
@@ -117,7 +121,12 @@ assert list(digests["what happened"]) == ["moved", "stayed", "new tag"]
 monday_id, tuesday_id, pin_id = (pulls[k][0] for k in pulls)
 assert monday_id == v1.id and tuesday_id == v2.id != v1.id  # latest gave another image
 assert pin_id == v1.id  # the digest still gives Monday's image ...
-assert pin_manifest.digest == first.digest and pin_manifest.config.digest == v1.id  # ... byte for byte
+assert pin_manifest.digest == first.digest  # ... byte for byte
+store = dl.engine_info().image_store
+id_is_hash_of = pin_manifest.digest if dl.engine_info().containerd_store else pin_manifest.config.digest
+assert v1.id == id_is_hash_of, (store, v1.id)
+print(f"image store: {store}; the image id is the digest of its "
+      + ("manifest" if dl.engine_info().containerd_store else "config"))
 assert [out for _, out in pulls.values()] == ["app 1.0", "app 1.1", "app 1.0"]
 print("latest moved from", freshness.short_digest(first.digest), "to", freshness.short_digest(second.digest),
       "| the pin still gives image", v1.short_id)  # fmt: skip
@@ -204,7 +213,7 @@ else:
 
 # %%
 now = freshness.now_utc()
-facts = {key: freshness.inspect(dl.ref(key), now) for key in ["debian", "alpine"]}
+facts = {key: freshness.inspect(dl.ref(key), now) for key in ["debian_old", "debian", "alpine"]}
 ages = pd.DataFrame({k: f.row() for k, f in facts.items()}).T
 ages["provenance"] = [dl.provenance(dl.ref(k)) for k in ages.index]
 print(f"Ages computed at {now:%Y-%m-%d %H:%M} UTC")
@@ -234,33 +243,25 @@ for f in facts.values():
 # %% [markdown]
 # ## 5. Same Dockerfile, older base vs newer base: what changed?
 #
-# When Debian publishes fixes, the `debian:bookworm` tag is rebuilt with the new
-# package versions; rebuilding *your* Dockerfile picks them up. To show that
-# without a registry we need an honest "older" base.
+# A base falls behind in two ways. Its tag is rebuilt when Debian publishes
+# fixes, and pulling or rebuilding picks them up. And the release itself ages:
+# Debian 12 "bookworm" is *oldstable* since Debian 13 "trixie" was released in
+# August 2025, and its regular security support ended in mid-2026; Debian LTS
+# continues for part of it (source: [Debian releases](../docs/sources.md#debian-releases)).
+# A Dockerfile that still says `FROM debian:bookworm` gets none of trixie's
+# fixes, however often it is rebuilt.
 #
-# **What is simulated, and how.** This machine has no older `debian:bookworm`
-# image, and no registry to pull one from. So we **reconstruct** one: today's
-# `debian:bookworm` with a few packages put back to the **previous version
-# Debian published** (found in the host's apt package indexes with
-# `apt-cache madison`, downloaded as the real `.deb` files with `apt-get download`
-# on the host, installed with `dpkg -i` in a build with no network). Every
-# version below is a real Debian release of that package; only the combination is
-# made here. Where a registry is reachable you would instead pull an older dated
-# tag such as `debian:bookworm-20240110`.
+# The course has both releases as bases, made the same way (their provenance is
+# below): `debian:bookworm` is the older base, `debian:trixie` the newer. We
+# build the **same Dockerfile** on each (the base is a build argument) and
+# compare what is inside the two results.
 
 # %%
-newer_base = dl.ref("debian")
-chosen = ["libc6", "libc-bin", "tzdata", "liblzma5", "libzstd1"]
-earlier = freshness.earlier_versions(facts["debian"].packages, chosen)
-display(earlier)
-older_base = freshness.rebuild_with_versions(
-    newer_base, dict(zip(earlier["package"], earlier["earlier"], strict=True)),
-    tag="dockerlab/freshness-base:older",
-)  # fmt: skip
-
-# %% [markdown]
-# Now the **same Dockerfile**, built once on each base (the base is a build
-# argument), and the package lists of the two results compared.
+older_base, newer_base = dl.ref("debian_old"), dl.ref("debian")
+pd.DataFrame({"image": [older_base, newer_base],
+              "os": [facts["debian_old"].os, facts["debian"].os],
+              "provenance": [dl.provenance(older_base), dl.provenance(newer_base)]},
+             index=["older base", "newer base"])  # fmt: skip
 
 # %%
 app_on_base = """
@@ -270,41 +271,100 @@ RUN printf '#!/bin/sh\\necho hello from the app\\n' > /usr/local/bin/app && chmo
 CMD ["app"]
 """
 built = {
-    "older": dl.build(app_on_base, buildargs={"BASE": older_base.ref}, tag="dockerlab/freshness-app:older-base"),
+    "older": dl.build(app_on_base, buildargs={"BASE": older_base}, tag="dockerlab/freshness-app:older-base"),
     "newer": dl.build(app_on_base, buildargs={"BASE": newer_base}, tag="dockerlab/freshness-app:newer-base"),
 }  # fmt: skip
 builds = {k: freshness.inspect(img, now) for k, img in built.items()}  # packages read from each image
 changed = freshness.diff_packages(builds["older"].packages, builds["newer"].packages)
+kinds = changed["change"].value_counts()
+display(kinds.rename("packages").to_frame())
 changed.assign(old_date=changed["old_date"].dt.strftime("%Y-%m-%d"),
-               new_date=changed["new_date"].dt.strftime("%Y-%m-%d"))  # fmt: skip
+               new_date=changed["new_date"].dt.strftime("%Y-%m-%d")).head(12)  # fmt: skip
+
+# %% [markdown]
+# Most packages are in both images, at a newer version on trixie. The ones
+# "removed" and "added" are of two kinds: the same library under a new name
+# (trixie moved 32-bit architectures to a 64-bit `time_t`, and libraries whose
+# interface changed got a `t64` suffix on every architecture; source:
+# [Debian releases](../docs/sources.md#debian-releases)), and packages that one
+# release's minimal system needs and the other's does not. Both, as found here:
+
+# %%
+added = set(changed.loc[changed["change"] == "added", "package"])
+removed = set(changed.loc[changed["change"] == "removed", "package"])
+renamed = sorted((p.removesuffix("t64"), p) for p in added if p.endswith("t64") and p.removesuffix("t64") in removed)
+print(f"{len(renamed)} renamed to t64:", ", ".join(f"{a} -> {b}" for a, b in renamed))
+print(f"only in {older_base}:", ", ".join(sorted(removed - {a for a, _ in renamed})))
+print(f"only in {newer_base}:", ", ".join(sorted(added - {b for _, b in renamed})))
 
 # %%
 fig = freshness.plot_package_changes(
-    changed, old_label="built on the older base", new_label="built on the newer base",
-    caption="Versions and dates read from both images' package databases. Older base: "
-    + dl.provenance(older_base.ref),
+    changed[changed["change"] == "upgraded"], old_label=f"built on {older_base}",
+    new_label=f"built on {newer_base}", top=15,
+    caption="Versions and dates read from both images' package databases (date = the package's "
+    f"Debian changelog). Older base: {dl.provenance(older_base)}. Newer base: {dl.provenance(newer_base)}.",
 )  # fmt: skip
 
+# %% [markdown]
+# A version's date says when it was made, not which version is newer. The old
+# release keeps receiving *stable updates* (security fixes backported to its own
+# versions), so a bookworm package can carry a later date than the newer trixie
+# version of it:
+
 # %%
-assert set(changed["package"]) == set(earlier["package"])  # exactly the packages that differ
-assert (changed["change"] == "upgraded").all()  # and all are newer on the newer base
-assert (changed["new_date"] > changed["old_date"]).all()
-behind = (changed["new_date"] - changed["old_date"]).dt.days
-print(f"{len(changed)} packages changed; the older build was up to {behind.max()} days behind "
-      f"({changed.loc[behind.idxmax(), 'package']}).")
+upgraded = changed[changed["change"] == "upgraded"]
+dated = upgraded.dropna(subset=["old_date", "new_date"])
+later_on_old = dated[dated["old_date"] > dated["new_date"]]
+display(later_on_old[["package", "old", "new", "old_date", "new_date"]].head(8))
+dl.md(f"Of the **{len(dated)}** upgraded packages with a date in both images, **{len(later_on_old)}** "
+      f"are dated later in `{older_base}` than in `{newer_base}`, although trixie's version is the "
+      "newer one (dpkg's order, used for every comparison here). Compare versions, not dates.")
+
+# %% [markdown]
+# **What the newer versions fixed.** Every Debian package records its history
+# in `/usr/share/doc/<package>/changelog.Debian.gz`, and security fixes name
+# their CVE id there. We read the changelogs in both images (in a container
+# with no network) and, for each source package, keep the CVE ids that trixie's
+# changelog names in entries *newer than bookworm's version* and that
+# bookworm's own changelog never names (a bookworm stable update may have fixed
+# it too). Two limits, so read the count as a floor: a fix that came with a new
+# upstream version is often not named in Debian's changelog, and a CVE that
+# bookworm does not mention may never have affected bookworm (Debian's
+# security tracker says, per CVE; source:
+# [Debian security tracker](../docs/sources.md#debian-security-tracker)).
+
+# %%
+logs = {k: freshness.changelogs(img) for k, img in built.items()}
+fixed = freshness.fixed_between(logs["older"], logs["newer"])
+display(fixed)
+dl.md(f"The changelogs name **{fixed['cves'].sum()} vulnerabilities** (CVE ids) in "
+      f"**{len(fixed)} of {len(set(logs['older']) & set(logs['newer']))} source packages** that "
+      f"`{newer_base}`'s versions fixed after `{older_base}`'s and that `{older_base}` "
+      "never records as fixed.")
+
+# %%
+assert kinds.get("downgraded", 0) == 0  # nothing is older on the newer release
+assert len(upgraded) > len(changed) / 2  # most packages: the same, at a newer version
+assert "libc6" in set(upgraded["package"])
+assert all(freshness.compare_versions(o, n) < 0 for o, n in zip(upgraded["old"], upgraded["new"], strict=True))
+assert len(fixed) > 0 and fixed["cves"].sum() > 0  # the newer base carries fixes the older lacks
+behind = (dated["new_date"] - dated["old_date"]).dt.days
+print(f"{len(upgraded)} packages upgraded; the older build was up to {behind.max():.0f} days behind "
+      f"({dated.loc[behind.idxmax(), 'package']}); {fixed['cves'].sum()} CVE ids fixed since.")
 # the app itself runs on both
 assert {dl.run(img).output.strip() for img in built.values()} == {"hello from the app"}
 
 # %% [markdown]
-# Note what the image date says about these two builds: nothing useful. Both
-# inherit the same `created` label from the base they were made from, and both
-# were built minutes ago. Only the package versions tell them apart.
+# Note what the image date says about these two builds: not which is newer
+# inside. Each inherits its base's `created` label (or, without one, the date
+# it was built), and both bases were made or published at about the same time;
+# only the package versions and the release (`os`) tell them apart.
 
 # %%
 both = pd.DataFrame({k: f.row() for k, f in builds.items()}).T
-both = both[["created", "created from", "age (days)", "newest package", "newest package date"]]
+both = both[["os", "created", "created from", "age (days)", "newest package", "newest package date"]]
 display(both)
-assert both["created"].nunique() == 1
+assert both["os"].nunique() == 2
 
 # %% [markdown]
 # ## What we learned
@@ -316,9 +376,13 @@ assert both["created"].nunique() == 1
 # - Pin, **then check regularly**: compare your pinned digest with what the tag
 #   points at now, and look for newer version tags. Here that check is
 #   `freshness.check_bases`; offline it says what it could not check.
-# - An image's date is not its age: read the **package** dates. Rebuilding on a
-#   newer base is how fixes arrive; comparing the two builds' packages shows
-#   exactly which.
+# - An image's date is not its age: read the **packages**, their versions first
+#   (an old release's stable update can be dated after the new release's
+#   version). Rebuilding on a newer base is how fixes arrive; comparing the two
+#   builds' packages shows exactly which, and their changelogs name the
+#   vulnerabilities fixed between them (bookworm vs trixie, above).
+# - A pinned release ages too: move `FROM` to the current release (here
+#   `debian:trixie`) before the old one's security support ends.
 #
 # **Exercise:** [exercise 6](../exercises/06-pinning-and-scanning.ipynb): write a Dockerfile, and the kit measures it.
 #
@@ -327,6 +391,6 @@ assert both["created"].nunique() == 1
 
 # %%
 reg.stop()
-for img in [*built.values(), older_base, v1, v2]:
+for img in [*built.values(), v1, v2]:
     img.remove()
 dl.cleanup()

@@ -29,8 +29,9 @@ dl.setup()
 # `docker scan` was a Docker CLI plugin that sent your image's package list to
 # Snyk. It was **deprecated in February 2023** (scan-cli-plugin 0.25), **removed
 # in April 2023** (0.26) and **dropped from Docker Desktop 4.27** (January 2024)
-# (sources: docker/scan-cli-plugin releases; Docker Desktop release notes). Its
-# successors do the same two jobs, *inventory* then *matching*:
+# (sources: docker/scan-cli-plugin releases; Docker Desktop release notes; see
+# [docker scan](../docs/sources.md#docker-scan)). Its successors do the same two
+# jobs, *inventory* then *matching*:
 #
 # | tool | what it does |
 # |---|---|
@@ -38,6 +39,13 @@ dl.setup()
 # | Trivy (Aqua Security) | open-source scanner: `trivy image IMAGE` |
 # | Grype (Anchore) | open-source scanner: `grype IMAGE` |
 # | Syft (Anchore) | makes the SBOM (the inventory) that Grype and others match against |
+#
+# **Pin the scanner too.** A scanner reads your images and often holds your
+# registry's credentials, so it is part of your supply chain: in March 2026
+# Trivy's own release binaries and its GitHub Action were compromised
+# (CVE-2026-33634; source: [scanner supply chain](../docs/sources.md#scanner-supply-chain)).
+# Install a scanner at a pinned version, check its digest or signature, and
+# update it on purpose, exactly as you pin a base image (notebook 10).
 #
 # Which of them does *this* machine have? We look for each command now.
 
@@ -76,20 +84,27 @@ base_inv["alpine"].table()
 # Two details matter later. A **binary package** (`libssl3`, `libcrypto3`) comes
 # from a **source package** (`openssl`): security advisories are filed under the
 # source name, so one advisory can hit several installed packages. And Debian
-# versions carry more than a number (`+deb12u10` is the tenth security update
-# for Debian 12; `1:` is an epoch); the purl keeps all of it.
+# versions carry more than a number: a `+debNuX` suffix says the package was
+# updated X times in Debian N's stable release, by a point release or a security
+# update alike (it counts stable updates of any kind, not only security ones), and
+# a leading `1:` is an epoch (source: [Debian versions](../docs/sources.md#debian-versions)).
+# The purl keeps all of it.
 
 # %%
 deb = base_inv["debian"].table()
-deb[deb["package"] != deb["source"]].head(8)
+display(deb[deb["package"] != deb["source"]].head(8))
+deb[deb["version"].str.contains(r"\+deb\d+u\d+", regex=True)][["package", "version"]].head(5)
 
 # %% [markdown]
 # ## The inventory as an SBOM
 #
 # An SBOM is that inventory in a standard format other tools read: **CycloneDX**
-# (OWASP) or **SPDX** (Linux Foundation, ISO/IEC 5962). Here is the CycloneDX
-# 1.5 document for Alpine, first components only, and a check of its shape
-# against the specification's required fields.
+# (OWASP) or **SPDX** (Linux Foundation). The kit writes CycloneDX 1.5 and
+# SPDX 2.3, versions today's tools read; the current ones are CycloneDX 1.7 (also
+# published as ECMA-424) and SPDX 3.0, while the ISO standard, ISO/IEC 5962:2021,
+# is SPDX 2.2.1 (source: [SBOM standards](../docs/sources.md#sbom-standards)).
+# Here is the CycloneDX document for Alpine, first components only, and a check
+# of its shape against the specification's required fields.
 
 # %%
 alpine_cdx = sbom.cyclonedx(base_inv["alpine"])
@@ -325,9 +340,9 @@ for code in ("DL3007", "DL3009", "DL3015"):
 # Dockerfiles this notebook built.
 
 # %%
-good = """FROM debian:bookworm-slim
+good = """FROM debian:trixie-slim
 RUN apt-get update \\
- && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u14 \\
+ && apt-get install -y --no-install-recommends curl=8.14.1-2+deb13u7 \\
  && rm -rf /var/lib/apt/lists/*
 USER 65534:65534
 CMD ["curl", "--version"]
@@ -341,8 +356,9 @@ assert good_findings.empty and not any(ours.values())
 # ## What we learned
 #
 # - `docker scan` is gone (2023); use `docker scout`, Trivy or Grype, and Syft
-#   for SBOMs. Where none of them and no internet is available, say so: an
-#   empty result nobody produced is not a clean scan.
+#   for SBOMs, each at a pinned version (a scanner is supply chain too). Where
+#   none of them and no internet is available, say so: an empty result nobody
+#   produced is not a clean scan.
 # - Scanning is two steps: **inventory** (read from the image's package
 #   database, no need to run it; written out as CycloneDX or SPDX with purls),
 #   then **matching** against a vulnerability database, which needs the network.

@@ -12,18 +12,15 @@ session (named after ``JUPYTERHUB_USER``), and neither leaves anything behind.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import audit_plugin
 import pytest
-import requests
 from host_tools import debian_tool
+from hub_process import log_in, running_hub
 from lab_page import RUN_DONE, notebook_json, outputs, run_all
 
 import dockerlab as dl
@@ -86,51 +83,15 @@ def hub(tmp_path_factory, engine):
         port=port, hub_port=free_port(), proxy_port=free_port(), proxy=proxy, folder=folder,
         password=password, singleuser=str(Path(sys.executable).with_name("jupyterhub-singleuser")),
         environment=environment))  # fmt: skip
-    env = dict(os.environ, NODE_PATH="/usr/share/nodejs")  # where Debian keeps the proxy's modules
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    log = open(folder / "hub.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("jupyterhub")), "-f",
-                             str(folder / "jupyterhub_config.py")], cwd=folder, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/hub/api/", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                "JupyterHub did not start:\n" + (folder / "hub.log").read_text()[-3000:]
-            )
-            time.sleep(0.5)
+    jupyterhub = Path(sys.executable).with_name("jupyterhub")
+    with running_hub(jupyterhub, folder / "jupyterhub_config.py", url, folder):
         yield url, password
-    finally:
-        proc.terminate()  # the hub stops the learners' servers on its way out
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-def _log_in(browser, url: str, name: str, password: str):
-    """A learner's own browser session: log in, wait for their server, open the notebook."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.goto(f"{url}/hub/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", password)
-    page.click("input[type=submit], button[type=submit]")
-    page.wait_for_url(f"**/user/{name}/lab**", timeout=120_000)
-    page.goto(f"{url}/user/{name}/lab/tree/{NOTEBOOK}?reset")
-    return context, page
 
 
 def test_two_learners_share_one_engine_through_jupyterhub(hub, browser, artifacts):
     url, password = hub
-    sessions = {name: _log_in(browser, url, name, password) for name in LEARNERS}
+    sessions = {name: log_in(browser, url, name, password, NOTEBOOK) for name in LEARNERS}
     try:
         for _, page in sessions.values():  # start both before waiting: they run at once
             run_all(page)

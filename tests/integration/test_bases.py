@@ -1,9 +1,10 @@
 """The course's base images, as :func:`dockerlab.bases.ensure` leaves them, on the real engine.
 
 Images the kit made itself (offline, or the builder online) must say where they
-came from; Debian ones must be bookworm, the slim one slimmed like the official
-one, Alpine's the minirootfs set, the builder able to compile for glibc and
-musl. Every check runs in a demo container of the kit (no network, limits, every
+came from; the course's Debian ones must be trixie (merged-/usr), the older one
+bookworm, the slim one slimmed like the official one, Alpine's the minirootfs
+set (3.23.6 offline, 3.24 where pulled), the builder able to compile for glibc
+and musl. Every check runs in a demo container of the kit (no network, limits, every
 capability dropped), removed afterwards.
 """
 
@@ -57,13 +58,22 @@ def test_every_catalog_image_is_there_and_says_where_it_came_from(made):
             assert result.provenance.startswith("pulled: ")
 
 
-@pytest.mark.parametrize("key", ["debian", "debian_slim", "builder"])
-def test_debian_images_are_bookworm_with_normal_apt_sources(made, key):
+@pytest.mark.parametrize(
+    ("key", "codename"),
+    [("debian", "trixie"), ("debian_slim", "trixie"), ("builder", "trixie"),
+     ("debian_old", "bookworm")],
+)  # fmt: skip
+def test_debian_images_are_their_release_with_normal_apt_sources(made, key, codename):
     ref = made[key].ref
-    assert "VERSION_CODENAME=bookworm" in sh(ref, "cat /etc/os-release")
+    assert f"VERSION_CODENAME={codename}" in sh(ref, "cat /etc/os-release")
     sources = sh(ref, "cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || true")
     assert "deb.debian.org" in sources and "file:" not in sources
+    assert codename in sources
     assert sh(ref, "ls /var/lib/apt/lists /var/cache/apt/archives | grep -c deb || true") == "0\n"
+    assert sh(ref, "readlink /bin /lib") == "usr/bin\nusr/lib\n"  # merged-/usr, as Debian's images
+    if kit_made(made[key]):
+        keyring = sh(ref, "sed -n 's/^Signed-By: //p' /etc/apt/sources.list.d/debian.sources")
+        assert sh(ref, f"test -f {keyring.split()[0]} && echo ok") == "ok\n"  # apt can check
 
 
 def test_slim_is_smaller_without_docs_but_keeps_copyright_files(made):
@@ -78,7 +88,9 @@ def test_slim_is_smaller_without_docs_but_keeps_copyright_files(made):
 def test_alpine_is_the_minirootfs_set_with_busybox_applets(made):
     ref = made["alpine"].ref
     if not kit_made(made["alpine"]):
+        assert ref == CATALOG["alpine"].default  # pulled: the newest the catalog names
         pytest.skip("alpine was pulled: its package set is the registry's")
+    assert ref == CATALOG["alpine"].offline  # made offline: never tagged as a newer release
     assert "VERSION_ID=3.23." in sh(ref, "cat /etc/os-release")
     assert len(sh(ref, "apk info").split()) == 16
     assert sh(ref, "readlink /bin/ls") == "/bin/busybox\n"
@@ -156,3 +168,41 @@ def test_an_override_whose_registry_is_down_says_so(monkeypatch):
 
 def bases_ensure(keys):
     return bases.ensure(keys, progress=False)
+
+
+def test_every_base_is_for_the_course_platform(made):
+    # On an Apple Silicon Mac (or DOCKERLAB_PLATFORM=linux/arm64, emulated) every base is arm64.
+    from dockerlab.engine import platform
+
+    arch = platform().split("/")[1]
+    assert {k: client().images.get(r.ref).attrs["Architecture"] for k, r in made.items()} == {
+        k: arch for k in made
+    }
+    machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch)
+    assert sh(made["alpine"].ref, "uname -m") == f"{machine}\n"
+    assert sh(made["debian"].ref, "dpkg --print-architecture") == f"{arch}\n"
+
+
+def test_another_engine_imports_the_tree_made_before_instead_of_bootstrapping(
+    made, tmp_path, monkeypatch, capsys
+):
+    # make test runs three engines: each one bootstrapping Debian again cost minutes.
+    from spare_engine import spare_engine
+
+    from dockerlab import engine
+
+    if bases._kept_rootfs(CATALOG["alpine"]) is None:
+        pytest.skip("alpine was not made offline on this machine")
+    with spare_engine(tmp_path / "spare") as other:
+        monkeypatch.setenv("DOCKER_HOST", other.host)
+        engine.reset()
+        try:
+            [result] = bases.ensure(["alpine"])
+            image = client().images.get(result.ref)
+            assert result.action == "bootstrapped"
+            assert image.labels[labels.PROVENANCE] == made["alpine"].provenance
+            assert image.attrs["Architecture"] == engine.platform().split("/")[1]
+        finally:
+            monkeypatch.undo()
+            engine.reset()
+    assert "importing the tree this machine made before" in capsys.readouterr().out

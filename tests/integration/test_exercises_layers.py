@@ -1,7 +1,12 @@
-"""The "layers and multi-stage" checks, against right answers and several wrong ones."""
+"""The "layers and multi-stage" checks, against right answers and several wrong ones.
+
+Among the wrong ones: answers that meet the targets (no waste, no compiler, small)
+without doing the task (a checksum typed in, a report echoed).
+"""
 
 import pytest
 
+import dockerlab as dl
 from dockerlab.exercises import NOT_YET, PASSED
 from dockerlab.exercises.layers import q1, q2
 
@@ -20,8 +25,25 @@ def test_q1_starting_point_wastes_8_mb(bases):
     assert "8.39 MB are wasted (/tmp/fixtures.bin" in out.message
 
 
+def test_q1_a_buildkit_answer_passes(bases):
+    """BuildKit's way: the fixture in a tmpfs mount, so no layer ever holds it (no rm)."""
+    out = q1.check(
+        f"# syntax=docker/dockerfile:1\nFROM {bases['alpine']}\n"
+        "RUN --mount=type=tmpfs,target=/tmp \\\n"
+        "    dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8 \\\n"
+        " && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt\n"
+    )
+    assert out.status == PASSED, out.message
+
+
+def test_q1_a_checksum_typed_in_is_not_the_fixtures(bases):
+    """No fixture, no waste, one layer: and no checksum of anything."""
+    out = q1.check(f"FROM {bases['alpine']}\nRUN echo 0123456789abcdef > /checksum.txt\n")
+    assert out.status == NOT_YET and "16 hex digits of the fixture's sha256" in out.message
+
+
 def test_q1_keeping_the_fixture_is_not_yet(bases):
-    out = q1.check(f"FROM {bases['alpine']}\nRUN dd if=/dev/urandom of=/tmp/fixtures.bin bs=1M count=8"
+    out = q1.check(f"FROM {bases['alpine']}\nRUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8"
                    " && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt\n")  # fmt: skip
     assert out.status == NOT_YET and "still in the final image" in out.message
 
@@ -31,6 +53,29 @@ def test_q1_no_checksum_is_not_yet(bases):
     assert out.status == NOT_YET and "16 hex digits" in out.message
 
 
+def test_q2_a_buildkit_answer_passes(bases):
+    """ledger.c bind-mounted, a cache mount; COPY --link where the frontend has it (23+)."""
+    link = " --link" if dl.engine_info().major >= 23 else ""
+    out = q2.check(
+        f"# syntax=docker/dockerfile:1\nFROM {bases['builder']} AS build\n"
+        "RUN --mount=type=bind,source=ledger.c,target=/src/ledger.c \\\n"
+        "    --mount=type=cache,target=/root/.cache \\\n"
+        "    musl-gcc -O2 -o /ledger /src/ledger.c\n"
+        f"FROM {bases['alpine']}\nCOPY{link} --from=build /ledger /usr/local/bin/ledger\n"
+        f'COPY{link} ledger.csv /app/\nCMD ["ledger", "--once", "/app/ledger.csv"]\n'
+    )
+    assert out.status == PASSED, out.message
+
+
+def test_q2_a_report_echoed_is_not_the_apps(bases):
+    """Small, no compiler, and a line that looks like the report: not signed with the token."""
+    out = q2.check(
+        f"FROM {bases['alpine']}\n"
+        'CMD ["echo", "report 1: 5 rows, total 1496.01 EUR, signature 00000000"]\n'
+    )
+    assert out.status == NOT_YET and "signed with that token" in out.message
+
+
 def test_q2_starting_point_ships_gcc(bases):
     out = q2.check(q2.starting_point)
     assert out.status == NOT_YET and "gcc" in out.message
@@ -38,7 +83,7 @@ def test_q2_starting_point_ships_gcc(bases):
 
 def test_q2_glibc_program_on_alpine_does_not_run(bases):
     out = q2.check(q2.solution_text.replace("musl-gcc", "gcc"))
-    assert out.status == NOT_YET and "should print a report" in out.message
+    assert out.status == NOT_YET and "should print the ledger's report" in out.message
 
 
 def test_q2_debian_final_stage_is_too_big(bases):

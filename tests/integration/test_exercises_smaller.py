@@ -2,11 +2,16 @@
 
 After learntools: a check must pass the right answer, and tell each wrong one
 apart with a message that says what was measured. None of them may raise or
-leave anything behind.
+leave anything behind. Among the wrong ones: answers that meet the target (the
+size, the pin) without doing the task (another program that prints the greeting
+only, an image that prints nothing).
 """
+
+import re
 
 import pytest
 
+import dockerlab as dl
 from dockerlab.exercises import NOT_YET, PASSED
 from dockerlab.exercises.smaller import q1, q2, q3
 
@@ -26,6 +31,34 @@ def test_q1_too_big_reports_the_measured_size(bases):
     assert out.status == NOT_YET and "MB; the target is under 1 MB" in out.message
 
 
+def test_q1_a_buildkit_answer_passes(bases):
+    """hello.c bind-mounted (not copied into a layer), a cache mount, and a heredoc where
+    the engine's frontend has them (Docker 23+)."""
+    cc = "musl-gcc -static -Os -o /hello /src/hello.c && strip /hello"
+    run = (
+        f"RUN --mount=type=bind,source=hello.c,target=/src/hello.c <<EOF\nset -e\n{cc}\nEOF\n"
+        if dl.engine_info().major >= 23
+        else f"RUN --mount=type=bind,source=hello.c,target=/src/hello.c {cc}\n"
+    )
+    out = q1.check(
+        f"# syntax=docker/dockerfile:1\nFROM {bases['builder']} AS build\n"
+        "RUN --mount=type=cache,target=/root/.cache true\n"
+        f'{run}FROM scratch\nCOPY --from=build /hello /hello\nENTRYPOINT ["/hello"]\n'
+    )
+    assert out.status == PASSED, out.message
+
+
+def test_q1_another_program_that_prints_the_greeting_is_not_yet(bases):
+    """Tiny, and it prints the greeting: but it is not hello.c, which lists / next."""
+    out = q1.check(
+        f"FROM {bases['builder']} AS b\n"
+        "RUN echo 'int main(void){puts(\"hello from a static binary\");return 0;}' > /h.c "
+        "&& musl-gcc -static -include stdio.h -o /hello /h.c\n"
+        'FROM scratch\nCOPY --from=b /hello /hello\nENTRYPOINT ["/hello"]\n'
+    )
+    assert out.status == NOT_YET and "Ship the program of hello.c" in out.message
+
+
 def test_q1_dynamic_binary_from_scratch_does_not_run(bases):
     dockerfile = (f"FROM {bases['builder']} AS b\nCOPY hello.c /h.c\nRUN gcc -o /hello /h.c\n"
                   "FROM scratch\nCOPY --from=b /hello /hello\nENTRYPOINT [\"/hello\"]\n")  # fmt: skip
@@ -37,7 +70,7 @@ def test_q1_dynamic_binary_from_scratch_does_not_run(bases):
 def test_q1_syntax_error_and_failing_build_are_not_yet(bases):
     assert "unknown instruction" in q1.check("FORM scratch\n").message.lower()
     failing = q1.check(f"FROM {bases['alpine']}\nRUN exit 4\n")
-    assert failing.status == NOT_YET and "non-zero code: 4" in failing.message
+    assert failing.status == NOT_YET and re.search(r"(non-zero code|exit code): 4", failing.message)
 
 
 def test_q1_a_build_that_never_ends_is_stopped(bases, monkeypatch):
@@ -52,8 +85,26 @@ def test_q2_unpinned_bases_are_named(base):
     assert out.status == NOT_YET and base in out.message
 
 
+def test_q2_an_arg_that_says_latest_is_not_a_pin():
+    out = q2.check('ARG TAG=latest\nFROM alpine:${TAG}\nCMD ["cat", "/etc/alpine-release"]\n')
+    assert out.status == NOT_YET and "Not pinned: alpine:latest" in out.message
+
+
+def test_q2_pinned_but_printing_nothing_is_not_yet(bases):
+    """Pinned, and it runs cleanly: but it does not print the release, the task."""
+    out = q2.check(f'FROM {bases["alpine"]}\nCMD ["true"]\n')
+    assert out.status == NOT_YET and "it should print the Alpine release" in out.message
+
+
+def test_q2_pinned_but_not_alpine_is_not_yet(bases):
+    out = q2.check(f'FROM {bases["debian_slim"]}\nCMD ["cat", "/etc/debian_version"]\n')
+    assert out.status == NOT_YET and "not Alpine" in out.message
+
+
 def test_q2_stage_names_are_not_bases(bases):
-    dockerfile = f'FROM {bases["alpine"]} AS first\nFROM first\nCMD ["true"]\n'
+    dockerfile = (
+        f'FROM {bases["alpine"]} AS first\nFROM first\nCMD ["cat", "/etc/alpine-release"]\n'
+    )
     assert q2.check(dockerfile).status == PASSED
 
 

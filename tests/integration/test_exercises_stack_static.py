@@ -1,7 +1,12 @@
-"""The "stack and static" checks, against right answers and several wrong ones."""
+"""The "stack and static" checks, against right answers and several wrong ones.
+
+Among the wrong ones: programs that exit cleanly, or print what recurse prints,
+without recursing (the check asks for a depth of its own, and for an ELF program).
+"""
 
 import pytest
 
+import dockerlab as dl
 from dockerlab import stack
 from dockerlab.exercises import NOT_YET, PASSED
 from dockerlab.exercises.stack_static import q1, q2
@@ -14,6 +19,30 @@ def test_the_solution_passes(q, bases):
     out = q.check(q.solution_text)
     assert out.status == PASSED, out.message
     assert q.passed
+
+
+def test_q1_a_buildkit_answer_passes(bases):
+    """recurse.c bind-mounted, a cache mount, a heredoc where the engine's frontend has them."""
+    cc = "musl-gcc -static -O0 -pthread -o /recurse /src/recurse.c"
+    run = f"<<EOF\nset -e\n{cc}\nEOF\n" if dl.engine_info().major >= 23 else f"{cc}\n"
+    out = q1.check(
+        f"# syntax=docker/dockerfile:1\nFROM {bases['builder']} AS build\n"
+        "RUN --mount=type=bind,source=recurse.c,target=/src/recurse.c "
+        f"--mount=type=cache,target=/root/.cache {run}"
+        'FROM scratch\nCOPY --from=build /recurse /recurse\nENTRYPOINT ["/recurse"]\n'
+    )
+    assert out.status == PASSED, out.message
+
+
+def test_q1_a_program_that_prints_the_example_depth_is_not_yet(bases):
+    """It prints what `recurse 256 100` prints, for whatever it is asked."""
+    fake = 'int main(void){puts("reached depth 100 with 256-byte frames; thread stack: 1 bytes");}'
+    out = q1.check(
+        f"FROM {bases['builder']} AS b\n"
+        f"RUN echo '{fake}' > /f.c && musl-gcc -static -include stdio.h -o /recurse /f.c\n"
+        'FROM scratch\nCOPY --from=b /recurse /recurse\nENTRYPOINT ["/recurse"]\n'
+    )
+    assert out.status == NOT_YET and "recurse.c prints 'reached depth" in out.message
 
 
 def test_q1_dynamic_binary_from_scratch_does_not_run(bases):
@@ -34,6 +63,36 @@ def test_q1_static_binary_on_alpine_is_not_scratch(bases):
 def test_q1_no_entrypoint(bases):
     out = q1.check(f"FROM {bases['alpine']}\n")
     assert out.status == NOT_YET and "no ENTRYPOINT" in out.message
+
+
+def test_q2_a_buildkit_answer_passes(bases):
+    out = q2.check(
+        f"# syntax=docker/dockerfile:1\nFROM {bases['builder']} AS build\n"
+        "RUN --mount=type=bind,source=recurse.c,target=/src/recurse.c \\\n"
+        f"    musl-gcc {stack.CFLAGS} -Wl,-z,stack-size=1048576 -o /recurse /src/recurse.c\n"
+        f"FROM {bases['alpine']}\nCOPY --from=build /recurse /usr/local/bin/recurse\n"
+    )
+    assert out.status == PASSED, out.message
+
+
+def test_q2_a_program_that_exits_cleanly_without_recursing_is_not_yet(bases):
+    """No SIGSEGV and exit 0: because it never recursed."""
+    out = q2.check(
+        f"FROM {bases['builder']} AS b\n"
+        "RUN echo 'int main(void){return 0;}' > /t.c && musl-gcc -o /recurse /t.c\n"
+        f"FROM {bases['alpine']}\nCOPY --from=b /recurse /usr/local/bin/recurse\n"
+    )
+    assert out.status == NOT_YET and "Is /usr/local/bin/recurse the program of" in out.message
+
+
+def test_q2_a_script_named_recurse_is_not_the_program(bases):
+    """A wrapper (here one that only prints) is not a program built to survive."""
+    out = q2.check(
+        f"FROM {bases['alpine']}\n"
+        "RUN printf '#!/bin/sh\\necho reached depth 400 with 1024-byte frames; thread stack\\n' "
+        "> /usr/local/bin/recurse && chmod +x /usr/local/bin/recurse\n"
+    )
+    assert out.status == NOT_YET and "is not a program (ELF)" in out.message
 
 
 def test_q2_default_musl_thread_stack_overflows(bases):

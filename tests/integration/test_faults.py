@@ -119,17 +119,22 @@ def test_engine_stopped_mid_notebook_short_error_then_clean_rerun(spare, monkeyp
 def test_engine_stopped_during_a_build_is_named_as_such(spare, kit_on):
     kit_on(spare)
     outcome: dict[str, BaseException] = {}
+    running = threading.Event()
+
+    def said(line: str) -> None:
+        if "RUN sleep 120" in line:  # the step has started (either builder says so)
+            running.set()
 
     def build() -> None:
         try:
-            dl.build(f"FROM {dl.ref('alpine')}\nRUN sleep 120\n", progress=False)
+            dl.build(f"FROM {dl.ref('alpine')}\nRUN sleep 120\n", progress=said)
         except BaseException as e:  # handed to the test's thread
             outcome["error"] = e
 
     worker = threading.Thread(target=build)
     worker.start()
-    with closing(spare.client()) as c:
-        _wait_for(lambda: c.containers.list(), "the build's RUN step to start")
+    _wait_for(running.is_set, "the build's RUN step to start")
+    time.sleep(2)  # into the step: BuildKit runs it in no container the engine lists
     spare.stop()
     worker.join(timeout=120)
     assert not worker.is_alive()
@@ -290,7 +295,7 @@ def test_full_disk_while_making_a_base_keeps_nothing_half_made(tmp_path, kit_on,
     from dockerlab import bases
     from dockerlab.bases import alpine as alpine_recipe
 
-    wheel = dl.private_engine.cache_dir() / "bases" / "wheels" / alpine_recipe.WHEEL_FILE
+    wheel = dl.private_engine.cache_dir() / "bases" / "wheels" / alpine_recipe.disk().wheel_file
     if not wheel.is_file():
         pytest.skip("the Alpine base was not made offline here (no cached wheel to reuse)")
     with small_disk(tmp_path / "disk", 640) as folder, spare_engine(folder) as small:
@@ -308,6 +313,7 @@ def test_full_disk_while_making_a_base_keeps_nothing_half_made(tmp_path, kit_on,
         with closing(small.client()) as c:
             assert c.images.list() == []  # no image, so nothing claims to be the base
         assert list((folder / "bases").glob("work-*")) == []  # no scratch files kept
+        assert list((folder / "bases").glob("trees/*.json")) == []  # no tree claims to be whole
 
         filler.unlink()  # space freed: the same command now makes the base
         [made] = bases.ensure(["alpine"], progress=False)

@@ -47,7 +47,10 @@ def test_four_learners_share_an_engine_without_touching_each_other(engine, bases
     deadline = time.monotonic() + 300
     while len(list(tmp_path.glob("*.ready"))) < 4:
         assert time.monotonic() < deadline, "the learners did not all start"
-        assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+        if any(p.poll() is not None for p in procs):  # one ended early: say why, hang on none
+            for p in procs:
+                p.kill()
+            raise AssertionError([p.communicate()[1][-2000:] for p in procs])
         time.sleep(0.5)
     # Everyone is up at once: each session's resources are visible under its own label only.
     during = {s: dl.leftovers(s) for s in sessions}

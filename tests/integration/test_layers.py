@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+
 import docker.errors
 import pytest
 
 import dockerlab as dl
-from dockerlab import buildkit, layers
+from dockerlab import building, layers
 
-needs_buildkit = pytest.mark.skipif(not buildkit.available(), reason="no BuildKit-capable CLI")
+needs_buildkit = pytest.mark.skipif(
+    "buildkit" not in dl.available_builders(), reason="no BuildKit client"
+)
 
 
-@pytest.fixture(scope="module")
-def wasteful(bases):
+@pytest.fixture(scope="module", params=["buildkit", "legacy"])
+def wasteful(request, bases):
     dockerfile = (
         f"FROM {bases['alpine']}\n"
         "RUN dd if=/dev/zero of=/big.bin bs=1024 count=1024 2>/dev/null\n"
@@ -22,13 +26,16 @@ def wasteful(bases):
         "RUN echo ccc > /f\n"
         'CMD ["cat", "/f"]\n'
     )
-    with dl.build(dockerfile, progress=False) as img:
+    if request.param not in dl.available_builders():
+        pytest.skip("no BuildKit client on this machine")
+    with dl.build(dockerfile, builder=request.param, progress=False) as img:
         yield img
 
 
 def test_layers_and_history_match_the_engine(engine, wasteful):
     a = layers.analyse(wasteful)
-    assert a.layout == "legacy"  # what engine 20.10 writes; the OCI layout is unit-tested
+    # Engines up to 24 save the legacy layout, 25+ the OCI one (both unit-tested too).
+    assert a.layout == ("oci" if dl.engine_info().major >= 25 else "legacy")
     assert len(a.layers) == len(engine.images.get(wasteful.id).attrs["RootFS"]["Layers"])
     assert len(a.history) == len(dl.history(wasteful))
     assert list(a.layers["instruction"][1:]) == [
@@ -65,13 +72,14 @@ def test_unknown_image_is_a_clear_error(engine):
         layers.analyse("dockerlab/no-such-image:never")
 
 
-def test_cached_steps_counts_legacy_cache_hits(bases):
-    dockerfile = f"FROM {bases['alpine']}\nRUN echo cached > /c\nRUN echo two > /d\n"
-    with dl.build(dockerfile, progress=False) as first:
-        second = dl.build(dockerfile, progress=False)
+def test_cached_steps_counts_cache_hits(bases, builder):
+    stamp = uuid.uuid4().hex  # the first build is never a cache hit
+    dockerfile = f"FROM {bases['alpine']}\nRUN echo {stamp} > /c\nRUN echo two > /d\n"
+    with dl.build(dockerfile, builder=builder, progress=False) as first:
+        second = dl.build(dockerfile, builder=builder, progress=False)
         try:
-            assert buildkit.cached_steps(first) == 0
-            assert buildkit.cached_steps(second) == 2
+            assert first.cached_steps == 0
+            assert second.cached_steps == 2
         finally:
             second.remove()
 
@@ -79,7 +87,8 @@ def test_cached_steps_counts_legacy_cache_hits(bases):
 @needs_buildkit
 def test_buildkit_workdir_makes_a_layer_env_does_not(engine, bases):
     dockerfile = f"FROM {bases['alpine']}\nWORKDIR /tmp\nENV A=b\nLABEL x=y\n"
-    with buildkit.build(dockerfile, progress=False) as img:
+    with dl.build(dockerfile, builder="buildkit", progress=False) as img:
+        assert img.builder == "buildkit"
         got = engine.images.get(img.id)
         assert got.labels[dl.labels.SESSION] == dl.labels.SESSION_ID
         a = layers.analyse(img)
@@ -93,8 +102,8 @@ def test_buildkit_workdir_makes_a_layer_env_does_not(engine, bases):
 def test_buildkit_failure_is_clear_and_leaves_nothing(engine, bases):
     before = {i.id for i in engine.images.list(all=True)}
     with pytest.raises(dl.BuildFailed) as info:
-        buildkit.build(f"FROM {bases['alpine']}\nRUN echo about to fail && exit 3\n",
-                       progress=False)  # fmt: skip
+        dl.build(f"FROM {bases['alpine']}\nRUN echo about to fail && exit 3\n",
+                 builder="buildkit", progress=False)  # fmt: skip
     assert "exit code: 3" in str(info.value)
     assert info.value.step and "RUN echo about to fail" in info.value.step
     assert info.value.hint
@@ -104,13 +113,18 @@ def test_buildkit_failure_is_clear_and_leaves_nothing(engine, bases):
 @needs_buildkit
 def test_buildkit_timeout(bases):
     with pytest.raises(dl.BuildTimeout):
-        buildkit.build(f"FROM {bases['alpine']}\nRUN sleep 30\n", timeout=3, progress=False)
+        dl.build(
+            f"FROM {bases['alpine']}\nRUN sleep 30\n", builder="buildkit", timeout=3, progress=False
+        )
 
 
-def test_without_buildkit_the_error_says_so(monkeypatch):
-    monkeypatch.setattr(buildkit, "buildkit_cli", lambda: None)
-    with pytest.raises(buildkit.BuildKitUnavailable) as info:
-        buildkit.build("FROM scratch\n")
-    assert "BuildKit" in info.value.hint
-    assert not buildkit.available()
-    assert "No BuildKit" in buildkit.describe()
+def test_without_buildkit_the_error_says_so(monkeypatch, engine):
+    monkeypatch.setattr(building, "buildkit_cli", lambda: None)
+    with pytest.raises(dl.BuildKitUnavailable) as info:
+        dl.build("FROM scratch\nRUN --mount=type=cache,target=/c true\n")
+    assert "BuildKit" in info.value.hint and "RUN --mount" in str(info.value)
+    assert dl.available_builders() == ["legacy"]
+    assert "No BuildKit" in dl.describe_builders()
+    # Without a client, a Dockerfile that needs none builds with the legacy builder.
+    with dl.build("FROM scratch\nLABEL x=y\n", progress=False) as img:
+        assert img.builder == "legacy"

@@ -47,9 +47,15 @@ def test_one_package_per_database_entry(inventories, bases):
         assert len(inv) == inv.database_count == count_packages(filesystem(bases[key])) > 0, key
 
 
-def test_distributions_and_purls(inventories):
+def test_distributions_and_purls(inventories, bases):
     deb, alp = inventories["debian"], inventories["alpine"]
-    assert (deb.os_id, deb.os_version, deb.osv_ecosystem) == ("debian", "12", "Debian:12")
+    # The catalog's Debian (13 trixie since issue 16), as the image itself says.
+    v = dl.run(bases["debian"], ["sh", "-c", ". /etc/os-release; echo $VERSION_ID"]).output.strip()
+    assert v.isdigit() and (deb.os_id, deb.os_version, deb.osv_ecosystem) == (
+        "debian",
+        v,
+        f"Debian:{v}",
+    )
     assert (
         alp.os_id == "alpine"
         and alp.os_version.startswith("3.23")
@@ -57,7 +63,7 @@ def test_distributions_and_purls(inventories):
     )
     libc6 = next(p for p in deb.packages if p.name == "libc6")
     assert libc6.source == "glibc" and libc6.purl.startswith("pkg:deb/debian/libc6@")
-    assert libc6.purl.endswith("?arch=amd64&distro=debian-12")
+    assert libc6.purl.endswith(f"?arch=amd64&distro=debian-{v}")
     musl = next(p for p in alp.packages if p.name == "musl")
     assert musl.purl == f"pkg:apk/alpine/musl@{musl.version}?arch=x86_64&distro={alp.os_version}"
     assert {p.ecosystem for p in deb.packages} == {"Debian"}

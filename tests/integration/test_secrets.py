@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import dockerlab as dl
-from dockerlab import buildkit, layers
+from dockerlab import layers
 
 TOKEN = "FAKE-TOKEN-for-lesson-only"
 
@@ -38,23 +38,23 @@ def test_a_deleted_file_is_recovered_from_its_layer(bases):
         assert list(hits["layer"]) == [copy_layer]
 
 
-@pytest.mark.skipif(not buildkit.available(), reason="no BuildKit-capable CLI")
+@pytest.mark.skipif("buildkit" not in dl.available_builders(), reason="no BuildKit client")
 def test_buildkit_secret_mount_leaves_no_trace(bases):
     dockerfile = (
         f"FROM {bases['alpine']}\nRUN --mount=type=secret,id=api_token "
         "test -s /run/secrets/api_token && echo used > /used\n"
     )
-    with buildkit.build(dockerfile, secrets={"api_token": TOKEN}, progress=False) as img:
+    with dl.build(dockerfile, secrets={"api_token": TOKEN}, progress=False) as img:
         assert dl.run(img, "cat /used").output == "used\n"
         assert layers.search(img, TOKEN).empty
         assert not any(TOKEN in by for by in dl.history(img)["created_by"])
 
 
-@pytest.mark.skipif(not buildkit.available(), reason="no BuildKit-capable CLI")
+@pytest.mark.skipif("buildkit" not in dl.available_builders(), reason="no BuildKit client")
 def test_missing_secret_fails_the_build_clearly(bases):
     dockerfile = (
         f"FROM {bases['alpine']}\nRUN --mount=type=secret,id=api_token,required=true "
         "cat /run/secrets/api_token\n"
     )
     with pytest.raises(dl.BuildFailed):
-        buildkit.build(dockerfile, progress=False)
+        dl.build(dockerfile, progress=False)

@@ -1,10 +1,15 @@
 """Cleanup removes exactly the kit's resources; the doctor and the engine errors."""
 
+import contextlib
 import os
 import subprocess
 import sys
 
+import docker.errors
+import pytest
+
 import dockerlab as dl
+from dockerlab.building import remove_keeping_bases
 from dockerlab.session import cleanup_stale
 
 
@@ -33,10 +38,69 @@ def test_cleanup_keeps_the_catalog_bases(engine, bases):
     assert all(dl.images.present().values())
 
 
+def test_the_cleanup_command_removes_the_learners_own_sessions_only(engine):
+    # A workshop server with one shared engine: alice's `python -m dockerlab cleanup`
+    # in a terminal must not remove bob's work; --all-sessions, after the class, does.
+    made = {who: engine.volumes.create(labels=dl.labels.session_labels(
+        session=f"{who}-0123abcd.{n}@00c0ffee")) for n, who in enumerate(["alice", "bob"], 1)}  # fmt: skip
+    try:
+        env = {"DOCKERLAB_LEARNER": "alice", "DOCKERLAB_SESSION": ""}
+        own = subprocess.run([sys.executable, "-m", "dockerlab", "cleanup"], capture_output=True,
+                             text=True, env={**os.environ, **env}, timeout=120)  # fmt: skip
+        assert own.returncode == 0, own.stderr
+        left = {v.name for v in engine.volumes.list()}
+        assert made["alice"].name not in left and made["bob"].name in left
+        assert "removed, of alice's sessions" in own.stdout and "--all-sessions" in own.stdout
+        every = subprocess.run([sys.executable, "-m", "dockerlab", "cleanup", "--all-sessions"],
+                               capture_output=True, text=True, env={**os.environ, **env},
+                               timeout=120)  # fmt: skip
+        assert every.returncode == 0, every.stderr
+        assert made["bob"].name not in {v.name for v in engine.volumes.list()}
+    finally:
+        for v in made.values():
+            with contextlib.suppress(docker.errors.NotFound):
+                v.remove(force=True)
+
+
+def test_a_learners_remove_never_takes_a_base_image(engine, bases):
+    # A learner's build may not take a base's name; the kit's removal never takes one away.
+    with pytest.raises(dl.BuildFailed, match="name of one of the course's base images"):
+        dl.build(f"FROM {bases['alpine']}\n", tag=bases["alpine"], progress=False)
+    img = dl.build(f"FROM {bases['alpine']}\nRUN echo mine > /mine\n", tag="dockerlab/mine:1",
+                   progress=False)  # fmt: skip
+    base_id = engine.images.get(bases["alpine"]).id
+    try:
+        engine.api.tag(img.id, "debian", "trixie-kit-test")  # not a base name: goes with it
+        img.remove()
+        with pytest.raises(docker.errors.ImageNotFound):
+            engine.images.get(img.id)
+        assert engine.images.get(bases["alpine"]).id == base_id
+        # The other way round: the base's own image carries the learner's name too.
+        engine.api.tag(base_id, "dockerlab/mine", "2")
+        remove_keeping_bases(base_id)
+        assert engine.images.get(bases["alpine"]).id == base_id
+        with pytest.raises(docker.errors.ImageNotFound):
+            engine.images.get("dockerlab/mine:2")
+    finally:
+        for name in ("debian:trixie-kit-test", "dockerlab/mine:2"):
+            with contextlib.suppress(docker.errors.NotFound):
+                engine.images.remove(name)
+
+
 def test_doctor_reports_engine_and_bases(bases):
     report = dl.doctor()
     assert report.ok
     assert report["engine"].detail.startswith("Docker ")
+    info = dl.engine_info()  # what the doctor shows is what the engine says, read here
+    raw = dl.client().version()
+    assert info.version == raw["Version"] and info.api == dl.client().api.api_version
+    assert info.version in report["engine"].detail and info.api in report["engine"].detail
+    store = dict(x for x in dl.client().info().get("DriverStatus") or [] if len(x) == 2)
+    containerd = "containerd.snapshotter" in store.get("driver-type", "")
+    assert info.containerd_store == containerd
+    assert ("containerd image store" in report["store"].detail) == containerd
+    assert f"linux/{info.arch}" in report["platform"].detail
+    assert report["builder"].detail.startswith("builds use ")
     assert "<table" in report._repr_html_()
     assert len([c for c in report.checks if c.name.startswith("image ")]) == len(dl.CATALOG)
 

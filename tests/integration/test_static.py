@@ -9,6 +9,18 @@ import dockerlab as dl
 from dockerlab import assets, elf
 
 BUILDS = ["glibc-dynamic", "glibc-static", "musl-dynamic", "musl-static"]
+#: What the ABI of each platform names (the test's oracle; the lessons read them from
+#: the images): glibc's loader, musl's loader, the ELF machine.
+ABI = {
+    "amd64": ("/lib64/ld-linux-x86-64.so.2", "/lib/ld-musl-x86_64.so.1", "x86-64"),
+    "arm64": ("/lib/ld-linux-aarch64.so.1", "/lib/ld-musl-aarch64.so.1", "AArch64"),
+}
+
+
+@pytest.fixture(scope="module")
+def abi(engine):
+    """(glibc loader, musl loader, ELF machine) of the course's platform."""
+    return ABI[dl.platform().split("/")[1]]
 
 
 def stage(builder: str) -> str:
@@ -45,16 +57,17 @@ def scratch_pair(bases):
         img.remove()
 
 
-def test_reader_tells_static_from_dynamic(binaries):
+def test_reader_tells_static_from_dynamic(binaries, abi):
+    glibc_loader, musl_loader, machine = abi
     infos = {b: elf.inspect(binaries, f"/out/hello-{b}") for b in BUILDS}
-    assert infos["glibc-dynamic"].interpreter == "/lib64/ld-linux-x86-64.so.2"
+    assert infos["glibc-dynamic"].interpreter == glibc_loader
     assert "libc.so.6" in infos["glibc-dynamic"].needed
-    assert infos["musl-dynamic"].interpreter == "/lib/ld-musl-x86_64.so.1"
+    assert infos["musl-dynamic"].interpreter == musl_loader
     for b in ("glibc-static", "musl-static"):
         assert infos[b].static and infos[b].interpreter is None and infos[b].needed == ()
     for b in ("glibc-dynamic", "musl-dynamic"):
         assert infos[b].linking == "dynamic" and not infos[b].static
-    assert all(i.machine == "x86-64" and i.bits == 64 for i in infos.values())
+    assert all(i.machine == machine and i.bits == 64 for i in infos.values())
     assert infos["glibc-static"].size > infos["musl-static"].size
 
 
@@ -63,17 +76,17 @@ def test_read_file_returns_the_exact_bytes(binaries):
     assert data.decode() == assets.text("hello.c")
 
 
-def test_read_file_follows_symlinks_inside_the_image(bases):
-    # On Debian the loader is a symlink into /lib/x86_64-linux-gnu (itself via /lib -> usr/lib).
-    loader = elf.inspect(bases["debian_slim"], "/lib64/ld-linux-x86-64.so.2")
+def test_read_file_follows_symlinks_inside_the_image(bases, abi):
+    # On Debian the loader is a symlink into /lib/<arch>-linux-gnu (itself via /lib -> usr/lib).
+    loader = elf.inspect(bases["debian_slim"], abi[0])
     assert loader.type == "DYN" and loader.interpreter is None
     with pytest.raises(elf.FileNotInImage, match="symlink"):
-        elf.read_file(bases["debian_slim"], "/lib64/ld-linux-x86-64.so.2", follow_symlinks=False)
+        elf.read_file(bases["debian_slim"], abi[0], follow_symlinks=False)
 
 
-def test_exists_and_missing_paths(bases):
-    assert elf.exists(bases["alpine"], "/lib/ld-musl-x86_64.so.1")
-    assert not elf.exists(bases["alpine"], "/lib64/ld-linux-x86-64.so.2")
+def test_exists_and_missing_paths(bases, abi):
+    assert elf.exists(bases["alpine"], abi[1])
+    assert not elf.exists(bases["alpine"], abi[0])
     assert elf.exists(bases["debian_slim"], "/usr")  # a directory exists too
     with pytest.raises(elf.FileNotInImage, match="not in the image"):
         elf.read_file(bases["alpine"], "/no/such/file")

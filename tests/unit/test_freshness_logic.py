@@ -168,13 +168,59 @@ def test_image_facts_row_and_ages():
     assert list(table["package"]) == ["a", "b", "c"]  # newest first, undated last
 
 
-def test_parse_madison():
-    text = (" libc6 | 2.36-9+deb12u14 | http://deb.debian.org/debian bookworm/main amd64 Packages\n"
-            " libc6 | 2.36-9+deb12u7 | http://deb.debian.org/debian-security bookworm-security/main amd64 Packages\n")  # fmt: skip
-    rows = f.parse_madison(text)
-    assert [r[1] for r in rows] == ["2.36-9+deb12u14", "2.36-9+deb12u7"]
-    assert rows[1][2].endswith("bookworm-security/main amd64 Packages")
-    assert f.parse_madison("") == []
+# ---------------------------------------------------------------- what an update fixed
+
+CHANGELOGS_OLD = """@@ glibc 2.36-9+deb12u14 libc6
+glibc (2.36-9+deb12u14) bookworm-security; urgency=medium
+  * Fix CVE-2026-1111: a stack overflow.
+glibc (2.36-9+deb12u13) bookworm; urgency=medium
+glibc (2.36-9) unstable; urgency=medium
+  * Fix CVE-2023-0001.
+@@ zlib 1:1.2.13.dfsg-1 zlib1g
+zlib (1:1.2.13.dfsg-1) unstable; urgency=medium
+@@ gone 1.0-1 gone
+gone (1.0-1) unstable; urgency=low
+  * CVE-2020-0001
+"""
+CHANGELOGS_NEW = """@@ glibc 2.41-12+deb13u5 libc6
+glibc (2.41-12+deb13u5) trixie-security; urgency=medium
+  * Fix CVE-2026-1111 (also fixed in bookworm) and CVE-2026-2222,
+    CVE-2026-3333.
+glibc (2.37-1) unstable; urgency=medium
+  * CVE-2024-4444
+glibc (2.36-9) unstable; urgency=medium
+  * Fix CVE-2023-0001.
+glibc (2.36-8) unstable; urgency=medium
+  * CVE-2022-5555 (older than bookworm's version: not counted)
+@@ zlib 1:1.3.dfsg-1 zlib1g
+zlib (1:1.3.dfsg-1) unstable; urgency=medium
+  * New upstream release (fixes CVE-2023-45853).
+@@ new 2.0-1 new
+new (2.0-1) unstable; urgency=low
+  * CVE-2025-0009
+"""
+
+
+def test_parse_changelogs_gives_entries_and_their_cves():
+    logs = f.parse_changelogs(CHANGELOGS_NEW)
+    version, entries = logs["glibc"]
+    assert version == "2.41-12+deb13u5"
+    assert [e.version for e in entries] == ["2.41-12+deb13u5", "2.37-1", "2.36-9", "2.36-8"]
+    assert entries[0].cves == {"CVE-2026-1111", "CVE-2026-2222", "CVE-2026-3333"}
+    assert logs["zlib"][1][0].cves == {"CVE-2023-45853"}
+    assert f.parse_changelogs("") == {}
+
+
+def test_fixed_between_counts_only_fixes_newer_than_the_old_version_and_unknown_to_it():
+    fixed = f.fixed_between(f.parse_changelogs(CHANGELOGS_OLD), f.parse_changelogs(CHANGELOGS_NEW))
+    assert list(fixed.columns) == f.FIXED_COLUMNS
+    assert fixed["source"].tolist() == ["glibc", "zlib"]  # most first; only packages in both
+    glibc = fixed.iloc[0]
+    assert glibc["cves"] == 3  # 2222, 3333, 4444: not 1111 (bookworm names it), not 0001, 5555
+    assert glibc["examples"] == "CVE-2024-4444, CVE-2026-2222, CVE-2026-3333"
+    assert (glibc["old"], glibc["new"]) == ("2.36-9+deb12u14", "2.41-12+deb13u5")
+    assert fixed.iloc[1]["cves"] == 1
+    assert f.fixed_between({}, f.parse_changelogs(CHANGELOGS_NEW)).empty
 
 
 # ---------------------------------------------------------------- Dockerfile bases

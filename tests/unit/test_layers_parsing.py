@@ -16,6 +16,7 @@ import random
 import tarfile
 
 import pytest
+import zstandard
 
 from dockerlab import layers
 from dockerlab.layers import LayerAnalysisError, analyse, instruction, read_file, search
@@ -97,13 +98,15 @@ def legacy_save(tars: list[bytes], history, seed: int = 1) -> bytes:
     return outer_tar(members, seed)
 
 
-def oci_save(tars: list[bytes], history, seed: int = 2, gzip_layers: bool = False) -> bytes:
+def oci_save(tars: list[bytes], history, seed: int = 2, compress: str = "") -> bytes:
     """Engine 25+ layout without manifest.json (as other tools write it), via an image index."""
     cfg = config_for(tars, history)
     blobs = {sha(cfg): cfg}
     descs = []
     for t in tars:
-        data = gzip.compress(t) if gzip_layers else t
+        data = {"gzip": gzip.compress, "zstd": zstandard.ZstdCompressor().compress}.get(
+            compress, bytes
+        )(t)
         blobs[sha(data)] = data
         descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest":
                       f"sha256:{sha(data)}", "size": len(data)})  # fmt: skip
@@ -167,11 +170,11 @@ HISTORY = [
 ]
 
 
-@pytest.fixture(params=["legacy", "oci", "oci-gzip"])
+@pytest.fixture(params=["legacy", "oci", "oci-gzip", "oci-zstd"])
 def save(request):
     if request.param == "legacy":
         return legacy_save(TARS, HISTORY)
-    return oci_save(TARS, HISTORY, gzip_layers=request.param == "oci-gzip")
+    return oci_save(TARS, HISTORY, compress=request.param.partition("-")[2])
 
 
 def test_layers_map_to_instructions_through_empty_layer(save):
@@ -242,7 +245,10 @@ def test_file_fates(save):
     assert one(0, "/etc/conf")["fate"] == "overwritten in 2"
     assert one(3, "/etc/conf")["fate"] == "kept"
     assert one(2, "/tmp/big.bin")["change"] == "deleted"
+    assert one(2, "/tmp/big.bin")["entry"] == "/tmp/.wh.big.bin"  # the whiteout's own name
+    assert one(3, "/etc/conf")["entry"] == "/etc/conf"
     assert one(3, "/cache", "opaque")["change"] == "opaque"
+    assert one(3, "/cache", "opaque")["entry"] == "/cache/.wh..wh..opq"
     assert one(3, "/cache", "dir")["change"] == "dir"
 
 

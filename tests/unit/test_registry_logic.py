@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
@@ -254,3 +255,26 @@ def test_token_flow_and_index_walk(fake_hub):
         assert sum(p.startswith("/token") for p, _ in _FakeRegistry.seen) == 1
         with pytest.raises(r.ManifestNotFound, match="MANIFEST_UNKNOWN"):
             rc.manifest(f"{fake_hub}/library/pg:14")
+
+
+def test_repeated_waiting_lines_are_not_progress():
+    """The containerd image store repeats 'Waiting' ten times a second while a registry
+    says nothing (seen on Docker 28.5): only a new status or a moved byte count is progress."""
+    import requests
+
+    from dockerlab.engine import progressing
+
+    def stalled():
+        yield {"status": "Pushing", "id": "a", "progressDetail": {"current": 1, "total": 9}}
+        while True:
+            yield {"status": "Waiting", "id": "a", "progressDetail": {}}
+            time.sleep(0.01)
+
+    seen = 0
+    with pytest.raises(requests.exceptions.ReadTimeout, match=r"no progress for 0\.2 s"):
+        for _ in progressing(stalled(), 0.2):
+            seen += 1
+    assert seen > 5  # it read on, and gave up only once nothing had moved for 0.2 s
+
+    moving = [{"status": "Pushing", "id": "a", "progressDetail": {"current": n}} for n in range(5)]
+    assert list(progressing(iter(moving), 0.01)) == moving

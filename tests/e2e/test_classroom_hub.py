@@ -1,0 +1,175 @@
+"""The recommended workshop set-up end to end: a class made by ``python -m dockerlab
+classroom setup``, its JupyterHub configuration served by a real hub, two learners in
+their own browser sessions running a notebook at once, each on their own engine.
+
+The hub runs the configuration ``setup`` wrote (``LocalProcessSpawner``: each server
+runs as its learner, in their budget, with ``DOCKER_HOST`` on their engine); the test
+adds only ports, Debian's proxy and a test authenticator. While both notebooks run,
+alice's own Python environment, through the raw docker SDK, tries bob's engine and home,
+a privileged container with the host's ``/`` bound, a memory hog, a prune of her engine
+and a build whose ``RUN`` is a fork bomb. Checked: both notebooks pass, each learner's
+resources are on their own engine under their own session, alice reached nothing of
+bob's, and the instructor's status shows both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from host_tools import debian_tool
+from hub_process import log_in, running_hub
+from lab_page import RUN_DONE, notebook_json, outputs, run_all
+
+import dockerlab as dl
+from dockerlab import classroom
+from dockerlab.registry import free_port
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not Path("/dev/loop-control").exists(),
+    reason="the classroom is set up by root, with loop devices",
+)
+LEARNERS = ("hub-alice", "hub-bob")
+NOTEBOOK = "notebooks/07-ephemeral-containers.ipynb"
+_TEST_CONFIG = """
+c = get_config()  # noqa: F821
+load_subconfig({generated!r})  # noqa: F821 - what `classroom setup` wrote, unchanged
+c.JupyterHub.ip = "127.0.0.1"
+c.JupyterHub.port = {port}
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = {hub_port}
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_port}"
+c.ConfigurableHTTPProxy.command = [{proxy!r}]
+c.JupyterHub.db_url = "sqlite:///{folder}/hub.sqlite"
+c.JupyterHub.cookie_secret_file = "{folder}/cookie_secret"
+c.JupyterHub.authenticator_class = "dummy"  # the test's; a class uses PAM or OAuth
+c.DummyAuthenticator.password = {password!r}
+c.Spawner.args = ["--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+                  "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+"""
+
+
+def _cli(*args: str, env: dict, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dockerlab", "classroom", *args], env=env,
+                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def hub(engine, bases):
+    """The class and its hub; yields (url, password, state, env); all removed afterwards."""
+    proxy = debian_tool("configurable-http-proxy", "node-configurable-http-proxy")
+    if proxy is None:
+        pytest.skip("JupyterHub's proxy is missing: `apt-get install node-configurable-http-proxy`")
+    folder = Path(tempfile.mkdtemp(prefix="dockerlab-class-hub-", dir="/var/tmp"))
+    folder.chmod(0o755)
+    env = {**os.environ, "DOCKERLAB_CLASSROOM": str(folder)}
+    made = _cli("setup", *LEARNERS, "--images", "alpine", "--disk", "2g", "--memory", "1g",
+                "--pids", "600", env=env)  # fmt: skip
+    try:
+        assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
+        classroom.HOME = folder
+        state = classroom.Class.load()
+        port, password = free_port(), secrets.token_hex(8)
+        config = folder / "test_config.py"
+        config.write_text(_TEST_CONFIG.format(
+            generated=str(folder / "jupyterhub_config.py"), port=port, hub_port=free_port(),
+            proxy_port=free_port(), proxy=proxy, folder=folder, password=password))  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        with running_hub(folder / "venv" / "bin" / "jupyterhub", config, url, folder):
+            yield url, password, state, env
+    finally:
+        gone = _cli("teardown", env=env)
+        classroom.HOME = Path("/srv/dockerlab-class")
+        assert gone.returncode == 0, gone.stdout + gone.stderr
+
+
+_ALICE_TRIES = """
+import docker, io, json, os, sys
+out = {}
+bob = sys.argv[1]
+try:
+    docker.DockerClient(base_url=bob, timeout=5).containers.list(all=True)
+    out["bobs_engine"] = "reached"
+except Exception as e:
+    out["bobs_engine"] = type(e).__name__ + ": " + str(e)[:200]
+mine = docker.from_env(timeout=300)
+try:
+    os.listdir(sys.argv[3])
+    out["bobs_home"] = "listed"
+except OSError as e:
+    out["bobs_home"] = type(e).__name__
+def run(command, **kw):
+    try:
+        return mine.containers.run(sys.argv[2], ["sh", "-c", command], network_mode="none",
+                                   remove=True, stderr=True, **kw).decode()
+    except docker.errors.ContainerError as e:
+        return f"exit {e.exit_status}: " + (e.stderr or b"").decode()[-200:]
+out["shadow"] = run("cat /host/etc/shadow", privileged=True, volumes={"/": {"bind": "/host"}})
+out["host_write"] = run("touch /host/etc/dockerlab-hub-probe", privileged=True,
+                        volumes={"/": {"bind": "/host"}})
+out["hog"] = run("head -c 1500000000 /dev/zero | tail > /dev/null")
+bomb = "FROM %s\\nRUN b() { b | b & }; b; sleep 20; true\\n" % sys.argv[2]
+try:
+    mine.images.build(fileobj=io.BytesIO(bomb.encode()), network_mode="none", rm=True,
+                      forcerm=True, timeout=300)
+    out["bomb_build"] = "finished"
+except Exception as e:
+    out["bomb_build"] = type(e).__name__ + ": " + str(e)[:200]
+mine.containers.prune()
+mine.images.prune(filters={"dangling": False})
+out["left_after_prune"] = len(mine.images.list())
+print(json.dumps(out))
+"""
+
+
+def test_two_learners_each_on_their_own_engine_through_the_classs_hub(hub, browser, artifacts):
+    url, password, state, env = hub
+    alice, bob = (state.learner(n) for n in LEARNERS)
+    sessions = {name: log_in(browser, url, name, password, NOTEBOOK) for name in LEARNERS}
+    try:
+        run_all(sessions[bob.name][1])  # bob's notebook runs while alice tries things
+        tries = subprocess.run(
+            classroom._as(alice, f"DOCKER_HOST={alice.docker_host}",
+                          str(classroom.HOME / "venv" / "bin" / "python"), "-c", _ALICE_TRIES,
+                          bob.docker_host, dl.ref("alpine"), bob.home),
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert tries.returncode == 0, tries.stderr[-2000:]
+        tried = json.loads(tries.stdout.strip().splitlines()[-1])
+        assert tried["bobs_engine"].startswith(("DockerException", "PermissionError")), tried
+        assert "ermission denied" in tried["bobs_engine"], tried
+        assert tried["bobs_home"] == "PermissionError", tried
+        assert tried["shadow"].startswith("exit ") and "Permission denied" in tried["shadow"], tried
+        assert not Path("/etc/dockerlab-hub-probe").exists()
+        assert tried["hog"].startswith("exit "), tried  # killed inside her 1 GB
+        assert "bomb_build" in tried  # the fork bomb ran (and ended) inside her budget:
+        events = [g / "pids.events" for g in classroom.cgroups(alice.name)
+                  if (g / "pids.events").exists()]  # fmt: skip
+        assert all(int(e.read_text().split()[-1]) > 0 for e in events), tried  # forks refused
+        classroom._load_images(alice, classroom.HOME / "course-images.tar")  # she pruned hers
+        run_all(sessions[alice.name][1])  # then her own notebook, while bob's may still run
+        for name, (_, page) in sessions.items():
+            page.wait_for_function(RUN_DONE, timeout=600_000, polling=1000)
+            nb = notebook_json(page)
+            page.screenshot(path=str(artifacts / f"classroom-{name}.png"))
+            errors = [f"{o['ename']}: {o['evalue']}" for o in outputs(nb, "error")]
+            assert not errors, f"{name} sees errors: {errors}"
+            shown = json.dumps(outputs(nb))
+            other = next(n for n in LEARNERS if n != name)
+            assert f"'{dl.labels.SESSION}': '{name}-" in shown, f"no {name}- session in the output"
+            assert f"'{dl.labels.SESSION}': '{other}-" not in shown
+    finally:
+        for context, _ in sessions.values():
+            context.close()
+    status = _cli("status", env=env)
+    assert status.returncode == 0 and status.stdout.count("running") == 2, status.stdout
+    for learner in (alice, bob):  # each notebook tidied up after itself, on its own engine
+        left = subprocess.run(classroom._as(learner, f"DOCKER_HOST={learner.docker_host}",
+                                            "docker", "ps", "-aq"), capture_output=True, text=True)  # fmt: skip
+        assert left.stdout.strip() == "", f"{learner.name} has containers left: {left.stdout}"
