@@ -74,6 +74,8 @@ _BUILDKIT_STEP = re.compile(r"^#(\d+) \[(?:([\w.-]+) )?(\d+)/(\d+)\] (.*)$")
 _BUILDKIT_ERROR = re.compile(r"^#(\d+) ERROR: ")
 _BUILDKIT_OUTPUT = re.compile(r"^#(\d+) \d+\.\d+ ")  # a step's output: "#5 0.231 text"
 _BUILDKIT_CACHED = re.compile(r"^#(\d+) CACHED$")
+#: BuildKit's report after a failure names the failing step: `` > [2/2] RUN make:``.
+_BUILDKIT_FAILED_STEP = re.compile(r"^ > \[(?:([\w.-]+) )?(\d+)/(\d+)\] (.*):$")
 #: An image reference as ``docker tag`` takes it: [host[:port]/]path[:tag] (no digest).
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REFERENCE = re.compile(
@@ -439,6 +441,7 @@ class _Log:
     _output: dict[str, deque[str]] = field(default_factory=dict)  # BuildKit: each vertex's
     #: BuildKit: the failing step's last output lines and its ERROR line, once it failed.
     failing: list[str] = field(default_factory=list)
+    _reported: bool = False  # BuildKit: its summary named the failing step
 
     def feed(self, text: str) -> None:
         for line in _ANSI.sub("", text).splitlines():
@@ -461,6 +464,12 @@ class _Log:
                 # What the failing step printed, then its error: BuildKit's summary after it
                 # (the step again, the Dockerfile's lines) would push that out of the tail.
                 self.failing = [*self._output.get(m[1], ()), line]
+            elif (m := _BUILDKIT_FAILED_STEP.match(line)) and not self._reported:
+                # BuildKit's own summary: the failing step whatever order its vertices
+                # were printed in (the ERROR line's vertex can lack a header seen here).
+                self._reported = True
+                stage = m[1] if m[1] and not m[1].startswith("stage-") else None
+                self._step(int(m[2]), int(m[3]), m[4], stage, header=False)
             elif (m := _BUILDKIT_OUTPUT.match(line)) and m[1] in self._vertices:
                 self._output.setdefault(m[1], deque(maxlen=10)).append(line)
                 self.bar.line(_BUILDKIT_OUTPUT.sub("", line))

@@ -105,7 +105,7 @@ def test_buildkit_failure_is_clear_and_leaves_nothing(engine, bases):
         dl.build(f"FROM {bases['alpine']}\nRUN echo about to fail && exit 3\n",
                  builder="buildkit", progress=False)  # fmt: skip
     assert "exit code: 3" in str(info.value)
-    assert info.value.step and "RUN echo about to fail" in info.value.step
+    assert info.value.step and "RUN echo about to fail" in info.value.step, info.value.log_tail
     assert info.value.hint
     assert {i.id for i in engine.images.list(all=True)} - before == set()  # nothing new
 

@@ -75,3 +75,24 @@ def test_a_failed_step_keeps_its_own_output_and_error_however_long_the_summary()
     assert failed.log_tail[-1].startswith("#6 ERROR: ")
     assert "disk is full" in failed.hint
     assert any("No space left on device" in line for line in shown)  # the bar showed it too
+
+
+# Debian 12's DOCKER_BUILDKIT=1 CLI (20.10): the ERROR line's vertex has no header the
+# log shows (seen once in CI); BuildKit's summary after it still names the failing step.
+HEADERLESS = """\
+#5 [1/2] FROM docker.io/library/alpine:3.23
+#5 sha256:07984e98009562338c604efa34445fa223b025b75e649807a9260d7f1fb97429
+#5 CACHED
+#4 0.055 about to fail
+#4 ERROR: executor failed running [/bin/sh -c echo about to fail && exit 3]: exit code: 3
+------
+ > [2/2] RUN echo about to fail && exit 3:
+------
+executor failed running [/bin/sh -c echo about to fail && exit 3]: exit code: 3
+"""
+
+
+def test_buildkits_summary_names_the_failing_step_when_its_header_is_missing():
+    log = _Log(BuildProgress("", False))
+    log.feed(HEADERLESS)
+    assert log.step == "Step 2/2 : RUN echo about to fail && exit 3"
