@@ -56,10 +56,11 @@ dl.setup()
 #
 # - **dumb-init**, the real one, from the C source in its PyPI source
 #   distribution (downloaded once, checked against a pinned sha256, cached).
-#   Debian's `dumb-init` package is linked against glibc (`file` on Debian 12's
-#   `dumb-init_1.2.5-2_amd64.deb` binary: "dynamically linked, interpreter
-#   /lib64/ld-linux-x86-64.so.2", checked when this notebook was written), so it
-#   would not run on Alpine; a static build runs on Alpine and even `FROM scratch`;
+#   Debian's `dumb-init` package is linked against glibc on every architecture
+#   (`file` on Debian 13's `dumb-init_1.2.5-3` binaries, checked in December 2026:
+#   "dynamically linked, interpreter /lib64/ld-linux-x86-64.so.2" for amd64,
+#   "interpreter /lib/ld-linux-aarch64.so.1" for arm64), so it would not run on
+#   Alpine; a static build runs on Alpine and even `FROM scratch`;
 # - `procstat`, a 30-line reader that prints `/proc/*/stat` from inside the container;
 # - `orphans`, a workload that keeps orphaning children (and logs what that costs),
 #
