@@ -5,8 +5,9 @@ real Unix user (home 0700, subordinate uid/gid ranges), gives each a Docker engi
 their own that runs as that user (rootless ``dockerd`` inside ``rootlesskit``, the
 recipe Debian's ``dockerd-rootless.sh`` follows), loads the course's images into
 each engine, and writes a JupyterHub configuration in which each learner's server
-runs as that learner with ``DOCKER_HOST`` on their own engine. Learners share no
-engine, no socket and no writable folder.
+runs as that learner with ``DOCKER_HOST`` on their own engine and ``/tmp``, ``/var/tmp``,
+``/dev/shm``, ``/run/lock`` of its own (:mod:`dockerlab.classroom_spawner`). Learners
+share no engine, no socket and, through the hub, no writable folder.
 
 What bounds a learner (a rootless engine on cgroup v1 enforces no per-container
 limit): root puts each learner's engine and server in a cgroup of their own
@@ -41,6 +42,9 @@ HOME = Path(os.environ.get("DOCKERLAB_CLASSROOM") or "/srv/dockerlab-class")
 #: Debian 12's packages a rootless engine needs (the engine itself: Debian's docker.io).
 PACKAGES = ["uidmap", "rootlesskit", "slirp4netns", "fuse-overlayfs", "docker.io"]
 CGROUP = "dockerlab-class"
+#: The folders every user may write to: each learner's server gets empty ones of its own
+#: (:mod:`dockerlab.classroom_spawner`).
+PRIVATE_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 #: A learner's name: a valid Unix login.
 NAME = re.compile(r"[a-z][a-z0-9_-]{0,30}")
 _CHILD = """#!/bin/sh
@@ -335,13 +339,16 @@ def _load_images(learner: Learner, archive: Path) -> list[str]:
 
 
 _HUB = """# JupyterHub for a dockerlab class, written by `python -m dockerlab classroom setup`.
-# Each learner's server runs as that learner (LocalProcessSpawner), inside their budget,
-# with DOCKER_HOST on their own rootless engine. Choose an authenticator: the default
-# (PAM) needs each learner to have a password (`passwd alice`).
+# Each learner's server runs as that learner (ClassSpawner: LocalProcessSpawner with
+# private /tmp, /var/tmp, /dev/shm, /run/lock and IPC), inside their budget, with
+# DOCKER_HOST on their own rootless engine. Run the hub as root from the class's Python
+# environment ({venv}/bin/jupyterhub). Choose an authenticator: the default (PAM) needs
+# each learner to have a password (`passwd alice`).
 import pwd
 
 c = get_config()  # noqa: F821
-c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
+c.JupyterHub.spawner_class = "dockerlab.classroom_spawner.ClassSpawner"
+c.ClassSpawner.private_size = {private_size!r}
 c.Authenticator.allowed_users = {learners!r}
 c.Spawner.cmd = [{in_budget!r}, {singleuser!r}]
 c.Spawner.notebook_dir = "~/dockerlab"
@@ -386,10 +393,13 @@ def _environment(repo: Path) -> Path:
     return venv
 
 
-def hub_config(names: list[str], venv: Path) -> Path:
+def hub_config(names: list[str], venv: Path, private_size: str = "1g") -> Path:
+    """The hub's configuration; ``private_size``: the most each learner's private /tmp
+    (and /var/tmp, /dev/shm) may hold (their memory budget bounds them together)."""
     path = HOME / "jupyterhub_config.py"
     path.write_text(_HUB.format(learners=set(names), in_budget=str(HOME / "bin" / "in-budget"),
-                                singleuser=str(venv / "bin" / "jupyterhub-singleuser")))  # fmt: skip
+                                singleuser=str(venv / "bin" / "jupyterhub-singleuser"),
+                                venv=str(venv), private_size=private_size))  # fmt: skip
     return path
 
 
@@ -410,6 +420,7 @@ def setup(names: list[str], budget: Budget | None = None, *, images: list[str] |
 
     _root()
     budget = budget or Budget()
+    _outside_private_folders(HOME)
     missing = [p for p, tool in (("uidmap", "newuidmap"), ("rootlesskit", "rootlesskit"),
                                  ("docker.io", "dockerd")) if not shutil.which(tool)]  # fmt: skip
     if missing or not shutil.which("slirp4netns"):
@@ -440,9 +451,22 @@ def setup(names: list[str], budget: Budget | None = None, *, images: list[str] |
         _load_images(learner, archive)
     if hub:
         venv = _environment(repo)
-        _say(f"JupyterHub configuration: {hub_config([x.name for x in state.learners], venv)}")
+        config = hub_config([x.name for x in state.learners], venv, budget.memory)
+        _say(f"JupyterHub configuration: {config}")
     state.save()
     return state
+
+
+def _outside_private_folders(home: Path) -> None:
+    """The class's scripts and Python must be visible to the learners' servers, which get
+    empty /tmp-like folders of their own (:mod:`dockerlab.classroom_spawner`)."""
+    real = home.resolve()
+    for folder in PRIVATE_FOLDERS:
+        if real.is_relative_to(Path(folder).resolve()):
+            raise DockerlabError(
+                f"The class folder {home} is under {folder}, which each learner's server "
+                f"gets empty, of its own: choose another, e.g. DOCKERLAB_CLASSROOM=/srv/class."
+            )
 
 
 def start() -> Class:

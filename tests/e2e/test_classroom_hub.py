@@ -31,6 +31,9 @@ import dockerlab as dl
 from dockerlab import classroom
 from dockerlab.registry import free_port
 
+#: Where the test's class lives: not under pytest's tmp folder (0700: the learners run the
+#: class's scripts from it) nor under /tmp or /var/tmp (each learner's server gets its own).
+CLASS_PARENT = "/srv"
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not Path("/dev/loop-control").exists(),
     reason="the classroom is set up by root, with loop devices",
@@ -66,7 +69,8 @@ def hub(engine, bases):
     proxy = debian_tool("configurable-http-proxy", "node-configurable-http-proxy")
     if proxy is None:
         pytest.skip("JupyterHub's proxy is missing: `apt-get install node-configurable-http-proxy`")
-    folder = Path(tempfile.mkdtemp(prefix="dockerlab-class-hub-", dir="/var/tmp"))
+    os.makedirs(CLASS_PARENT, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="dockerlab-class-hub-", dir=CLASS_PARENT))
     folder.chmod(0o755)
     env = {**os.environ, "DOCKERLAB_CLASSROOM": str(folder)}
     made = _cli("setup", *LEARNERS, "--images", "alpine", "--disk", "2g", "--memory", "1g",
@@ -173,3 +177,46 @@ def test_two_learners_each_on_their_own_engine_through_the_classs_hub(hub, brows
         left = subprocess.run(classroom._as(learner, f"DOCKER_HOST={learner.docker_host}",
                                             "docker", "ps", "-aq"), capture_output=True, text=True)  # fmt: skip
         assert left.stdout.strip() == "", f"{learner.name} has containers left: {left.stdout}"
+
+
+def _server_pid(learner) -> int:
+    """The learner's Jupyter server, as the hub started it (the oldest of theirs)."""
+    found = subprocess.run(["pgrep", "-o", "-u", learner.name, "-f", "jupyterhub-singleuser"],
+                           capture_output=True, text=True)  # fmt: skip
+    assert found.returncode == 0, f"{learner.name} has no server running"
+    return int(found.stdout.split()[0])
+
+
+def _in_server(learner, script: str) -> subprocess.CompletedProcess:
+    """``script`` run as the learner inside their server's mount and IPC namespaces: what
+    their notebook's kernel (a child of the server) sees."""
+    return subprocess.run(
+        ["nsenter", "-t", str(_server_pid(learner)), "-m", "-i", "--", "setpriv",
+         f"--reuid={learner.uid}", f"--regid={learner.gid}", "--init-groups",
+         "sh", "-c", script], capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_each_learners_server_has_its_own_tmp_and_no_shared_writable_folder(hub, browser):
+    url, password, state, _ = hub
+    alice, bob = (state.learner(n) for n in LEARNERS)
+    for name in LEARNERS:  # their servers run (started now if the test before did not)
+        context, _ = log_in(browser, url, name, password, NOTEBOOK)
+        context.close()
+    mark = f"left-by-alice-{secrets.token_hex(4)}"
+    wrote = _in_server(
+        alice, " && ".join(f"echo x > {d}/{mark}" for d in classroom.PRIVATE_FOLDERS)
+    )
+    assert wrote.returncode == 0, wrote.stderr
+    for folder in classroom.PRIVATE_FOLDERS:
+        assert not Path(folder, mark).exists(), f"alice's {folder} is the machine's"
+        seen = _in_server(bob, f"test -e {folder}/{mark} && echo seen || echo absent")
+        assert seen.stdout.strip() == "absent", f"bob sees alice's file in {folder}"
+    # Every folder alice may write to, from her server: all hers, none shared with bob.
+    found = _in_server(alice, "find / \\( -path /proc -o -path /sys \\) -prune -o "
+                              "-type d -writable -print 2>/dev/null; true")  # fmt: skip
+    hers = (alice.home, str(alice.runtime), *classroom.PRIVATE_FOLDERS, "/dev/mqueue")
+    writable = found.stdout.split()
+    assert str(alice.home) in writable and "/tmp" in writable  # the search itself worked
+    shared = [d for d in writable if not any(d == h or d.startswith(h + "/") for h in hers)]
+    assert not shared, f"alice can write to folders that are not hers: {shared}"

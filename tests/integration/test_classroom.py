@@ -26,6 +26,9 @@ from docker.utils import parse_bytes
 import dockerlab as dl
 from dockerlab import classroom
 
+#: Where the test's class lives: not under pytest's tmp folder (0700: the learners run the
+#: class's scripts from it) nor under /tmp or /var/tmp (each learner's server gets its own).
+CLASS_PARENT = "/srv"
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not Path("/dev/loop-control").exists() or not shutil.which("useradd"),
     reason="the classroom is set up by root, with loop devices and useradd",
@@ -43,8 +46,8 @@ def _cli(*args: str, env: dict, timeout: float = 300) -> subprocess.CompletedPro
 @pytest.fixture(scope="module")
 def room(engine, bases):
     """The class, set up by the command; torn down by it afterwards."""
-    # Not under pytest's tmp folder (0700): the learners run the class's scripts from there.
-    folder = tempfile.mkdtemp(prefix="dockerlab-class-test-", dir="/var/tmp")
+    os.makedirs(CLASS_PARENT, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix="dockerlab-class-test-", dir=CLASS_PARENT)
     os.chmod(folder, 0o755)
     env = {**os.environ, "DOCKERLAB_CLASSROOM": folder}
     made = _cli("setup", ALICE, BOB, "--images", "alpine", "--no-hub",

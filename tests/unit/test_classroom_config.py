@@ -2,6 +2,7 @@
 itself, with real users and engines, is tests/integration/test_classroom.py)."""
 
 import types
+from pathlib import Path
 
 import pytest
 
@@ -11,8 +12,9 @@ from dockerlab.errors import DockerlabError
 
 def test_the_hub_configuration_runs_each_learner_as_themself_on_their_engine(tmp_path, monkeypatch):
     monkeypatch.setattr(classroom, "HOME", tmp_path)
-    path = classroom.hub_config(["alice", "bob"], tmp_path / "venv")
-    parts = {name: types.SimpleNamespace() for name in ("JupyterHub", "Authenticator", "Spawner")}
+    path = classroom.hub_config(["alice", "bob"], tmp_path / "venv", "512m")
+    parts = {name: types.SimpleNamespace()
+             for name in ("JupyterHub", "Authenticator", "Spawner", "ClassSpawner")}  # fmt: skip
 
     def get_config():
         return types.SimpleNamespace(**parts)
@@ -20,7 +22,8 @@ def test_the_hub_configuration_runs_each_learner_as_themself_on_their_engine(tmp
     namespace = {"get_config": get_config}
     exec(compile(path.read_text(), str(path), "exec"), namespace)  # the file JupyterHub loads
     hub, spawner = parts["JupyterHub"], parts["Spawner"]
-    assert hub.spawner_class == "jupyterhub.spawner.LocalProcessSpawner"  # servers as the users
+    assert hub.spawner_class == "dockerlab.classroom_spawner.ClassSpawner"  # servers as the users
+    assert parts["ClassSpawner"].private_size == "512m"  # their own /tmp, in their budget
     assert parts["Authenticator"].allowed_users == {"alice", "bob"}
     assert spawner.cmd == [str(tmp_path / "bin" / "in-budget"),
                            str(tmp_path / "venv" / "bin" / "jupyterhub-singleuser")]  # fmt: skip
@@ -45,3 +48,17 @@ def test_the_class_chart_has_a_row_per_learner_and_counts_what_each_passed():
     fig = classroom.plot_progress(table)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["alice (1/3)", "bob (0/3)"]
+
+
+def test_the_class_spawner_is_the_local_process_spawner_with_private_folders():
+    from jupyterhub.spawner import LocalProcessSpawner
+
+    from dockerlab.classroom_spawner import ClassSpawner
+
+    assert issubclass(ClassSpawner, LocalProcessSpawner)  # each server as its learner
+
+
+def test_a_class_folder_under_a_private_folder_is_refused(tmp_path):
+    with pytest.raises(DockerlabError, match="under /var/tmp"):
+        classroom._outside_private_folders(Path("/var/tmp/class"))
+    classroom._outside_private_folders(Path("/srv/dockerlab-class"))  # fine
