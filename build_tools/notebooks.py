@@ -37,6 +37,8 @@ def pairs() -> list[tuple[Path, Path, str]]:
     for src in sorted((ROOT / "exercises" / "src").glob("*.py")):
         out.append((src, ROOT / "exercises" / "solutions" / f"{src.stem}.ipynb", "solution"))
         out.append((src, ROOT / "exercises" / f"{src.stem}.ipynb", "learner"))
+    for src in sorted((ROOT / "instructor" / "src").glob("*.py")):  # the instructor's own
+        out.append((src, ROOT / "instructor" / f"{src.stem}.ipynb", "plain"))
     return out
 
 

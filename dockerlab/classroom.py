@@ -561,53 +561,106 @@ def status() -> list[dict]:
                        images=len(engine.images.list()))  # fmt: skip
         used, size = _used(learner.data_root)
         row["disk"] = f"{used / 1e9:.1f} of {size / 1e9:.1f} GB"
-        done = _progress(learner)
-        row["passed"] = f"{len(done)} of {total}"
-        row["last passed"] = max(done.values(), default="")
+        passed = [e["passed"] for e in _progress(learner).values() if e.get("passed")]
+        row["passed"] = f"{len(passed)} of {total}"
+        row["last passed"] = max(passed, default="")
         rows.append(row)
     return rows
 
 
-def _progress(learner: Learner) -> dict[str, str]:
+def _progress(learner: Learner) -> dict[str, dict]:
     """The learner's own progress file (``dl.progress()``'s), read by root."""
-    path = Path(learner.home) / ".local" / "share" / "dockerlab" / "progress.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    from .exercises.progress import read
+
+    return read(Path(learner.home) / ".local" / "share" / "dockerlab" / "progress.json")
+
+
+def _cell(entry: dict | None) -> str:
+    from .exercises.progress import NOT_YET, PASSED, state
+
+    when = (entry or {}).get("passed" if state(entry) == PASSED else "last", "")
+    when = when[:16].replace("T", " ")
+    tries = (entry or {}).get("tries", 0)
+    if state(entry) == PASSED:
+        return f"{PASSED} {when} ({tries} {'try' if tries == 1 else 'tries'})"
+    if state(entry) == NOT_YET:
+        return f"{NOT_YET} ({tries} {'try' if tries == 1 else 'tries'}, last {when})"
+    return state(entry)
 
 
 def class_progress():
-    """Learner x question: passed (when) or not yet, from each learner's progress file."""
+    """Question x learner: "passed 2026-12-02 10:31 (2 tries)", "not yet (3 tries, last
+    ...)" or "not attempted", from each learner's own progress file, read now."""
     import pandas as pd
 
     from .exercises.progress import questions
 
     state = Class.load()
     keys = [f"{g}: {t}" for g, t in questions()]
-    table = {x.name: [(_progress(x).get(k) or "") for k in keys] for x in state.learners}
+    table = {}
+    for learner in state.learners:
+        done = _progress(learner)
+        table[learner.name] = [_cell(done.get(k)) for k in keys]
     return pd.DataFrame(table, index=pd.Index(keys, name="question"))
 
 
 def plot_progress(table):
-    """The class at a glance: learner x question, green where passed (from
-    :func:`class_progress`); the title says how many passed each."""
+    """The class at a glance: learner x question, green where passed, orange where tried
+    and not passed yet, grey where not attempted (from :func:`class_progress`)."""
     import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
 
+    from .exercises.progress import NOT_ATTEMPTED, NOT_YET, PASSED
     from .plotting import caption_below, use_style
 
     use_style()
-    passed = (table != "").to_numpy().T.astype(float)
+    states = (NOT_ATTEMPTED, NOT_YET, PASSED)
+    colours = ("#eeeeee", "#ff7f0e", "#2ca02c")
+    code = table.apply(lambda col: col.map(lambda v: next(
+        (i for i, s in enumerate(states) if str(v).startswith(s)), 0)))  # fmt: skip
+    grid = code.to_numpy().T.astype(float)
     fig, ax = plt.subplots(figsize=(min(2 + 0.35 * len(table.index), 16),
-                                    1.2 + 0.45 * len(table.columns)))  # fmt: skip
-    ax.imshow(passed, cmap=plt.matplotlib.colors.ListedColormap(["#eeeeee", "#2ca02c"]),
-              vmin=0, vmax=1, aspect="auto")  # fmt: skip
+                                    1.6 + 0.45 * len(table.columns)))  # fmt: skip
+    ax.imshow(grid, cmap=ListedColormap(colours), vmin=0, vmax=2, aspect="auto")
     ax.set_yticks(np.arange(len(table.columns)),
-                  [f"{name} ({int(row.sum())}/{len(row)})" for name, row in
-                   zip(table.columns, passed, strict=True)])  # fmt: skip
+                  [f"{name} ({int((row == 2).sum())}/{len(row)})" for name, row in
+                   zip(table.columns, grid, strict=True)])  # fmt: skip
     ax.set_xticks(np.arange(len(table.index)), [q.split(":")[0] + ":" + q.split(":")[1][:12]
                                                 for q in table.index], rotation=90, fontsize=7)  # fmt: skip
-    ax.set_title("Exercises passed, per learner")
+    ax.legend(handles=[Patch(color=c, label=s) for s, c in zip(states, colours, strict=True)],
+              loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # fmt: skip
+    ax.set_title("Exercises per learner: passed (of all questions)")
     caption_below(fig, "From each learner's own progress file, read now.")
     return fig
+
+
+def watch(every: float = 30, rounds: int | None = None) -> None:
+    """The class view in a notebook, live: each learner's engine and progress, redrawn
+    every ``every`` seconds (``rounds`` times; None: until the kernel is interrupted)."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from IPython.display import Markdown, clear_output, display
+
+    if not Class.path().exists():
+        raise DockerlabError(
+            f"No class on this machine (looked in {HOME}): make one with `python -m dockerlab "
+            "classroom setup NAME ...` as root, or set DOCKERLAB_CLASSROOM to its folder."
+        )
+    done = 0
+    while rounds is None or done < rounds:
+        engines = pd.DataFrame(status()).set_index("learner")
+        table = class_progress()
+        clear_output(wait=True)
+        now = time.strftime("%H:%M:%S")
+        again = f"again in {every:g} s; interrupt the kernel to stop" if rounds is None else "once"
+        display(Markdown(f"**The class at {now}** (read {again})"))
+        display(engines)
+        fig = plot_progress(table)
+        display(fig)
+        plt.close(fig)
+        display(table)
+        done += 1
+        if rounds is None or done < rounds:
+            time.sleep(every)

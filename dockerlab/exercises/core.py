@@ -118,10 +118,10 @@ class Question:
             except DockerlabError as e:
                 outcome = self.outcome(NOT_YET, str(e))
         self.last = outcome
-        if outcome.passed:
+        if outcome.status != NOT_ATTEMPTED:  # an answer was measured: a try, passed or not
             from .progress import record
 
-            record(f"{type(self).__module__.rsplit('.', 1)[-1]}: {self.title}")
+            record(f"{type(self).__module__.rsplit('.', 1)[-1]}: {self.title}", outcome.passed)
         return outcome
 
     def _check(self, answer) -> Outcome:  # pragma: no cover - every question defines it

@@ -1,8 +1,10 @@
-"""The learner's progress: which exercise questions they have passed.
+"""The learner's progress: which exercise questions they have tried and passed.
 
 Stored locally in a small JSON file (``$DOCKERLAB_PROGRESS``, or
-``progress.json`` in the user's data folder), written when a check passes.
-``dl.progress()`` shows every question of every exercise group with a tick.
+``progress.json`` in the user's data folder), written each time a check measures an
+answer: per question, when it was first passed, how many answers were checked and
+when the last one was. ``dl.progress()`` shows every question of every exercise group
+with a tick; an instructor's class view reads the same file (``classroom``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .core import NOT_ATTEMPTED, NOT_YET, PASSED
+
 NON_GROUPS = {"core", "progress"}
 
 
@@ -27,17 +31,42 @@ def path() -> Path:
     return data / "dockerlab" / "progress.json"
 
 
-def _load() -> dict[str, str]:
+def read(file: Path) -> dict[str, dict]:
+    """A progress file: question key -> ``{"passed": when or "", "tries": n, "last": when}``.
+
+    Files written before tries were counted hold key -> when passed; read as one try.
+    """
     try:
-        return json.loads(path().read_text())
-    except (FileNotFoundError, ValueError):
+        data = json.loads(file.read_text())
+    except (OSError, ValueError):
         return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: (v if isinstance(v, dict) else {"passed": v, "tries": 1, "last": v})
+            for k, v in data.items()}  # fmt: skip
 
 
-def record(key: str) -> None:
-    """Remember that the question ``key`` ("group: title") was passed, and when."""
+def state(entry: dict | None) -> str:
+    """:data:`PASSED`, :data:`NOT_YET` or :data:`NOT_ATTEMPTED` for one question's entry."""
+    if not entry:
+        return NOT_ATTEMPTED
+    return PASSED if entry.get("passed") else NOT_YET
+
+
+def _load() -> dict[str, dict]:
+    return read(path())
+
+
+def record(key: str, passed: bool = True) -> None:
+    """Remember a checked answer to the question ``key`` ("group: title"): when, and
+    whether it passed (the first pass's time is kept)."""
     done = _load()
-    done.setdefault(key, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    entry = done.setdefault(key, {"passed": "", "tries": 0, "last": now})
+    entry["tries"] = int(entry.get("tries", 0)) + 1
+    entry["last"] = now
+    if passed and not entry.get("passed"):
+        entry["passed"] = now
     p = path()
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(".tmp")
@@ -67,9 +96,9 @@ def progress() -> pd.DataFrame:
         >>> dl.progress()  # doctest: +SKIP
     """
     done = _load()
-    rows = [
-        {"group": g, "question": t, "passed": "✓" if f"{g}: {t}" in done else "",
-         "when": done.get(f"{g}: {t}", "")}
-        for g, t in questions()
-    ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["group", "question", "passed", "when"])
+    rows = []
+    for g, t in questions():
+        entry = done.get(f"{g}: {t}") or {}
+        rows.append({"group": g, "question": t, "passed": "✓" if entry.get("passed") else "",
+                     "when": entry.get("passed", ""), "tries": int(entry.get("tries", 0))})  # fmt: skip
+    return pd.DataFrame(rows, columns=["group", "question", "passed", "when", "tries"])

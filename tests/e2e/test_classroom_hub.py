@@ -220,3 +220,43 @@ def test_each_learners_server_has_its_own_tmp_and_no_shared_writable_folder(hub,
     assert str(alice.home) in writable and "/tmp" in writable  # the search itself worked
     shared = [d for d in writable if not any(d == h or d.startswith(h + "/") for h in hers)]
     assert not shared, f"alice can write to folders that are not hers: {shared}"
+
+
+_ALICE_CHECKS = """
+from dockerlab.exercises import progress
+first, second = (f"{g}: {t}" for g, t in progress.questions()[:2])
+progress.record(first, passed=False)  # what her exercise checks write, in her own file
+progress.record(first, passed=True)
+progress.record(second, passed=False)
+print(first)
+print(second)
+"""
+
+
+def test_the_instructors_class_view_shows_each_learners_engine_and_progress(hub, monkeypatch):
+    import nbclient
+    import nbformat
+
+    _, _, state, env = hub
+    alice = state.learner(LEARNERS[0])
+    wrote = subprocess.run(classroom._as(alice, str(classroom.HOME / "venv" / "bin" / "python"),
+                                         "-c", _ALICE_CHECKS),
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert wrote.returncode == 0, wrote.stderr[-2000:]
+    first, second = wrote.stdout.split("\n")[:2]
+    monkeypatch.setenv("DOCKERLAB_CLASSROOM", env["DOCKERLAB_CLASSROOM"])
+    monkeypatch.setenv("DOCKERLAB_CLASS_VIEW_ROUNDS", "1")
+    path = Path(__file__).resolve().parents[2] / "instructor" / "class-view.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
+    shown = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in shown if o.get("output_type") == "error"]
+    html = "\n".join(o.get("data", {}).get("text/html", "") for o in shown)
+    for name in LEARNERS:
+        assert name in html, f"{name} is not in the class view"
+    assert html.count("<td>running</td>") == 2, "both engines answer"
+    assert first in html and second in html  # the questions she checked, as rows
+    assert "passed 20" in html and "(2 tries)" in html and "not yet (1 try" in html
+    assert html.count("not attempted") > 0
+    assert any("image/png" in o.get("data", {}) for o in shown), "the class chart is drawn"

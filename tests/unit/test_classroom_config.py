@@ -39,15 +39,37 @@ def test_a_learners_name_must_be_a_login():
             classroom._user(bad)
 
 
-def test_the_class_chart_has_a_row_per_learner_and_counts_what_each_passed():
-    import pandas as pd
+def test_the_class_view_shows_passed_not_yet_and_not_attempted_per_learner(tmp_path, monkeypatch):
+    from dockerlab.exercises import progress as prog
 
-    table = pd.DataFrame({"alice": ["2026-12-02T10:00:00+00:00", "", ""],
-                          "bob": ["", "", ""]},
-                         index=["smaller: Q1 a", "smaller: Q2 b", "config: Q1 c"])  # fmt: skip
+    monkeypatch.setattr(classroom, "HOME", tmp_path)
+    learners = [classroom.Learner(n, 1000, 1000, str(tmp_path / n)) for n in ("alice", "bob")]
+    classroom.Class(learners=learners).save()
+    first, second = (f"{g}: {t}" for g, t in prog.questions()[:2])
+    monkeypatch.setenv(
+        "DOCKERLAB_PROGRESS", str(tmp_path / "alice/.local/share/dockerlab/progress.json")
+    )
+    prog.record(first, passed=False)  # alice's own checks write her file
+    prog.record(first, passed=True)
+    prog.record(second, passed=False)
+    table = classroom.class_progress()
+    assert (
+        table.loc[first, "alice"].startswith("passed ") and "(2 tries)" in table.loc[first, "alice"]
+    )
+    assert table.loc[second, "alice"].startswith("not yet (1 try, last ")
+    assert (table["bob"] == "not attempted").all()
+    assert (table["alice"] == "not attempted").sum() == len(table) - 2
     fig = classroom.plot_progress(table)
-    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert labels == ["alice (1/3)", "bob (0/3)"]
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"alice (1/{len(table)})",
+                                                             f"bob (0/{len(table)})"]  # fmt: skip
+    grid = ax.images[0].get_array()
+    assert list(grid[0][:3]) == [2, 1, 0] and set(grid[1]) == {0}  # passed, not yet, not tried
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "not attempted",
+        "not yet",
+        "passed",
+    ]
 
 
 def test_the_class_spawner_is_the_local_process_spawner_with_private_folders():

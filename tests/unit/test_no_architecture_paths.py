@@ -17,7 +17,8 @@ import jupytext
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted([*ROOT.glob("notebooks/src/*.py"), *ROOT.glob("exercises/src/*.py")])
+SOURCES = sorted([*ROOT.glob("notebooks/src/*.py"), *ROOT.glob("exercises/src/*.py"),
+                  *ROOT.glob("instructor/src/*.py")])  # fmt: skip
 ARCH = r"(?:x86[_-]64|amd64|i[3-6]86|aarch64|arm64|armhf|armv7|ppc64le|s390x|riscv64)"
 #: A file name or path with an architecture in it: ``ld-musl-x86_64.so.1``,
 #: ``/lib/aarch64-linux-gnu``, ``x86_64-linux-gnu-gcc``, ``foo_amd64.deb``.

@@ -17,7 +17,8 @@ import jupytext
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted([*ROOT.glob("notebooks/src/*.py"), *ROOT.glob("exercises/src/*.py")])
+SOURCES = sorted([*ROOT.glob("notebooks/src/*.py"), *ROOT.glob("exercises/src/*.py"),
+                  *ROOT.glob("instructor/src/*.py")])  # fmt: skip
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 NAMED_MD = re.compile(r"`([\w./-]+\.md)`")
 #: Notes the course's authors keep outside the repository: never something to cite.

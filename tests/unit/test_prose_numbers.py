@@ -32,7 +32,8 @@ import jupytext
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted([*ROOT.glob("notebooks/src/*.py"), *ROOT.glob("exercises/src/*.py")])
+SOURCES = sorted([*ROOT.glob("notebooks/src/*.py"), *ROOT.glob("exercises/src/*.py"),
+                  *ROOT.glob("instructor/src/*.py")])  # fmt: skip
 
 BYTES = {"b": 1, "byte": 1, "bytes": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20,
          "gb": 10**9, "gib": 2**30, "kilobytes": 1000, "megabytes": 10**6, "gigabytes": 10**9}  # fmt: skip
