@@ -24,6 +24,7 @@ runs (:class:`~dockerlab.errors.BaseImageMissing`).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -55,7 +56,7 @@ from .engine import (
     requested_platform,
     stopped,
 )
-from .errors import BaseImageMissing, BuildFailed, BuildKitUnavailable, BuildTimeout
+from .errors import BaseImageMissing, BuildFailed, BuildKitUnavailable, BuildTimeout, DockerlabError
 from .progress import BuildProgress
 
 #: A file of the build context: its content, or its content and a mode.
@@ -755,13 +756,54 @@ def _apply_tag(image_id: str, tag: str | None, log: _Log) -> None:
         return
     repository, _, name = tag.rpartition(":") if ":" in tag.rsplit("/", 1)[-1] else (tag, "", "")
     try:
-        _tag(image_id, repository, name or "latest")
+        with _naming(image_id, f"{repository}:{name or 'latest'}"):
+            _tag(image_id, repository, name or "latest")
     except docker.errors.APIError as e:
         with contextlib.suppress(docker.errors.APIError):
             client().api.remove_image(image_id, force=True)
         raise BuildFailed(
             f"The build failed: {e.explanation or e}", log.step, [*log.tail]
         ) from None
+
+
+@contextlib.contextmanager
+def _naming(image_id: str, name: str, patience: float = 10):
+    """One kit session at a time gives ``name`` to an image, on the containerd store.
+
+    There, the engine's tag is several steps (moby's ``createOrReplaceImage``): name the
+    new image, then delete its "dangling" record; moving a name off an image first asks
+    which other records that image has, and keeps it as dangling only if none. When
+    another learner moves the name off our image between our two steps, each step sees
+    the other's record: the image ends with no record at all and is gone from the engine
+    (four learners building one lesson's tag at once lost an image now and then). The
+    lock is a container named after the name (the engine refuses a second of one name):
+    created before the tag, removed after it. A holder that died is overruled after
+    ``patience`` seconds. The classic store's tag is one step: no lock.
+    """
+    if not engine_info().containerd_store:
+        yield
+        return
+    from .containers import create  # containers imports this module
+
+    lock = "dockerlab-naming-" + hashlib.sha256(name.encode()).hexdigest()[:16]
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            box = create(image_id, ["true"], name=lock, role="naming lock")
+            break
+        except DockerlabError as e:
+            if "already in use" not in str(e) and "Conflict" not in str(e):
+                raise
+            if time.monotonic() > deadline:  # its holder is gone: take the name over
+                with contextlib.suppress(docker.errors.NotFound):
+                    client().containers.get(lock).remove(force=True)
+                deadline = time.monotonic() + patience
+            time.sleep(0.02 + random.random() * 0.03)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(docker.errors.NotFound):
+            box.container.remove(force=True)
 
 
 def _tag(image_id: str, repository: str, name: str, attempts: int = 6) -> None:

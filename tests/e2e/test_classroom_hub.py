@@ -5,9 +5,9 @@ their own browser sessions running a notebook at once, each on their own engine.
 The hub runs the configuration ``setup`` wrote (``LocalProcessSpawner``: each server
 runs as its learner, in their budget, with ``DOCKER_HOST`` on their engine); the test
 adds only ports, Debian's proxy and a test authenticator. While both notebooks run,
-alice's own Python environment, through the raw docker SDK, tries bob's engine and home,
-a privileged container with the host's ``/`` bound, a memory hog, a prune of her engine
-and a build whose ``RUN`` is a fork bomb. Checked: both notebooks pass, each learner's
+alice's own kernel, from a notebook she runs in her browser, tries through the raw docker
+SDK and the ``docker`` CLI bob's engine and home, a privileged container with the host's
+``/`` bound, a memory hog, a prune of her engine and a build whose ``RUN`` is a fork bomb. Checked: both notebooks pass, each learner's
 resources are on their own engine under their own session, alice reached nothing of
 bob's, and the instructor's status shows both.
 """
@@ -39,6 +39,7 @@ pytestmark = pytest.mark.skipif(
     reason="the classroom is set up by root, with loop devices",
 )
 LEARNERS = ("hub-alice", "hub-bob")
+_KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 NOTEBOOK = "notebooks/07-ephemeral-containers.ipynb"
 _TEST_CONFIG = """
 c = get_config()  # noqa: F821
@@ -93,10 +94,12 @@ def hub(engine, bases):
         assert gone.returncode == 0, gone.stdout + gone.stderr
 
 
+#: Typed into alice's own notebook, run by her kernel in her browser session (BOB, IMAGE,
+#: BOB_HOME set in the cell's first line).
 _ALICE_TRIES = """
-import docker, io, json, os, sys
+import docker, io, json, os, subprocess
 out = {}
-bob = sys.argv[1]
+bob = BOB
 try:
     docker.DockerClient(base_url=bob, timeout=5).containers.list(all=True)
     out["bobs_engine"] = "reached"
@@ -104,13 +107,13 @@ except Exception as e:
     out["bobs_engine"] = type(e).__name__ + ": " + str(e)[:200]
 mine = docker.from_env(timeout=300)
 try:
-    os.listdir(sys.argv[3])
+    os.listdir(BOB_HOME)
     out["bobs_home"] = "listed"
 except OSError as e:
     out["bobs_home"] = type(e).__name__
 def run(command, **kw):
     try:
-        return mine.containers.run(sys.argv[2], ["sh", "-c", command], network_mode="none",
+        return mine.containers.run(IMAGE, ["sh", "-c", command], network_mode="none",
                                    remove=True, stderr=True, **kw).decode()
     except docker.errors.ContainerError as e:
         return f"exit {e.exit_status}: " + (e.stderr or b"").decode()[-200:]
@@ -118,18 +121,41 @@ out["shadow"] = run("cat /host/etc/shadow", privileged=True, volumes={"/": {"bin
 out["host_write"] = run("touch /host/etc/dockerlab-hub-probe", privileged=True,
                         volumes={"/": {"bind": "/host"}})
 out["hog"] = run("head -c 1500000000 /dev/zero | tail > /dev/null")
-bomb = "FROM %s\\nRUN b() { b | b & }; b; sleep 20; true\\n" % sys.argv[2]
+bomb = "FROM %s\\nRUN b() { b | b & }; b; sleep 20; true\\n" % IMAGE
 try:
     mine.images.build(fileobj=io.BytesIO(bomb.encode()), network_mode="none", rm=True,
                       forcerm=True, timeout=300)
     out["bomb_build"] = "finished"
 except Exception as e:
     out["bomb_build"] = type(e).__name__ + ": " + str(e)[:200]
+cli = subprocess.run(["docker", "-H", bob, "ps", "-a"], capture_output=True, text=True)
+out["bobs_engine_cli"] = f"exit {cli.returncode}: {cli.stderr[-200:]}"
 mine.containers.prune()
 mine.images.prune(filters={"dangling": False})
 out["left_after_prune"] = len(mine.images.list())
 print(json.dumps(out))
 """
+
+
+def _typed_by_alice(url: str, alice, context, code: str) -> dict:
+    """``code`` as one cell of a notebook in alice's folder, run by her kernel from her
+    browser session; what its last printed line says (JSON)."""
+    import nbformat
+
+    path = Path(alice.home) / "dockerlab" / "tries.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)],
+                                            metadata={"kernelspec": _KERNELSPEC}), path)  # fmt: skip
+    os.chown(path, alice.uid, alice.gid)
+    page = context.new_page()
+    page.goto(f"{url}/user/{alice.name}/lab/tree/tries.ipynb?reset")
+    run_all(page)
+    page.wait_for_function(RUN_DONE, timeout=600_000, polling=1000)
+    nb = notebook_json(page)
+    page.close()
+    errors = [f"{o['ename']}: {o['evalue']}" for o in outputs(nb, "error")]
+    assert not errors, errors
+    printed = "".join(o["text"] for o in outputs(nb, "stream") if o.get("name") == "stdout")
+    return json.loads(printed.strip().splitlines()[-1])
 
 
 def test_two_learners_each_on_their_own_engine_through_the_classs_hub(hub, browser, artifacts):
@@ -138,14 +164,10 @@ def test_two_learners_each_on_their_own_engine_through_the_classs_hub(hub, brows
     sessions = {name: log_in(browser, url, name, password, NOTEBOOK) for name in LEARNERS}
     try:
         run_all(sessions[bob.name][1])  # bob's notebook runs while alice tries things
-        tries = subprocess.run(
-            classroom._as(alice, f"DOCKER_HOST={alice.docker_host}",
-                          str(classroom.HOME / "venv" / "bin" / "python"), "-c", _ALICE_TRIES,
-                          bob.docker_host, dl.ref("alpine"), bob.home),
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        assert tries.returncode == 0, tries.stderr[-2000:]
-        tried = json.loads(tries.stdout.strip().splitlines()[-1])
+        tried = _typed_by_alice(url, alice, sessions[alice.name][0],
+                                f"BOB, IMAGE, BOB_HOME = {bob.docker_host!r}, "
+                                f"{dl.ref('alpine')!r}, {bob.home!r}\n" + _ALICE_TRIES)  # fmt: skip
+        assert "ermission denied" in tried["bobs_engine_cli"], tried
         assert tried["bobs_engine"].startswith(("DockerException", "PermissionError")), tried
         assert "ermission denied" in tried["bobs_engine"], tried
         assert tried["bobs_home"] == "PermissionError", tried
