@@ -4,12 +4,12 @@ The modules, one idea each:
 
 - engine and set-up: :mod:`~dockerlab.engine` (connection, registry and BuildKit checks),
   :mod:`~dockerlab.private_engine` (the kit's own engine where none runs),
-  :mod:`~dockerlab.doctor` (is this machine ready?), :mod:`~dockerlab.images` (the catalog)
+  :mod:`~dockerlab.checkup` (is this machine ready?), :mod:`~dockerlab.images` (the catalog)
   and :mod:`~dockerlab.bases` (pulling or bootstrapping it offline)
 - building and running: :mod:`~dockerlab.building` (Dockerfile text, progress, clear failures),
   with BuildKit or the legacy builder, :mod:`~dockerlab.containers` (demo
-  containers with limits and no network), :mod:`~dockerlab.session` (labels and cleanup)
-- measuring: :mod:`~dockerlab.measure` (size, layers, attack surface),
+  containers with limits and no network), :mod:`~dockerlab.sessions` (labels and cleanup)
+- measuring: :mod:`~dockerlab.measuring` (size, layers, attack surface),
   :mod:`~dockerlab.layers` (what each layer adds, wastes and hides), :mod:`~dockerlab.elf`
   (static or dynamic, and which loader), :mod:`~dockerlab.streams` (reading the engine's tar
   streams fast), :mod:`~dockerlab.sbom` (package inventory),
@@ -32,8 +32,8 @@ Example:
 
 from . import errors, images, labels
 from .building import BuiltImage, available_builders, build, describe_builders
+from .checkup import doctor
 from .containers import DemoContainer, RunResult, run, start
-from .doctor import doctor
 from .engine import buildkit_cli, client, emulated, engine_info, platform, registry_reachable
 from .errors import (
     BaseImageMissing,
@@ -47,13 +47,13 @@ from .errors import (
     EngineStopped,
     ImageNotFound,
 )
-from .exercises.progress import progress
+from .exercises.progress_file import progress
 from .images import CATALOG, provenance, ref
-from .measure import attack_surface, compare, history, measure, size_on_disk, sizes
+from .measuring import attack_surface, compare, history, measure, size_on_disk, sizes
 from .notebook import md, setup
 from .plotting import caption_below, compare_bars, use_style
 from .scorecard import score  # the function; the module stays importable as dockerlab.scorecard
-from .session import cleanup, leftovers, session
+from .sessions import cleanup, leftovers, session
 
 __version__ = "0.1.0"
 

@@ -96,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "classroom":
         return _classroom(args)
     if args.command == "doctor":
-        from .doctor import doctor
+        from .checkup import doctor
 
         report = doctor()
         print(report)
@@ -118,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "cleanup":
         from .labels import _learner
-        from .session import cleanup, cleanup_own
+        from .sessions import cleanup, cleanup_own
 
         if args.all_sessions:
             print("removed, of every session on this engine:", cleanup(all_sessions=True))
@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
                   "`python -m dockerlab cleanup --all-sessions` removes every session's")  # fmt: skip
         return 0
     if args.command == "leftovers":
-        from .session import leftovers
+        from .sessions import leftovers
 
         left = leftovers(args.session)
         print(left)

@@ -46,6 +46,7 @@ import requests
 import urllib3.exceptions
 
 from . import labels
+from .build_progress import BuildProgress
 from .engine import (
     buildkit_cli,
     client,
@@ -57,7 +58,6 @@ from .engine import (
     stopped,
 )
 from .errors import BaseImageMissing, BuildFailed, BuildKitUnavailable, BuildTimeout, DockerlabError
-from .progress import BuildProgress
 
 #: A file of the build context: its content, or its content and a mode.
 FileSpec = str | bytes | tuple[str | bytes, int]

@@ -548,7 +548,7 @@ def status() -> list[dict]:
     """One row per learner: engine, disk, containers, images, exercises passed and when."""
     import docker
 
-    from .exercises.progress import questions
+    from .exercises.progress_file import questions
 
     state = Class.load()
     total = len(questions())
@@ -570,13 +570,13 @@ def status() -> list[dict]:
 
 def _progress(learner: Learner) -> dict[str, dict]:
     """The learner's own progress file (``dl.progress()``'s), read by root."""
-    from .exercises.progress import read
+    from .exercises.progress_file import read
 
     return read(Path(learner.home) / ".local" / "share" / "dockerlab" / "progress.json")
 
 
 def _cell(entry: dict | None) -> str:
-    from .exercises.progress import NOT_YET, PASSED, state
+    from .exercises.progress_file import NOT_YET, PASSED, state
 
     when = (entry or {}).get("passed" if state(entry) == PASSED else "last", "")
     when = when[:16].replace("T", " ")
@@ -593,7 +593,7 @@ def class_progress():
     ...)" or "not attempted", from each learner's own progress file, read now."""
     import pandas as pd
 
-    from .exercises.progress import questions
+    from .exercises.progress_file import questions
 
     state = Class.load()
     keys = [f"{g}: {t}" for g, t in questions()]
@@ -612,7 +612,7 @@ def plot_progress(table):
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    from .exercises.progress import NOT_ATTEMPTED, NOT_YET, PASSED
+    from .exercises.progress_file import NOT_ATTEMPTED, NOT_YET, PASSED
     from .plotting import caption_below, use_style
 
     use_style()

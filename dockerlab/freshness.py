@@ -45,7 +45,7 @@ from dockerfile_parse import DockerfileParser
 
 from .building import BuiltImage
 from .errors import DockerlabError, NoRegistry
-from .measure import FileSystem, _image, filesystem
+from .measuring import FileSystem, _image, filesystem
 from .plotting import caption_below
 from .registry import ManifestNotFound, RegistryClient, RegistryError
 from .sbom import parse_dpkg_status, parse_os_release

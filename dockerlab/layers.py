@@ -6,7 +6,7 @@ to disk) in one pass and works out, per layer:
 
 - the instruction that made it: the image config's ``history`` entries, minus
   those marked ``empty_layer``, map in order onto ``rootfs.diff_ids`` (this is
-  authoritative; :func:`dockerlab.measure.makes_layer` is only a heuristic on
+  authoritative; :func:`dockerlab.measuring.makes_layer` is only a heuristic on
   the engine's history API, which does not carry ``empty_layer``);
 - its size and the files it adds, modifies and deletes (whiteouts ``.wh.NAME``
   and opaque directories ``.wh..wh..opq``, as the OCI image spec defines them);

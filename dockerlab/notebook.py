@@ -43,7 +43,7 @@ def _show_short(shell, etype, value, tb, tb_offset=None):
 
 def _tidy_after_interrupted_runs() -> None:
     """Remove what kernels that ended early left (never fails: the engine may be down)."""
-    from .session import cleanup_stale
+    from .sessions import cleanup_stale
 
     try:
         removed = cleanup_stale()

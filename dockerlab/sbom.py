@@ -4,7 +4,7 @@ An image's package manager keeps a database of what it installed: dpkg's
 ``/var/lib/dpkg/status`` on Debian, apk's ``/lib/apk/db/installed`` on Alpine.
 :func:`inventory` reads it from the image's filesystem (streamed ``docker
 export`` of a container that is created, never started; see
-:func:`dockerlab.measure.filesystem`), so nothing in the image runs and FROM
+:func:`dockerlab.measuring.filesystem`), so nothing in the image runs and FROM
 scratch images work too (they have no database, hence no packages).
 
 The inventory becomes an SBOM in the two standard formats: CycloneDX 1.5 JSON
@@ -36,7 +36,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from .building import BuiltImage
-from .measure import FileSystem, _image, count_packages, filesystem, size_on_disk
+from .measuring import FileSystem, _image, count_packages, filesystem, size_on_disk
 
 #: Columns of :meth:`Inventory.table`.
 COLUMNS = ["package", "version", "source", "source_version", "architecture", "ecosystem", "purl"]
@@ -88,7 +88,7 @@ class Inventory:
         packages: Every installed package, in database order.
         database: Which database was read: ``dpkg``, ``apk`` or ``none``.
         database_count: How many installed packages the database lists (the
-            same count as :func:`dockerlab.measure.count_packages`).
+            same count as :func:`dockerlab.measuring.count_packages`).
         size_mb: The image's size on disk, in MB.
     """
 
@@ -236,7 +236,7 @@ def alpine_packages(installed: str, os_version: str) -> list[Package]:
 
 
 def from_filesystem(fs: FileSystem, image: str = "", image_id: str = "") -> Inventory:
-    """The inventory of an image's filesystem index (see :func:`dockerlab.measure.filesystem`)."""
+    """The inventory of an image's filesystem index (see :func:`dockerlab.measuring.filesystem`)."""
     osr = parse_os_release(fs.os_release)
     os_id, os_version = osr.get("ID", ""), osr.get("VERSION_ID", "")
     if fs.dpkg_status:

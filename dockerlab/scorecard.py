@@ -69,7 +69,7 @@ from .containers import DemoContainer, created, start
 from .engine import registry_reachable
 from .errors import BaseImageMissing, BuildFailed, BuildKitUnavailable, DockerlabError
 from .images import CATALOG, ref
-from .measure import _image, attack_surface, size_on_disk
+from .measuring import _image, attack_surface, size_on_disk
 from .pid1 import count_zombies, parse_stat
 
 #: The capstone's folder: the app, its data, and the deliberately bad Dockerfile.

@@ -371,8 +371,8 @@ def _build_builder(entry: CatalogImage, say: Say) -> None:
 
 
 def _size(image_id: str) -> int:
-    """The image's unpacked size on this engine's store (see :func:`dockerlab.measure.sizes`)."""
-    from ..measure import size_on_disk  # measure imports containers, which imports images
+    """The image's unpacked size on this engine's store (see :func:`dockerlab.measuring.sizes`)."""
+    from ..measuring import size_on_disk  # measure imports containers, which imports images
 
     return size_on_disk(image_id)
 

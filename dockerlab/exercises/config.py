@@ -15,7 +15,7 @@ import secrets
 
 from ..containers import run
 from ..images import ref
-from ..measure import _image
+from ..measuring import _image
 from ..scorecard import analyse_and_search
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 

@@ -119,7 +119,7 @@ class Question:
                 outcome = self.outcome(NOT_YET, str(e))
         self.last = outcome
         if outcome.status != NOT_ATTEMPTED:  # an answer was measured: a try, passed or not
-            from .progress import record
+            from .progress_file import record
 
             record(f"{type(self).__module__.rsplit('.', 1)[-1]}: {self.title}", outcome.passed)
         return outcome

@@ -16,7 +16,7 @@ import secrets
 from .. import layers
 from ..containers import run
 from ..images import ref
-from ..measure import commands_on_path, filesystem, measure
+from ..measuring import commands_on_path, filesystem, measure
 from ..scorecard import CAPSTONE, ledger_report
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 

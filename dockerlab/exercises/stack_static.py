@@ -20,7 +20,7 @@ import re
 from .. import assets, elf, stack
 from ..containers import run
 from ..images import ref
-from ..measure import attack_surface, measure
+from ..measuring import attack_surface, measure
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2"]
@@ -29,7 +29,7 @@ RECURSE = {"recurse.c": assets.text("recurse.c")}
 
 
 def _entrypoint(img) -> list[str]:
-    from ..measure import _image
+    from ..measuring import _image
 
     config = _image(img).attrs.get("Config") or {}
     return list(config.get("Entrypoint") or [])

@@ -16,7 +16,7 @@ import secrets
 from .. import lint
 from ..containers import run
 from ..images import ref
-from ..measure import measure
+from ..measuring import measure
 from ..scorecard import parse_bases, unpinned
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 

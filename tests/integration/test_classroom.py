@@ -143,7 +143,7 @@ def test_a_memory_hog_and_a_full_disk_stay_in_the_learners_budget(room):
 def test_the_doctor_says_the_engine_enforces_no_limits_and_what_bounds_the_learner(room):
     import docker
 
-    from dockerlab.doctor import WARN, _limits_check
+    from dockerlab.checkup import WARN, _limits_check
 
     state, _ = room
     alice = state.learner(ALICE)
@@ -154,7 +154,7 @@ def test_the_doctor_says_the_engine_enforces_no_limits_and_what_bounds_the_learn
     assert check.status == WARN and "enforces no per-container limits" in check.detail
     # Inside her budget (her kernel's place), the doctor reads the budget that bounds her.
     procs = " ".join(str(g / "cgroup.procs") for g in classroom.cgroups(ALICE))
-    code = "import json; from dockerlab.doctor import own_budget; print(json.dumps(own_budget()))"
+    code = "import json; from dockerlab.checkup import own_budget; print(json.dumps(own_budget()))"
     inside = subprocess.run(["sh", "-c", f'for f in {procs}; do echo $$ > "$f"; done; exec "$@"',
                              "sh", sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 
 import dockerlab as dl
 from dockerlab import assets, sbom, vulns
-from dockerlab.measure import count_packages, filesystem
+from dockerlab.measuring import count_packages, filesystem
 
 pytestmark = pytest.mark.engine
 

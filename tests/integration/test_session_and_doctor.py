@@ -10,7 +10,7 @@ import pytest
 
 import dockerlab as dl
 from dockerlab.building import remove_keeping_bases
-from dockerlab.session import cleanup_stale
+from dockerlab.sessions import cleanup_stale
 
 
 def test_cleanup_removes_this_sessions_resources_but_not_others(engine, bases):

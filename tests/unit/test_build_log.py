@@ -1,7 +1,7 @@
 """Reading a build's log: which step failed, whatever order BuildKit printed it in."""
 
+from dockerlab.build_progress import BuildProgress
 from dockerlab.building import _Log
-from dockerlab.progress import BuildProgress
 
 # BuildKit's plain progress, as Debian 12's DOCKER_BUILDKIT=1 CLI printed it in a CI run:
 # the FROM vertex's header comes again after the RUN step started, then the RUN fails.

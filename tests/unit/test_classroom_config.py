@@ -40,7 +40,7 @@ def test_a_learners_name_must_be_a_login():
 
 
 def test_the_class_view_shows_passed_not_yet_and_not_attempted_per_learner(tmp_path, monkeypatch):
-    from dockerlab.exercises import progress as prog
+    from dockerlab.exercises import progress_file as prog
 
     monkeypatch.setattr(classroom, "HOME", tmp_path)
     learners = [classroom.Learner(n, 1000, 1000, str(tmp_path / n)) for n in ("alice", "bob")]

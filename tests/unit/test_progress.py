@@ -3,7 +3,7 @@
 import json
 
 from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, PASSED, Question, ____
-from dockerlab.exercises import progress as prog
+from dockerlab.exercises import progress_file as prog
 
 
 class Echo(Question):

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from dockerlab import sbom
-from dockerlab.measure import FileSystem, count_packages
+from dockerlab.measuring import FileSystem, count_packages
 
 DPKG = """Package: libc6
 Status: install ok installed

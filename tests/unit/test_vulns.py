@@ -19,7 +19,7 @@ import matplotlib
 import pytest
 
 from dockerlab import sbom, vulns
-from dockerlab.measure import FileSystem
+from dockerlab.measuring import FileSystem
 
 matplotlib.use("Agg")
 

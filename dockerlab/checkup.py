@@ -19,7 +19,7 @@ import pandas as pd
 from . import images
 from .engine import buildkit_cli, client, emulated, engine_info, host, platform, registry_reachable
 from .errors import DockerlabError
-from .measure import size_on_disk
+from .measuring import size_on_disk
 
 OK, WARN, FAIL = "ok", "warning", "problem"
 _MARK = {OK: "✔", WARN: "⚠", FAIL: "✘"}
