@@ -13,12 +13,14 @@ By default a build uses the builder ``docker build`` would use on the engine in
 front of the learner (:attr:`~dockerlab.engine.EngineInfo.default_builder`),
 and BuildKit whenever the Dockerfile needs it (``RUN --mount``, heredocs, a
 ``# syntax`` line) or secrets are given. Both back-ends share the progress
-display, the session label, the time limit, one reader of step lines and one
-explanation of failures (:class:`~dockerlab.errors.BuildFailed` with the
-failing step, the log's tail and a hint), and both return a
-:class:`BuiltImage`: a context manager that removes the image on exit. A base
-image that is missing while no registry answers is reported before anything
-runs (:class:`~dockerlab.errors.BaseImageMissing`).
+display, the labels, the time limit, one reader of either builder's log
+(:class:`BuildLog`) and one explanation of failures (:func:`build_failed`: a
+:class:`~dockerlab.errors.BuildFailed` with the failing step, the log's tail and
+a hint from :func:`explain_failure`), and both return a :class:`BuiltImage`: a
+context manager that removes the image on exit. A base image that is missing
+while no registry answers is reported before anything runs
+(:class:`~dockerlab.errors.BaseImageMissing`). The course's own base images that
+are built (the kit's builder, :mod:`dockerlab.bases`) go through :func:`build` too.
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ import docker.errors
 import requests
 import urllib3.exceptions
 
-from . import labels
 from .build_progress import BuildProgress
 from .engine import (
     buildkit_cli,
@@ -58,6 +59,7 @@ from .engine import (
     stopped,
 )
 from .errors import BaseImageMissing, BuildFailed, BuildKitUnavailable, BuildTimeout, DockerlabError
+from .labels import BASE, SESSION, build_labels
 
 #: A file of the build context: its content, or its content and a mode.
 FileSpec = str | bytes | tuple[str | bytes, int]
@@ -272,6 +274,7 @@ def build(
     network: bool = False,
     timeout: float = 600,
     progress: bool | Callable[[str], None] = True,
+    labels: Mapping[str, str] | None = None,
 ) -> BuiltImage:
     """Build an image from Dockerfile text and in-memory files.
 
@@ -289,9 +292,13 @@ def build(
         timeout: Seconds after which the build is stopped (:class:`BuildTimeout`).
         progress: True shows a progress bar (a line per step outside Jupyter);
             a callable receives each log line; False is silent.
+        labels: More labels for the image. The image carries the kit's session
+            label too, unless these make it one of the course's base images
+            (:data:`dockerlab.labels.BASE`, what :mod:`dockerlab.bases` builds): a
+            base outlives sessions, and only a base may take a base's name.
 
     Returns:
-        The :class:`BuiltImage`, labelled with the kit's session.
+        The :class:`BuiltImage`, labelled with the kit's session (a base: with its labels).
 
     Raises:
         BuildFailed: The Dockerfile is invalid, a step failed, or a base
@@ -312,7 +319,8 @@ def build(
         )
     from .images import is_base_name
 
-    if tag is not None and is_base_name(tag):
+    base = BASE in (labels or {})
+    if tag is not None and not base and is_base_name(tag):
         raise BuildFailed(
             f"The build was not started: {tag!r} is the name of one of the course's base "
             "images; an image built under it would take that name from everyone using "
@@ -322,13 +330,14 @@ def build(
     chosen = choose_builder(dockerfile, builder, secrets=bool(secrets))
     check_bases(dockerfile, buildargs, builder=chosen)
     bar = BuildProgress(dockerfile, progress)
+    image_labels = {**(labels or {}), **({} if base else build_labels())}
     if chosen == "buildkit":
         dockerfile = _offline_syntax(dockerfile, bar)
-    if chosen == "buildkit":
         return _build_buildkit(dockerfile, files, tag=tag, buildargs=buildargs or {},
-                               secrets=secrets or {}, network=network, timeout=timeout, bar=bar)  # fmt: skip
+                               secrets=secrets or {}, labels=image_labels, network=network,
+                               timeout=timeout, bar=bar)  # fmt: skip
     return _build_legacy(dockerfile, files, tag=tag, buildargs=buildargs or {},
-                         network=network, timeout=timeout, bar=bar)  # fmt: skip
+                         labels=image_labels, network=network, timeout=timeout, bar=bar)  # fmt: skip
 
 
 # --- before building: are the base images here? --------------------------------------
@@ -425,10 +434,28 @@ def _offline_syntax(dockerfile: str, bar: BuildProgress) -> str:
 
 
 @dataclass
-class _Log:
-    """What a build's output has told us so far (either builder's)."""
+class BuildLog:
+    """The one reader of a build's log, either builder's: what it has told us so far.
+
+    Feed it the log as it comes (:meth:`feed`), whole lines or pieces of them, and
+    :meth:`flush` at the end. It shows each step on the progress display, keeps
+    every line, the tail a failure shows (colours and the engine's bookkeeping left
+    out) and the failing step, in the learner's numbering.
+
+    Attributes:
+        bar: Where steps and output lines are shown.
+        label_steps: The legacy builder's last steps are the build's labels, one
+            each: they are the kit's, not counted in the learner's steps.
+        step: The step running (or that failed): ``"Step 3/5 : RUN make"``.
+        lines: Every line read.
+        tail: The last lines worth showing.
+        made: Legacy builder: the images this build created.
+        image_id: Legacy builder: the image it made.
+        failing: BuildKit: the failing step's last output lines and its ERROR line.
+    """
 
     bar: BuildProgress
+    label_steps: int = 1
     step: str | None = None
     lines: list[str] = field(default_factory=list)
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=12))
@@ -443,45 +470,59 @@ class _Log:
     #: BuildKit: the failing step's last output lines and its ERROR line, once it failed.
     failing: list[str] = field(default_factory=list)
     _reported: bool = False  # BuildKit: its summary named the failing step
+    _pending: str = ""  # the start of a line whose end has not come yet
 
     def feed(self, text: str) -> None:
-        for line in _ANSI.sub("", text).splitlines():
-            self.lines.append(line)
-            if line.strip() and not _NOISE.match(line):
-                self.tail.append(line)
-            if m := _LEGACY_STEP.match(line):
-                # The legacy builder's last step is the kit's label: count only the learner's.
-                n, total, instruction = int(m[1]), int(m[2]) - 1, m[3]
-                if n <= total:
-                    self._step(n, total, instruction, None)
-                    self._skip_next_id = instruction.upper().startswith("FROM ")
-            elif m := _BUILDKIT_STEP.match(line):
-                stage = m[2] if m[2] and not m[2].startswith("stage-") else None
-                if m[1] not in self._vertices:  # a header printed again is not a new step
-                    self._vertices[m[1]] = (int(m[3]), int(m[4]), m[5], stage)
-                    self._step(int(m[3]), int(m[4]), m[5], stage)
-            elif (m := _BUILDKIT_ERROR.match(line)) and m[1] in self._vertices:
-                self._step(*self._vertices[m[1]], header=False)
-                # What the failing step printed, then its error: BuildKit's summary after it
-                # (the step again, the Dockerfile's lines) would push that out of the tail.
-                self.failing = [*self._output.get(m[1], ()), line]
-            elif (m := _BUILDKIT_FAILED_STEP.match(line)) and not self._reported:
-                # BuildKit's own summary: the failing step whatever order its vertices
-                # were printed in (the ERROR line's vertex can lack a header seen here).
-                self._reported = True
-                stage = m[1] if m[1] and not m[1].startswith("stage-") else None
-                self._step(int(m[2]), int(m[3]), m[4], stage, header=False)
-            elif (m := _BUILDKIT_OUTPUT.match(line)) and m[1] in self._vertices:
-                self._output.setdefault(m[1], deque(maxlen=10)).append(line)
-                self.bar.line(_BUILDKIT_OUTPUT.sub("", line))
-            elif line.strip() == _LEGACY_CACHED:
-                self._skip_next_id = True
-            elif m := _LEGACY_ID.match(line):
-                if not self._skip_next_id:
-                    self.made.append(m[1])
-                self._skip_next_id = False
-            else:
-                self.bar.line(_BUILDKIT_OUTPUT.sub("", line))
+        """Read more of the log: whole lines, or a piece of one (the legacy builder's
+        stream cuts a step's output wherever the step's writes ended)."""
+        *whole, self._pending = (self._pending + text).split("\n")
+        for piece in whole:
+            for line in _ANSI.sub("", piece).splitlines() or [""]:
+                self._read(line)
+
+    def flush(self) -> None:
+        """Read what is left of an unfinished last line (at the log's end)."""
+        piece, self._pending = self._pending, ""
+        for line in _ANSI.sub("", piece).splitlines():
+            self._read(line)
+
+    def _read(self, line: str) -> None:
+        self.lines.append(line)
+        if line.strip() and not _NOISE.match(line):
+            self.tail.append(line)
+        if m := _LEGACY_STEP.match(line):
+            # The legacy builder's last steps are the build's labels: count only the learner's.
+            n, total, instruction = int(m[1]), int(m[2]) - self.label_steps, m[3]
+            if n <= total:
+                self._step(n, total, instruction, None)
+                self._skip_next_id = instruction.upper().startswith("FROM ")
+        elif m := _BUILDKIT_STEP.match(line):
+            stage = m[2] if m[2] and not m[2].startswith("stage-") else None
+            if m[1] not in self._vertices:  # a header printed again is not a new step
+                self._vertices[m[1]] = (int(m[3]), int(m[4]), m[5], stage)
+                self._step(int(m[3]), int(m[4]), m[5], stage)
+        elif (m := _BUILDKIT_ERROR.match(line)) and m[1] in self._vertices:
+            self._step(*self._vertices[m[1]], header=False)
+            # What the failing step printed, then its error: BuildKit's summary after it
+            # (the step again, the Dockerfile's lines) would push that out of the tail.
+            self.failing = [*self._output.get(m[1], ()), line]
+        elif (m := _BUILDKIT_FAILED_STEP.match(line)) and not self._reported:
+            # BuildKit's own summary: the failing step whatever order its vertices
+            # were printed in (the ERROR line's vertex can lack a header seen here).
+            self._reported = True
+            stage = m[1] if m[1] and not m[1].startswith("stage-") else None
+            self._step(int(m[2]), int(m[3]), m[4], stage, header=False)
+        elif (m := _BUILDKIT_OUTPUT.match(line)) and m[1] in self._vertices:
+            self._output.setdefault(m[1], deque(maxlen=10)).append(line)
+            self.bar.line(_BUILDKIT_OUTPUT.sub("", line))
+        elif line.strip() == _LEGACY_CACHED:
+            self._skip_next_id = True
+        elif m := _LEGACY_ID.match(line):
+            if not self._skip_next_id:
+                self.made.append(m[1])
+            self._skip_next_id = False
+        else:
+            self.bar.line(_BUILDKIT_OUTPUT.sub("", line))
 
     def _step(self, n: int, total: int, instruction: str, stage: str | None,
               header: bool = True) -> None:  # fmt: skip
@@ -492,21 +533,32 @@ class _Log:
         self.bar.step(n, total, instruction)
 
 
+#: What to do when a disk fills up: the engine's during a build, or the engine's or the
+#: kit's cache while making a base image (:mod:`dockerlab.bases` says the same).
+DISK_FULL_HINT = (
+    "The disk is full: free some space, then try again (nothing half-made is kept). "
+    "`dl.cleanup()` removes what this notebook made, `python -m dockerlab cleanup` what all "
+    "your sessions made; on an engine of your own, `docker builder prune` removes the build "
+    "cache (on an engine you share, `docker system prune` would remove the other learners' "
+    "images too)."
+)
+
+
+def disk_full(*texts: str) -> bool:
+    """True if an error's text says the disk (the host's or the engine's) is full."""
+    return any("no space left on device" in t.lower() for t in texts)
+
+
 def explain_failure(message: str, tail: list[str]) -> str | None:
     """What a learner should do about a failed build, from its message and log's tail.
 
     One explanation for both builders: each pattern covers the legacy builder's
     wording and BuildKit's.
     """
+    if disk_full(message, *tail):
+        return DISK_FULL_HINT
     text = "\n".join([message, *tail])
     low = text.lower()
-    if "no space left on device" in low:
-        return (
-            "The engine's disk is full. Free space: `dl.cleanup()` removes what this notebook "
-            "made, `python -m dockerlab cleanup` what all your sessions made; on an engine of "
-            "your own, `docker builder prune` removes the build cache (on an engine you share, "
-            "`docker system prune` would remove the other learners' images too)."
-        )
     if "dockerfile parse error" in low or "unknown instruction" in low:
         return "Fix the Dockerfile's syntax at the line the message names."
     if "requires buildkit" in low or "--mount option requires" in low:
@@ -551,15 +603,35 @@ def explain_failure(message: str, tail: list[str]) -> str | None:
     return None
 
 
-def _failure(message: str, log: _Log) -> BuildFailed:
-    """Turn a builder's error into a BuildFailed a learner can act on."""
-    message = message.strip()
+def build_failed(log: BuildLog, message: str | None = None) -> BuildFailed:
+    """The one explanation of a failed build, either builder's: a BuildFailed a learner can
+    act on, with the failing step, the log's tail and a hint (:func:`explain_failure`).
+
+    Args:
+        log: The build's log, as read so far.
+        message: The builder's error (the legacy builder's comes apart from its log, in
+            the stream's ``errorDetail``); by default the error line the log ends with
+            (BuildKit's ``ERROR: failed to solve: ...``).
+    """
+    log.flush()
+    message = (message if message is not None else _logged_error(log)).strip()
     tail = log.failing or [*log.tail]
     return BuildFailed(f"The build failed: {message}", step=log.step, log_tail=tail,
                        hint=explain_failure(message, tail))  # fmt: skip
 
 
-def _timed_out(timeout: float, log: _Log) -> BuildTimeout:
+def _logged_error(log: BuildLog) -> str:
+    """BuildKit's own error line: ``ERROR: failed to build: ...``, or the last line."""
+    for line in reversed(log.lines):
+        text = _BUILDKIT_OUTPUT.sub("", line).strip()
+        if text.startswith(("ERROR:", "error:")) or re.match(r"^#\d+ ERROR: ", text):
+            text = re.sub(r"^(#\d+ )?(ERROR|error): ", "", text)
+            return re.sub(r"^(failed to build: )?(failed to solve: )?", "", text)
+    return next((ln for ln in reversed(log.lines) if ln.strip()), "unknown error")
+
+
+def _timed_out(timeout: float, log: BuildLog) -> BuildTimeout:
+    log.flush()
     return BuildTimeout(
         f"The build took longer than {timeout:g} s and was stopped.",
         step=log.step,
@@ -572,21 +644,21 @@ def _timed_out(timeout: float, log: _Log) -> BuildTimeout:
 
 
 def _build_legacy(dockerfile: str, files: Mapping[str, FileSpec] | None, *, tag: str | None,
-                  buildargs: Mapping[str, str], network: bool, timeout: float,
-                  bar: BuildProgress) -> BuiltImage:  # fmt: skip
+                  buildargs: Mapping[str, str], labels: Mapping[str, str], network: bool,
+                  timeout: float, bar: BuildProgress) -> BuiltImage:  # fmt: skip
     start = time.monotonic()
     # A client of its own whose socket reads time out: a step that prints nothing
     # for `timeout` seconds ends the build; total time is checked on every line.
     api = guard(
         docker.APIClient(base_url=host(), timeout=max(1, int(timeout)), version="auto"), host()
     )
-    log = _Log(bar)
+    log = BuildLog(bar, label_steps=len(labels))  # a LABEL step per label, after the learner's
     try:
         stream = api.build(
             fileobj=context_tar(dockerfile, files),
             custom_context=True,
             buildargs=dict(buildargs),
-            labels=labels.build_labels(),
+            labels=dict(labels),
             network_mode=None if network else "none",
             platform=requested_platform(),
             rm=True,
@@ -597,7 +669,7 @@ def _build_legacy(dockerfile: str, files: Mapping[str, FileSpec] | None, *, tag:
         for chunk in stream:
             if "error" in chunk or "errorDetail" in chunk:
                 detail = chunk.get("errorDetail") or {}
-                raise _failure(detail.get("message") or chunk["error"], log)
+                raise build_failed(log, detail.get("message") or chunk["error"])
             log.feed(str(chunk.get("stream", "")))
             if "aux" in chunk and "ID" in chunk["aux"]:
                 log.image_id = chunk["aux"]["ID"]
@@ -610,9 +682,9 @@ def _build_legacy(dockerfile: str, files: Mapping[str, FileSpec] | None, *, tag:
         raise
     except docker.errors.APIError as e:
         _discard(log.made)
-        raise _failure(e.explanation or str(e), log) from None
+        raise build_failed(log, e.explanation or str(e)) from None
     except docker.errors.DockerException as e:  # refused before sending, e.g. an invalid tag
-        raise _failure(str(e), log) from None
+        raise build_failed(log, str(e)) from None
     except _READ_TIMEOUTS:
         api.close()  # hanging up makes the engine cancel the build
         lost = stopped()  # a broken stream: the engine went away, or the time is up
@@ -622,6 +694,7 @@ def _build_legacy(dockerfile: str, files: Mapping[str, FileSpec] | None, *, tag:
         raise _timed_out(timeout, log) from None
     finally:
         api.close()
+    log.flush()
     if log.image_id is None:
         _discard(log.made)
         raise BuildFailed("The build ended without producing an image.", log.step, [*log.tail])
@@ -668,12 +741,13 @@ def _discard(image_ids: list[str]) -> None:
 
 
 def _buildkit_command(tag: str | None, buildargs: Mapping[str, str], secrets: Mapping[str, Path],
-                      network: bool, work: Path) -> list[str]:  # fmt: skip
+                      labels: Mapping[str, str], network: bool, work: Path) -> list[str]:  # fmt: skip
     cli = buildkit_cli()
     assert cli is not None  # choose_builder made sure
     cmd = [*cli.command(), "--progress", "plain", "--iidfile", str(work / "iid"),
-           "--network", "default" if network else "none",
-           "--label", f"{labels.SESSION}={labels.SESSION_ID}"]  # fmt: skip
+           "--network", "default" if network else "none"]  # fmt: skip
+    for k, v in labels.items():
+        cmd += ["--label", f"{k}={v}"]
     if cli.buildx:  # into the engine's image store, without attestation manifests
         cmd += ["--load", "--provenance=false", "--sbom=false",
                 "--metadata-file", str(work / "metadata.json")]  # fmt: skip
@@ -690,11 +764,12 @@ def _buildkit_command(tag: str | None, buildargs: Mapping[str, str], secrets: Ma
 
 def _build_buildkit(dockerfile: str, files: Mapping[str, FileSpec] | None, *, tag: str | None,
                     buildargs: Mapping[str, str], secrets: Mapping[str, str | bytes],
-                    network: bool, timeout: float, bar: BuildProgress) -> BuiltImage:  # fmt: skip
+                    labels: Mapping[str, str], network: bool, timeout: float,
+                    bar: BuildProgress) -> BuiltImage:  # fmt: skip
     cli = buildkit_cli()
     assert cli is not None
     start = time.monotonic()
-    log = _Log(bar)
+    log = BuildLog(bar)
     context = context_tar(dockerfile, files).getvalue()
     with tempfile.TemporaryDirectory(prefix="dockerlab-bk-") as tmp:
         work = Path(tmp)
@@ -705,7 +780,7 @@ def _build_buildkit(dockerfile: str, files: Mapping[str, FileSpec] | None, *, ta
             p.write_bytes(value.encode() if isinstance(value, str) else bytes(value))
             secret_paths[name] = p
         # Untagged: _apply_tag names it afterwards, through the engine.
-        cmd = _buildkit_command(None, buildargs, secret_paths, network, work)
+        cmd = _buildkit_command(None, buildargs, secret_paths, labels, network, work)
         env = {**os.environ, **cli.env(), "DOCKER_HOST": host(),
                "BUILDX_NO_DEFAULT_ATTESTATIONS": "1"}  # fmt: skip
         try:
@@ -722,7 +797,7 @@ def _build_buildkit(dockerfile: str, files: Mapping[str, FileSpec] | None, *, ta
         try:
             assert proc.stdout is not None
             for raw in proc.stdout:
-                log.feed(raw.decode(errors="replace").rstrip("\n"))
+                log.feed(raw.decode(errors="replace"))
             code = proc.wait()
         finally:
             timer.cancel()
@@ -730,13 +805,14 @@ def _build_buildkit(dockerfile: str, files: Mapping[str, FileSpec] | None, *, ta
                 proc.kill()
                 proc.wait()
             feeder.join(timeout=5)
+        log.flush()
         seconds = time.monotonic() - start
         if code != 0:
             if lost := stopped():
                 raise lost from None
             if seconds >= timeout:
                 raise _timed_out(timeout, log)
-            raise _failure(_buildkit_error(log), log)
+            raise build_failed(log)
         image_id = _built_image_id(work, log.lines)
     if not image_id:
         raise BuildFailed("The build ended without producing an image.", log.step, [*log.tail])
@@ -745,7 +821,7 @@ def _build_buildkit(dockerfile: str, files: Mapping[str, FileSpec] | None, *, ta
     return BuiltImage(image_id, tag, seconds, log.lines, [], "buildkit")
 
 
-def _apply_tag(image_id: str, tag: str | None, log: _Log) -> None:
+def _apply_tag(image_id: str, tag: str | None, log: BuildLog) -> None:
     """Give the built image its name, through the engine, after the build (both builders).
 
     Not by the builder: BuildKit's exporter takes a name from any image that had it, and
@@ -761,9 +837,7 @@ def _apply_tag(image_id: str, tag: str | None, log: _Log) -> None:
     except docker.errors.APIError as e:
         with contextlib.suppress(docker.errors.APIError):
             client().api.remove_image(image_id, force=True)
-        raise BuildFailed(
-            f"The build failed: {e.explanation or e}", log.step, [*log.tail]
-        ) from None
+        raise build_failed(log, str(e.explanation or e)) from None
 
 
 @contextlib.contextmanager
@@ -833,16 +907,6 @@ def _feed(proc: subprocess.Popen, data: bytes) -> None:
         proc.stdin.close()
 
 
-def _buildkit_error(log: _Log) -> str:
-    """BuildKit's own error line: ``ERROR: failed to build: ...``, or the last line."""
-    for line in reversed(log.lines):
-        text = _BUILDKIT_OUTPUT.sub("", line).strip()
-        if text.startswith(("ERROR:", "error:")) or re.match(r"^#\d+ ERROR: ", text):
-            text = re.sub(r"^(#\d+ )?(ERROR|error): ", "", text)
-            return re.sub(r"^(failed to build: )?(failed to solve: )?", "", text)
-    return next((ln for ln in reversed(log.lines) if ln.strip()), "unknown error")
-
-
 def _built_image_id(work: Path, lines: list[str]) -> str | None:
     """The engine's id of what BuildKit made.
 
@@ -879,7 +943,7 @@ def cached_steps(image: BuiltImage) -> int:
     for raw in image.log:
         line = raw.strip()
         if line.startswith("Step "):  # legacy: the kit's own label step is not the learner's
-            kit_step = f"LABEL {labels.SESSION}=" in line
+            kit_step = f"LABEL {SESSION}=" in line
         elif line == _LEGACY_CACHED:
             hits += not kit_step
         elif m := _BUILDKIT_STEP.match(line):
@@ -891,15 +955,19 @@ def cached_steps(image: BuiltImage) -> int:
 
 __all__ = [
     "BUILDERS",
+    "DISK_FULL_HINT",
+    "BuildLog",
     "BuiltImage",
     "available_builders",
     "base_images",
     "build",
+    "build_failed",
     "cached_steps",
     "check_bases",
     "choose_builder",
     "context_tar",
     "describe_builders",
+    "disk_full",
     "explain_failure",
     "needs_buildkit",
 ]

@@ -16,7 +16,6 @@ import contextlib
 import errno
 import importlib
 import json
-import re
 import tarfile
 import tempfile
 import time
@@ -31,6 +30,7 @@ from docker.models.images import Image
 from docker.utils import parse_repository_tag
 
 from .. import labels
+from ..building import DISK_FULL_HINT, build, disk_full
 from ..engine import (
     STALLED,
     client,
@@ -47,17 +47,6 @@ from ..private_engine import cache_dir
 #: Prints one progress line.
 Say = Callable[[str], None]
 
-#: What to do when making a base image ran out of disk (every step says the same).
-DISK_FULL_HINT = (
-    "The disk is full: free some space, then run `make bases` again "
-    "(nothing half-made is kept or reused)."
-)
-
-
-def disk_full(*texts: str) -> bool:
-    """True if an error's text says the disk (the host's or the engine's) is full."""
-    return any("no space left on device" in t.lower() for t in texts)
-
 
 #: The module (of this package) whose ``make()`` bootstraps each catalog key offline.
 _RECIPE_MODULES = {
@@ -69,7 +58,8 @@ _RECIPE_MODULES = {
 }
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 BUILDER_DOCKERFILE = "builder.Dockerfile"
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours the engine gives a build's stderr
+#: Seconds the builder's build may take (it downloads and installs compilers).
+BUILDER_TIMEOUT = 1800
 
 
 @dataclass(frozen=True)
@@ -340,7 +330,13 @@ def pull(ref: str, say: Say, *, override: str = "") -> None:
 
 
 def _build_builder(entry: CatalogImage, say: Say) -> None:
-    """Build the kit's builder image from ``assets/builder.Dockerfile``."""
+    """Build the kit's builder image from ``assets/builder.Dockerfile``, through the kit's
+    build (:func:`dockerlab.building.build`): a base image (its labels, no session), with
+    the network its ``apt-get`` needs, by the engine's own builder as always.
+
+    Raises:
+        BuildFailed: The build failed (the message names the image).
+    """
     recipe = _recipe(entry.key)
     image_labels = _labels(
         entry,
@@ -349,25 +345,17 @@ def _build_builder(entry: CatalogImage, say: Say) -> None:
         version=recipe.SUITE,
         source=recipe.SOURCE,
     )
-    log: list[str] = []
-    pending = ""  # the build streams output in pieces, not always whole lines
-    stream = client().api.build(
-        path=str(ASSETS), dockerfile=BUILDER_DOCKERFILE, tag=entry.ref, labels=image_labels,
-        rm=True, forcerm=True, decode=True, platform=requested_platform(),
-    )  # fmt: skip
+
+    def show(line: str) -> None:
+        if line.strip():
+            say(line)
+
+    dockerfile = (ASSETS / BUILDER_DOCKERFILE).read_text()
     try:
-        for chunk in stream:
-            if "error" in chunk:
-                raise BuildFailed(f"Building {entry.ref} failed: {chunk['error'].strip()}",
-                                  log_tail=log[-15:])  # fmt: skip
-            *lines, pending = (pending + _ANSI.sub("", chunk.get("stream", ""))).split("\n")
-            for line in filter(str.strip, lines):
-                log.append(line)
-                say(line)
-    except docker.errors.APIError as e:
-        raise BuildFailed(
-            f"Building {entry.ref} failed: {e.explanation or e}", log_tail=log[-15:]
-        ) from e
+        build(dockerfile, tag=entry.ref, labels=image_labels, builder="legacy", network=True,
+              timeout=BUILDER_TIMEOUT, progress=show)  # fmt: skip
+    except BuildFailed as e:
+        raise type(e)(f"Building {entry.ref}: {e.args[0]}", e.step, e.log_tail, e.hint) from None
 
 
 def _size(image_id: str) -> int:

@@ -29,10 +29,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..building import DISK_FULL_HINT, disk_full
 from ..engine import requested_platform
 from ..errors import BootstrapFailed
 from ..private_engine import cache_dir, machine_arch
-from . import DISK_FULL_HINT, Rootfs, Say, disk_full
+from . import Rootfs, Say
 
 #: Bump when the recipe changes: images made by an older recipe are rebuilt.
 RECIPE = "debian/3"  # 3: per-architecture (arm64 under qemu), arch in provenance
