@@ -446,6 +446,7 @@ class BuildLog:
         bar: Where steps and output lines are shown.
         label_steps: The legacy builder's last steps are the build's labels, one
             each: they are the kit's, not counted in the learner's steps.
+        network: The build's steps have a network (for the failure's hint).
         step: The step running (or that failed): ``"Step 3/5 : RUN make"``.
         lines: Every line read.
         tail: The last lines worth showing.
@@ -456,6 +457,7 @@ class BuildLog:
 
     bar: BuildProgress
     label_steps: int = 1
+    network: bool = False
     step: str | None = None
     lines: list[str] = field(default_factory=list)
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=12))
@@ -549,11 +551,12 @@ def disk_full(*texts: str) -> bool:
     return any("no space left on device" in t.lower() for t in texts)
 
 
-def explain_failure(message: str, tail: list[str]) -> str | None:
+def explain_failure(message: str, tail: list[str], *, network: bool = False) -> str | None:
     """What a learner should do about a failed build, from its message and log's tail.
 
     One explanation for both builders: each pattern covers the legacy builder's
-    wording and BuildKit's.
+    wording and BuildKit's. ``network``: the build's steps had a network (``build(...,
+    network=True)``, the kit's builder image), so a failed download is not for want of one.
     """
     if disk_full(message, *tail):
         return DISK_FULL_HINT
@@ -586,6 +589,8 @@ def explain_failure(message: str, tail: list[str]) -> str | None:
     failed_step = any(s in low for s in ("returned a non-zero code", "did not complete successfully",
                                          "executor failed running"))  # fmt: skip
     if failed_step and any(w in line.lower() for line in tail for w in network_words):
+        if network:
+            return "The step could not download what it needed: check this machine's network."
         return (
             "The step tried to download something, but builds here have no network: "
             "use what the base image has, or COPY the files in."
@@ -617,7 +622,7 @@ def build_failed(log: BuildLog, message: str | None = None) -> BuildFailed:
     message = (message if message is not None else _logged_error(log)).strip()
     tail = log.failing or [*log.tail]
     return BuildFailed(f"The build failed: {message}", step=log.step, log_tail=tail,
-                       hint=explain_failure(message, tail))  # fmt: skip
+                       hint=explain_failure(message, tail, network=log.network))  # fmt: skip
 
 
 def _logged_error(log: BuildLog) -> str:
@@ -652,7 +657,8 @@ def _build_legacy(dockerfile: str, files: Mapping[str, FileSpec] | None, *, tag:
     api = guard(
         docker.APIClient(base_url=host(), timeout=max(1, int(timeout)), version="auto"), host()
     )
-    log = BuildLog(bar, label_steps=len(labels))  # a LABEL step per label, after the learner's
+    # The legacy builder adds a LABEL step per label, after the learner's steps.
+    log = BuildLog(bar, label_steps=len(labels), network=network)
     try:
         stream = api.build(
             fileobj=context_tar(dockerfile, files),
@@ -769,7 +775,7 @@ def _build_buildkit(dockerfile: str, files: Mapping[str, FileSpec] | None, *, ta
     cli = buildkit_cli()
     assert cli is not None
     start = time.monotonic()
-    log = BuildLog(bar)
+    log = BuildLog(bar, network=network)
     context = context_tar(dockerfile, files).getvalue()
     with tempfile.TemporaryDirectory(prefix="dockerlab-bk-") as tmp:
         work = Path(tmp)

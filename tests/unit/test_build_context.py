@@ -60,6 +60,14 @@ def test_failure_hints_name_the_cause(message, tail, says):
     assert says in (explain_failure(message, tail) or "")
 
 
+def test_a_failed_download_with_a_network_does_not_blame_the_missing_network():
+    message = 'process "/bin/sh -c apt-get update" did not complete successfully: exit code: 100'
+    tail = ["#5 0.311   Temporary failure resolving 'deb.debian.org'"]
+    assert "no network" in explain_failure(message, tail)
+    hint = explain_failure(message, tail, network=True)
+    assert "no network" not in hint and "network" in hint
+
+
 def test_what_only_buildkit_builds_is_recognised():
     assert (
         needs_buildkit("FROM a\nRUN --mount=type=secret,id=t cat /run/secrets/t\n") == "RUN --mount"
