@@ -236,7 +236,7 @@ class Deployment:
 
     def state(self, name: str) -> dict[str, object]:
         """The container's state as the engine reports it (see :func:`container_state`)."""
-        return container_state(self.containers[name].reload().container.attrs)
+        return container_state(self.containers[name].inspect())
 
     def logs(self, name: str) -> str:
         return self.containers[name].logs()
@@ -255,7 +255,7 @@ class Deployment:
         c = self.containers[name]
 
         def last_start() -> list[str]:
-            log = ((c.reload().container.attrs["State"].get("Health") or {}).get("Log")) or []
+            log = ((c.inspect()["State"].get("Health") or {}).get("Log")) or []
             return [entry["Start"] for entry in log]
 
         seen = set(last_start())
@@ -289,7 +289,7 @@ class Deployment:
             str(int(timeout * 1000)),
             *paths,
         ]
-        self.pod.container.exec_run(["sh", "-c", f"{shlex.join(watch)} > {log} 2>&1"], detach=True)
+        self.pod.exec_detached(["sh", "-c", f"{shlex.join(watch)} > {log} 2>&1"])
 
         def read() -> str:
             return self.pod.exec(["cat", log]).output

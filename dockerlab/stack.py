@@ -45,7 +45,7 @@ from . import assets
 from .building import BuiltImage, build
 from .containers import DemoContainer, RunResult, run, start
 from .engine import client
-from .errors import DockerlabError
+from .errors import ContainerGone, DockerlabError
 from .images import ref
 from .plotting import FAMILY_COLORS, caption_below
 
@@ -351,8 +351,8 @@ class Prober:
         box = self.boxes[libc]
         try:
             if box.status != "running":
-                box.container.start()
-        except docker.errors.NotFound:
+                box.start()
+        except ContainerGone:
             raise DockerlabError(
                 f"The {libc} probe container is gone (removed by a cleanup?): make a new Prober."
             ) from None
