@@ -52,7 +52,7 @@ from . import labels
 from .building import BuiltImage
 from .engine import client
 from .errors import DockerlabError, ImageNotFound
-from .plotting import caption_below
+from .plotting import BAD, CAUTION, GOOD, LAYER_COLORS, caption_below
 from .streams import Chunks, tar_stream
 
 WHITEOUT_PREFIX = ".wh."
@@ -61,7 +61,6 @@ OPAQUE = ".wh..wh..opq"
 MAX_JSON = 16 * 2**20
 #: :func:`read_file` refuses files larger than this (it keeps them in memory).
 MAX_READ = 256 * 2**20
-KEPT_COLOR, WASTED_COLOR = "#1d63ed", "#d62728"
 
 Source = Any  # an image reference, a BuiltImage, bytes, a path (os.PathLike) or a binary file
 
@@ -775,8 +774,10 @@ def plot_layers(
                                                                strict=True)]  # fmt: skip
         kept, wasted = df["kept_bytes"] / 1e6, df["wasted_bytes"] / 1e6
         y = list(range(len(df)))  # layer 0 at the top, as in a Dockerfile
-        ax.barh(y, kept, height=0.7, color=KEPT_COLOR, label="kept: in the final filesystem")
-        ax.barh(y, wasted, height=0.7, left=kept, color=WASTED_COLOR,
+        ax.barh(
+            y, kept, height=0.7, color=LAYER_COLORS["kept"], label="kept: in the final filesystem"
+        )
+        ax.barh(y, wasted, height=0.7, left=kept, color=LAYER_COLORS["wasted"],
                 label="wasted: overwritten or deleted by a later layer")  # fmt: skip
         for yi, k, w in zip(y, kept, wasted, strict=True):
             text = f"{k + w:.2f} MB" + (f" ({w:.1f} wasted)" if w >= 0.01 else "")
@@ -824,12 +825,12 @@ def plot_search_hits(hits: Mapping[str, pd.DataFrame], *, title: str = "", capti
     fig, ax = plt.subplots(figsize=(8, 0.8 + 0.6 * len(where)))
     y = list(range(len(where)))
     in_files, in_config = where["in a layer's files"], where["in config or history"]
-    ax.barh(y, in_files, color="#d62728", label="in a layer's files (deleted ones included)")
-    ax.barh(y, in_config, left=in_files, color="#f29111", label="in the image config or history")
+    ax.barh(y, in_files, color=BAD, label="in a layer's files (deleted ones included)")
+    ax.barh(y, in_config, left=in_files, color=CAUTION, label="in the image config or history")
     for yi, total in zip(y, in_files + in_config, strict=True):
         if total == 0:
             ax.annotate("none: clean", (0, yi), xytext=(4, 0), textcoords="offset points",
-                        va="center", color="#2ca02c", fontweight="bold")  # fmt: skip
+                        va="center", color=GOOD, fontweight="bold")  # fmt: skip
     ax.set_yticks(y, where.index)
     ax.set_ylim(len(where) - 0.5, -0.5)
     ax.xaxis.get_major_locator().set_params(integer=True)

@@ -23,13 +23,13 @@ from . import labels
 from .containers import DEFAULT_LIMITS, create
 from .engine import client
 from .errors import DockerlabError
-from .plotting import caption_below
+from .plotting import SERIES, caption_below
 
 #: ``docker diff`` kinds, as the engine numbers them.
 KINDS = {0: "changed", 1: "added", 2: "deleted"}
 #: The phases of a container's life, in order.
 PHASES = ("create", "start", "stop", "remove")
-PHASE_COLORS = {"create": "#0db7ed", "start": "#1d63ed", "stop": "#f29111", "remove": "#6c757d"}
+PHASE_COLORS = dict(zip(PHASES, SERIES, strict=False))
 
 
 def parse_changes(raw: Sequence[Mapping] | None) -> pd.DataFrame:

@@ -1,9 +1,13 @@
-"""One matplotlib style for the whole course, and the charts lessons share.
+"""One matplotlib style for the whole course, its colours by role, and the charts lessons share.
 
-:func:`use_style` applies ``assets/dockerlab.mplstyle``. :func:`compare_bars`
-draws one small bar chart per measure (images side by side), with a log scale
-where values span orders of magnitude, and a caption naming where the numbers
-come from.
+:func:`use_style` applies ``assets/dockerlab.mplstyle`` and the colour cycle.
+Every colour of the course is defined here, once, by what it stands for (an image
+family, an outcome, an answer's state, a kind of layer bytes, a severity): a lesson
+module picks a role, never a colour of its own, so one meaning has one colour in
+every chart. :func:`compare_bars` draws one small bar chart per measure (images
+side by side), with a log scale where values span orders of magnitude, and a
+caption naming where the numbers come from. matplotlib is imported when a chart
+is drawn, not with the colours.
 """
 
 from __future__ import annotations
@@ -11,26 +15,54 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 STYLE = resources.files("dockerlab") / "assets" / "dockerlab.mplstyle"
-#: Colours per image family, so Debian is the same colour in every chart.
+
+#: The course's own colour (Docker's blue): data that stands for nothing more.
+ACCENT = "#1d63ed"
+#: Series told apart and nothing more (phases, runs...): the style's colour cycle.
+SERIES = (ACCENT, "#0db7ed", "#f29111", "#6c757d", "#d62728", "#2ca02c", "#9467bd")
+#: Image families, so Debian is the same colour in every chart.
 FAMILY_COLORS = {"debian": "#d70a53", "slim": "#f29111", "alpine": "#0d597f", "scratch": "#2ca02c"}
+#: C libraries, in their family's colour: glibc is Debian's, musl Alpine's.
+LIBC_COLORS = {"glibc": FAMILY_COLORS["debian"], "musl": FAMILY_COLORS["alpine"]}
+#: Outcomes: what went well, what went wrong, what calls for care.
+GOOD, BAD, CAUTION = "#2ca02c", "#d62728", "#f29111"
+#: The same outcomes, light: backgrounds of cells with dark text on them.
+GOOD_LIGHT, BAD_LIGHT = "#b9e4b9", "#f4b6b6"
+#: What is not the data (text, captions, guide lines and edges), darkest first.
+INK, MUTED, GUIDE = "#333333", "#555555", "#999999"
+#: An exercise question's state (the exercises' ``PASSED``, ``NOT_YET``, ``NOT_ATTEMPTED``).
+STATUS_COLORS = {"passed": GOOD, "not yet": CAUTION, "not attempted": "#eeeeee"}
+#: A layer's bytes: kept in the final filesystem, or wasted (deleted or replaced later).
+LAYER_COLORS = {"kept": ACCENT, "wasted": BAD}
+#: Vulnerability severities, most severe first (the scanners' names).
+SEVERITY_COLORS = {"CRITICAL": "#7b0d1e", "HIGH": "#d70a53", "MEDIUM": CAUTION,
+                   "LOW": "#f2c811", "NEGLIGIBLE": "#9db4c0", "UNKNOWN": "#bbbbbb"}  # fmt: skip
+#: Two designs of one service: one task per container, or everything in one.
+DESIGN_COLORS = {"split": GOOD, "combined": BAD}
 
 
 def use_style() -> None:
     """Apply the course's chart style to every following plot."""
+    import matplotlib.pyplot as plt
+    from cycler import cycler
+
     plt.style.use(str(STYLE))
+    plt.rcParams["axes.prop_cycle"] = cycler(color=list(SERIES))
 
 
-def _color(label: str) -> str:
+def family_color(label: str) -> str:
+    """The colour of the image family a label names (``"alpine 3.23"``...), else :data:`ACCENT`."""
     low = label.lower()
     for family in ("scratch", "alpine", "slim", "debian"):
         if family in low:
             return FAMILY_COLORS[family]
-    return "#1d63ed"
+    return ACCENT
 
 
 def compare_bars(
@@ -55,12 +87,14 @@ def compare_bars(
     Returns:
         The matplotlib Figure.
     """
+    import matplotlib.pyplot as plt
+
     titles = titles or {}
     ncols = min(4, len(columns))
     nrows = math.ceil(len(columns) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 3.3 * nrows), squeeze=False)
     labels = [str(i) for i in df.index]
-    colors = [_color(lbl) for lbl in labels]
+    colors = [family_color(lbl) for lbl in labels]
     x = list(range(len(labels)))
     for ax, col in zip(axes.flat, columns, strict=False):
         values = df[col].astype(float)
@@ -101,7 +135,7 @@ def caption_below(fig, text: str) -> None:
         wanted = requested_platform()
         if wanted and wanted.split("/")[1] != info.arch:
             text += f" Measured on {wanted}, emulated by qemu."
-    fig.text(0.01, -0.01, text, fontsize=8, color="#555", ha="left", va="top", wrap=True)
+    fig.text(0.01, -0.01, text, fontsize=8, color=MUTED, ha="left", va="top", wrap=True)
 
 
 def _fmt(v: float) -> str:

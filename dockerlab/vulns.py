@@ -38,14 +38,12 @@ import pandas as pd
 
 from .building import BuiltImage
 from .errors import DockerlabError
-from .plotting import caption_below
+from .plotting import SEVERITY_COLORS, caption_below
 
 #: The one shape every result takes.
 COLUMNS = ["id", "package", "installed_version", "fixed_version", "severity", "source"]
 #: Severity labels, worst first (every tool's labels are mapped onto these).
 SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNKNOWN"]
-SEVERITY_COLORS = {"CRITICAL": "#7b0d1e", "HIGH": "#d70a53", "MEDIUM": "#f29111",
-                   "LOW": "#f2c811", "NEGLIGIBLE": "#9db4c0", "UNKNOWN": "#bbbbbb"}  # fmt: skip
 OSV_URL = "https://api.osv.dev"
 
 
