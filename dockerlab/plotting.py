@@ -13,7 +13,7 @@ is drawn, not with the colours.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -118,6 +118,69 @@ def compare_bars(
         fig.suptitle(suptitle, fontweight="bold")
     if caption:
         caption_below(fig, caption)
+    return fig
+
+
+def breakdown_bars(
+    panels: Mapping[str, Mapping[str, float | Mapping[str, float]]],
+    *,
+    unit: str = "MB",
+    xlabel: str = "",
+    suptitle: str | None = None,
+    caption: str | None = None,
+):
+    """Horizontal bars, one panel per title: each bar one value, or the parts it is made of.
+
+    A bar given as ``{part: value}`` is drawn as its parts stacked (each named on it
+    where it is wide enough); every bar ends with its total. Bars take the colour
+    of the image family their label names (:func:`family_color`), first bar on top.
+
+    Args:
+        panels: Panel title -> {bar label -> a value, or {part name -> value}}.
+        unit: Written after each total.
+        xlabel: Under every panel.
+        suptitle: A title over all panels.
+        caption: A line under the figure (say where numbers come from).
+
+    Returns:
+        The matplotlib Figure.
+
+    Example:
+        >>> breakdown_bars({"tools": {"debian": {"coreutils": 7.1, "grep": 1.3},  # doctest: +SKIP
+        ...                           "alpine: busybox": 0.8}}, xlabel="installed size (MB)")
+    """
+    import matplotlib.pyplot as plt
+
+    def parts_of(bar: float | Mapping[str, float]) -> Mapping[str, float]:
+        return bar if isinstance(bar, Mapping) else {"": float(bar)}
+
+    widths = [1 + 0.1 * max(len(parts_of(b)) for b in bars.values()) for bars in panels.values()]
+    fig, axes = plt.subplots(1, len(panels), figsize=(11, 0.8 + 1.2 * max(map(len, panels.values()))),
+                             squeeze=False, gridspec_kw={"width_ratios": widths})  # fmt: skip
+    for ax, (title, bars) in zip(axes[0], panels.items(), strict=True):
+        totals = {label: sum(parts_of(bar).values()) for label, bar in bars.items()}
+        top = max(totals.values()) or 1
+        for y, (label, bar) in enumerate(bars.items()):
+            left, color = 0.0, family_color(label)
+            for i, (part, value) in enumerate(parts_of(bar).items()):
+                ax.barh(y, value, left=left, color=color, alpha=max(0.3, 1 - 0.06 * i),
+                        edgecolor="white")  # fmt: skip
+                if part and value > top / 20:
+                    ax.text(left + value / 2, y, part, ha="center", va="center", color="white",
+                            fontsize=8)  # fmt: skip
+                left += value
+            ax.text(left, y, f" {_fmt(totals[label])} {unit}", va="center")
+        ax.set_yticks(range(len(bars)), list(bars))
+        ax.set_ylim(len(bars) - 0.5, -0.5)  # the first bar on top
+        ax.set_xlim(0, top * 1.3)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+        ax.grid(axis="y", visible=False)
+    if suptitle:
+        fig.suptitle(suptitle, fontweight="bold")
+    if caption:
+        caption_below(fig, caption)
+    fig.tight_layout()
     return fig
 
 
