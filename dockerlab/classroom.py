@@ -613,11 +613,11 @@ def plot_progress(table):
     from matplotlib.patches import Patch
 
     from .exercises.progress_file import NOT_ATTEMPTED, NOT_YET, PASSED
-    from .plotting import caption_below, use_style
+    from .plotting import STATUS_COLORS, caption_below, use_style
 
     use_style()
     states = (NOT_ATTEMPTED, NOT_YET, PASSED)
-    colours = ("#eeeeee", "#ff7f0e", "#2ca02c")
+    colours = [STATUS_COLORS[s] for s in states]
     code = table.apply(lambda col: col.map(lambda v: next(
         (i for i, s in enumerate(states) if str(v).startswith(s)), 0)))  # fmt: skip
     grid = code.to_numpy().T.astype(float)

@@ -16,11 +16,13 @@ notebooks; they are no boundary (a kernel can call the engine's API itself).
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import tarfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import docker.errors
 import requests
@@ -34,6 +36,10 @@ from .errors import ContainerGone, ContainerTimeout, DockerlabError, ImageNotFou
 #: Defaults every demo container gets (override per call).
 DEFAULT_LIMITS = {"memory": "256m", "pids": 128, "cpus": 1.0}
 LOG_CAP = LogConfig(type=LogConfig.types.JSON, config={"max-size": "1m", "max-file": "1"})
+#: Most bytes :meth:`DemoContainer.copy_in` copies at once (a program, a config file).
+MAX_COPY_IN = 64 * 2**20
+#: The restart policies of ``docker run --restart``.
+RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 
 
 @dataclass
@@ -251,10 +257,14 @@ def _options(
 
 
 class DemoContainer:
-    """A running demo container; a context manager that removes it on exit.
+    """A demo container; a context manager that removes it on exit.
 
-    Create it with :func:`start`. ``exec(...)`` runs a command inside it;
-    ``stop(...)`` stops it and returns how long that took.
+    Create it with :func:`start` (or :func:`create`, then :meth:`start`). What a
+    notebook does with a container is here, as ``docker`` commands name it:
+    ``exec``, ``logs``, ``top``, ``wait``, ``stop``, ``restart``, ``inspect``,
+    ``copy_in``. Each turns a container that was stopped or removed from outside
+    into a :class:`ContainerGone`. ``container`` is the Docker SDK's object: the
+    kit's own modules use it, a lesson never needs to.
     """
 
     def __init__(self, container) -> None:
@@ -300,9 +310,36 @@ class DemoContainer:
             self.container.reload()
         return self
 
+    def inspect(self) -> dict:
+        """What ``docker inspect`` says about the container now (``State``, ``Config``...)."""
+        return self.reload().container.attrs
+
     @property
     def status(self) -> str:
         return self.reload().container.status
+
+    @property
+    def exit_code(self) -> int | None:
+        """The exit status of its main process, or None while it runs (or never started)."""
+        state = self.inspect()["State"]
+        return None if state["Running"] or state["Status"] == "created" else state["ExitCode"]
+
+    def start(self) -> DemoContainer:
+        """``docker start``: start a container made by :func:`create`, or a stopped one.
+
+        Raises:
+            ContainerGone: It was removed from outside.
+            DockerlabError: It could not start (e.g. its command does not exist).
+        """
+        try:
+            self.container.start()
+        except docker.errors.APIError as e:
+            if isinstance(e, docker.errors.NotFound) and self._state() == "removed":
+                raise ContainerGone(
+                    f"The container {self.name} was removed before the kit could start it."
+                ) from None
+            raise DockerlabError(f"The container could not start: {e.explanation or e}") from None
+        return self
 
     def exec(self, command: str | Sequence[str], user: str | None = None) -> RunResult:
         """Run ``command`` inside the container and wait for it.
@@ -314,6 +351,68 @@ class DemoContainer:
         with self._in_use(f"running {command!r} in it"):
             code, out = self.container.exec_run(command, user=user or "")
         return RunResult(code, out.decode(errors="replace"), time.monotonic() - t0)
+
+    def exec_detached(self, command: str | Sequence[str], user: str | None = None) -> None:
+        """``docker exec --detach``: start ``command`` inside the container, do not wait.
+
+        Its output goes nowhere: redirect it to a file inside the container to read it.
+
+        Raises:
+            ContainerGone: The container was stopped or removed from outside.
+        """
+        with self._in_use(f"starting {command!r} in it"):
+            self.container.exec_run(command, user=user or "", detach=True)
+
+    def top(self, columns: Sequence[str] = ("pid", "comm")) -> list[dict[str, str]]:
+        """``docker top``: the container's processes, as the host's ``ps -o`` shows them.
+
+        Args:
+            columns: ``ps`` columns (``pid``, ``uid``, ``stat``, ``comm``, ``args``...);
+                ``pid`` is added first if missing (the engine needs it).
+
+        Returns:
+            One dict per process, keyed by ``columns`` (values as ``ps`` prints them),
+            e.g. ``[{"pid": "4312", "comm": "sleep"}]``. Host PIDs, not the container's.
+            A zombie has left the container's cgroup, so ``top`` does not list it.
+
+        Raises:
+            ContainerGone: The container is not running (any more).
+        """
+        columns = [*(() if "pid" in columns else ("pid",)), *columns]
+        with self._in_use("listing its processes"):
+            top = self.container.top(ps_args="-o " + ",".join(columns))
+        return [dict(zip(columns, row, strict=True)) for row in top.get("Processes") or []]
+
+    def wait(self, timeout: float = 30) -> int:
+        """``docker wait``: wait for the container to exit, and return its exit code.
+
+        Raises:
+            ContainerTimeout: It still ran after ``timeout`` seconds: the kit killed it
+                (it is removed with the rest, on :meth:`remove` or at the ``with``'s end).
+            ContainerGone: It was removed from outside.
+        """
+        code = self._wait(timeout)
+        if code is None:
+            self._kill()
+            raise ContainerTimeout(
+                f"The container {self.name} still ran after {timeout:g} s; the kit killed it.",
+                hint="Check for a loop that never ends or a process waiting for input.",
+            )
+        return code
+
+    def _wait(self, timeout: float) -> int | None:
+        """The exit code once it exits, or None if it still runs after ``timeout``."""
+        with self._in_use("waiting for it to finish"):
+            try:
+                return self.container.wait(timeout=timeout)["StatusCode"]
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                return None
+
+    def _kill(self) -> int | None:
+        """SIGKILL, then its exit code (137; or the code it just ended with)."""
+        with contextlib.suppress(docker.errors.APIError):  # it may have just ended
+            self.container.kill()
+        return self._wait(30)
 
     def logs(self) -> str:
         with self._in_use("reading its output"):
@@ -329,7 +428,79 @@ class DemoContainer:
         with self._in_use("stopping it"):
             self.container.stop(timeout=timeout)
         took = time.monotonic() - t0
-        return took, self.reload().container.attrs["State"]["ExitCode"]
+        return took, self.exit_code
+
+    def restart(self, timeout: int = 10) -> None:
+        """``docker restart``: stop (grace period ``timeout`` seconds), then start again.
+
+        Raises:
+            ContainerGone: It was removed from outside.
+        """
+        with self._in_use("restarting it"):
+            self.container.restart(timeout=timeout)
+
+    def set_restart_policy(self, name: str, max_retries: int = 0) -> None:
+        """``docker update --restart``: when the engine restarts the container by itself.
+
+        Args:
+            name: ``"no"``, ``"always"``, ``"unless-stopped"`` or ``"on-failure"``.
+            max_retries: For ``"on-failure"``: most restarts (0: no limit).
+
+        Raises:
+            DockerlabError: Not one of those policies.
+            ContainerGone: It was removed from outside.
+        """
+        if name not in RESTART_POLICIES:
+            raise DockerlabError(
+                f"Restart policy {name!r}: one of {', '.join(RESTART_POLICIES)}, as with "
+                "`docker run --restart`."
+            )
+        with self._in_use("changing its restart policy"):
+            self.container.update(restart_policy={"Name": name, "MaximumRetryCount": max_retries})
+
+    def copy_in(self, folder: str, files: Mapping[str, bytes | str], *, mode: int = 0o644) -> None:
+        """``docker cp`` into the container: write ``files`` under ``folder``.
+
+        Args:
+            folder: An existing folder inside the container (``/`` or ``/tmp``...).
+            files: File names (relative, may hold sub-folders) and their contents
+                (text is written as UTF-8); at most :data:`MAX_COPY_IN` bytes in all.
+            mode: Their permission bits (``0o755`` for a program).
+
+        Raises:
+            ContainerGone: It was removed from outside.
+            DockerlabError: A name is absolute or climbs out with ``..``, the files are
+                too big, the folder is missing, or the engine refused (a read-only
+                root filesystem, for example).
+        """
+        data = {name: c.encode() if isinstance(c, str) else bytes(c) for name, c in files.items()}
+        if bad := [n for n in data if n.startswith("/") or ".." in PurePosixPath(n).parts]:
+            raise DockerlabError(f"copy_in: names must be relative and stay in {folder}: {bad}")
+        if (total := sum(map(len, data.values()))) > MAX_COPY_IN:
+            raise DockerlabError(
+                f"copy_in: {total:,} bytes, over the limit of {MAX_COPY_IN:,}; "
+                "give large files to the build instead (dl.build(..., files=...))."
+            )
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for name, content in data.items():
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = len(content), mode
+                tar.addfile(info, io.BytesIO(content))
+        try:
+            self.container.put_archive(folder, buf.getvalue())
+        except docker.errors.NotFound:
+            if self._state() == "removed":
+                raise ContainerGone(
+                    f"The container {self.name} was removed while the kit was copying "
+                    "files into it."
+                ) from None
+            raise DockerlabError(f"The container {self.name} has no folder {folder}.") from None
+        except docker.errors.APIError as e:
+            raise DockerlabError(
+                f"The kit could not copy {', '.join(data)} into {folder} of {self.name}: "
+                f"{e.explanation or e}"
+            ) from None
 
     def remove(self) -> None:
         """Remove the container (killing it if it runs); tolerates 'already gone'."""
@@ -403,7 +574,7 @@ def create(
             ``environment=``, ``user=``, ``read_only=``, ``tmpfs=``, ...).
 
     Returns:
-        The created :class:`DemoContainer` (``box.container.start()`` starts it).
+        The created :class:`DemoContainer` (``box.start()`` starts it).
 
     Raises:
         ImageNotFound: The image is not on this engine.
@@ -444,11 +615,10 @@ def start(image, command: str | Sequence[str] | None = None, **options) -> DemoC
     """
     box = create(image, command, **options)
     try:
-        box.container.start()
-    except docker.errors.APIError as e:
+        return box.start()
+    except DockerlabError:
         box.remove()
-        raise DockerlabError(f"The container could not start: {e.explanation or e}") from None
-    return box
+        raise
 
 
 def run(
@@ -485,18 +655,13 @@ def run(
     """
     t0 = time.monotonic()
     with start(image, command, environment=environment, **options) as box:
-        timed_out = False
-        with box._in_use("waiting for it to finish"):
-            try:
-                code = box.container.wait(timeout=timeout)["StatusCode"]
-            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-                timed_out = True
-                with contextlib.suppress(docker.errors.APIError):  # it may have just ended
-                    box.container.kill()
-                code = box.container.wait(timeout=30)["StatusCode"]
+        code = box._wait(timeout)
+        timed_out = code is None
+        if timed_out:
+            code = box._kill()
         seconds = time.monotonic() - t0
         output = box.logs()
-        oom = bool(box.reload().container.attrs["State"].get("OOMKilled"))
+        oom = bool(box.inspect()["State"].get("OOMKilled"))
     if timed_out and raise_on_timeout:
         raise ContainerTimeout(
             f"The container ran longer than {timeout:g} s; the kit killed and removed it.",

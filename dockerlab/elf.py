@@ -357,10 +357,10 @@ def plot_run_matrix(ran, loaders: dict[str, str | None], *, title: str = "", cap
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
-    from .plotting import caption_below
+    from .plotting import BAD_LIGHT, GOOD_LIGHT, caption_below
 
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
-    ax.imshow(ran.astype(int).to_numpy(), cmap=ListedColormap(["#f4b6b6", "#b9e4b9"]),
+    ax.imshow(ran.astype(int).to_numpy(), cmap=ListedColormap([BAD_LIGHT, GOOD_LIGHT]),
               vmin=0, vmax=1, aspect="auto")  # fmt: skip
     for i, build in enumerate(ran.index):
         for j, base in enumerate(ran.columns):

@@ -52,7 +52,7 @@ from . import labels
 from .building import BuiltImage
 from .engine import client
 from .errors import DockerlabError, ImageNotFound
-from .plotting import caption_below
+from .plotting import BAD, CAUTION, GOOD, INK, LAYER_COLORS, caption_below
 from .streams import Chunks, tar_stream
 
 WHITEOUT_PREFIX = ".wh."
@@ -61,7 +61,6 @@ OPAQUE = ".wh..wh..opq"
 MAX_JSON = 16 * 2**20
 #: :func:`read_file` refuses files larger than this (it keeps them in memory).
 MAX_READ = 256 * 2**20
-KEPT_COLOR, WASTED_COLOR = "#1d63ed", "#d62728"
 
 Source = Any  # an image reference, a BuiltImage, bytes, a path (os.PathLike) or a binary file
 
@@ -775,8 +774,10 @@ def plot_layers(
                                                                strict=True)]  # fmt: skip
         kept, wasted = df["kept_bytes"] / 1e6, df["wasted_bytes"] / 1e6
         y = list(range(len(df)))  # layer 0 at the top, as in a Dockerfile
-        ax.barh(y, kept, height=0.7, color=KEPT_COLOR, label="kept: in the final filesystem")
-        ax.barh(y, wasted, height=0.7, left=kept, color=WASTED_COLOR,
+        ax.barh(
+            y, kept, height=0.7, color=LAYER_COLORS["kept"], label="kept: in the final filesystem"
+        )
+        ax.barh(y, wasted, height=0.7, left=kept, color=LAYER_COLORS["wasted"],
                 label="wasted: overwritten or deleted by a later layer")  # fmt: skip
         for yi, k, w in zip(y, kept, wasted, strict=True):
             text = f"{k + w:.2f} MB" + (f" ({w:.1f} wasted)" if w >= 0.01 else "")
@@ -824,12 +825,12 @@ def plot_search_hits(hits: Mapping[str, pd.DataFrame], *, title: str = "", capti
     fig, ax = plt.subplots(figsize=(8, 0.8 + 0.6 * len(where)))
     y = list(range(len(where)))
     in_files, in_config = where["in a layer's files"], where["in config or history"]
-    ax.barh(y, in_files, color="#d62728", label="in a layer's files (deleted ones included)")
-    ax.barh(y, in_config, left=in_files, color="#f29111", label="in the image config or history")
+    ax.barh(y, in_files, color=BAD, label="in a layer's files (deleted ones included)")
+    ax.barh(y, in_config, left=in_files, color=CAUTION, label="in the image config or history")
     for yi, total in zip(y, in_files + in_config, strict=True):
         if total == 0:
             ax.annotate("none: clean", (0, yi), xytext=(4, 0), textcoords="offset points",
-                        va="center", color="#2ca02c", fontweight="bold")  # fmt: skip
+                        va="center", color=GOOD, fontweight="bold")  # fmt: skip
     ax.set_yticks(y, where.index)
     ax.set_ylim(len(where) - 0.5, -0.5)
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -843,6 +844,46 @@ def plot_search_hits(hits: Mapping[str, pd.DataFrame], *, title: str = "", capti
     return fig, where
 
 
+def plot_rebuilds(rebuilds: pd.DataFrame, *, better: str, title: str = "", caption: str = ""):
+    """Rebuilds after a one-line change, per Dockerfile order: median time and cache hits.
+
+    Args:
+        rebuilds: One row per rebuild: ``order`` (which Dockerfile), ``seconds``,
+            ``cache hits``.
+        better: The order that should win (drawn in the colour of good outcomes, the
+            others in the colour of bad ones).
+        title: Over both charts.
+        caption: Where the numbers come from (under the charts).
+
+    Returns:
+        The matplotlib Figure: the median rebuild time (each rebuild a dot) and the
+        median number of steps served from the cache.
+    """
+    stats = rebuilds.groupby("order", sort=False).agg(
+        median_seconds=("seconds", "median"), cache_hits=("cache hits", "median")
+    )
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    colors = [GOOD if order == better else BAD for order in stats.index]
+    for ax, col, heading, fmt in [
+        (axes[0], "median_seconds", "rebuild time after a one-line change (s)", "{:.1f}"),
+        (axes[1], "cache_hits", "steps served from the cache", "{:.0f}"),
+    ]:
+        bars = ax.bar(stats.index, stats[col], color=colors)
+        ax.bar_label(bars, labels=[fmt.format(v) for v in stats[col]])
+        ax.set_title(heading)
+    axes[1].yaxis.get_major_locator().set_params(integer=True)
+    for i, order in enumerate(stats.index):
+        pts = rebuilds.loc[rebuilds["order"] == order, "seconds"]
+        axes[0].scatter([i] * len(pts), pts, color=INK, s=12, zorder=3,
+                        label="each rebuild" if i else None)  # fmt: skip
+    axes[0].legend(fontsize=8, loc="upper center")
+    if title:
+        fig.suptitle(title, fontweight="bold")
+    if caption:
+        caption_below(fig, caption)
+    return fig
+
+
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -853,6 +894,7 @@ __all__ = [
     "analyse",
     "instruction",
     "plot_layers",
+    "plot_rebuilds",
     "plot_search_hits",
     "read_file",
     "search",

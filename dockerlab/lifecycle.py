@@ -23,13 +23,13 @@ from . import labels
 from .containers import DEFAULT_LIMITS, create
 from .engine import client
 from .errors import DockerlabError
-from .plotting import caption_below
+from .plotting import SERIES, caption_below
 
 #: ``docker diff`` kinds, as the engine numbers them.
 KINDS = {0: "changed", 1: "added", 2: "deleted"}
 #: The phases of a container's life, in order.
 PHASES = ("create", "start", "stop", "remove")
-PHASE_COLORS = {"create": "#0db7ed", "start": "#1d63ed", "stop": "#f29111", "remove": "#6c757d"}
+PHASE_COLORS = dict(zip(PHASES, SERIES, strict=False))
 
 
 def parse_changes(raw: Sequence[Mapping] | None) -> pd.DataFrame:
@@ -119,31 +119,20 @@ def phase_timings(
     """
     rows = []
     for i in range(n):
-        box = None
         try:
             t0 = time.monotonic()
-            box = create(
-                image, command, pids=pids, role="lifecycle", init=init, **options
-            ).container
-            t1 = time.monotonic()
-            box.start()
-            t2 = time.monotonic()
-            time.sleep(lifetime)
-            t2b = time.monotonic()
-            box.stop(timeout=stop_timeout)
-            t3 = time.monotonic()
-            box.reload()
-            code = box.attrs["State"]["ExitCode"]
-            box.remove(v=True)
-            t4 = time.monotonic()
-            box = None
+            with create(image, command, pids=pids, role="lifecycle", init=init, **options) as box:
+                t1 = time.monotonic()
+                box.start()
+                t2 = time.monotonic()
+                time.sleep(lifetime)
+                stopping, code = box.stop(timeout=stop_timeout)
+                t3 = time.monotonic()
+                box.remove()
+                t4 = time.monotonic()
         except docker.errors.APIError as e:
             raise DockerlabError(f"Container {i} failed: {e.explanation or e}") from None
-        finally:
-            if box is not None:
-                with contextlib.suppress(docker.errors.APIError):
-                    box.remove(force=True, v=True)
-        for phase, seconds in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2b, t4 - t3), strict=True):
+        for phase, seconds in zip(PHASES, (t1 - t0, t2 - t1, stopping, t4 - t3), strict=True):
             rows.append({"container": i, "phase": phase, "seconds": seconds, "exit_code": code})
     return pd.DataFrame(rows, columns=["container", "phase", "seconds", "exit_code"])
 

@@ -51,21 +51,20 @@ import json
 import os
 import re
 import shlex
-import tarfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import docker.errors
 import matplotlib.pyplot as plt
 import pandas as pd
 from dockerfile_parse import DockerfileParser
 
 from . import assets, layers, lint
 from .building import FileSpec, base_images, build
-from .containers import DemoContainer, created, start
+from .containers import DemoContainer, start
+from .elf import read_file
 from .engine import registry_reachable
 from .errors import BaseImageMissing, BuildFailed, BuildKitUnavailable, DockerlabError
 from .images import CATALOG, ref
@@ -700,8 +699,8 @@ def analyse_and_search(image, secrets: list[str]) -> tuple[layers.LayerAnalysis,
 _PROCSTAT: bytes | None = None
 
 
-def procstat_tar() -> bytes:
-    """A tar holding ``.dockerlab-procstat``: ``assets/procstat.c`` built static (musl).
+def procstat_binary() -> bytes:
+    """The program ``.dockerlab-procstat``: ``assets/procstat.c`` built static (musl).
 
     It is copied into the running container under test and run there with
     ``docker exec``, so zombies are counted from the container's own ``/proc``
@@ -713,27 +712,16 @@ def procstat_tar() -> bytes:
     if _PROCSTAT is None:
         dockerfile = (f"FROM {ref('builder')}\nCOPY procstat.c /src/procstat.c\n"
                       "RUN musl-gcc -static -Os -o /procstat /src/procstat.c && strip /procstat\n")  # fmt: skip
-        with (
-            build(dockerfile, {"procstat.c": assets.text("procstat.c")}, progress=False) as img,
-            created(img, "score") as box,
-        ):
-            data = b"".join(box.get_archive("/procstat")[0])
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            binary = tar.extractfile(tar.getmembers()[0]).read()
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            info = tarfile.TarInfo(".dockerlab-procstat")
-            info.size, info.mode = len(binary), 0o755
-            tar.addfile(info, io.BytesIO(binary))
-        _PROCSTAT = buf.getvalue()
+        with build(dockerfile, {"procstat.c": assets.text("procstat.c")}, progress=False) as img:
+            _PROCSTAT = read_file(img, "/procstat")
     return _PROCSTAT
 
 
 def count_zombies_inside(box: DemoContainer) -> int | None:
     """Zombies in a running container, read from its own ``/proc`` (None if impossible)."""
     try:
-        box.container.put_archive("/", procstat_tar())
-    except docker.errors.APIError:
+        box.copy_in("/", {".dockerlab-procstat": procstat_binary()}, mode=0o755)
+    except DockerlabError:
         return None  # e.g. a read-only root filesystem
     result = box.exec(["/.dockerlab-procstat"])
     if result.exit_code != 0:
@@ -748,18 +736,17 @@ def run_checks(image, env: Mapping[str, str], settle: float, grace: int) -> dict
     time or uid (None): nothing ran any more to measure.
     """
     out: dict[str, object] = {}
-    procstat_tar()  # built before the clock starts
+    procstat_binary()  # built before the clock starts
     with start(image, None, environment=dict(env), pids=64, role="score") as box:
         time.sleep(settle)
         status = box.status
         if status == "running":
-            top = box.container.top(ps_args="-o pid,uid,comm")
-            rows = pd.DataFrame(top.get("Processes") or [], columns=top.get("Titles"))
-            out["uid"] = int(rows["UID"].iloc[0]) if len(rows) else None
+            rows = box.top(("pid", "uid", "comm"))
+            out["uid"] = int(rows[0]["uid"]) if rows else None
             out["zombies"] = count_zombies_inside(box)
             out["stop_s"], code = box.stop(timeout=grace)
         else:
-            code = box.reload().container.attrs["State"]["ExitCode"]
+            code = box.exit_code
             out.update(zombies=None, stop_s=None, uid=None)
         out["exit_code"], out["status"] = code, status
         out["output"] = box.logs()
@@ -1026,7 +1013,7 @@ __all__ = [
     "network_steps",
     "parse_bases",
     "plot",
-    "procstat_tar",
+    "procstat_binary",
     "read_context",
     "read_dockerfile",
     "run_checks",

@@ -31,7 +31,7 @@ from .building import BuiltImage, build
 from .containers import DemoContainer, start
 from .errors import DockerlabError
 from .images import ref
-from .plotting import caption_below
+from .plotting import DESIGN_COLORS, MUTED, caption_below
 
 WEB_PORT = 8080
 CACHE_PORT = 6379
@@ -236,7 +236,7 @@ class Deployment:
 
     def state(self, name: str) -> dict[str, object]:
         """The container's state as the engine reports it (see :func:`container_state`)."""
-        return container_state(self.containers[name].reload().container.attrs)
+        return container_state(self.containers[name].inspect())
 
     def logs(self, name: str) -> str:
         return self.containers[name].logs()
@@ -255,7 +255,7 @@ class Deployment:
         c = self.containers[name]
 
         def last_start() -> list[str]:
-            log = ((c.reload().container.attrs["State"].get("Health") or {}).get("Log")) or []
+            log = ((c.inspect()["State"].get("Health") or {}).get("Log")) or []
             return [entry["Start"] for entry in log]
 
         seen = set(last_start())
@@ -289,7 +289,7 @@ class Deployment:
             str(int(timeout * 1000)),
             *paths,
         ]
-        self.pod.container.exec_run(["sh", "-c", f"{shlex.join(watch)} > {log} 2>&1"], detach=True)
+        self.pod.exec_detached(["sh", "-c", f"{shlex.join(watch)} > {log} 2>&1"])
 
         def read() -> str:
             return self.pod.exec(["cat", log]).output
@@ -331,7 +331,6 @@ class Deployment:
 
 
 #: Colours of the two designs in charts.
-DESIGN_COLORS = {"split": "#0d597f", "combined": "#d70a53"}
 
 
 def plot_outages(
@@ -356,7 +355,7 @@ def plot_outages(
         for x, scenario in enumerate(scenarios):
             rows = df[df["scenario"] == scenario]
             ms = rows[path].astype(float) * 1000
-            color = DESIGN_COLORS.get(str(rows["design"].iloc[0]), "#555")
+            color = DESIGN_COLORS.get(str(rows["design"].iloc[0]), MUTED)
             median = float(ms.median())
             ax.bar(x, median, color=color, alpha=0.35, width=0.6)
             jitter = [x + 0.12 * (i - (len(ms) - 1) / 2) for i in range(len(ms))]

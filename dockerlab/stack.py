@@ -45,9 +45,9 @@ from . import assets
 from .building import BuiltImage, build
 from .containers import DemoContainer, RunResult, run, start
 from .engine import client
-from .errors import DockerlabError
+from .errors import ContainerGone, DockerlabError
 from .images import ref
-from .plotting import FAMILY_COLORS, caption_below
+from .plotting import ACCENT, BAD, GOOD, GUIDE, LIBC_COLORS, MUTED, caption_below
 
 KiB, MiB = 1024, 1024 * 1024
 
@@ -351,8 +351,8 @@ class Prober:
         box = self.boxes[libc]
         try:
             if box.status != "running":
-                box.container.start()
-        except docker.errors.NotFound:
+                box.start()
+        except ContainerGone:
             raise DockerlabError(
                 f"The {libc} probe container is gone (removed by a cleanup?): make a new Prober."
             ) from None
@@ -644,7 +644,6 @@ def human(nbytes: float) -> str:
 
 # --------------------------------------------------------------------------- charts
 
-COLORS = {"glibc": FAMILY_COLORS["debian"], "musl": FAMILY_COLORS["alpine"]}
 RUNS_ON = {"glibc": "glibc on Debian", "musl": "musl on Alpine"}
 
 
@@ -663,11 +662,11 @@ def plot_depths(limits: pd.DataFrame, fitted: dict[str, StackFit], *, caption: s
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     frames = np.geomspace(limits["frame"].min() / 1.3, limits["frame"].max() * 1.3, 50)
     for size, name in ((GLIBC_DEFAULT_STACK, "8 MiB"), (MUSL_DEFAULT_STACK, "128 KiB")):
-        ax.plot(frames, size / frames, ":", color="#888", lw=1)
+        ax.plot(frames, size / frames, ":", color=GUIDE, lw=1)
         ax.annotate(f"depth x frame = {name}", (frames[0], size / frames[0]), fontsize=8,
-                    color="#666", xytext=(2, 4), textcoords="offset points")  # fmt: skip
+                    color=MUTED, xytext=(2, 4), textcoords="offset points")  # fmt: skip
     for libc, g in limits.groupby("libc"):
-        color = COLORS.get(libc, "#1d63ed")
+        color = LIBC_COLORS.get(libc, ACCENT)
         ax.plot(
             g["frame"],
             g["max_depth"],
@@ -718,7 +717,7 @@ def plot_ulimit(
     ticks = sorted(finite["ulimit_kib"].unique())
     unl_x = ticks[-1] * 4 if ticks else 1
     for libc, g in limits.groupby("libc"):
-        color = COLORS.get(libc, "#1d63ed")
+        color = LIBC_COLORS.get(libc, ACCENT)
         f = g[np.isfinite(g["ulimit_kib"])].sort_values("ulimit_kib")
         ax.plot(f["ulimit_kib"], f["max_depth"], "o-", color=color, label=RUNS_ON.get(libc, libc))
         u = g[~np.isfinite(g["ulimit_kib"])]
@@ -823,10 +822,10 @@ def explorer(programs: Programs, frame: int = 256, depth: int = 1000):
         result.value = "<i>running...</i>"
         try:
             out = try_depth(programs, libc.value, frame_s.value, depth_s.value, cases[fix.value])
-            color = "#2ca02c" if out.survived else "#d70a53"
+            color = GOOD if out.survived else BAD
             result.value = f"<b style='color:{color}'>{describe(out)}</b>"
         except DockerlabError as e:
-            result.value = f"<b style='color:#d70a53'>Could not run it: {e}</b>"
+            result.value = f"<b style='color:{BAD}'>Could not run it: {e}</b>"
         finally:
             button.disabled = False
 

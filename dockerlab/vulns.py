@@ -38,14 +38,12 @@ import pandas as pd
 
 from .building import BuiltImage
 from .errors import DockerlabError
-from .plotting import caption_below
+from .plotting import SEVERITY_COLORS, caption_below
 
 #: The one shape every result takes.
 COLUMNS = ["id", "package", "installed_version", "fixed_version", "severity", "source"]
 #: Severity labels, worst first (every tool's labels are mapped onto these).
 SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNKNOWN"]
-SEVERITY_COLORS = {"CRITICAL": "#7b0d1e", "HIGH": "#d70a53", "MEDIUM": "#f29111",
-                   "LOW": "#f2c811", "NEGLIGIBLE": "#9db4c0", "UNKNOWN": "#bbbbbb"}  # fmt: skip
 OSV_URL = "https://api.osv.dev"
 
 
@@ -497,6 +495,102 @@ def osv_findings(inv, client: OSVClient | None = None) -> pd.DataFrame:
     df = frame(rows)
     df["source_package"] = [r["source_package"] for r in rows] if rows else []
     return df
+
+
+# ---------------------------------------------------------------- whatever works here
+
+#: The scanners that match an image against known vulnerabilities (Syft only makes SBOMs).
+MATCHING_SCANNERS = ("trivy", "grype", "docker scout")
+
+
+@dataclass
+class ScanReport:
+    """What matching images against known vulnerabilities gave here, and what it could not.
+
+    Attributes:
+        results: Image label -> its findings in :data:`COLUMNS`, every source together
+            (empty where nothing answered: not a clean bill of health).
+        sources: What answered, per image: ``"trivy (alpine)"``, ``"OSV.dev (debian)"``.
+        missing: What could not be asked, and why, in plain words.
+    """
+
+    results: dict[str, pd.DataFrame]
+    sources: list[str]
+    missing: list[str]
+
+    @property
+    def obtained(self) -> bool:
+        """True if any scanner or OSV.dev answered for any image."""
+        return bool(self.sources)
+
+    def severity(self) -> pd.DataFrame | None:
+        """:func:`severity_counts` of the results; None if nothing was obtained."""
+        return severity_counts(self.results) if self.obtained else None
+
+    def summary(self, label: str) -> str:
+        """One cell for a table: ``"12 known (9 with a fix)"``, or why there is no number."""
+        if not self.obtained:
+            return "not obtained (offline, no scanner)"
+        df = self.results[label]
+        fixable = df[df["fixed_version"].notna()]["id"].nunique()
+        return f"{df['id'].nunique()} known ({fixable} with a fix)"
+
+    def __str__(self) -> str:
+        if self.obtained:
+            head = "Vulnerability data WAS obtained, from: " + "; ".join(self.sources)
+        else:
+            head = ("Vulnerability data was NOT obtained on this machine. "
+                    "The inventory above is all we have.")  # fmt: skip
+        return "\n".join([head, *(f"  - {reason}" for reason in self.missing)])
+
+
+def find_vulnerabilities(
+    images: Mapping[str, object],
+    inventories: Mapping[str, object],
+    tools: Sequence[Tool] | None = None,
+    *,
+    osv_url: str = OSV_URL,
+) -> ScanReport:
+    """Match each image against known vulnerabilities with whatever works on this machine.
+
+    Every matching scanner found here (:data:`MATCHING_SCANNERS`) scans every image,
+    and OSV.dev is asked about every inventory if it answers within two seconds
+    (:func:`osv_reachable`). What fails or is missing is said in ``missing``; nothing
+    waits on the internet.
+
+    Args:
+        images: Label -> image (a reference or a :class:`BuiltImage`), for the scanners.
+        inventories: Label -> its :func:`dockerlab.sbom.inventory`, for OSV.dev.
+        tools: What :func:`scanners` found (asked again if not given).
+        osv_url: OSV's API (a test gives a local server).
+    """
+    tools = scanners() if tools is None else tools
+    found: dict[str, list[pd.DataFrame]] = {label: [] for label in images}
+    sources, missing = [], []
+    matching = [t for t in tools if t.found and t.name in MATCHING_SCANNERS]
+    for tool in matching:
+        for label, img in images.items():
+            try:
+                found[label].append(scan(img, tool))
+                sources.append(f"{tool.name} ({label})")
+            except ScanFailed as e:
+                missing.append(f"{tool.name} on {label}: {e}")
+    if osv_reachable(osv_url):
+        client = OSVClient(osv_url)
+        for label, inv in inventories.items():
+            try:
+                found.setdefault(label, []).append(osv_findings(inv, client))
+                sources.append(f"OSV.dev ({label})")
+            except OSVUnavailable as e:
+                missing.append(f"OSV.dev on {label}: {e}")
+    else:
+        host = urlsplit(osv_url).hostname
+        missing.append(f"OSV.dev ({host}) did not answer within 2 s: no internet here")
+    if not matching:
+        missing.append("no scanner (docker scout, Trivy, Grype) is installed")
+    results = {label: pd.concat(dfs, ignore_index=True) if dfs else frame([])
+               for label, dfs in found.items()}  # fmt: skip
+    return ScanReport(results, sources, missing)
 
 
 # ---------------------------------------------------------------- summaries

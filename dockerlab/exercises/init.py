@@ -71,12 +71,11 @@ def measure_pid1(box: DemoContainer) -> dict:
     started, zombies, whether ``sleep`` still runs, and the stop time."""
     time.sleep(SETTLE)
     if box.status != "running":
-        code = box.container.attrs["State"]["ExitCode"]
+        code = box.exit_code
         return {"running": False, "exit_code": code, "logs": box.logs()}
     started = processes_started(box)
     zombies = count_zombies_inside(box)
-    top = box.container.top(ps_args="-o pid,comm")
-    names = [row[-1] for row in top.get("Processes") or []]
+    names = [row["comm"] for row in box.top(("pid", "comm"))]
     logs = box.logs()
     seconds, code = box.stop(timeout=GRACE)
     return {"running": True, "zombies": zombies, "app": "sleep" in names, "names": names,

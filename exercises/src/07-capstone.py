@@ -18,8 +18,6 @@
 # for `docker build`; `--compare A B` puts two side by side).
 
 # %%
-import matplotlib.pyplot as plt
-
 import dockerlab as dl
 from dockerlab import scorecard
 
@@ -84,8 +82,7 @@ after
 scorecard.compare({"before": before, "after": after})
 
 # %%
-scorecard.plot({"before": before, "after": after})
-plt.show()
+fig = scorecard.plot({"before": before, "after": after})
 
 # %%
 assert after.passed == scorecard.TARGETS  # solution-only

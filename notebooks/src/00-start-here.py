@@ -70,7 +70,7 @@ catalog = pd.DataFrame(
             "key": key,
             "image": entry.ref,
             "what": entry.description,
-            "size (MB, on disk)": round(dl.images.get(key).attrs["Size"] / 1e6, 1),
+            "size (MB, on disk)": round(dl.size_on_disk(dl.ref(key)) / 1e6, 1),
             "provenance": dl.provenance(key),
         }
         for key, entry in dl.CATALOG.items()

@@ -22,7 +22,6 @@
 #    that behaves differently on each.
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 
 import dockerlab as dl
@@ -287,31 +286,17 @@ print(f"loader + libc: musl {musl_so / 1e6:.2f} MB vs glibc {glibc_core / 1e6:.2
 # library, next to what Alpine installs for the same jobs.
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.2), gridspec_kw={"width_ratios": [3, 2]})
-parts = replaced.drop(index="total").sort_values("installed_mb", ascending=False)
-left = 0.0
-for i, (pkg, row) in enumerate(parts.iterrows()):
-    ax1.barh(f"debian: {len(parts)} packages", row["installed_mb"], left=left, color=dl.plotting.FAMILY_COLORS["debian"],
-             alpha=1 - 0.06 * i, edgecolor="white")
-    if row["installed_mb"] > 2:
-        ax1.text(left + row["installed_mb"] / 2, 0, pkg, ha="center", va="center", color="white", fontsize=8)
-    left += row["installed_mb"]
-ax1.barh("alpine: busybox", int(bb_bytes) / 1e6, color=dl.plotting.FAMILY_COLORS["alpine"])
-ax1.bar_label(ax1.containers[-1], labels=[f"{int(bb_bytes) / 1e6:.2f} MB, one file"], padding=3)
-ax1.text(left, 0, f" {left:.1f} MB", va="center")
-ax1.set_xlim(0, left * 1.18)
-ax1.set_xlabel("installed size (MB)")
-ax1.set_title(f"The basic tools ({int(replaced.loc['total', 'busybox has'])} commands in common)")
-ax2.barh(["debian: glibc (libc6)", "alpine: musl"], [glibc_pkg / 1e6, musl_pkg / 1e6],
-         color=[dl.plotting.FAMILY_COLORS["debian"], dl.plotting.FAMILY_COLORS["alpine"]])
-ax2.bar_label(ax2.containers[0], fmt="%.2f MB", padding=3)
-ax2.set_xlim(0, glibc_pkg / 1e6 * 1.3)
-ax2.set_xlabel("installed size (MB)")
-ax2.set_title("The C library")
-fig.suptitle("What Alpine swaps out: busybox for a dozen packages, musl for glibc", fontweight="bold")
-dl.caption_below(fig, f"Measured in {bases['debian']} (dpkg Installed-Size) and "
-                 f"{bases['alpine']} (file size, apk record).")
-fig.tight_layout()
+parts = replaced.drop(index="total").sort_values("installed_mb", ascending=False)["installed_mb"]
+in_common = int(replaced.loc["total", "busybox has"])
+fig = dl.plotting.breakdown_bars(
+    {f"The basic tools ({in_common} commands in common)": {
+        f"debian: {len(parts)} packages": parts.to_dict(),
+        "alpine: busybox (one file)": int(bb_bytes) / 1e6},
+     "The C library": {"debian: glibc (libc6)": glibc_pkg / 1e6, "alpine: musl": musl_pkg / 1e6}},
+    xlabel="installed size (MB)",
+    suptitle="What Alpine swaps out: busybox for a dozen packages, musl for glibc",
+    caption=f"Measured in {bases['debian']} (dpkg Installed-Size) and "
+    f"{bases['alpine']} (file size, apk record).")
 
 # %% [markdown]
 # **Same source, different answers.** A short C program asks the C library four

@@ -12,7 +12,6 @@
 # names, time zones) and add exactly that, measuring each addition.
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 
 import dockerlab as dl
@@ -154,12 +153,11 @@ runs = {b: {name: dl.run(image, [f"/hello/hello-{b}"]) for name, image in matrix
         for b in builds}
 ran = pd.DataFrame({b: {name: r.ok for name, r in row.items()} for b, row in runs.items()}).T
 
-elf.plot_run_matrix(
+fig = elf.plot_run_matrix(
     ran, {b: elves[b].interpreter for b in ran.index},
     title="Does the program run? Only where its loader is, or when it needs none",
     caption="Measured on this engine. Bases: alpine: " + dl.provenance("alpine")
     + "; debian-slim: " + dl.provenance("debian_slim"))
-plt.show()
 
 # %% [markdown]
 # Each dynamic build runs only where its own loader is: glibc's in Debian

@@ -18,7 +18,6 @@
 # 4. whether a SIGTERM reaches a worker process that is not PID 1's direct child.
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 
 import dockerlab as dl
@@ -315,6 +314,5 @@ assert run.zombies == 0 and run.stop_seconds < 1 and run.exit_code == 143
 # Next: [06: One task per container](06-one-task-per-container.ipynb)
 
 # %%
-plt.close("all")
 img.remove()
 dl.cleanup()

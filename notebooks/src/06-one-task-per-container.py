@@ -163,7 +163,7 @@ assert cache_log.rstrip().endswith("cache: DEBUG SEGFAULT")  # its last words, o
 # web service, which is fine, so even `always` does nothing there:
 
 # %%
-one["app"].container.update(restart_policy={"Name": "always"})
+one["app"].set_restart_policy("always")
 one.wait_health_checks("app", count=2)
 print(one.state("app"), "/visits:", one.get("/visits"))
 assert one.state("app")["restarts"] == 0 and one.get("/visits").status == 503
@@ -183,7 +183,7 @@ assert one.state("app")["restarts"] == 0 and one.get("/visits").status == 503
 # 3. **combined, restart everything**: `docker restart` of the combined container.
 
 # %%
-one["app"].container.restart(timeout=5)
+one["app"].restart(timeout=5)
 one.wait_ready()
 two.remove()
 auto = services.split(images, restart_policy={"Name": "on-failure"})
@@ -196,10 +196,10 @@ for _ in range(REPEATS):
 restarts_by_policy = auto.state("cache")["restarts"]
 for _ in range(REPEATS):
     runs.append({"scenario": "split: restart the cache container", "design": "split",
-                 **auto.outage(lambda: auto["cache"].container.restart(timeout=5))})
+                 **auto.outage(lambda: auto["cache"].restart(timeout=5))})
 for _ in range(REPEATS):
     runs.append({"scenario": "combined: restart the whole container", "design": "combined",
-                 **one.outage(lambda: one["app"].container.restart(timeout=5))})
+                 **one.outage(lambda: one["app"].restart(timeout=5))})
 runs = pd.DataFrame(runs)
 runs.groupby("scenario", sort=False)[["/visits", "/health"]].agg(["median", "min", "max"]).round(3)
 

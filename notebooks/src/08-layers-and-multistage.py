@@ -23,7 +23,6 @@
 # %%
 import uuid
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 import dockerlab as dl
@@ -352,25 +351,10 @@ rebuilds = pd.DataFrame(rows)
 rebuilds
 
 # %%
-stats = rebuilds.groupby("order", sort=False).agg(
-    median_seconds=("seconds", "median"), cache_hits=("cache hits", "median"))
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-colors = ["#d62728", "#1d63ed"]
-for ax, col, title in [(axes[0], "median_seconds", "rebuild time after a one-line change (s)"),
-                       (axes[1], "cache_hits", "steps served from the cache")]:
-    bars = ax.bar(stats.index, stats[col], color=colors)
-    ax.bar_label(bars, labels=[f"{v:.1f}" if col == "median_seconds" else f"{v:.0f}"
-                               for v in stats[col]])
-    ax.set_title(title)
-axes[1].yaxis.get_major_locator().set_params(integer=True)
-for i, order in enumerate(stats.index):
-    pts = rebuilds.loc[rebuilds["order"] == order, "seconds"]
-    axes[0].scatter([i] * len(pts), pts, color="black", s=12, zorder=3,
-                    label="each rebuild" if i else None)
-axes[0].legend(fontsize=8, loc="upper center")
-fig.suptitle("Copy what changes least first", fontweight="bold")
-dl.caption_below(fig, f"Measured here: 3 rebuilds per order (bars: median), {builder_name}, "
-                 f"base {builder} ({dl.provenance('builder')}).")
+fig = layers.plot_rebuilds(
+    rebuilds, better="good order: deps first", title="Copy what changes least first",
+    caption=f"Measured here: 3 rebuilds per order (bars: median), {builder_name}, "
+    f"base {builder} ({dl.provenance('builder')}).")
 
 # %%
 good = rebuilds[rebuilds["order"].str.startswith("good")]

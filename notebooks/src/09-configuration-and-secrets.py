@@ -95,9 +95,9 @@ assert read_env_file("A=1\nB\nC\n", {"B": "from the client"}) == {"A": "1", "B":
 runs = {}
 for name, text in env_files.items():
     with dl.start(app, environment=read_env_file(text)) as box:
-        exit_code = box.container.wait(timeout=30)["StatusCode"]
-        attrs = box.reload().container.attrs
-        runs[name] = {"image id": attrs["Image"], "exit code": exit_code, "output": box.logs()}
+        exit_code = box.wait(timeout=30)
+        runs[name] = {"image id": box.inspect()["Image"], "exit code": exit_code,
+                      "output": box.logs()}
 
 pd.DataFrame({name: {"image id": r["image id"][7:19], "exit code": r["exit code"],
                      **dict(line.split(":", 1) for line in r["output"].splitlines())}
@@ -212,9 +212,9 @@ print({name: f"found in {len(h)} place(s)" for name, h in found.items()})
 # %%
 prod_env = {**read_env_file(env_files["prod"]), "API_TOKEN": TOKEN}
 with dl.start(app, environment=prod_env) as box:
-    box.container.wait(timeout=30)
+    box.wait(timeout=30)
     runtime_output = box.logs()
-    container_env = box.reload().container.attrs["Config"]["Env"]
+    container_env = box.inspect()["Config"]["Env"]  # what `docker inspect` shows
 print(runtime_output)
 app_hits = layers.search(app, TOKEN)
 print("places the image holds the token:", len(app_hits))

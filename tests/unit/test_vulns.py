@@ -549,3 +549,31 @@ def test_scan_with_a_missing_tool_says_so():
         vulns.scan("alpine:3.23", missing)
     with pytest.raises(vulns.ScanFailed):
         vulns.scan("alpine:3.23", vulns.Tool("syft", "sbom", "/usr/bin/syft", status="found"))
+
+
+# ---------------------------------------------------------------- whatever works here
+
+
+def test_find_vulnerabilities_offline_says_nothing_was_obtained_and_why(monkeypatch,
+                                                                        alpine_inventory):  # fmt: skip
+    monkeypatch.setenv("DOCKERLAB_OFFLINE", "1")
+    report = vulns.find_vulnerabilities({"alpine": "alp"}, {"alpine": alpine_inventory}, tools=[])
+    assert not report.obtained and report.severity() is None
+    assert report.results["alpine"].empty
+    assert report.summary("alpine") == "not obtained (offline, no scanner)"
+    assert report.missing == ["OSV.dev (api.osv.dev) did not answer within 2 s: no internet here",
+                              "no scanner (docker scout, Trivy, Grype) is installed"]  # fmt: skip
+    assert str(report).startswith("Vulnerability data was NOT obtained")
+
+
+def test_find_vulnerabilities_asks_osv_when_it_answers(monkeypatch, osv, alpine_inventory):
+    monkeypatch.delenv("DOCKERLAB_OFFLINE", raising=False)
+    empty = sbom.from_filesystem(FileSystem({}), "scratch")
+    report = vulns.find_vulnerabilities({"alpine": "alp", "scratch": "scratch"},
+                                        {"alpine": alpine_inventory, "scratch": empty},
+                                        tools=[], osv_url=osv.url)  # fmt: skip
+    assert report.obtained and report.sources == ["OSV.dev (alpine)", "OSV.dev (scratch)"]
+    assert report.missing == ["no scanner (docker scout, Trivy, Grype) is installed"]
+    assert len(report.results["alpine"]) == 7 and report.results["scratch"].empty
+    assert report.summary("alpine") == "4 known (3 with a fix)"
+    assert report.severity().loc["alpine"].sum() == 4
