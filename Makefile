@@ -17,7 +17,7 @@ ifndef DOCKERLAB_SESSION
 DOCKERLAB_SESSION := test-$(shell date +%s%N)
 endif
 export DOCKERLAB_SESSION
-NBVAL := --durations=10 --nbval-lax --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=900
+NBVAL := --durations=10 --nbval-lax --nbval-current-env --nbval-cell-timeout=900
 
 .DEFAULT_GOAL := help
 .PHONY: help lab test bases doctor lint notebooks bench cleanup engine-stop

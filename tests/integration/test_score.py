@@ -14,6 +14,8 @@ import pytest
 import dockerlab as dl
 from dockerlab import scorecard
 
+pytestmark = pytest.mark.usefixtures("nothing_left")
+
 GOOD = """
 FROM dockerlab/builder:trixie AS build
 WORKDIR /src
@@ -30,12 +32,6 @@ USER 65534:65534
 ENTRYPOINT ["/bin/dumb-init", "--"]
 CMD ["/bin/ledger", "/data/ledger.csv"]
 """
-
-
-@pytest.fixture(autouse=True)
-def _nothing_left(engine):
-    yield
-    assert not any(dl.leftovers(dl.labels.SESSION_ID).values())
 
 
 @pytest.fixture(scope="module")

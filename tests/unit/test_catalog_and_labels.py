@@ -15,12 +15,23 @@ def test_catalog_has_the_course_images():
     assert CATALOG["builder"].default == "dockerlab/builder:trixie"
     assert CATALOG["debian_old"].default == "debian:bookworm"  # the older base of notebook 10
     assert CATALOG["alpine"].default == "alpine:3.24" and CATALOG["alpine"].offline == "alpine:3.23"
-    assert ref("alpine") in ("alpine:3.24", "alpine:3.23")
 
 
-def test_a_lookup_by_repository_keeping_the_last_entry_finds_the_current_debian():
-    by_repo = {c.default.rsplit(":", 1)[0]: c.default for c in CATALOG.values()}
-    assert by_repo["debian"].startswith("debian:trixie")
+def test_offline_the_scorecard_measures_an_untagged_debian_with_the_course_trixie(monkeypatch):
+    from dockerlab import engine, scorecard
+
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent")  # nothing is on an engine
+    monkeypatch.setattr(scorecard, "registry_reachable", lambda: False)
+    engine.reset()
+    try:
+        notes: list[str] = []
+        text = scorecard._substitute("FROM debian\nFROM debian:bookworm\n", notes)
+    finally:
+        monkeypatch.undo()
+        engine.reset()
+    first, second = text.splitlines()
+    assert first.startswith("FROM debian:trixie") and second == "FROM debian:bookworm"
+    assert len(notes) == 1 and "`debian` (latest)" in notes[0]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,17 @@ import pytest
 from dockerlab import sbom
 from dockerlab.measuring import FileSystem, count_packages
 
+# The inventory table a learner reads, in this order.
+SBOM_COLUMNS = [
+    "package",
+    "version",
+    "source",
+    "source_version",
+    "architecture",
+    "ecosystem",
+    "purl",
+]
+
 DPKG = """Package: libc6
 Status: install ok installed
 Priority: optional
@@ -133,7 +144,7 @@ def test_osv_ecosystems(debian, alpine):
 def test_no_database_no_packages():
     inv = sbom.from_filesystem(FileSystem({}), "scratch-app")
     assert inv.packages == [] and inv.database == "none" and inv.os_name == "no operating system"
-    assert inv.table().empty and list(inv.table().columns) == sbom.COLUMNS
+    assert inv.table().empty and list(inv.table().columns) == SBOM_COLUMNS
 
 
 # ---------------------------------------------------------------- purls
@@ -161,7 +172,7 @@ def test_purl_qualifiers_sorted_and_empty_ones_dropped():
 
 def test_table_columns(debian):
     t = debian.table()
-    assert list(t.columns) == sbom.COLUMNS
+    assert list(t.columns) == SBOM_COLUMNS
     assert t.loc[0, "package"] == "libc6" and t.loc[0, "ecosystem"] == "Debian"
 
 

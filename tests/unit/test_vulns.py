@@ -21,6 +21,9 @@ import pytest
 from dockerlab import sbom, vulns
 from dockerlab.measuring import FileSystem
 
+# Every scanner's findings in one shape: the columns a learner compares, in this order.
+FINDING_COLUMNS = ["id", "package", "installed_version", "fixed_version", "severity", "source"]
+
 matplotlib.use("Agg")
 
 
@@ -222,7 +225,7 @@ def test_osv_queries_use_source_packages_once(alpine_inventory):
 
 def test_osv_findings_in_the_common_shape(osv, alpine_inventory):
     df = vulns.osv_findings(alpine_inventory, vulns.OSVClient(osv.url, timeout=5))
-    assert list(df.columns[: len(vulns.COLUMNS)]) == vulns.COLUMNS
+    assert list(df.columns[: len(FINDING_COLUMNS)]) == FINDING_COLUMNS
     # 3 openssl vulns x 2 binary packages, 1 musl vuln; nothing for busybox.
     assert len(df) == 7
     assert set(df["package"]) == {"libssl3", "libcrypto3", "musl"}
@@ -485,7 +488,7 @@ SCOUT = {
 
 
 def _as_records(df):
-    return df[vulns.COLUMNS].to_dict("records")
+    return df[FINDING_COLUMNS].to_dict("records")
 
 
 def test_parse_trivy():
@@ -519,7 +522,7 @@ def test_parse_scout_sarif_uses_rules_that_results_refer_to():
 def test_empty_reports_give_empty_frames_in_the_shape():
     for df in (vulns.parse_trivy({"SchemaVersion": 2, "Results": [{"Target": "x"}]}),
                vulns.parse_grype({"matches": []}), vulns.parse_scout_sarif({"runs": []})):  # fmt: skip
-        assert df.empty and list(df.columns) == vulns.COLUMNS
+        assert df.empty and list(df.columns) == FINDING_COLUMNS
 
 
 def test_parse_purl():
