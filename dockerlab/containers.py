@@ -29,9 +29,9 @@ import requests
 from docker.types import LogConfig
 
 from . import labels, private_engine
-from .building import BuiltImage
 from .engine import client, requested_platform
 from .errors import ContainerGone, ContainerTimeout, DockerlabError, ImageNotFound
+from .images import name_of
 
 #: Defaults every demo container gets (override per call).
 DEFAULT_LIMITS = {"memory": "256m", "pids": 128, "cpus": 1.0}
@@ -68,10 +68,6 @@ class RunResult:
     def crashed(self) -> bool:
         """True on a fatal signal such as SIGSEGV (139) or SIGKILL (137)."""
         return self.exit_code is not None and self.exit_code > 128
-
-
-def _ref(image) -> str:
-    return image.ref if isinstance(image, BuiltImage) else str(image)
 
 
 #: Where Docker engines listen by default (the kit's private engine and DOCKER_HOST are added).
@@ -533,7 +529,7 @@ def created(image, role: str = "measure") -> Iterator:
         >>> with created(dl.ref("alpine")) as box:  # doctest: +SKIP
         ...     chunks, stat = box.get_archive("/etc/alpine-release")
     """
-    ref = _ref(image)
+    ref = name_of(image)
     try:
         # The command never runs: `true` need not exist (FROM scratch images have nothing).
         box = client().containers.create(ref, command=["true"], **_options(
@@ -585,14 +581,16 @@ def create(
     # store, another learner moving a shared tag off it deletes that name before the
     # engine records the image as untagged (a CI run's four learners hit that window).
     # Asked for again a moment later, the engine finds it; a missing image stays missing.
-    attempts = 8 if _ref(image).startswith("sha256:") else 1
+    attempts = 8 if name_of(image).startswith("sha256:") else 1
     for attempt in range(attempts):
         try:
             # create, not containers.run: run would try to pull a missing image.
-            return DemoContainer(client().containers.create(_ref(image), command, **opts))
+            return DemoContainer(client().containers.create(name_of(image), command, **opts))
         except docker.errors.ImageNotFound:
             if attempt == attempts - 1:
-                raise ImageNotFound(f"The image {_ref(image)!r} is not on this engine.") from None
+                raise ImageNotFound(
+                    f"The image {name_of(image)!r} is not on this engine."
+                ) from None
             time.sleep(0.25)
         except docker.errors.APIError as e:
             raise DockerlabError(

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 import docker.errors
 import docker.utils
 
-from .building import BuiltImage
 from .containers import created
 from .engine import client
 from .errors import DockerlabError
+from .images import name_of
 
 MAGIC = b"\x7fELF"
 
@@ -272,7 +272,7 @@ def read_file(
         FileNotInImage: The path is missing, is a directory, or is a symlink
             to nothing.
     """
-    ref = image.ref if isinstance(image, BuiltImage) else str(image)
+    ref = name_of(image)
     with created(ref) as box:
         return _read(box, ref, path, follow_symlinks, max_bytes)
 
@@ -323,7 +323,7 @@ def _read(box, ref: str, path: str, follow: bool, max_bytes: int) -> bytes:
 
 def exists(image, path: str) -> bool:
     """Whether ``path`` exists in the image, following symlinks (reads no file content)."""
-    ref = image.ref if isinstance(image, BuiltImage) else str(image)
+    ref = name_of(image)
     with created(ref) as box:
         try:
             _stat(box, ref, path, True)

@@ -43,9 +43,9 @@ from pathlib import Path
 import pandas as pd
 from dockerfile_parse import DockerfileParser
 
-from .building import BuiltImage
 from .errors import DockerlabError, NoRegistry
-from .measuring import FileSystem, _image, filesystem
+from .images import name_of, resolve
+from .measuring import FileSystem, filesystem
 from .plotting import caption_below
 from .registry import ManifestNotFound, RegistryClient, RegistryError
 from .sbom import parse_dpkg_status, parse_os_release
@@ -248,8 +248,8 @@ def inspect(image, now: datetime | None = None) -> ImageFacts:
     Raises:
         ImageNotFound: The image is not on this engine.
     """
-    img = _image(image)
-    name = image.ref if isinstance(image, BuiltImage) else str(image)
+    img = resolve(image)
+    name = name_of(image)
     config_created = parse_time(img.attrs.get("Created"))
     label = parse_time((img.labels or {}).get(CREATED_LABEL))
     created, source = (label, f"label {CREATED_LABEL}") if label else (config_created, "config Created")  # fmt: skip
@@ -451,7 +451,7 @@ def changelogs(image) -> dict[str, tuple[str, list[ChangelogEntry]]]:
     """
     from .containers import run
 
-    result = run(_image(image).id, ["sh", "-c", _CHANGELOG_SCRIPT], timeout=120)
+    result = run(resolve(image).id, ["sh", "-c", _CHANGELOG_SCRIPT], timeout=120)
     if not result.ok:
         raise DockerlabError(f"Reading the changelogs of {image} failed: {result.output[-300:]}")
     return parse_changelogs(result.output)

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 
 import docker.errors
+import docker.models.images
 
 from . import labels
 from .engine import client, registry_reachable
@@ -189,3 +190,43 @@ def present() -> dict[str, bool]:
         except ImageNotFound:
             out[key] = False
     return out
+
+
+def name_of(image) -> str:
+    """The name the engine knows ``image`` by: a built image's reference, or the string given.
+
+    Args:
+        image: A :class:`~dockerlab.building.BuiltImage`, an image from the engine, or a
+            reference or id (``"alpine:3.23"``, ``"sha256:..."``).
+
+    Example:
+        >>> name_of("alpine:3.23")
+        'alpine:3.23'
+    """
+    if isinstance(image, str):
+        return image
+    ref = getattr(image, "ref", None)  # a BuiltImage (building imports this module)
+    if isinstance(ref, str):
+        return ref
+    if isinstance(image, docker.models.images.Image):
+        return image.id
+    return str(image)
+
+
+def resolve(image) -> docker.models.images.Image:
+    """The engine's image for a built image, an engine image or a reference.
+
+    Raises:
+        ImageNotFound: The engine has no such image (said plainly, with its name).
+
+    Example:
+        >>> resolve(ref("alpine")).id  # doctest: +SKIP
+        'sha256:...'
+    """
+    if isinstance(image, docker.models.images.Image):
+        return image
+    name = name_of(image)
+    try:
+        return client().images.get(name)
+    except docker.errors.ImageNotFound:
+        raise ImageNotFound(f"The image {name!r} is not on this engine.") from None

@@ -20,10 +20,9 @@ import docker.errors
 import pandas as pd
 
 from . import labels
-from .building import BuiltImage
 from .containers import created
 from .engine import client, engine_info
-from .errors import ImageNotFound
+from .images import name_of, resolve
 from .streams import Chunks, tar_stream
 
 #: What Docker adds to every container's filesystem (its "init layer"); not the image's.
@@ -84,14 +83,6 @@ class Sizes:
     store: str
 
 
-def _image(ref) -> docker.models.images.Image:
-    name = ref.ref if isinstance(ref, BuiltImage) else str(ref)
-    try:
-        return client().images.get(name)
-    except docker.errors.ImageNotFound:
-        raise ImageNotFound(f"The image {name!r} is not on this engine.") from None
-
-
 @dataclass
 class FileSystem:
     """An image's final filesystem, as an index of its entries (not their bytes).
@@ -138,7 +129,7 @@ def filesystem(image) -> FileSystem:
     Args:
         image: A reference or a :class:`BuiltImage`.
     """
-    img = _image(image)
+    img = resolve(image)
     entries: dict[str, tarfile.TarInfo] = {}
     texts = dict.fromkeys(("var/lib/dpkg/status", "lib/apk/db/installed", "etc/os-release",
                            "usr/lib/os-release"), "")  # fmt: skip
@@ -167,7 +158,7 @@ def sizes(image) -> Sizes:
         >>> dl.sizes("alpine:3.23").unpacked  # doctest: +SKIP
         8418129
     """
-    img = _image(image)
+    img = resolve(image)
     info = engine_info()
     if not info.containerd_store:
         return Sizes(int(img.attrs.get("Size") or 0), None, info.image_store)
@@ -259,7 +250,7 @@ def makes_layer(created_by: str, size: int) -> bool:
 
 def _history(image) -> list[dict]:
     """The engine's history entries, oldest first, without the kit's own label entry."""
-    entries = reversed(_image(image).history())
+    entries = reversed(resolve(image).history())
     return [h for h in entries if not labels.is_kit_history_entry(h.get("CreatedBy") or "")]
 
 
@@ -276,7 +267,7 @@ def history(image) -> pd.DataFrame:
     Columns: ``created_by`` (the instruction), ``size`` (bytes), ``layer``
     (True if the instruction made a filesystem layer).
     """
-    img = _image(image)
+    img = resolve(image)
     rows = []
     for h in _history(img.id):
         raw, size = h.get("CreatedBy") or "", h.get("Size", 0)
@@ -317,8 +308,8 @@ def measure(image) -> Measurement:
     Raises:
         ImageNotFound: The image is not on this engine.
     """
-    img = _image(image)
-    name = image.ref if isinstance(image, BuiltImage) else str(image)
+    img = resolve(image)
+    name = name_of(image)
     return Measurement(
         image=name,
         size_mb=round(size_on_disk(img.id) / 1e6, 2),

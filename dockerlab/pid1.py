@@ -22,16 +22,10 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -39,13 +33,10 @@ import pandas as pd
 from . import assets
 from .building import BuiltImage, build
 from .containers import DemoContainer, start
+from .downloads import dumb_init_sdist
 from .errors import DockerlabError
 from .images import ref
-from .private_engine import cache_dir
-
-#: The dumb-init release built here, and the sha256 of its PyPI source distribution.
-DUMB_INIT_VERSION = "1.2.5.post1"
-DUMB_INIT_SHA256 = "6510538a975e0de10658b0210ec2ad62dc3617543af5c6fbd29a3af111eae981"
+from .processes import Proc, count_zombies, parse_stat
 
 #: The engine notes' measurement (section 4): five orphans, then a PID 1 that never waits.
 FIVE_ORPHANS = "for i in 1 2 3 4 5; do (sleep 0.2 &); done; exec sleep 30"
@@ -55,62 +46,7 @@ IMAGE_TAG = "dockerlab/pid1:alpine"
 
 
 # ---------------------------------------------------------------------------
-# Reading /proc/PID/stat
-
-
-@dataclass(frozen=True)
-class Proc:
-    """One process, from its ``/proc/PID/stat`` line.
-
-    Attributes:
-        pid: Process id (inside the container's PID namespace).
-        name: The command name (``comm``, at most 15 characters; may hold
-            spaces and parentheses).
-        state: One letter: R running, S sleeping, Z zombie, ...
-        ppid: The parent's pid (0 for a process whose parent is outside the
-            namespace, such as PID 1 or a ``docker exec``).
-    """
-
-    pid: int
-    name: str
-    state: str
-    ppid: int
-
-    @property
-    def zombie(self) -> bool:
-        return self.state == "Z"
-
-
-def parse_stat_line(line: str) -> Proc:
-    """Parse one ``/proc/PID/stat`` line.
-
-    The name sits between the first ``(`` and the **last** ``)``: a program may
-    call itself ``a) Z (b``, so splitting on spaces, or on the first ``)``, reads
-    the wrong fields.
-
-    Raises:
-        ValueError: The line is not a stat line.
-    """
-    line = line.strip()
-    open_, close = line.find("("), line.rfind(")")
-    if open_ < 1 or close < open_:
-        raise ValueError(f"not a /proc/PID/stat line: {line[:80]!r}")
-    rest = line[close + 1 :].split()
-    if len(rest) < 2:
-        raise ValueError(f"not a /proc/PID/stat line: {line[:80]!r}")
-    return Proc(int(line[:open_]), line[open_ + 1 : close], rest[0], int(rest[1]))
-
-
-def parse_stat(text: str) -> list[Proc]:
-    """Every process in the output of ``/procstat`` (one stat line each), by pid."""
-    return sorted(
-        (parse_stat_line(ln) for ln in text.splitlines() if ln.strip()), key=lambda p: p.pid
-    )
-
-
-def count_zombies(procs: Iterable[Proc]) -> int:
-    """How many processes are zombies (state Z)."""
-    return sum(p.zombie for p in procs)
+# Reading a container's processes
 
 
 def processes(box: DemoContainer) -> list[Proc]:
@@ -135,54 +71,6 @@ def docker_top(box: DemoContainer) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------
 # The image and the PID 1 variants
-
-
-def dumb_init_sdist() -> Path:
-    """dumb-init's source distribution, downloaded from PyPI once and checked.
-
-    It is cached under the kit's cache folder; its sha256 must be
-    :data:`DUMB_INIT_SHA256`.
-
-    Raises:
-        DockerlabError: It cannot be downloaded, or its checksum is wrong.
-    """
-    folder = cache_dir() / "downloads"
-    path = folder / f"dumb-init-{DUMB_INIT_VERSION}.tar.gz"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            cmd = [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-binary",
-                ":all:",
-                "--no-deps",
-                "--dest",
-                tmp,
-                f"dumb-init=={DUMB_INIT_VERSION}",
-            ]
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-            got = list(Path(tmp).glob("dumb*init-*.tar.gz"))
-            if done.returncode != 0 or not got:
-                raise DockerlabError(
-                    f"Could not download dumb-init {DUMB_INIT_VERSION}'s source from PyPI: "
-                    + (done.stderr.strip().splitlines() or ["no file"])[-1],
-                    hint="PyPI must be reachable once; later runs use the cached copy in "
-                    f"{folder}.",
-                )
-            shutil.move(str(got[0]), path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != DUMB_INIT_SHA256:
-        path.unlink()
-        raise DockerlabError(
-            f"dumb-init's source has sha256 {digest}, expected {DUMB_INIT_SHA256}; "
-            "the download was deleted.",
-            hint="Run again to download it afresh; if it fails again, do not trust the source.",
-        )
-    return path
 
 
 def build_image(tag: str = IMAGE_TAG, progress: bool = False) -> BuiltImage:
@@ -706,16 +594,11 @@ __all__ = [
     "FIVE_ORPHANS",
     "FORWARDING",
     "VARIANTS",
-    "Proc",
     "Variant",
     "VariantRun",
     "build_image",
-    "count_zombies",
     "docker_top",
-    "dumb_init_sdist",
     "parse_orphans_log",
-    "parse_stat",
-    "parse_stat_line",
     "picker",
     "pids_counted",
     "plot_pids_limit",

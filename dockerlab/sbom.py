@@ -35,8 +35,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from .building import BuiltImage
-from .measuring import FileSystem, _image, count_packages, filesystem, size_on_disk
+from .images import name_of, resolve
+from .measuring import FileSystem, count_packages, filesystem, size_on_disk
 
 #: Columns of :meth:`Inventory.table`.
 COLUMNS = ["package", "version", "source", "source_version", "architecture", "ecosystem", "purl"]
@@ -261,8 +261,8 @@ def inventory(image) -> Inventory:
     Raises:
         ImageNotFound: The image is not on this engine.
     """
-    img = _image(image)
-    name = image.ref if isinstance(image, BuiltImage) else str(image)
+    img = resolve(image)
+    name = name_of(image)
     inv = from_filesystem(filesystem(img.id), name, img.id)
     inv.size_mb = round(size_on_disk(img.id) / 1e6, 2)
     return inv

@@ -61,15 +61,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from dockerfile_parse import DockerfileParser
 
-from . import assets, layers, lint
+from . import layers, lint
 from .building import FileSpec, base_images, build
-from .containers import DemoContainer, start
-from .elf import read_file
+from .containers import start
 from .engine import registry_reachable
 from .errors import BaseImageMissing, BuildFailed, BuildKitUnavailable, DockerlabError
-from .images import CATALOG, ref
-from .measuring import _image, attack_surface, size_on_disk
-from .pid1 import count_zombies, parse_stat
+from .images import CATALOG, resolve
+from .measuring import attack_surface, size_on_disk
+from .processes import count_zombies_inside, procstat_binary
 
 #: The capstone's folder: the app, its data, and the deliberately bad Dockerfile.
 CAPSTONE = Path(str(resources.files("dockerlab") / "assets" / "capstone"))
@@ -341,7 +340,7 @@ def capstone_context() -> dict[str, FileSpec]:
     dumb-init's source distribution is the one notebook 05 uses (downloaded
     from PyPI once, checked by sha256, cached).
     """
-    from .pid1 import dumb_init_sdist
+    from .downloads import dumb_init_sdist
 
     files = read_context(CAPSTONE)
     files.pop("README.md", None)
@@ -650,7 +649,7 @@ def _substitute(dockerfile: str, notes: list[str]) -> str:
         if target is None:
             continue
         try:
-            _image(base if ":" in base.rsplit("/", 1)[-1] else f"{base}:latest")
+            resolve(base if ":" in base.rsplit("/", 1)[-1] else f"{base}:latest")
             continue  # present: build with it as written
         except DockerlabError:
             pass
@@ -694,39 +693,6 @@ def analyse_and_search(image, secrets: list[str]) -> tuple[layers.LayerAnalysis,
     df.insert(2, "instruction", [analysis.layers["instruction"].get(i, "") if pd.notna(i) else ""
                                  for i in df["layer"]])  # fmt: skip
     return analysis, df.reset_index(drop=True)
-
-
-_PROCSTAT: bytes | None = None
-
-
-def procstat_binary() -> bytes:
-    """The program ``.dockerlab-procstat``: ``assets/procstat.c`` built static (musl).
-
-    It is copied into the running container under test and run there with
-    ``docker exec``, so zombies are counted from the container's own ``/proc``
-    in any image, FROM scratch included. (``docker top`` cannot count them: on
-    this engine a zombie has already left the container's cgroup, so ``top``
-    does not list it.) Built once per process; the build image is removed.
-    """
-    global _PROCSTAT
-    if _PROCSTAT is None:
-        dockerfile = (f"FROM {ref('builder')}\nCOPY procstat.c /src/procstat.c\n"
-                      "RUN musl-gcc -static -Os -o /procstat /src/procstat.c && strip /procstat\n")  # fmt: skip
-        with build(dockerfile, {"procstat.c": assets.text("procstat.c")}, progress=False) as img:
-            _PROCSTAT = read_file(img, "/procstat")
-    return _PROCSTAT
-
-
-def count_zombies_inside(box: DemoContainer) -> int | None:
-    """Zombies in a running container, read from its own ``/proc`` (None if impossible)."""
-    try:
-        box.copy_in("/", {".dockerlab-procstat": procstat_binary()}, mode=0o755)
-    except DockerlabError:
-        return None  # e.g. a read-only root filesystem
-    result = box.exec(["/.dockerlab-procstat"])
-    if result.exit_code != 0:
-        return None
-    return count_zombies(parse_stat(result.output))
 
 
 def run_checks(image, env: Mapping[str, str], settle: float, grace: int) -> dict:
@@ -795,7 +761,7 @@ def _measure(text, files, *, secrets, env, settle, grace, works, timeout, progre
              notes) -> tuple[dict, pd.DataFrame, str]:  # fmt: skip
     """Build the image and measure it: (values, secret hits, what the app printed)."""
     with build(_substitute(text, notes), files, timeout=timeout, progress=progress) as img:
-        info = _image(img)
+        info = resolve(img)
         size = size_on_disk(img)
         analysis, hits = analyse_and_search(img, secrets)
         surface = attack_surface(img)
@@ -1007,13 +973,11 @@ __all__ = [
     "capstone_context",
     "capstone_works",
     "compare",
-    "count_zombies_inside",
     "dockerfile_secrets",
     "ledger_report",
     "network_steps",
     "parse_bases",
     "plot",
-    "procstat_binary",
     "read_context",
     "read_dockerfile",
     "run_checks",

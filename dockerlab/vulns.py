@@ -36,8 +36,8 @@ from urllib.parse import quote, unquote, urlsplit
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .building import BuiltImage
 from .errors import DockerlabError
+from .images import name_of
 from .plotting import SEVERITY_COLORS, caption_below
 
 #: The one shape every result takes.
@@ -255,7 +255,7 @@ def scan(image, tool: Tool, timeout: float = 300) -> pd.DataFrame:
     Raises:
         ScanFailed: The tool is missing, failed, timed out or printed no JSON.
     """
-    ref = image.ref if isinstance(image, BuiltImage) else str(image)
+    ref = name_of(image)
     if tool.name not in _SCAN or not tool.found:
         raise ScanFailed(f"{tool.name} cannot scan here ({tool.status or 'not a scanner'}).")
     make_cmd, parse = _SCAN[tool.name]

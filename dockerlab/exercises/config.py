@@ -14,8 +14,8 @@ import random
 import secrets
 
 from ..containers import run
-from ..images import ref
-from ..measuring import _image
+from ..images import ref, resolve
+from ..images import resolve
 from ..scorecard import analyse_and_search
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
@@ -106,7 +106,7 @@ CMD ["/app.sh"]
 
     def _check(self, dockerfile: str) -> Outcome:
         with self.build(dockerfile) as img:
-            user = (_image(img).attrs.get("Config") or {}).get("User") or ""
+            user = (resolve(img).attrs.get("Config") or {}).get("User") or ""
             uid = run(img, ["id", "-u"], entrypoint=[], timeout=20, raise_on_timeout=False)
             token = run_time_token()
             app = run(img, environment={"API_TOKEN": token}, timeout=20, raise_on_timeout=False)

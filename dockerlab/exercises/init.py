@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from ..building import BuiltImage, build
 from ..containers import DemoContainer, start
 from ..images import ref
-from ..pid1 import dumb_init_sdist
-from ..scorecard import count_zombies_inside
+from ..downloads import dumb_init_sdist
+from ..processes import count_zombies_inside
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2"]

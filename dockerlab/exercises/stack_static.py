@@ -29,9 +29,9 @@ RECURSE = {"recurse.c": assets.text("recurse.c")}
 
 
 def _entrypoint(img) -> list[str]:
-    from ..measuring import _image
+    from ..images import resolve
 
-    config = _image(img).attrs.get("Config") or {}
+    config = resolve(img).attrs.get("Config") or {}
     return list(config.get("Entrypoint") or [])
 
 

@@ -21,7 +21,7 @@
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import assets, pid1
+from dockerlab import assets, downloads, pid1
 
 dl.setup()
 
@@ -68,7 +68,7 @@ dl.setup()
 # %%
 print(assets.text("pid1.Dockerfile"))
 img = pid1.build_image()
-print(f"dumb-init {pid1.DUMB_INIT_VERSION} source: sha256 {pid1.DUMB_INIT_SHA256} (checked)")
+print(f"dumb-init {downloads.DUMB_INIT_VERSION} source: sha256 {downloads.DUMB_INIT_SHA256} (checked)")
 print(dl.run(img, ["sh", "-c", "dumb-init --version; ldd /usr/local/bin/dumb-init; echo ldd exit $?"]).output)
 
 # %% [markdown]

@@ -6,7 +6,7 @@ import docker.errors
 import pytest
 
 import dockerlab as dl
-from dockerlab import pid1
+from dockerlab import downloads, pid1
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +61,8 @@ def test_a_fork_bomb_hits_the_pids_limit_and_is_removed_completely(engine, image
 
 
 def test_the_dumb_init_source_is_cached_and_checked():
-    path = pid1.dumb_init_sdist()
-    assert path.exists() and path.name == f"dumb-init-{pid1.DUMB_INIT_VERSION}.tar.gz"
+    path = downloads.dumb_init_sdist()
+    assert path.exists() and path.name == f"dumb-init-{downloads.DUMB_INIT_VERSION}.tar.gz"
 
 
 def test_zombies_are_missing_from_docker_top_but_counted_by_the_pids_limit(engine, image):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dockerlab import pid1
+from dockerlab import downloads, pid1, processes
 
 # Real lines as the kernel writes them (fields after ppid shortened).
 SLEEP = "1 (sleep) S 0 1 1 0 -1 4194560 107 0 0 0 0 0 0 0 20 0 1 0"
@@ -10,9 +10,9 @@ ZOMBIE = "8 (sleep) Z 1 7 1 0 -1 4227148 62 0 0 0 0 0 0 0 20 0 1 0"
 
 
 def test_a_plain_line_gives_pid_name_state_and_parent():
-    p = pid1.parse_stat_line(SLEEP)
+    p = processes.parse_stat_line(SLEEP)
     assert (p.pid, p.name, p.state, p.ppid) == (1, "sleep", "S", 0)
-    assert not p.zombie and pid1.parse_stat_line(ZOMBIE).zombie
+    assert not p.zombie and processes.parse_stat_line(ZOMBIE).zombie
 
 
 @pytest.mark.parametrize(
@@ -27,23 +27,23 @@ def test_a_plain_line_gives_pid_name_state_and_parent():
 )
 def test_names_with_spaces_and_parentheses_are_read_to_the_last_parenthesis(name, state, ppid):
     line = f"42 ({name}) {state} {ppid} 42 42 0 -1 4194560 0 0 0\n"
-    p = pid1.parse_stat_line(line)
+    p = processes.parse_stat_line(line)
     assert (p.pid, p.name, p.state, p.ppid) == (42, name, state, ppid)
 
 
 @pytest.mark.parametrize("line", ["", "hello", "12 sleep S 1", "12 (sleep)", "(x) S 1 2"])
 def test_what_is_not_a_stat_line_is_refused(line):
     with pytest.raises(ValueError, match="stat line"):
-        pid1.parse_stat_line(line)
+        processes.parse_stat_line(line)
 
 
 def test_the_reader_output_is_parsed_sorted_and_zombies_counted():
     text = "\n".join([ZOMBIE, SLEEP, "9 (a) Z (b) Z 1 1 1", "10 (sh) S 1 1 1", ""])
-    procs = pid1.parse_stat(text)
+    procs = processes.parse_stat(text)
     assert [p.pid for p in procs] == [1, 8, 9, 10]
     assert procs[2].name == "a) Z (b" and procs[2].zombie
-    assert pid1.count_zombies(procs) == 2
-    assert pid1.count_zombies([]) == 0
+    assert processes.count_zombies(procs) == 2
+    assert processes.count_zombies([]) == 0
 
 
 def test_the_workload_log_becomes_a_table_and_other_lines_are_ignored():
@@ -72,4 +72,4 @@ def test_an_unknown_variant_is_named_in_the_error():
 
 
 def test_the_dumb_init_checksum_is_pinned():
-    assert len(pid1.DUMB_INIT_SHA256) == 64 and int(pid1.DUMB_INIT_SHA256, 16)
+    assert len(downloads.DUMB_INIT_SHA256) == 64 and int(downloads.DUMB_INIT_SHA256, 16)
