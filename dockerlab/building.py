@@ -48,6 +48,7 @@ import requests
 import urllib3.exceptions
 
 from .build_progress import BuildProgress
+from .dockerfile import base_images
 from .engine import (
     buildkit_cli,
     client,
@@ -341,36 +342,6 @@ def build(
 
 
 # --- before building: are the base images here? --------------------------------------
-
-
-def base_images(dockerfile: str, buildargs: Mapping[str, str] | None = None) -> list[str]:
-    """The images a Dockerfile builds FROM (build stages and ``scratch`` left out).
-
-    ``ARG`` defaults and ``buildargs`` are substituted, as the builder would.
-    An unreadable Dockerfile gives an empty list (the builder will say what is wrong).
-    """
-    from dockerfile_parse import DockerfileParser
-
-    from .lint import without_heredocs  # a heredoc's body holds no instructions
-
-    try:
-        parser = DockerfileParser(fileobj=io.BytesIO(without_heredocs(dockerfile).encode()),
-                                  build_args=dict(buildargs or {}))  # fmt: skip
-        parents = parser.parent_images
-        stages = {
-            words[-1].lower()
-            for item in parser.structure
-            if item["instruction"] == "FROM"
-            for words in [item["value"].split()]
-            if len(words) >= 3 and words[-2].upper() == "AS"
-        }
-    except Exception:  # junk, or something dockerfile-parse cannot read
-        return []
-    out = []
-    for ref in parents:
-        if ref and ref.lower() != "scratch" and ref.lower() not in stages and "$" not in ref:
-            out.append(ref)
-    return list(dict.fromkeys(out))
 
 
 def check_bases(dockerfile: str, buildargs: Mapping[str, str] | None = None, *,
@@ -965,7 +936,6 @@ __all__ = [
     "BuildLog",
     "BuiltImage",
     "available_builders",
-    "base_images",
     "build",
     "build_failed",
     "cached_steps",

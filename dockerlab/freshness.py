@@ -33,7 +33,6 @@ Example:
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,8 +40,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from dockerfile_parse import DockerfileParser
 
+from .dockerfile import BaseImage, bases, read
 from .errors import DockerlabError, NoRegistry
 from .images import name_of, resolve
 from .measuring import FileSystem, filesystem
@@ -496,86 +495,6 @@ def fixed_between(
 # --------------------------------------------------------------------------- Dockerfile bases
 
 
-@dataclass(frozen=True)
-class BaseImage:
-    """One ``FROM`` of a Dockerfile that names an image (not an earlier stage, not scratch).
-
-    Attributes:
-        line: 1-based line of the ``FROM``.
-        image: The reference as written (build arguments substituted).
-        name: Registry and repository, without tag or digest.
-        tag: The tag written, or None.
-        digest: The ``sha256:...`` pinned, or None.
-    """
-
-    line: int
-    image: str
-    name: str
-    tag: str | None
-    digest: str | None
-
-    @property
-    def pinned(self) -> str:
-        """``digest`` (fixed bytes), ``tag`` (a name that can move), ``latest`` or ``none``."""
-        if self.digest:
-            return "digest"
-        if self.tag is None:
-            return "none"
-        return "latest" if self.tag == "latest" else "tag"
-
-
-def split_image(image: str) -> tuple[str, str | None, str | None]:
-    """``name[:tag][@digest]`` as (name, tag or None, digest or None).
-
-    Example:
-        >>> split_image("127.0.0.1:5000/app:1.0@sha256:abc")
-        ('127.0.0.1:5000/app', '1.0', 'sha256:abc')
-    """
-    name, _, digest = image.partition("@")
-    tag = None
-    last = name.rsplit("/", 1)[-1]
-    if ":" in last:
-        name, tag = name.rsplit(":", 1)
-    return name, tag, digest or None
-
-
-def _read(dockerfile: str | Path) -> str:
-    if isinstance(dockerfile, Path):
-        return dockerfile.read_text()
-    if "\n" not in dockerfile and not dockerfile.lstrip().upper().startswith("FROM"):
-        path = Path(dockerfile)
-        if path.is_file():
-            return path.read_text()
-    return dockerfile
-
-
-def base_images(dockerfile: str | Path, build_args: Mapping[str, str] | None = None) -> list[BaseImage]:  # fmt: skip
-    """The images a Dockerfile builds from, in order (stages and ``scratch`` left out).
-
-    Parsed in memory with dockerfile-parse (nothing is written to disk);
-    ``ARG`` defaults and ``build_args`` are substituted.
-
-    Args:
-        dockerfile: Dockerfile text, or a path to one.
-        build_args: ``--build-arg`` values.
-    """
-    text = _read(dockerfile)
-    parser = DockerfileParser(fileobj=io.BytesIO(text.encode()), build_args=dict(build_args or {}))  # fmt: skip
-    froms = [i for i in parser.structure if i["instruction"] == "FROM"]
-    images = parser.parent_images
-    stages: set[str] = set()
-    out = []
-    for instr, image in zip(froms, images, strict=False):
-        words = instr["value"].split()
-        alias = words[-1].lower() if len(words) >= 3 and words[-2].lower() == "as" else None
-        if image.lower() not in stages and image.lower() != "scratch":
-            name, tag, digest = split_image(image)
-            out.append(BaseImage(instr["startline"] + 1, image, name, tag, digest))
-        if alias:
-            stages.add(alias)
-    return out
-
-
 def version_key(tag: str) -> tuple[tuple[int, ...], str] | None:
     """A version tag's numbers and suffix, or None if it is not a version.
 
@@ -636,7 +555,7 @@ def check_bases(
     rc = client or RegistryClient()
     rows = []
     try:
-        for b in base_images(dockerfile, build_args):
+        for b in bases(read(dockerfile), build_args):
             rows.append(_check_one(rc, b))
     finally:
         if own:
@@ -838,13 +757,11 @@ __all__ = [
     "CVE",
     "DIFF_COLUMNS",
     "FIXED_COLUMNS",
-    "BaseImage",
     "ChangelogEntry",
     "ImageFacts",
     "Package",
     "age_days",
     "age_table",
-    "base_images",
     "changelogs",
     "check_bases",
     "compare_builds",
@@ -861,6 +778,5 @@ __all__ = [
     "plot_package_dates",
     "plot_tag_timeline",
     "short_digest",
-    "split_image",
     "version_key",
 ]

@@ -1,4 +1,4 @@
-"""A container's processes, read from its own ``/proc``: states, parents, zombies.
+r"""A container's processes, read from its own ``/proc``: states, parents, zombies.
 
 ``docker top`` lists what the host sees in the container's cgroup, and a zombie
 has already left it, so zombies are counted from inside: a small static program

@@ -62,8 +62,9 @@ import pandas as pd
 from dockerfile_parse import DockerfileParser
 
 from . import layers, lint
-from .building import FileSpec, base_images, build
+from .building import FileSpec, build
 from .containers import start
+from .dockerfile import base_images, looks_like_text, replace_base, unpinned
 from .engine import registry_reachable
 from .errors import BaseImageMissing, BuildFailed, BuildKitUnavailable, DockerlabError
 from .images import CATALOG, resolve
@@ -348,14 +349,10 @@ def capstone_context() -> dict[str, FileSpec]:
     return files
 
 
-def _looks_like_text(source: str) -> bool:
-    return "\n" in source or bool(re.match(r"\s*(FROM|ARG|#)\s", source, re.I))
-
-
 def _inputs(source, context, notes: list[str]) -> tuple[str, dict[str, FileSpec], str, bool]:
     """(Dockerfile text, context files, label, is it the capstone's context?)."""
     path = None
-    if isinstance(source, Path) or (isinstance(source, str) and not _looks_like_text(source)):
+    if isinstance(source, Path) or (isinstance(source, str) and not looks_like_text(source)):
         path = Path(source)
         if path.is_dir():
             path = path / "Dockerfile"
@@ -384,22 +381,6 @@ def _inputs(source, context, notes: list[str]) -> tuple[str, dict[str, FileSpec]
 
 
 # --------------------------------------------------------------------------- the Dockerfile's text
-
-
-def parse_bases(dockerfile: str) -> list[str]:
-    """The base images of every FROM (stage names and ``scratch`` left out, ARGs filled in).
-
-    :func:`dockerlab.building.base_images` (which leaves heredocs' bodies out).
-    """
-    return base_images(dockerfile)
-
-
-def unpinned(base: str) -> bool:
-    """True for a base with no tag, the tag ``latest``, and no digest."""
-    if "@sha256:" in base:
-        return False
-    last = base.rsplit("/", 1)[-1]
-    return ":" not in last or last.endswith(":latest")
 
 
 @dataclass(frozen=True)
@@ -628,7 +609,7 @@ def read_dockerfile(dockerfile: str, secrets: list[str] = ()) -> dict:
     final = _final_stage(instructions)
     users = [i["value"].strip() for i in final if i["instruction"] == "USER"]
     return {
-        "unpinned": sum(unpinned(b) for b in parse_bases(dockerfile)),
+        "unpinned": sum(unpinned(b) for b in base_images(dockerfile)),
         "text_secrets": len(dockerfile_secrets(dockerfile, list(secrets))),
         "instructions": len(instructions),
         "layers_added": sum(i["instruction"] in ("RUN", "COPY", "ADD") for i in final),
@@ -641,7 +622,7 @@ def _substitute(dockerfile: str, notes: list[str]) -> str:
     """Map missing untagged/latest catalog bases to the catalog's image (offline only)."""
     by_repo = {c.default.rsplit(":", 1)[0]: c.ref for c in CATALOG.values()}
     out = dockerfile
-    for base in dict.fromkeys(parse_bases(dockerfile)):
+    for base in dict.fromkeys(base_images(dockerfile)):
         if not unpinned(base) or "@" in base:
             continue
         repo = base.removesuffix(":latest")
@@ -655,8 +636,7 @@ def _substitute(dockerfile: str, notes: list[str]) -> str:
             pass
         if registry_reachable():
             continue  # the build will pull it
-        pattern = re.compile(rf"(?im)^(\s*FROM\s+(?:--\S+\s+)*){re.escape(base)}(?=\s|$)")
-        out = pattern.sub(lambda m, t=target: m.group(1) + t, out)
+        out = replace_base(out, base, target)
         notes.append(f"`{base}` (latest) is not on this engine and no registry is reachable: "
                      f"measured with {target} instead; hadolint and the pinning check read "
                      "the Dockerfile as written.")  # fmt: skip
@@ -976,11 +956,9 @@ __all__ = [
     "dockerfile_secrets",
     "ledger_report",
     "network_steps",
-    "parse_bases",
     "plot",
     "read_context",
     "read_dockerfile",
     "run_checks",
     "score",
-    "unpinned",
 ]

@@ -14,7 +14,7 @@ from .. import assets
 from ..containers import run
 from ..images import ref
 from ..measuring import measure
-from ..scorecard import parse_bases, unpinned
+from ..dockerfile import base_images, unpinned
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2", "q3"]
@@ -75,7 +75,7 @@ class PinTheBase(Question):
     solution_text = f'FROM {ref("alpine")}\nCMD ["cat", "/etc/alpine-release"]\n'
 
     def _check(self, dockerfile: str) -> Outcome:
-        bases = parse_bases(dockerfile)
+        bases = base_images(dockerfile)
         if not bases:
             return self.outcome(NOT_YET, "There is no FROM line with a base image to pin.")
         loose = [b for b in bases if unpinned(b)]

@@ -17,7 +17,7 @@ from .. import lint
 from ..containers import run
 from ..images import ref
 from ..measuring import measure
-from ..scorecard import parse_bases, unpinned
+from ..dockerfile import base_images, unpinned
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2"]
@@ -99,7 +99,7 @@ class PinnedAndSmall(Greeting):
     solution_text = f'FROM {ref("alpine")}\nCOPY greeting.txt /\nCMD ["cat", "/greeting.txt"]\n'
 
     def _check(self, dockerfile: str) -> Outcome:
-        loose = [b for b in parse_bases(dockerfile) if unpinned(b)]
+        loose = [b for b in base_images(dockerfile) if unpinned(b)]
         if loose:
             return self.outcome(NOT_YET, f"Not pinned: {', '.join(loose)} (no tag means `latest`, "
                                          "which moves). Try q2.hint().")  # fmt: skip

@@ -231,46 +231,6 @@ CHECK_COLUMNS = ["line", "image", "pinned", "tag", "pinned_digest", "current_dig
                  "newer_digest", "newer_tags", "note"]  # fmt: skip
 
 
-def test_split_image():
-    assert f.split_image("debian") == ("debian", None, None)
-    assert f.split_image("debian:bookworm") == ("debian", "bookworm", None)
-    assert f.split_image(f"127.0.0.1:5000/lesson/app:1.0@{DIGEST}") == ("127.0.0.1:5000/lesson/app", "1.0", DIGEST)  # fmt: skip
-    assert f.split_image(f"127.0.0.1:5000/lesson/app@{DIGEST}") == ("127.0.0.1:5000/lesson/app", None, DIGEST)  # fmt: skip
-
-
-def test_base_images_skips_stages_and_scratch_and_substitutes_args(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    text = (
-        "ARG ALPINE=3.22\n"
-        "FROM debian:bookworm AS build\n"
-        "RUN true\n"
-        "FROM build AS test\n"
-        "FROM alpine:${ALPINE}\n"
-        "COPY --from=build /x /x\n"
-        "FROM scratch\n"
-        f"FROM 127.0.0.1:5000/lesson/app:latest@{DIGEST}\n"
-        "FROM debian\n"
-    )
-    bases = f.base_images(text)
-    assert [(b.line, b.image, b.pinned) for b in bases] == [
-        (2, "debian:bookworm", "tag"),
-        (5, "alpine:3.22", "tag"),
-        (8, f"127.0.0.1:5000/lesson/app:latest@{DIGEST}", "digest"),
-        (9, "debian", "none"),
-    ]
-    assert f.base_images(text, {"ALPINE": "3.23"})[1].image == "alpine:3.23"
-    assert f.base_images("FROM debian:latest\n")[0].pinned == "latest"
-    assert not (tmp_path / "Dockerfile").exists()  # parsed in memory, nothing written
-
-
-def test_base_images_reads_a_path(tmp_path):
-    path = tmp_path / "Dockerfile"
-    path.write_text("FROM alpine:3.23\n")
-    assert f.base_images(path)[0].image == "alpine:3.23"
-    assert f.base_images(str(path))[0].image == "alpine:3.23"
-    assert path.read_text() == "FROM alpine:3.23\n"
-
-
 def test_version_tags():
     assert f.version_key("1.0") == ((1, 0), "")
     assert f.version_key("v3.23.6") == ((3, 23, 6), "")

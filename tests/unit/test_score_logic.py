@@ -7,26 +7,6 @@ from dockerlab import lint, scorecard
 from dockerlab.building import explain_failure
 
 
-def test_parse_bases_skips_stages_scratch_and_flags():
-    text = ("FROM --platform=linux/amd64 dockerlab/builder AS build\nRUN true\n"
-            "FROM build AS again\nFROM scratch\nFROM alpine:3.23\n")  # fmt: skip
-    assert scorecard.parse_bases(text) == ["dockerlab/builder", "alpine:3.23"]
-
-
-def test_parse_bases_fills_in_args_and_skips_heredoc_bodies():
-    text = ("ARG TAG=latest\nFROM alpine:${TAG}\n"
-            "COPY <<EOF /notes.txt\nFROM debian\nEOF\n")  # fmt: skip
-    assert scorecard.parse_bases(text) == ["alpine:latest"]
-    assert scorecard.unpinned("alpine:latest")
-
-
-def test_unpinned():
-    assert scorecard.unpinned("debian") and scorecard.unpinned("debian:latest")
-    assert scorecard.unpinned("localhost:5000/app")  # a registry port is not a tag
-    assert not scorecard.unpinned("debian:bookworm")
-    assert not scorecard.unpinned("alpine@sha256:" + "0" * 64)
-
-
 def _tools(text: str) -> list[str]:
     return [str(s) for s in scorecard.network_steps(text)]
 
