@@ -54,33 +54,31 @@ import shlex
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from dockerfile_parse import DockerfileParser
 
-from . import layers, lint
+from . import lint
 from .building import FileSpec, build
+from .capstone import (
+    CAPSTONE,
+    CAPSTONE_ENV,
+    CAPSTONE_TOKEN,
+    PYTHON_ALPINE,
+    capstone_works,
+    ledger_report,
+)
 from .containers import start
 from .dockerfile import base_images, looks_like_text, replace_base, unpinned
 from .engine import registry_reachable
 from .errors import BaseImageMissing, BuildFailed, BuildKitUnavailable, DockerlabError
 from .images import CATALOG, resolve
+from .layers import SECRET_NAME, analyse_and_search
 from .measuring import attack_surface, size_on_disk
 from .processes import count_zombies_inside, procstat_binary
 
-#: The capstone's folder: the app, its data, and the deliberately bad Dockerfile.
-CAPSTONE = Path(str(resources.files("dockerlab") / "assets" / "capstone"))
-#: A real-world style Dockerfile: Python built from source on Alpine, as the official image is.
-PYTHON_ALPINE = Path(str(resources.files("dockerlab") / "assets" / "python-alpine.Dockerfile"))
-#: The capstone's fake secret: the value its bad Dockerfile bakes in with ENV.
-CAPSTONE_TOKEN = "ledger-FAKE-token-7d1e0c5b9a"
-#: What the capstone's container gets at run time (the token belongs here).
-CAPSTONE_ENV = {"LEDGER_TOKEN": CAPSTONE_TOKEN, "LEDGER_INTERVAL_MS": "100"}
-#: Environment variable names that say "secret".
-SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW(OR)?D|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.I)
 #: Files larger than this are left out of a build context read from a folder.
 MAX_CONTEXT_FILE = 50 * 10**6
 #: Programs that, as PID 1, reap orphans and pass signals on.
@@ -646,35 +644,6 @@ def _substitute(dockerfile: str, notes: list[str]) -> str:
 # --------------------------------------------------------------------------- measures
 
 
-def analyse_and_search(image, secrets: list[str]) -> tuple[layers.LayerAnalysis, pd.DataFrame]:
-    """The layer analysis and every place the image holds a secret, in ONE ``docker save`` pass.
-
-    One :func:`dockerlab.layers.search_many` pass for every secret (a 300 MB
-    image is read once, not once per secret). Also reports
-    environment variables whose *name* says secret (:data:`SECRET_NAME`) when
-    their value was not found already.
-
-    Returns:
-        (the analysis; one row per place: ``where``, ``layer``, ``instruction``,
-        ``path``, ``secret`` (the value's first characters, or the variable's name)).
-    """
-    analysis, hits = layers.search_many(image, secrets)
-    rows = [{"where": h.where, "layer": h.layer, "path": h.path, "secret": h.needle[:6] + "..."}
-            for h in hits.itertuples()]  # fmt: skip
-    found = {r["path"] for r in rows}
-    env = (analysis.config.get("config") or {}).get("Env") or []
-    for i, entry in enumerate(env):
-        name = entry.split("=", 1)[0]
-        if SECRET_NAME.search(name) and f"config.Env[{i}]" not in found:
-            rows.append({"where": "config", "layer": None, "path": f"config.Env[{i}]",
-                         "secret": name})  # fmt: skip
-    df = pd.DataFrame(rows, columns=["where", "layer", "path", "secret"]).drop_duplicates()
-    df["layer"] = df["layer"].astype("Int64")
-    df.insert(2, "instruction", [analysis.layers["instruction"].get(i, "") if pd.notna(i) else ""
-                                 for i in df["layer"]])  # fmt: skip
-    return analysis, df.reset_index(drop=True)
-
-
 def run_checks(image, env: Mapping[str, str], settle: float, grace: int) -> dict:
     """Run the image's default command: its output, zombies, stop time, uid of PID 1.
 
@@ -697,39 +666,6 @@ def run_checks(image, env: Mapping[str, str], settle: float, grace: int) -> dict
         out["exit_code"], out["status"] = code, status
         out["output"] = box.logs()
     return out
-
-
-def ledger_report(token: str, n: int, currency: str = "EUR",
-                  csv: str | None = None) -> str:  # fmt: skip
-    """The report line ``ledger`` prints for its ``n``-th report (see ``capstone/ledger.c``).
-
-    Rows and total of the CSV, signed with FNV-1a over the token and the total's
-    eight bytes: what the app computes, computed here to check it did.
-    """
-    csv = (CAPSTONE / "ledger.csv").read_text() if csv is None else csv
-    rows = total = 0
-    for line in csv.splitlines():
-        account, _, cents = line.partition(",")
-        if account and re.fullmatch(r"\s*-?\d+\s*", cents):
-            rows, total = rows + 1, total + int(cents)
-    h = 2166136261
-    for byte in [*token.encode(), *(total & (2**64 - 1)).to_bytes(8, "little")]:
-        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
-    whole, cents_ = abs(total) // 100 * (-1 if total < 0 else 1), abs(total) % 100
-    return f"report {n}: {rows} rows, total {whole}.{cents_:02d} {currency}, signature {h:08x}"
-
-
-def capstone_works(output: str, env: Mapping[str, str] = CAPSTONE_ENV) -> bool:
-    """True if the ledger served: at least two reports, each signed with the run-time token.
-
-    Its workers print the reports, so two of them mean the service ran and its
-    orphaned workers did their work (``--once`` prints one report and exits).
-    """
-    token, currency = env.get("LEDGER_TOKEN", ""), env.get("LEDGER_CURRENCY", "EUR")
-    good = [line for line in output.splitlines()
-            if (m := re.match(r"report (\d+): ", line))
-            and line.strip() == ledger_report(token, int(m[1]), currency)]  # fmt: skip
-    return len(good) >= 2
 
 
 def _network_reason(steps: list[NetworkStep]) -> str:

@@ -17,7 +17,7 @@ from .. import layers
 from ..containers import run
 from ..images import ref
 from ..measuring import commands_on_path, filesystem, measure
-from ..scorecard import CAPSTONE, ledger_report
+from ..capstone import CAPSTONE, ledger_report
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
 __all__ = ["____", "q1", "q2"]
