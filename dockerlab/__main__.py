@@ -117,14 +117,14 @@ def _run(args: argparse.Namespace) -> int:
             workshop.load(args.file)
         return 0
     if args.command == "cleanup":
-        from .labels import _learner
+        from .labels import learner
         from .sessions import cleanup, cleanup_own
 
         if args.all_sessions:
             print("removed, of every session on this engine:", cleanup(all_sessions=True))
             return 0
         removed, others = cleanup_own()
-        print(f"removed, of {_learner()}'s sessions:", removed)
+        print(f"removed, of {learner()}'s sessions:", removed)
         if others:
             print(f"left {len(others)} other session(s) alone (other learners, test runs): "
                   "`python -m dockerlab cleanup --all-sessions` removes every session's")  # fmt: skip

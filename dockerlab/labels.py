@@ -25,7 +25,7 @@ PROVENANCE = f"{NAMESPACE}.provenance"
 RECIPE = f"{NAMESPACE}.recipe"
 
 
-def _learner() -> str:
+def learner() -> str:
     """Who is learning: DOCKERLAB_LEARNER, JupyterHub's user, or the login name."""
     name = os.environ.get("DOCKERLAB_LEARNER") or os.environ.get("JUPYTERHUB_USER")
     if not name:
@@ -61,7 +61,7 @@ def _host_tag() -> str:
 #: once the owning process has ended (a restarted kernel), :func:`owner_gone` says so.
 SESSION_ID: str = (
     os.environ.get("DOCKERLAB_SESSION")
-    or f"{_learner()}-{uuid.uuid4().hex[:8]}.{os.getpid()}@{_host_tag()}"
+    or f"{learner()}-{uuid.uuid4().hex[:8]}.{os.getpid()}@{_host_tag()}"
 )
 
 
@@ -96,9 +96,9 @@ def learner_of(session: str) -> str | None:
 
 
 def own_session(session: str) -> bool:
-    """True if ``session`` is the current learner's (:func:`_learner`), or the one this
+    """True if ``session`` is the current learner's (:func:`learner`), or the one this
     process runs in: what ``python -m dockerlab cleanup`` removes without ``--all-sessions``."""
-    return session == SESSION_ID or learner_of(session) == _learner()
+    return session == SESSION_ID or learner_of(session) == learner()
 
 
 def session_labels(role: str = "demo", session: str | None = None) -> dict[str, str]:
