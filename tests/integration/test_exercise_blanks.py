@@ -9,7 +9,8 @@ import importlib
 import pytest
 
 import dockerlab as dl
-from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, Question, ____, progress
+from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, Question, ____
+from dockerlab.exercises import progress_file as progress
 
 QUESTIONS = [
     pytest.param(group, title, id=f"{group}: {title}") for group, title in progress.questions()
