@@ -83,6 +83,8 @@ lint: $(STAMP) ## Lint and check formatting (ruff), and that notebooks match the
 	$(VENV)/bin/ruff check dockerlab tests bench build_tools
 	$(VENV)/bin/ruff format --check dockerlab tests bench build_tools
 	$(PY) build_tools/notebooks.py check
+	@# Every test module, notebook and exercise is collected (imports resolve) before any engine starts.
+	DOCKER_HOST=unix:///nonexistent $(PY) -m pytest --collect-only -q -p no:cacheprovider tests notebooks exercises --nbval-lax >/dev/null
 
 notebooks: $(STAMP) ## Regenerate the .ipynb files from their jupytext sources
 	$(PY) build_tools/notebooks.py write
