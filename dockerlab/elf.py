@@ -33,7 +33,7 @@ import docker.utils
 
 from .containers import created
 from .engine import client
-from .errors import DockerlabError
+from .errors import DockerlabError, FileNotInImage, NotElf
 from .images import name_of
 
 MAGIC = b"\x7fELF"
@@ -50,16 +50,6 @@ DT_NULL, DT_NEEDED, DT_STRTAB, DT_STRSZ, DT_SONAME, DT_RPATH, DT_RUNPATH = 0, 1,
 
 #: Largest file :func:`read_file` reads by default (bytes).
 MAX_BYTES = 64 * 2**20
-
-
-class NotElf(DockerlabError, ValueError):
-    """The bytes are not an ELF file, or one too damaged to read."""
-
-    hint = "Give the bytes of a compiled program or library (not a script or a symlink)."
-
-
-class FileNotInImage(DockerlabError, FileNotFoundError):
-    """The path is not in the image (or is not a regular file there)."""
 
 
 @dataclass(frozen=True)

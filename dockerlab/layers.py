@@ -51,7 +51,7 @@ import pandas as pd
 from . import labels
 from .building import BuiltImage
 from .engine import client
-from .errors import DockerlabError, ImageNotFound
+from .errors import ImageNotFound, LayerAnalysisError
 from .plotting import BAD, CAUTION, GOOD, INK, LAYER_COLORS, caption_below
 from .streams import Chunks, tar_stream
 
@@ -63,10 +63,6 @@ MAX_JSON = 16 * 2**20
 MAX_READ = 256 * 2**20
 
 Source = Any  # an image reference, a BuiltImage, bytes, a path (os.PathLike) or a binary file
-
-
-class LayerAnalysisError(DockerlabError):
-    """A ``docker save`` stream could not be understood."""
 
 
 # --------------------------------------------------------------------------- reading the stream

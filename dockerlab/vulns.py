@@ -36,7 +36,7 @@ from urllib.parse import quote, unquote, urlsplit
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .errors import DockerlabError
+from .errors import OSVUnavailable, ScanFailed
 from .images import name_of
 from .plotting import SEVERITY_COLORS, caption_below
 
@@ -45,18 +45,6 @@ COLUMNS = ["id", "package", "installed_version", "fixed_version", "severity", "s
 #: Severity labels, worst first (every tool's labels are mapped onto these).
 SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNKNOWN"]
 OSV_URL = "https://api.osv.dev"
-
-
-class ScanFailed(DockerlabError):
-    """A scanner ran but gave no usable result (no database offline, say)."""
-
-    hint = "Scanners download their vulnerability database first: they need the internet."
-
-
-class OSVUnavailable(DockerlabError):
-    """OSV.dev did not answer, or answered something that is not OSV's API."""
-
-    hint = "OSV.dev needs the internet; check `vulns.osv_reachable()` before querying."
 
 
 def normalize_severity(label: str | None) -> str:

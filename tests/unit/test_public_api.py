@@ -1,0 +1,90 @@
+"""The public API: what ``import dockerlab as dl`` gives, and what it costs.
+
+- every exported name resolves, and none is a function named like its own module
+  (``dl.build`` once hid ``dockerlab.build``);
+- every error the kit defines lives in errors.py and is exported;
+- ``import dockerlab`` and the cleanup command import no matplotlib, pandas, hadolint
+  wrapper or scorecard (they load when a notebook first uses them).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import dockerlab as dl
+from dockerlab import errors
+
+PACKAGE = Path(dl.__file__).parent
+
+
+def test_every_exported_name_resolves():
+    missing = [name for name in dl.__all__ if not hasattr(dl, name)]
+    assert not missing, f"dockerlab.__all__ names what it does not have: {missing}"
+    assert set(dl.__all__) <= set(dir(dl)), "tab completion (dir) must show every export"
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    try:
+        dl.no_such_thing  # noqa: B018
+    except AttributeError as e:
+        assert "no_such_thing" in str(e)
+    else:
+        raise AssertionError("dl.no_such_thing did not raise AttributeError")
+
+
+def test_no_exported_function_shares_its_modules_name():
+    modules = {p.stem for p in PACKAGE.rglob("*.py")} | {p.name for p in PACKAGE.iterdir() if p.is_dir()}  # fmt: skip
+    clashes = [n for n in dl.__all__ if n in modules and not isinstance(getattr(dl, n), type(dl))]
+    assert not clashes, f"exported names that hide a module of the same name: {clashes}"
+
+
+def _error_classes() -> dict[str, str]:
+    """Every class in the package deriving from an Error/Exception base: name -> module file."""
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
+                if bases & ({"Exception", "DockerlabError"} | set(errors.__all__)):
+                    out[node.name] = str(path.relative_to(PACKAGE))
+    return out
+
+
+def test_every_error_lives_in_errors_py_and_is_exported():
+    found = _error_classes()
+    assert "BuildFailed" in found and "HadolintMissing" in found  # the scan sees them
+    elsewhere = {name: where for name, where in found.items() if where != "errors.py"}
+    assert not elsewhere, f"errors defined outside errors.py: {elsewhere}"
+    assert set(found) <= set(errors.__all__) <= set(dl.__all__)
+    assert all(issubclass(getattr(dl, name), dl.DockerlabError) for name in errors.__all__)
+
+
+def _imported_by(code: str) -> set[str]:
+    probe = (
+        f"import sys\n{code}\n"
+        "print(' '.join(m for m in ('matplotlib', 'pandas', 'dockerlab.lint', "
+        "'dockerlab.scorecard', 'dockerlab.layers', 'dockerlab.pid1') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          env={"DOCKER_HOST": "unix:///nonexistent", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+def test_import_dockerlab_is_cheap():
+    assert _imported_by("import dockerlab as dl; dl.DockerlabError") == set()
+
+
+def test_the_cleanup_command_is_cheap():
+    assert _imported_by("from dockerlab import sessions, labels; sessions.cleanup") == set()
+
+
+def test_a_name_loads_its_module_when_first_used():
+    assert _imported_by("import dockerlab as dl; dl.score") >= {"dockerlab.scorecard"}
+
+
+def test_a_module_is_reachable_as_an_attribute():
+    assert _imported_by("import dockerlab as dl; dl.layers.analyse") >= {"dockerlab.layers"}
