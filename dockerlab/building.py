@@ -834,7 +834,7 @@ def _naming(image_id: str, name: str, patience: float = 10):
     if not engine_info().containerd_store:
         yield
         return
-    from .containers import create  # containers imports this module
+    from .containers import create, find  # containers imports this module
 
     lock = "dockerlab-naming-" + hashlib.sha256(name.encode()).hexdigest()[:16]
     deadline = time.monotonic() + patience
@@ -846,15 +846,14 @@ def _naming(image_id: str, name: str, patience: float = 10):
             if "already in use" not in str(e) and "Conflict" not in str(e):
                 raise
             if time.monotonic() > deadline:  # its holder is gone: take the name over
-                with contextlib.suppress(docker.errors.NotFound):
-                    client().containers.get(lock).remove(force=True)
+                if holder := find(lock):
+                    holder.remove()
                 deadline = time.monotonic() + patience
             time.sleep(0.02 + random.random() * 0.03)
     try:
         yield
     finally:
-        with contextlib.suppress(docker.errors.NotFound):
-            box.container.remove(force=True)
+        box.remove()
 
 
 def _tag(image_id: str, repository: str, name: str, attempts: int = 6) -> None:

@@ -224,7 +224,7 @@ def _options(
         raise DockerlabError(
             f"Demo containers get no folder of the host: {', '.join(sorted(set(paths)))}.",
             hint="Share files between containers through a named volume "
-            "(dl.lifecycle.volume()), or give a build its files as dl.build(..., files=...).",
+            "(dl.containers.volume()), or give a build its files as dl.build(..., files=...).",
         )
     if extra_caps := sorted(
         {str(c).upper().removeprefix("CAP_") for c in cap_add} - DOCKER_DEFAULT_CAPS
@@ -454,6 +454,26 @@ class DemoContainer:
         with self._in_use("changing its restart policy"):
             self.container.update(restart_policy={"Name": name, "MaximumRetryCount": max_retries})
 
+    def diff(self) -> list[dict] | None:
+        """``docker diff``: the paths it changed in its writable layer, as the engine lists
+        them (``[{"Path": "/etc", "Kind": 0}, ...]``; None when nothing changed).
+
+        Raises:
+            ContainerGone: It was removed from outside.
+        """
+        with self._in_use("reading what it changed"):
+            return self.container.diff()
+
+    def stats(self) -> dict:
+        """``docker stats --no-stream``: the engine's one sample of the container's use
+        (``pids_stats``, ``memory_stats``, ``cpu_stats``...).
+
+        Raises:
+            ContainerGone: It was removed from outside.
+        """
+        with self._in_use("reading its statistics"):
+            return self.container.stats(stream=False, one_shot=True)
+
     def copy_in(self, folder: str, files: Mapping[str, bytes | str], *, mode: int = 0o644) -> None:
         """``docker cp`` into the container: write ``files`` under ``folder``.
 
@@ -513,6 +533,63 @@ class DemoContainer:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+def find(name: str) -> DemoContainer | None:
+    """The container of this name or id on the engine, or None if there is none.
+
+    Example:
+        >>> find("no-such-container") is None  # doctest: +SKIP
+        True
+    """
+    try:
+        return DemoContainer(client().containers.get(name))
+    except docker.errors.NotFound:
+        return None
+
+
+class Volume:
+    """A named volume the kit made (:func:`volume`): what a notebook reads of it.
+
+    Attributes:
+        name: The volume's name, to mount it: ``volumes={vol.name: {"bind": "/data"}}``.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Its labels, as the engine reports them now (``docker volume inspect``)."""
+        return dict(client().api.inspect_volume(self.name).get("Labels") or {})
+
+    def remove(self) -> None:
+        """``docker volume rm --force``; tolerates 'already gone'."""
+        with contextlib.suppress(docker.errors.NotFound):
+            client().api.remove_volume(self.name, force=True)
+
+    def __repr__(self) -> str:
+        return f"Volume({self.name!r})"
+
+
+@contextlib.contextmanager
+def volume(role: str = "volume") -> Iterator[Volume]:
+    """A named volume with the kit's session labels, removed when the block ends.
+
+    The place for data that must outlive containers: any demo container may mount it.
+
+    Args:
+        role: Value of the kit's role label.
+
+    Example:
+        >>> with volume() as vol:  # doctest: +SKIP
+        ...     dl.run("alpine:3.23", "touch /data/x", volumes={vol.name: {"bind": "/data"}})
+    """
+    vol = Volume(client().volumes.create(labels=labels.session_labels(role)).name)
+    try:
+        yield vol
+    finally:
+        vol.remove()
 
 
 @contextlib.contextmanager

@@ -230,3 +230,22 @@ def resolve(image) -> docker.models.images.Image:
         return client().images.get(name)
     except docker.errors.ImageNotFound:
         raise ImageNotFound(f"The image {name!r} is not on this engine.") from None
+
+
+def config(image) -> dict:
+    """An image's configuration: what its containers run and how (``docker inspect``'s
+    ``Config``: ``User``, ``Entrypoint``, ``Cmd``, ``Env``, ``Labels``...).
+
+    Raises:
+        ImageNotFound: The engine has no such image.
+    """
+    return dict(resolve(image).attrs.get("Config") or {})
+
+
+def layer_count(image) -> int:
+    """How many filesystem layers an image has (``docker inspect``'s ``RootFS.Layers``).
+
+    Raises:
+        ImageNotFound: The engine has no such image.
+    """
+    return len((resolve(image).attrs.get("RootFS") or {}).get("Layers") or [])

@@ -3,7 +3,8 @@
 - :func:`changes`: ``docker diff``, what a container changed in its own
   writable layer (added, changed, deleted paths);
 - :func:`volume`: a named volume, labelled with the kit's session and removed
-  afterwards: the place for data that must outlive containers;
+  afterwards: the place for data that must outlive containers (made by
+  :func:`dockerlab.containers.volume`, which makes every volume of the kit);
 - :func:`phase_timings`: create, start, stop and remove N containers and time
   each phase (the cost of throwing containers away), summarised by
   :func:`summarize` and drawn by :func:`plot_phases`.
@@ -11,17 +12,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import docker.errors
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import labels
-from .containers import DEFAULT_LIMITS, create
-from .engine import client
+from .containers import DEFAULT_LIMITS, create, volume
 from .errors import DockerlabError
 from .plotting import SERIES, caption_below
 
@@ -64,24 +62,7 @@ def changes(container) -> pd.DataFrame:
         container: A :class:`~dockerlab.DemoContainer` or a docker SDK container
             (running or stopped, not removed).
     """
-    c = getattr(container, "container", container)
-    return parse_changes(c.diff())
-
-
-@contextlib.contextmanager
-def volume(role: str = "volume") -> Iterator[docker.models.volumes.Volume]:
-    """A named volume with the kit's session labels, removed when the block ends.
-
-    Example:
-        >>> with volume() as vol:  # doctest: +SKIP
-        ...     dl.run("alpine:3.23", "touch /data/x", volumes={vol.name: {"bind": "/data"}})
-    """
-    vol = client().volumes.create(labels=labels.session_labels(role))
-    try:
-        yield vol
-    finally:
-        with contextlib.suppress(docker.errors.NotFound):
-            vol.remove(force=True)
+    return parse_changes(container.diff())
 
 
 def phase_timings(

@@ -22,7 +22,7 @@ import pandas as pd
 from . import labels
 from .containers import created
 from .engine import client, engine_info
-from .images import name_of, resolve
+from .images import layer_count, name_of, resolve
 from .streams import Chunks, tar_stream
 
 #: What Docker adds to every container's filesystem (its "init layer"); not the image's.
@@ -273,7 +273,7 @@ def history(image) -> pd.DataFrame:
         raw, size = h.get("CreatedBy") or "", h.get("Size", 0)
         by = raw.replace("/bin/sh -c #(nop) ", "").strip()
         rows.append({"created_by": by, "size": size, "layer": makes_layer(raw, size), "_raw": raw})
-    _reconcile(rows, len(img.attrs["RootFS"].get("Layers", [])))
+    _reconcile(rows, layer_count(img))
     return pd.DataFrame(rows, columns=["created_by", "size", "layer"])
 
 
@@ -313,7 +313,7 @@ def measure(image) -> Measurement:
     return Measurement(
         image=name,
         size_mb=round(size_on_disk(img.id) / 1e6, 2),
-        layers=len(img.attrs["RootFS"].get("Layers", [])),
+        layers=layer_count(img),
         history=len(_history(img.id)),
         **attack_surface(img.id),
     )

@@ -65,8 +65,10 @@ def processes(box: DemoContainer) -> list[Proc]:
 
 def docker_top(box: DemoContainer) -> pd.DataFrame:
     """What ``docker top`` lists for the container (host ``ps`` on its processes)."""
-    top = box.container.top(ps_args="-o pid,stat,comm")
-    return pd.DataFrame(top.get("Processes") or [], columns=top.get("Titles"))
+    top = box.top(("pid", "stat", "comm"))
+    return pd.DataFrame(top, columns=["pid", "stat", "comm"]).rename(
+        columns={"pid": "PID", "stat": "STAT", "comm": "COMMAND"}
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -200,7 +202,7 @@ def pids_counted(box: DemoContainer) -> int:
         The count, or -1 if the engine gave none (it may skip a sample under load).
     """
     for _ in range(3):
-        stats = box.container.stats(stream=False, one_shot=True)
+        stats = box.stats()
         current = (stats.get("pids_stats") or {}).get("current")
         if current is not None:
             return int(current)

@@ -74,7 +74,7 @@ from .containers import start
 from .dockerfile import base_images, looks_like_text, replace_base, unpinned
 from .engine import registry_reachable
 from .errors import BaseImageMissing, BuildFailed, BuildKitUnavailable, DockerlabError
-from .images import CATALOG, resolve
+from .images import CATALOG, layer_count, resolve
 from .layers import SECRET_NAME, analyse_and_search
 from .measuring import attack_surface, size_on_disk
 from .processes import count_zombies_inside, procstat_binary
@@ -677,7 +677,7 @@ def _measure(text, files, *, secrets, env, settle, grace, works, timeout, progre
              notes) -> tuple[dict, pd.DataFrame, str]:  # fmt: skip
     """Build the image and measure it: (values, secret hits, what the app printed)."""
     with build(_substitute(text, notes), files, timeout=timeout, progress=progress) as img:
-        info = resolve(img)
+        layers = layer_count(img)
         size = size_on_disk(img)
         analysis, hits = analyse_and_search(img, secrets)
         surface = attack_surface(img)
@@ -692,7 +692,7 @@ def _measure(text, files, *, secrets, env, settle, grace, works, timeout, progre
     did_run = ran["status"] == "running" or ran["exit_code"] == 0
     values = {
         "size_mb": round(size / 1e6, 2),
-        "layers": len(info.attrs["RootFS"].get("Layers", [])),
+        "layers": layers,
         "wasted_mb": round(analysis.wasted_bytes / 1e6, 2),
         "packages": surface["packages"],
         "shells": surface["shells"],

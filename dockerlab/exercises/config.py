@@ -14,8 +14,7 @@ import random
 import secrets
 
 from ..containers import run
-from ..images import ref, resolve
-from ..images import resolve
+from ..images import config, ref
 from ..layers import analyse_and_search
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
@@ -106,7 +105,7 @@ CMD ["/app.sh"]
 
     def _check(self, dockerfile: str) -> Outcome:
         with self.build(dockerfile) as img:
-            user = (resolve(img).attrs.get("Config") or {}).get("User") or ""
+            user = config(img).get("User") or ""
             uid = run(img, ["id", "-u"], entrypoint=[], timeout=20, raise_on_timeout=False)
             token = run_time_token()
             app = run(img, environment={"API_TOKEN": token}, timeout=20, raise_on_timeout=False)

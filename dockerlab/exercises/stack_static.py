@@ -19,7 +19,7 @@ import re
 
 from .. import assets, elf, stack
 from ..containers import run
-from ..images import ref
+from ..images import config, ref
 from ..measuring import attack_surface, measure
 from .core import NOT_YET, PASSED, Outcome, Question, ____
 
@@ -29,10 +29,7 @@ RECURSE = {"recurse.c": assets.text("recurse.c")}
 
 
 def _entrypoint(img) -> list[str]:
-    from ..images import resolve
-
-    config = resolve(img).attrs.get("Config") or {}
-    return list(config.get("Entrypoint") or [])
+    return list(config(img).get("Entrypoint") or [])
 
 
 class StaticFromScratch(Question):

@@ -88,7 +88,7 @@ with lifecycle.volume() as vol:
     writer_diff = lifecycle.changes(writer)
     writer.remove()  # docker rm: the container is gone
     reader = dl.run(ALPINE, ["cat", "/data/counter"], volumes=mount)  # a brand-new container
-    volume_labels = vol.attrs["Labels"]
+    volume_labels = vol.labels
 print("read back by a new container:", reader.output.strip())
 print("diff of the writer:", writer_diff["path"].tolist())
 print("volume labels:", volume_labels)

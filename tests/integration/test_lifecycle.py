@@ -26,7 +26,7 @@ def test_a_volume_is_labelled_survives_its_containers_and_is_removed(engine, bas
         mount = {vol.name: {"bind": "/data", "mode": "rw"}}
         assert dl.run(bases["alpine"], ["sh", "-c", "echo kept > /data/f"], volumes=mount).ok
         assert dl.run(bases["alpine"], ["cat", "/data/f"], volumes=mount).output == "kept\n"
-        assert vol.attrs["Labels"][dl.labels.SESSION] == dl.labels.SESSION_ID
+        assert vol.labels[dl.labels.SESSION] == dl.labels.SESSION_ID
     assert not _ours(engine)
 
 
