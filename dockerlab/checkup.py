@@ -20,10 +20,11 @@ from . import images
 from .engine import buildkit_cli, client, emulated, engine_info, host, platform, registry_reachable
 from .errors import DockerlabError
 from .measuring import size_on_disk
+from .plotting import BAD_DARK, CAUTION_DARK, GOOD_DARK
 
 OK, WARN, FAIL = "ok", "warning", "problem"
 _MARK = {OK: "✔", WARN: "⚠", FAIL: "✘"}
-_COLOR = {OK: "#2e7d32", WARN: "#b26a00", FAIL: "#c62828"}
+_COLOR = {OK: GOOD_DARK, WARN: CAUTION_DARK, FAIL: BAD_DARK}
 
 
 @dataclass

@@ -45,7 +45,7 @@ from .dockerfile import BaseImage, bases, read
 from .errors import DockerlabError, NoRegistry
 from .images import name_of, resolve
 from .measuring import FileSystem, filesystem
-from .plotting import caption_below
+from .plotting import ACCENT, BAD, CAUTION, GUIDE, INK, MUTED, PAPER, SERIES, caption_below
 from .registry import ManifestNotFound, RegistryClient, RegistryError
 from .sbom import parse_dpkg_status, parse_os_release
 
@@ -604,8 +604,6 @@ def _check_one(rc: RegistryClient, b: BaseImage) -> dict:
 
 # --------------------------------------------------------------------------- pictures
 
-_PALETTE = ["#1d63ed", "#f29111", "#2ca02c", "#d62728", "#9467bd", "#0db7ed"]
-
 
 def short_digest(digest: str | None, n: int = 12) -> str:
     """``sha256:0123456789ab...`` as ``0123456789ab`` (the first ``n`` hex digits)."""
@@ -633,24 +631,24 @@ def plot_tag_timeline(snapshots: Mapping[str, Mapping[str, str | None]], *, titl
     moments = list(snapshots)
     tags = list(dict.fromkeys(t for snap in snapshots.values() for t in snap))
     digests = list(dict.fromkeys(d for snap in snapshots.values() for d in snap.values() if d))
-    colour = {d: _PALETTE[i % len(_PALETTE)] for i, d in enumerate(digests)}
+    colour = {d: SERIES[i % len(SERIES)] for i, d in enumerate(digests)}
     fig, ax = plt.subplots(figsize=(3.4 * len(moments) + 1.5, 0.9 * len(tags) + 1.4))
     for x, moment in enumerate(moments):
         for y, tag in enumerate(tags):
             d = snapshots[moment].get(tag)
             box = FancyBboxPatch((x - 0.42, y - 0.32), 0.84, 0.64, boxstyle="round,pad=0.02",
-                                 facecolor=colour[d] if d else "white", alpha=0.9 if d else 1,
-                                 edgecolor="#999", linestyle="-" if d else ":")  # fmt: skip
+                                 facecolor=colour[d] if d else PAPER, alpha=0.9 if d else 1,
+                                 edgecolor=GUIDE, linestyle="-" if d else ":")  # fmt: skip
             ax.add_patch(box)
             ax.text(x, y, short_digest(d) if d else "(no such tag)", ha="center", va="center",
-                    fontsize=10, family="monospace", color="white" if d else "#777")  # fmt: skip
+                    fontsize=10, family="monospace", color=PAPER if d else MUTED)  # fmt: skip
         if x:
             for y, tag in enumerate(tags):
                 before, after = snapshots[moments[x - 1]].get(tag), snapshots[moment].get(tag)
                 if before and after and before != after:
                     ax.annotate("moved", (x - 0.42, y), (x - 0.58, y), ha="right", va="center",
-                                fontsize=9, color="#d62728", fontweight="bold",
-                                arrowprops={"arrowstyle": "->", "color": "#d62728"})  # fmt: skip
+                                fontsize=9, color=BAD, fontweight="bold",
+                                arrowprops={"arrowstyle": "->", "color": BAD})  # fmt: skip
     ax.set_xlim(-0.6, len(moments) - 0.4)
     ax.set_ylim(len(tags) - 0.5, -0.5)
     ax.set_xticks(range(len(moments)), moments)
@@ -680,17 +678,17 @@ def plot_package_dates(facts: Sequence[ImageFacts], *, caption: str | None = Non
     for y, f in enumerate(facts):
         dates = sorted(p.date for p in f.packages.values() if p.date is not None)
         jitter = [((i % 5) - 2) * 0.06 for i in range(len(dates))]
-        ax.scatter(dates, [y + j for j in jitter], s=18, alpha=0.6, color=_PALETTE[y % len(_PALETTE)],
+        ax.scatter(dates, [y + j for j in jitter], s=18, alpha=0.6, color=SERIES[y % len(SERIES)],
                    label=None)  # fmt: skip
         if f.created:
-            ax.plot([f.created], [y], marker="|", markersize=28, color="black", mew=2)
+            ax.plot([f.created], [y], marker="|", markersize=28, color=INK, mew=2)
             ax.annotate("image created", (f.created, y - 0.3), ha="right", va="bottom", fontsize=8)
         if dates:
             ax.annotate(f"{len(dates)} packages, {dates[0]:%Y-%m-%d} ... {dates[-1]:%Y-%m-%d}",
-                        (dates[0], y + 0.3), ha="left", va="top", fontsize=8, color="#333")  # fmt: skip
-    ax.axvline(facts[0].computed_at, color="#d62728", linestyle="--", linewidth=1)
+                        (dates[0], y + 0.3), ha="left", va="top", fontsize=8, color=INK)  # fmt: skip
+    ax.axvline(facts[0].computed_at, color=BAD, linestyle="--", linewidth=1)
     ax.annotate(f"now ({facts[0].computed_at:%Y-%m-%d})", (facts[0].computed_at, len(facts) - 0.45),
-                ha="right", va="bottom", fontsize=8, color="#d62728")  # fmt: skip
+                ha="right", va="bottom", fontsize=8, color=BAD)  # fmt: skip
     ax.set_yticks(range(len(facts)), [f.image for f in facts])
     ax.set_ylim(len(facts) - 0.4, -0.6)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
@@ -726,10 +724,10 @@ def plot_package_changes(diff: pd.DataFrame, *, old_label: str = "older build",
     fig, ax = plt.subplots(figsize=(10, 0.55 * max(1, len(rows)) + 1.6))
     for y, r in rows.iterrows():
         ax.annotate("", (r["new_date"], y), (r["old_date"], y),
-                    arrowprops={"arrowstyle": "->", "color": "#555", "lw": 1.5})  # fmt: skip
-        ax.scatter([r["old_date"]], [y], color="#f29111", s=45, zorder=3,
+                    arrowprops={"arrowstyle": "->", "color": MUTED, "lw": 1.5})  # fmt: skip
+        ax.scatter([r["old_date"]], [y], color=CAUTION, s=45, zorder=3,
                    label=old_label if y == 0 else None)  # fmt: skip
-        ax.scatter([r["new_date"]], [y], color="#1d63ed", s=45, zorder=3,
+        ax.scatter([r["new_date"]], [y], color=ACCENT, s=45, zorder=3,
                    label=new_label if y == 0 else None)  # fmt: skip
         days = (r["new_date"] - r["old_date"]).days
         ax.annotate(f"{r['old']} -> {r['new']}  ({days} days newer)", (r["new_date"], y),

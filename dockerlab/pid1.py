@@ -36,6 +36,7 @@ from .containers import DemoContainer, start
 from .downloads import dumb_init_sdist
 from .errors import DockerlabError
 from .images import ref
+from .plotting import ACCENT, BAD, CAUTION, INK, MUTED, SERIES
 from .processes import Proc, count_zombies, parse_stat
 
 #: The engine notes' measurement (section 4): five orphans, then a PID 1 that never waits.
@@ -405,18 +406,18 @@ def signal_forwarding(
 
 #: One colour per variant, the same in every chart.
 COLORS = {
-    "no init": "#d70a53",
-    "--init (tini)": "#0d597f",
-    "dumb-init": "#2ca02c",
-    "reaping shell": "#f29111",
-    "tini": "#0d597f",
-    "tini -g": "#1d63ed",
-    "dumb-init --single-child": "#7f7f7f",
+    "no init": BAD,
+    "--init (tini)": ACCENT,
+    "dumb-init": SERIES[5],
+    "reaping shell": CAUTION,
+    "tini": ACCENT,
+    "tini -g": SERIES[1],
+    "dumb-init --single-child": SERIES[3],
 }
 
 
 def _color(label: str) -> str:
-    return COLORS.get(label, "#555555")
+    return COLORS.get(label, MUTED)
 
 
 def plot_zombies_over_time(df: pd.DataFrame, title: str | None = None):
@@ -444,7 +445,7 @@ def _note_flat(ax, df: pd.DataFrame, column: str) -> None:
             ha="right",
             va="bottom",
             fontsize=8,
-            color="#333",
+            color=INK,
             xytext=(0, 6),
             textcoords="offset points",
         )
@@ -456,14 +457,14 @@ def plot_pids_limit(df: pd.DataFrame, pids: int):
     for label, part in df.groupby("variant", sort=False):
         left.plot(part["t"], part["zombies"], label=label, color=_color(label))
         right.plot(part["t"], part["forks_failed"], label=label, color=_color(label))
-    left.axhline(pids, ls="--", color="#555", lw=1)
+    left.axhline(pids, ls="--", color=MUTED, lw=1)
     left.annotate(
         f"pids limit = {pids}",
         (0, pids),
         xytext=(2, -12),
         textcoords="offset points",
         fontsize=8,
-        color="#555",
+        color=MUTED,
     )
     left.set_title("zombies holding process slots")
     right.set_title("fork() calls that failed (cumulative)")
@@ -492,7 +493,7 @@ def plot_stop(df: pd.DataFrame, grace: float, title: str | None = None):
         padding=3,
         fontsize=9,
     )
-    ax.axvline(grace, ls="--", color="#555", lw=1)
+    ax.axvline(grace, ls="--", color=MUTED, lw=1)
     ax.annotate(
         f"grace period {grace:g} s, then SIGKILL",
         (grace, 1.0),
@@ -500,7 +501,7 @@ def plot_stop(df: pd.DataFrame, grace: float, title: str | None = None):
         xytext=(3, -10),
         textcoords="offset points",
         fontsize=8,
-        color="#555",
+        color=MUTED,
     )
     ax.invert_yaxis()
     ax.set_xlim(0, grace * 1.7)

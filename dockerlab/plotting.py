@@ -32,12 +32,16 @@ FAMILY_COLORS = {"debian": "#d70a53", "slim": "#f29111", "alpine": "#0d597f", "s
 LIBC_COLORS = {"glibc": FAMILY_COLORS["debian"], "musl": FAMILY_COLORS["alpine"]}
 #: Outcomes: what went well, what went wrong, what calls for care.
 GOOD, BAD, CAUTION = "#2ca02c", "#d62728", "#f29111"
-#: The same outcomes, light: backgrounds of cells with dark text on them.
-GOOD_LIGHT, BAD_LIGHT = "#b9e4b9", "#f4b6b6"
+#: The same outcomes, light: backgrounds of cells with dark text on them (and no outcome yet).
+GOOD_LIGHT, BAD_LIGHT, CAUTION_LIGHT, NEUTRAL_LIGHT = "#b9e4b9", "#f4b6b6", "#fde2b8", "#eeeeee"
+#: The same outcomes, dark: words in their colour, on white or on their light background.
+GOOD_DARK, BAD_DARK, CAUTION_DARK = "#1b5e20", "#c62828", "#8a4b00"
 #: What is not the data (text, captions, guide lines and edges), darkest first.
 INK, MUTED, GUIDE = "#333333", "#555555", "#999999"
+#: The page: what is left empty, and words written on a dark fill.
+PAPER = "#ffffff"
 #: An exercise question's state (the exercises' ``PASSED``, ``NOT_YET``, ``NOT_ATTEMPTED``).
-STATUS_COLORS = {"passed": GOOD, "not yet": CAUTION, "not attempted": "#eeeeee"}
+STATUS_COLORS = {"passed": GOOD, "not yet": CAUTION, "not attempted": NEUTRAL_LIGHT}
 #: A layer's bytes: kept in the final filesystem, or wasted (deleted or replaced later).
 LAYER_COLORS = {"kept": ACCENT, "wasted": BAD}
 #: Vulnerability severities, most severe first (the scanners' names).
@@ -164,9 +168,9 @@ def breakdown_bars(
             left, color = 0.0, family_color(label)
             for i, (part, value) in enumerate(parts_of(bar).items()):
                 ax.barh(y, value, left=left, color=color, alpha=max(0.3, 1 - 0.06 * i),
-                        edgecolor="white")  # fmt: skip
+                        edgecolor=PAPER)  # fmt: skip
                 if part and value > top / 20:
-                    ax.text(left + value / 2, y, part, ha="center", va="center", color="white",
+                    ax.text(left + value / 2, y, part, ha="center", va="center", color=PAPER,
                             fontsize=8)  # fmt: skip
                 left += value
             ax.text(left, y, f" {_fmt(totals[label])} {unit}", va="center")

@@ -77,6 +77,7 @@ from .errors import BaseImageMissing, BuildFailed, BuildKitUnavailable, Dockerla
 from .images import CATALOG, layer_count, resolve
 from .layers import SECRET_NAME, analyse_and_search
 from .measuring import attack_surface, size_on_disk
+from .plotting import ACCENT, BAD, CAUTION, GOOD
 from .processes import count_zombies_inside, procstat_binary
 
 #: Files larger than this are left out of a build context read from a folder.
@@ -825,7 +826,9 @@ PLOTTED = [
     ("zombies", "zombies after running"),
     ("stop_s", "docker stop (s)"),
 ]
-_COLORS = ["#d62728", "#2ca02c", "#1d63ed", "#f29111"]
+#: One colour per scorecard, in order: the first (the starting point) in the colour of bad
+#: outcomes, the second (the improved one) in good's, then the course's and caution's.
+CARD_COLORS = (BAD, GOOD, ACCENT, CAUTION)
 
 
 def compare(cards: Mapping[str, Scorecard] | list[Scorecard]) -> pd.DataFrame:
@@ -853,7 +856,7 @@ def plot(cards: Mapping[str, Scorecard] | list[Scorecard], *, title: str | None 
     items = list(cards.items() if isinstance(cards, Mapping) else [(c.label, c) for c in cards])
     fig, axes = plt.subplots(2, 4, figsize=(12.5, 6.8))
     names = [n for n, _ in items]
-    colors = [_COLORS[i % len(_COLORS)] for i in range(len(items))]
+    colors = [CARD_COLORS[i % len(CARD_COLORS)] for i in range(len(items))]
     for ax, (key, panel) in zip(axes.flat, PLOTTED, strict=True):
         raw = [c.values.get(key) for _, c in items]
         values = [float(v or 0) for v in raw]

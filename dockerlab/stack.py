@@ -47,7 +47,7 @@ from .containers import DemoContainer, RunResult, run, start
 from .engine import client
 from .errors import ContainerGone, DockerlabError
 from .images import ref
-from .plotting import ACCENT, BAD, GOOD, GUIDE, LIBC_COLORS, MUTED, caption_below
+from .plotting import ACCENT, BAD, GOOD, GUIDE, LIBC_COLORS, MUTED, PAPER, caption_below
 
 KiB, MiB = 1024, 1024 * 1024
 
@@ -722,7 +722,7 @@ def plot_ulimit(
         ax.plot(f["ulimit_kib"], f["max_depth"], "o-", color=color, label=RUNS_ON.get(libc, libc))
         u = g[~np.isfinite(g["ulimit_kib"])]
         if len(u):
-            ax.plot([unl_x] * len(u), u["max_depth"], "s", color=color, mfc="white", mew=2)
+            ax.plot([unl_x] * len(u), u["max_depth"], "s", color=color, mfc=PAPER, mew=2)
         if fitted and libc in fitted:
             per_level = frame + fitted[libc].overhead
             points = [*zip(f["ulimit_kib"].tail(1), f["max_depth"].tail(1), strict=True),

@@ -23,12 +23,14 @@ from dataclasses import dataclass
 
 from ..building import BuiltImage, FileSpec, build
 from ..errors import BuildTimeout, DockerlabError
+from ..plotting import CAUTION_DARK, CAUTION_LIGHT, GOOD_DARK, GOOD_LIGHT, MUTED, NEUTRAL_LIGHT
 
 NOT_ATTEMPTED, NOT_YET, PASSED = "not attempted", "not yet", "passed"
+#: Each state's words colour, background and mark, in the course's colours by role.
 _STYLE = {
-    NOT_ATTEMPTED: ("#555", "#f2f2f2", "○"),
-    NOT_YET: ("#8a4b00", "#fff4e5", "✗"),
-    PASSED: ("#1b5e20", "#e8f5e9", "✓"),
+    NOT_ATTEMPTED: (MUTED, NEUTRAL_LIGHT, "○"),
+    NOT_YET: (CAUTION_DARK, CAUTION_LIGHT, "✗"),
+    PASSED: (GOOD_DARK, GOOD_LIGHT, "✓"),
 }
 
 
