@@ -403,12 +403,15 @@ assert "13:00 CET (UTC+0100)" in posix.output and "14:00 CEST (UTC+0200)" in pos
 # - A `FROM scratch` image with a static program is the program and nothing
 #   else: measured here at a few tens of KB, hundreds of times smaller than
 #   Alpine and thousands of times smaller than Debian slim with the same program.
-# - A *dynamically* linked program FROM scratch fails with "no such file or
-#   directory" although the file is there: the missing file is the **loader**
-#   named in its ELF `PT_INTERP` header (for glibc `/lib64/ld-linux-x86-64.so.2`
-#   on x86_64 and `/lib/ld-linux-aarch64.so.1` on arm64, for musl
-#   `/lib/ld-musl-<arch>.so.1`). The same happens with a glibc
-#   program on Alpine. `elf.inspect(image, path)` reads it for you.
+
+# %%
+dl.md("- A *dynamically* linked program FROM scratch fails with \"no such file or directory\" "
+      "although the file is there: the missing file is the **loader** named in its ELF "
+      f"`PT_INTERP` header (on this engine `{glibc_loader}` for glibc, `{musl_loader}` for musl; "
+      "its path depends on the CPU too). The same happens with a glibc program on Alpine. "
+      "`elf.inspect(image, path)` reads it for you.")
+
+# %% [markdown]
 # - Link statically (`musl-gcc -static`, `CGO_ENABLED=0` in Go) and build in a
 #   separate stage: the compiler stays behind, `COPY --from=build` ships only
 #   the result.

@@ -55,10 +55,10 @@ dl.setup()
 #
 # - **dumb-init**, the real one, from the C source in its PyPI source
 #   distribution (downloaded once, checked against a pinned sha256, cached).
-#   Debian's `dumb-init` package is linked against glibc on every architecture
-#   (`file` on Debian 13's `dumb-init_1.2.5-3` binaries, checked in December 2026:
-#   "dynamically linked, interpreter /lib64/ld-linux-x86-64.so.2" for amd64,
-#   "interpreter /lib/ld-linux-aarch64.so.1" for arm64), so it would not run on
+#   Debian's `dumb-init` package is linked against glibc on every architecture: it
+#   names glibc's loader as its interpreter (`/lib64/ld-linux-x86-64.so.2` on amd64,
+#   `/lib/ld-linux-aarch64.so.1` on arm64; see
+#   [Debian's dumb-init](../docs/sources.md#debians-dumb-init)), so it would not run on
 #   Alpine; a static build runs on Alpine and even `FROM scratch`;
 # - `procstat`, a 30-line reader that prints `/proc/*/stat` from inside the container;
 # - `orphans`, a workload that keeps orphaning children (and logs what that costs),
