@@ -11,24 +11,17 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 from host_tools import debian_tool
+from servers import LAB_ARGS, serving
+
+from dockerlab.registry import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -47,41 +40,22 @@ def lab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lab")
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
         shutil.copy(nb, folder / nb.name)
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     jupyter = Path(sys.executable).with_name("jupyter")
     cmd = [
         str(jupyter), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
-        "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=False",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *LAB_ARGS, "--ServerApp.disable_check_xsrf=False",
         # A clean JupyterLab: no workspace or settings restored from earlier use of this machine.
         f"--LabApp.workspaces_dir={folder.parent / 'workspaces'}",
         f"--LabApp.user_settings_dir={folder.parent / 'settings'}",
     ]  # fmt: skip
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    log = open(folder.parent / "jupyterlab.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{base}/api/status", params={"token": token}, timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not start; see " + str(folder.parent / "jupyterlab.log"))
-        yield base, token, folder
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with serving(cmd, f"http://127.0.0.1:{port}/api/status", folder.parent / "jupyterlab.log",
+                 cwd=folder, what="JupyterLab", params={"token": token}, start_timeout=60,
+                 stop_timeout=20):  # fmt: skip
+        yield f"http://127.0.0.1:{port}", token, folder
 
 
 @pytest.fixture(scope="session")

@@ -23,13 +23,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from host_tools import debian_tool
-from hub_process import log_in, running_hub
+from hub_process import finished_notebook, log_in, proxy, running_hub, write_config
 from lab_page import RUN_DONE, notebook_json, outputs, run_all
 
 import dockerlab as dl
 from dockerlab import classroom
-from dockerlab.registry import free_port
 
 #: Where the test's class lives: not under pytest's tmp folder (0700: the learners run the
 #: class's scripts from it) nor under /tmp or /var/tmp (each learner's server gets its own).
@@ -41,22 +39,6 @@ pytestmark = pytest.mark.skipif(
 LEARNERS = ("hub-alice", "hub-bob")
 _KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 NOTEBOOK = "notebooks/07-ephemeral-containers.ipynb"
-_TEST_CONFIG = """
-c = get_config()  # noqa: F821
-load_subconfig({generated!r})  # noqa: F821 - what `classroom setup` wrote, unchanged
-c.JupyterHub.ip = "127.0.0.1"
-c.JupyterHub.port = {port}
-c.JupyterHub.hub_ip = "127.0.0.1"
-c.JupyterHub.hub_port = {hub_port}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_port}"
-c.ConfigurableHTTPProxy.command = [{proxy!r}]
-c.JupyterHub.db_url = "sqlite:///{folder}/hub.sqlite"
-c.JupyterHub.cookie_secret_file = "{folder}/cookie_secret"
-c.JupyterHub.authenticator_class = "dummy"  # the test's; a class uses PAM or OAuth
-c.DummyAuthenticator.password = {password!r}
-c.Spawner.args = ["--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
-                  "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-"""
 
 
 def _cli(*args: str, env: dict, timeout: float = 900) -> subprocess.CompletedProcess:
@@ -67,9 +49,7 @@ def _cli(*args: str, env: dict, timeout: float = 900) -> subprocess.CompletedPro
 @pytest.fixture(scope="module")
 def hub(engine, bases):
     """The class and its hub; yields (url, password, state, env); all removed afterwards."""
-    proxy = debian_tool("configurable-http-proxy", "node-configurable-http-proxy")
-    if proxy is None:
-        pytest.skip("JupyterHub's proxy is missing: `apt-get install node-configurable-http-proxy`")
+    proxy()  # skips the test where there is none
     os.makedirs(CLASS_PARENT, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="dockerlab-class-hub-", dir=CLASS_PARENT))
     folder.chmod(0o755)
@@ -80,12 +60,11 @@ def hub(engine, bases):
         assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
         classroom.HOME = folder
         state = classroom.Class.load()
-        port, password = free_port(), secrets.token_hex(8)
-        config = folder / "test_config.py"
-        config.write_text(_TEST_CONFIG.format(
-            generated=str(folder / "jupyterhub_config.py"), port=port, hub_port=free_port(),
-            proxy_port=free_port(), proxy=proxy, folder=folder, password=password))  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
+        password, config = secrets.token_hex(8), folder / "test_config.py"
+        # What `classroom setup` wrote, unchanged; the test adds only what every test hub has.
+        generated = str(folder / "jupyterhub_config.py")
+        url = write_config(config, password=password,
+                           first=f"load_subconfig({generated!r})  # noqa: F821")  # fmt: skip
         with running_hub(folder / "venv" / "bin" / "jupyterhub", config, url, folder):
             yield url, password, state, env
     finally:
@@ -181,15 +160,8 @@ def test_two_learners_each_on_their_own_engine_through_the_classs_hub(hub, brows
         classroom._load_images(alice, classroom.HOME / "course-images.tar")  # she pruned hers
         run_all(sessions[alice.name][1])  # then her own notebook, while bob's may still run
         for name, (_, page) in sessions.items():
-            page.wait_for_function(RUN_DONE, timeout=600_000, polling=1000)
-            nb = notebook_json(page)
-            page.screenshot(path=str(artifacts / f"classroom-{name}.png"))
-            errors = [f"{o['ename']}: {o['evalue']}" for o in outputs(nb, "error")]
-            assert not errors, f"{name} sees errors: {errors}"
-            shown = json.dumps(outputs(nb))
-            other = next(n for n in LEARNERS if n != name)
-            assert f"'{dl.labels.SESSION}': '{name}-" in shown, f"no {name}- session in the output"
-            assert f"'{dl.labels.SESSION}': '{other}-" not in shown
+            finished_notebook(page, name, LEARNERS, artifacts / f"classroom-{name}.png",
+                              timeout_ms=600_000)  # fmt: skip
     finally:
         for context, _ in sessions.values():
             context.close()

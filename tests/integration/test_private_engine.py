@@ -174,19 +174,6 @@ def test_a_fork_bomb_in_a_build_stays_inside_the_engines_pid_budget(spare, bases
     assert int(total) < 30_000
 
 
-def _dockerd_of(cache: Path) -> list[int]:
-    """Pids of dockerd processes using ``cache`` as their data folder."""
-    found = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv[0].endswith(b"dockerd") and str(cache).encode() in b" ".join(argv):
-            found.append(int(proc.name))
-    return found
-
-
 @pytest.mark.parametrize("moment", ["while the engine starts", "while the command runs"])
 def test_with_engine_stops_the_engine_it_started_when_terminated(tmp_path, monkeypatch, moment):
     """`timeout make test`, a CI limit or `kill` must not leave a private engine running."""
@@ -201,7 +188,7 @@ def test_with_engine_stops_the_engine_it_started_when_terminated(tmp_path, monke
     try:
         deadline = time.monotonic() + 120
         while not (
-            _dockerd_of(tmp_path)
+            private_engine.engine_processes()  # dockerd or its containerd is up
             if moment == "while the engine starts"
             else subprocess.run(status, env=env, capture_output=True, text=True).stdout.startswith(
                 "running:"
@@ -214,7 +201,10 @@ def test_with_engine_stops_the_engine_it_started_when_terminated(tmp_path, monke
             (group / "buildkit").mkdir()  # as the engine's BuildKit makes at its first build
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=90) == 143
-        assert _dockerd_of(tmp_path) == []
+        assert not subprocess.run(
+            status, env=env, capture_output=True, text=True
+        ).stdout.startswith("running:")
+        assert private_engine.engine_processes() == []  # no dockerd, containerd or shim left
         assert not private_engine.run_dir().exists()
         assert not group.exists()  # nor its cgroups
     finally:
