@@ -53,10 +53,12 @@ import docker
 import docker.errors
 import requests
 
+from . import transfer
 from .building import BuiltImage
-from .engine import STALLED, client, progressing, registry_reachable, stopped, transfer_api
+from .engine import client, registry_reachable
 from .errors import DockerlabError, ImageNotFound, ManifestNotFound, NoRegistry, RegistryError
 from .private_engine import cache_dir
+from .transfer import NO_ANSWER_HINT, Pushed
 
 # --------------------------------------------------------------------------- media types
 
@@ -75,12 +77,6 @@ DOCKER_HUB = "registry-1.docker.io"
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 #: (connect, read) seconds for remote registries; loopback ones answer at once.
 TIMEOUT = (3.0, 15.0)
-#: Seconds a push through the engine may go without any progress.
-TRANSFER_TIMEOUT = 120
-_NO_ANSWER_HINT = (
-    "The registry did not answer in time. Is it running, and not paused or overloaded? "
-    "Start it again (a `with LocalRegistry() as reg:` block) and rerun the cell."
-)
 
 # --------------------------------------------------------------------------- references
 
@@ -396,7 +392,7 @@ class RegistryClient:
         except (requests.ConnectionError, requests.Timeout) as e:
             raise NoRegistry(
                 f"No answer from the registry at {ref.base_url} ({type(e).__name__}).",
-                hint=_NO_ANSWER_HINT if ref.is_loopback else None,
+                hint=NO_ANSWER_HINT if ref.is_loopback else None,
             ) from None
 
     def request(
@@ -667,26 +663,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@dataclass
-class Pushed:
-    """What :meth:`LocalRegistry.push` pushed.
-
-    Attributes:
-        ref: ``127.0.0.1:PORT/repository:tag``.
-        digest: The manifest digest the registry stored.
-        manifest_size: The manifest's own size in bytes (as the push reported it).
-    """
-
-    ref: str
-    digest: str
-    manifest_size: int
-
-    @property
-    def pinned(self) -> str:
-        """The reference pinned by digest: ``127.0.0.1:PORT/repository@sha256:...``."""
-        return f"{self.ref.rsplit(':', 1)[0]}@{self.digest}"
-
-
 @dataclass(eq=False)
 class LocalRegistry:
     """A real distribution registry on ``127.0.0.1``, for as long as you need it.
@@ -825,7 +801,7 @@ class LocalRegistry:
         return ref if ref.startswith(f"{self.host}/") else f"{self.host}/{ref}"
 
     def push(
-        self, image, repository: str, tag: str = "latest", *, timeout: float = TRANSFER_TIMEOUT
+        self, image, repository: str, tag: str = "latest", *, timeout: float | None = None
     ) -> Pushed:
         """Tag an image of the engine as ``127.0.0.1:PORT/repository:tag`` and push it.
 
@@ -838,14 +814,16 @@ class LocalRegistry:
             image: A reference on the engine or a :class:`~dockerlab.BuiltImage`.
             repository: Repository name in the registry (``course/alpine``).
             tag: The tag.
-            timeout: Seconds the push may go without progress before the kit gives up.
+            timeout: Seconds the push may go without progress before the kit gives up
+                (None: :data:`dockerlab.transfer.TRANSFER_TIMEOUT`).
 
         Returns:
-            :class:`Pushed` with the reference and the stored digest.
+            :class:`~dockerlab.transfer.Pushed` with the reference and the stored digest.
 
         Raises:
             ImageNotFound: ``image`` is not on the engine.
-            RegistryError: The engine's push failed, or the registry stopped answering.
+            NoRegistry: The registry stopped answering.
+            RegistryError: The engine's push failed for another reason.
         """
         api = client().api
         source = image.id if isinstance(image, BuiltImage) else str(image)
@@ -857,30 +835,10 @@ class LocalRegistry:
         api.tag(image_id, target, tag)
         full = f"{target}:{tag}"
         self._tags.append(full)
-        digest, size, error = None, 0, None
-        with transfer_api(timeout) as transfer:
-            try:
-                events = transfer.push(target, tag=tag, stream=True, decode=True)
-                for chunk in progressing(events, timeout):
-                    if "error" in chunk:
-                        error = _chunk_error(chunk)
-                    aux = chunk.get("aux") or {}
-                    if "Digest" in aux:
-                        digest, size = aux["Digest"], int(aux.get("Size", 0))
-                    elif m := _PUSHED.search(str(chunk.get("status", ""))):
-                        # The containerd image store reports the digest only in this line.
-                        digest, size = m[1], int(m[2])
-            except docker.errors.APIError as e:
-                error = e.explanation or str(e)
-            except STALLED as e:
-                error = _stalled(e, timeout)
-        self._untag(full)
-        if error or not digest:
-            raise RegistryError(
-                f"Pushing {full} failed: {error or 'the engine reported no digest'}",
-                hint=_NO_ANSWER_HINT if _timed_out(error) else None,
-            )
-        return Pushed(full, digest, size)
+        try:
+            return transfer.push(full, timeout=timeout)
+        finally:
+            self._untag(full)
 
     def push_many(self, images: Mapping[str, object], tag: str = "latest") -> dict[str, Pushed]:
         """Push several images at once (repository name -> image), in parallel.
@@ -889,7 +847,7 @@ class LocalRegistry:
         multi-core machine this takes about as long as the biggest push alone.
 
         Returns:
-            Repository name -> :class:`Pushed`, in the order given.
+            Repository name -> :class:`~dockerlab.transfer.Pushed`, in the order given.
         """
         from concurrent.futures import ThreadPoolExecutor
 
@@ -897,7 +855,7 @@ class LocalRegistry:
             futures = {repo: pool.submit(self.push, img, repo, tag) for repo, img in images.items()}
             return {repo: f.result() for repo, f in futures.items()}
 
-    def pull(self, ref: str, *, timeout: float = TRANSFER_TIMEOUT) -> str:
+    def pull(self, ref: str, *, timeout: float | None = None) -> str:
         """Pull ``repository:tag`` or ``repository@sha256:...`` from this registry into the engine.
 
         A pulled tag is untagged again by :meth:`stop` when the image keeps
@@ -905,40 +863,24 @@ class LocalRegistry:
 
         Args:
             ref: ``repository:tag``, ``repository@digest`` or a full reference to this registry.
-            timeout: Seconds the pull may go without progress before the kit gives up.
+            timeout: Seconds the pull may go without progress before the kit gives up
+                (None: :data:`dockerlab.transfer.TRANSFER_TIMEOUT`).
 
         Returns:
             The engine's image id (``sha256:...``) of what was pulled.
 
         Raises:
             ManifestNotFound: No such tag or digest in this registry.
+            NoRegistry: The registry stopped answering.
             RegistryError: The engine's pull failed for another reason.
         """
-        full = self._qualify(ref)
-        r = parse_reference(full)
+        r = parse_reference(self._qualify(ref))
         name = f"{self.host}/{r.repository}"
         target = f"{name}@{r.reference}" if r.is_digest else f"{name}:{r.reference}"
-        error = None
-        with transfer_api(timeout) as transfer:
-            try:
-                repo, tag = (target, None) if r.is_digest else (name, r.reference)
-                events = transfer.pull(repo, tag=tag, stream=True, decode=True)
-                for chunk in progressing(events, timeout):
-                    if "error" in chunk:
-                        error = _chunk_error(chunk)
-            except docker.errors.NotFound as e:
-                raise ManifestNotFound(f"{full} does not exist: {e.explanation or e}") from None
-            except docker.errors.APIError as e:
-                error = e.explanation or str(e)
-            except STALLED as e:
-                error = _stalled(e, timeout)
-        if error:
-            raise RegistryError(f"Pulling {full} failed: {error}",
-                                hint=_NO_ANSWER_HINT if _timed_out(error) else None)  # fmt: skip
-        api = client().api
+        image_id = transfer.pull(target, timeout=timeout)
         if not r.is_digest and target not in self._tags:
             self._tags.append(target)
-        return api.inspect_image(target)["Id"]
+        return image_id
 
     def _untag(self, full: str) -> None:
         """Remove our tag if the image keeps another name; forget it once gone."""
@@ -986,28 +928,6 @@ class LocalRegistry:
             raise ManifestNotFound(f"{r} does not exist.")
         if resp.status_code != 202:
             raise RegistryError(f"Deleting {r} failed: HTTP {resp.status_code} {_error_text(resp)}")
-
-
-#: The last status line of a push: ``TAG: digest: sha256:... size: N``.
-_PUSHED = re.compile(r"digest: (sha256:[0-9a-f]{64}) size: (\d+)")
-
-
-def _chunk_error(chunk: dict) -> str:
-    """The message of an error in a push's or pull's progress stream."""
-    return (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
-
-
-def _stalled(error: Exception, timeout: float) -> str:
-    """The message for a transfer that stopped moving; raises EngineStopped if the engine left."""
-    if lost := stopped():
-        raise lost from None
-    return f"no progress for {timeout:g} s: the registry does not answer ({type(error).__name__})"
-
-
-def _timed_out(error: str | None) -> bool:
-    return bool(error) and any(
-        s in error for s in ("Timeout", "timeout", "no progress", "deadline")
-    )
 
 
 @atexit.register

@@ -262,7 +262,7 @@ def test_repeated_waiting_lines_are_not_progress():
     says nothing (seen on Docker 28.5): only a new status or a moved byte count is progress."""
     import requests
 
-    from dockerlab.engine import progressing
+    from dockerlab.transfer import progressing
 
     def stalled():
         yield {"status": "Pushing", "id": "a", "progressDetail": {"current": 1, "total": 9}}
