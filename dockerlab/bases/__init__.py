@@ -272,7 +272,7 @@ def _obtain(
 def _pullable(ref: str) -> bool:
     """Does the registry serving ``ref`` answer? Docker Hub for plain names like
     ``alpine:3.23``; the named one for ``host:port/repo:tag`` (a classroom mirror)."""
-    from ..registry import parse_reference
+    from ..registry_client import parse_reference
 
     r = parse_reference(ref)
     return registry_reachable() if r.is_docker_hub else registry_answers(r.registry)

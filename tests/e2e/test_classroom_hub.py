@@ -29,7 +29,7 @@ from lab_page import RUN_DONE, notebook_json, outputs, run_all
 
 import dockerlab as dl
 from dockerlab import classroom
-from dockerlab.registry import free_port
+from dockerlab.registry_server import free_port
 
 #: Where the test's class lives: not under pytest's tmp folder (0700: the learners run the
 #: class's scripts from it) nor under /tmp or /var/tmp (each learner's server gets its own).

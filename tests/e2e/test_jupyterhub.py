@@ -24,7 +24,7 @@ from hub_process import log_in, running_hub
 from lab_page import RUN_DONE, notebook_json, outputs, run_all
 
 import dockerlab as dl
-from dockerlab.registry import free_port
+from dockerlab.registry_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "07-ephemeral-containers.ipynb"

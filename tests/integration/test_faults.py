@@ -30,7 +30,7 @@ from spare_engine import small_disk, spare_engine
 
 import dockerlab as dl
 from dockerlab.errors import NoRegistry
-from dockerlab.registry import LocalRegistry
+from dockerlab.registry_server import LocalRegistry
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

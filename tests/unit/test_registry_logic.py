@@ -15,8 +15,9 @@ from typing import ClassVar
 
 import pytest
 
-from dockerlab import registry as r
+from dockerlab import registry_client as r
 from dockerlab.errors import NoRegistry
+from dockerlab.registry_server import free_port
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -185,7 +186,7 @@ def test_offline_raises_no_registry_at_once(monkeypatch):
 
 
 def test_unreachable_loopback_registry_raises_no_registry():
-    port = r.free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     with pytest.raises(NoRegistry):
         r.read_manifest(f"127.0.0.1:{port}/x/y:z")
 
