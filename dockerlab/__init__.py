@@ -1,27 +1,10 @@
 """dockerlab: measure Docker image best practices on a real engine, from Jupyter.
 
-The modules, one idea each:
-
-- engine and set-up: :mod:`~dockerlab.engine` (connection, registry and BuildKit checks),
-  :mod:`~dockerlab.private_engine` (the kit's own engine where none runs),
-  :mod:`~dockerlab.checkup` (is this machine ready?), :mod:`~dockerlab.images` (the catalog)
-  and :mod:`~dockerlab.bases` (pulling or bootstrapping it offline)
-- building and running: :mod:`~dockerlab.building` (Dockerfile text, progress, clear failures),
-  with BuildKit or the legacy builder, :mod:`~dockerlab.containers` (demo
-  containers with limits and no network), :mod:`~dockerlab.sessions` (labels and cleanup)
-- measuring: :mod:`~dockerlab.measuring` (size, layers, attack surface),
-  :mod:`~dockerlab.layers` (what each layer adds, wastes and hides), :mod:`~dockerlab.elf`
-  (static or dynamic, and which loader), :mod:`~dockerlab.streams` (reading the engine's tar
-  streams fast), :mod:`~dockerlab.sbom` (package inventory),
-  :mod:`~dockerlab.vulns` (scanner and OSV results), :mod:`~dockerlab.lint` (hadolint)
-- one module per practice: :mod:`~dockerlab.stack`, :mod:`~dockerlab.pid1`,
-  :mod:`~dockerlab.services`, :mod:`~dockerlab.lifecycle`, :mod:`~dockerlab.registry`,
-  :mod:`~dockerlab.freshness`
-- teaching: :mod:`~dockerlab.exercises` (checks that measure the learner's answer),
-  :mod:`~dockerlab.scorecard` (the capstone scorecard), :mod:`~dockerlab.workshop` (preparing a
-  classroom), :mod:`~dockerlab.classroom` (a user and a rootless engine per learner on a
-  workshop server), :mod:`~dockerlab.plotting` (one chart style), :mod:`~dockerlab.notebook`
-- :mod:`~dockerlab.errors`: ``DockerlabError`` and its kin
+``import dockerlab as dl`` gives the names a notebook uses (``dl.build``, ``dl.run``,
+``dl.measure``, ``dl.ref``, every error of :mod:`~dockerlab.errors`, ...), each loaded
+from its module when first used; every module is reachable as ``dl.<module>`` too.
+The modules, one idea each, in layers (core, lessons, teaching, classroom): see the map
+in CONTRIBUTING.md, "Where things live".
 
 Example:
     >>> import dockerlab as dl

@@ -11,20 +11,16 @@ of this machine: can we pull, and can we use BuildKit?
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import shutil
 import socket
 import subprocess
-import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import docker
 import docker.errors
 import requests
-import urllib3.exceptions
 
 from . import private_engine
 from .errors import (
@@ -94,66 +90,6 @@ def guard(api: docker.APIClient, host_: str) -> docker.APIClient:
 
     api.send = guarded  # an instance attribute: requests.Session.request calls self.send
     return api
-
-
-#: What a read of :func:`transfer_api` raises once nothing has come for too long.
-STALLED = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    urllib3.exceptions.HTTPError,
-)
-
-
-def progressing(events: Iterable[dict], no_progress: float) -> Iterator[dict]:
-    """The events of a push or pull, until they stop showing progress for ``no_progress`` s.
-
-    A stalled transfer does not always go quiet: the containerd image store
-    repeats ``Waiting`` for every layer ten times a second while the registry
-    says nothing. Progress is a new status or a moved byte count, never a
-    repeated line. Raises ``requests.exceptions.ReadTimeout`` (one of
-    :data:`STALLED`) once there has been none for that long; the caller's
-    ``transfer_api`` then hangs up, which cancels the transfer.
-    """
-    last = time.monotonic()
-    seen: set[tuple] = set()
-    for event in events:
-        detail = event.get("progressDetail") or {}
-        mark = (event.get("id"), event.get("status"), detail.get("current"), "aux" in event,
-                "error" in event)  # fmt: skip
-        now = time.monotonic()
-        if mark not in seen:
-            seen.add(mark)
-            last = now
-        elif now - last > no_progress:
-            raise requests.exceptions.ReadTimeout(f"no progress for {no_progress:g} s")
-        yield event
-
-
-@contextlib.contextmanager
-def transfer_api(no_progress: float) -> Iterator[docker.APIClient]:
-    """An engine API client of its own for a push or pull that may stall.
-
-    Every read gives up after ``no_progress`` seconds without a byte (raising
-    one of :data:`STALLED`), pulls included (docker-py's ``pull`` asks for no
-    time limit at all): a registry that stops answering halfway costs the
-    learner that long, not forever.
-    Guarded like :func:`client`'s (a lost engine raises :class:`EngineStopped`).
-    """
-    limit = max(1, int(no_progress))
-    api = guard(docker.APIClient(base_url=host(), timeout=limit, version="auto"), host())
-    send = api.send
-
-    @functools.wraps(send)
-    def bounded(request, **kwargs):
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = limit
-        return send(request, **kwargs)
-
-    api.send = bounded
-    try:
-        yield api
-    finally:
-        api.close()
 
 
 def _connect(host: str, timeout: int) -> docker.DockerClient:
@@ -369,18 +305,25 @@ def requested_platform() -> str | None:
     return wanted
 
 
-def platform() -> str:
+def platform(*, connect: bool = True) -> str:
     """The platform the course runs on: ``$DOCKERLAB_PLATFORM``, else the engine's own.
 
     ``linux/arm64`` on an Apple Silicon Mac's Docker Desktop; on an x86_64 machine,
     ``DOCKERLAB_PLATFORM=linux/arm64`` runs the course's arm64 images under qemu
     emulation (the ``28-arm64`` engine profile sets it).
 
+    Args:
+        connect: False to never connect (reading a registry's manifests needs no
+            engine): the engine's platform if the kit is connected, else this machine's.
+
     Example:
         >>> dl.platform()  # doctest: +SKIP
         'linux/amd64'
     """
-    return requested_platform() or f"linux/{engine_info().arch}"
+    if connect:
+        return requested_platform() or f"linux/{engine_info().arch}"
+    info = current_info()
+    return requested_platform() or f"linux/{info.arch if info else private_engine.machine_arch()}"
 
 
 def emulated() -> bool:

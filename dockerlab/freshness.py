@@ -46,7 +46,7 @@ from .errors import DockerlabError, NoRegistry
 from .images import name_of, resolve
 from .measuring import FileSystem, filesystem
 from .plotting import ACCENT, BAD, CAUTION, GUIDE, INK, MUTED, PAPER, SERIES, caption_below
-from .registry import ManifestNotFound, RegistryClient, RegistryError
+from .registry_client import ManifestNotFound, RegistryClient, RegistryError
 from .sbom import parse_dpkg_status, parse_os_release
 
 #: The label in which image publishers (and the kit's offline bases) record when an image was made.
@@ -546,7 +546,7 @@ def check_bases(
     Args:
         dockerfile: Dockerfile text, or a path.
         build_args: ``--build-arg`` values.
-        client: A :class:`~dockerlab.registry.RegistryClient` to reuse.
+        client: A :class:`~dockerlab.registry_client.RegistryClient` to reuse.
 
     Returns:
         One row per base image (columns :data:`CHECK_COLUMNS`).

@@ -244,9 +244,9 @@ def _pick(index: dict) -> dict:
     manifests = index.get("manifests") or []
     if not manifests:
         raise LayerAnalysisError("index.json lists no manifest.")
-    from .registry import course_platform
+    from .engine import platform
 
-    arch = course_platform().split("/")[1]  # the course's: an Apple Silicon Mac's is arm64
+    arch = platform(connect=False).split("/")[1]  # the course's: an Apple Silicon Mac's is arm64
     for m in manifests:
         platform = m.get("platform") or {}
         kind = (m.get("annotations") or {}).get("vnd.docker.reference.type", "")

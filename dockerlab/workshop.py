@@ -57,7 +57,7 @@ def prefetch() -> list[str]:
     Raises:
         NoRegistry: Nothing can be pulled from here (use ``bases`` or ``load``), or
             the registry stopped answering halfway.
-        ImageNotFound: An image could not be pulled.
+        RegistryError: An image could not be pulled (ManifestNotFound: it does not exist).
     """
     if not registry_reachable():
         raise NoRegistry(

@@ -29,18 +29,10 @@ import docker.errors
 from docker.models.images import Image
 from docker.utils import parse_repository_tag
 
-from .. import labels
+from .. import labels, transfer
 from ..building import DISK_FULL_HINT, build, disk_full
-from ..engine import (
-    STALLED,
-    client,
-    progressing,
-    registry_answers,
-    registry_reachable,
-    requested_platform,
-    transfer_api,
-)
-from ..errors import BootstrapFailed, BuildFailed, ImageNotFound, NoRegistry
+from ..engine import client, registry_answers, registry_reachable, requested_platform
+from ..errors import BootstrapFailed, BuildFailed, ImageNotFound, NoRegistry, RegistryError
 from ..images import CATALOG, CatalogImage, provenance
 from ..private_engine import cache_dir
 
@@ -235,8 +227,8 @@ def _obtain(
 ) -> tuple[str, str]:
     """Pull, build or bootstrap the entry's image ``name``.
 
-    A default image whose pull fails (a registry that answers but refuses, say)
-    is made offline instead, under the entry's offline reference if it has one;
+    A default image whose pull fails (a registry that answers but refuses, say:
+    a :class:`~dockerlab.errors.RegistryError`) is made offline instead, under the entry's offline reference if it has one;
     an overridden one cannot be.
 
     Returns:
@@ -259,7 +251,7 @@ def _obtain(
         try:
             pull(name, say, override=entry.env_var)
             return "pulled", name
-        except ImageNotFound as e:
+        except RegistryError as e:
             if overridden:
                 raise
             say(f"{e.args[0]}; making {offline} offline instead")
@@ -280,7 +272,7 @@ def _obtain(
 def _pullable(ref: str) -> bool:
     """Does the registry serving ``ref`` answer? Docker Hub for plain names like
     ``alpine:3.23``; the named one for ``host:port/repo:tag`` (a classroom mirror)."""
-    from ..registry import parse_reference
+    from ..registry_client import parse_reference
 
     r = parse_reference(ref)
     return registry_reachable() if r.is_docker_hub else registry_answers(r.registry)
@@ -289,8 +281,9 @@ def _pullable(ref: str) -> bool:
 def pull(ref: str, say: Say, *, override: str = "") -> None:
     """Pull ``ref`` from the registry it names, saying each layer's status as it changes.
 
-    Gives up after :data:`~dockerlab.registry.TRANSFER_TIMEOUT` seconds without
-    progress (a registry or classroom mirror that froze halfway).
+    Through :func:`dockerlab.transfer.pull`: it gives up after
+    :data:`~dockerlab.transfer.TRANSFER_TIMEOUT` seconds without progress (a registry
+    or classroom mirror that froze halfway), for the course's platform.
 
     Args:
         ref: The image reference.
@@ -299,34 +292,17 @@ def pull(ref: str, say: Say, *, override: str = "") -> None:
             (the hints then mention it).
 
     Raises:
-        ImageNotFound: The registry has no such image, or the pull failed.
+        ManifestNotFound: The registry has no such image.
+        RegistryError: The pull failed for another reason.
         NoRegistry: The registry stopped answering.
     """
-    from ..registry import TRANSFER_TIMEOUT
-
-    repo, tag = parse_repository_tag(ref)
-    hint = f"Check the reference{f' (or {override})' if override else ''} and the network."
-    last: dict[str, str] = {}
     try:
-        with transfer_api(TRANSFER_TIMEOUT) as api:
-            events = api.pull(repo, tag=tag or "latest", stream=True, decode=True,
-                              platform=requested_platform())  # fmt: skip
-            for event in progressing(events, TRANSFER_TIMEOUT):
-                if "error" in event:
-                    raise ImageNotFound(f"Pulling {ref!r} failed: {event['error']}", hint=hint)
-                layer, status = event.get("id", ""), event.get("status", "")
-                if last.get(layer) != status:
-                    last[layer] = status
-                    say(f"{layer}: {status}" if layer else status)
-    except docker.errors.APIError as e:
-        raise ImageNotFound(f"Pulling {ref!r} failed: {e.explanation or e}", hint=hint) from e
-    except STALLED:
-        instead = f", or unset {override} to use the course's default image" if override else ""
-        raise NoRegistry(
-            f"Pulling {ref!r} stopped: no progress for {TRANSFER_TIMEOUT} s.",
-            hint="The registry stopped answering. Check that it runs (a classroom mirror: ask "
-            f"the instructor){instead}.",
-        ) from None
+        transfer.pull(ref, platform=requested_platform(), timeout=transfer.TRANSFER_TIMEOUT,
+                      on_progress=say)  # fmt: skip
+    except (RegistryError, NoRegistry) as e:
+        if override:
+            e.hint = f"{e.hint} Or unset {override} to use the course's default image.".lstrip()
+        raise
 
 
 def _build_builder(entry: CatalogImage, say: Say) -> None:

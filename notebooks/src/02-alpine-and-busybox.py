@@ -25,7 +25,7 @@
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import assets, registry
+from dockerlab import assets, registry_client, registry_server
 
 dl.setup()
 bases = {"debian": dl.ref("debian"), "debian-slim": dl.ref("debian_slim"), "alpine": dl.ref("alpine")}
@@ -57,7 +57,7 @@ df
 # compressed size. When the cell ends, the registry stops and its folder is deleted.
 
 # %%
-with registry.LocalRegistry() as reg:
+with registry_server.LocalRegistry() as reg:
     pushed = reg.push_many({f"course/{name}": image for name, image in bases.items()}, tag="v1")
     manifests = {}
     for name in bases:
@@ -138,7 +138,7 @@ recorded = pd.DataFrame(
 
 live_refs = ["postgres:13", "postgres:13-alpine", "ruby:2.7.2", "ruby:2.7.2-slim", "ruby:2.7.2-alpine"]
 if online:
-    with registry.RegistryClient() as hub:
+    with registry_client.RegistryClient() as hub:
         for ref in live_refs:
             try:
                 recorded.loc[ref, "measured here"] = f"{hub.manifest(ref).compressed_mb} MB compressed (Docker Hub, live)"

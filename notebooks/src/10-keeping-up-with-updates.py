@@ -24,7 +24,7 @@ import pandas as pd
 from IPython.display import display
 
 import dockerlab as dl
-from dockerlab import freshness, lint, registry
+from dockerlab import freshness, lint, registry_server
 
 dl.setup()
 alpine = dl.ref("alpine")
@@ -51,7 +51,7 @@ CMD ["cat", "/version.txt"]
 v1 = dl.build(app_dockerfile, {"version.txt": "app 1.0\n"}, tag="dockerlab/freshness-app:1.0")
 v2 = dl.build(app_dockerfile, {"version.txt": "app 1.1\n"}, tag="dockerlab/freshness-app:1.1")
 
-reg = registry.LocalRegistry().start()
+reg = registry_server.LocalRegistry().start()
 print("registry:", reg.url)
 
 # %% [markdown]

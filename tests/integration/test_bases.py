@@ -132,7 +132,7 @@ def test_a_base_is_pulled_when_its_registry_answers(tmp_path, monkeypatch, bases
     from spare_engine import spare_engine
 
     import dockerlab as dl
-    from dockerlab.registry import LocalRegistry
+    from dockerlab.registry_server import LocalRegistry
 
     with LocalRegistry() as reg, spare_engine(tmp_path / "empty") as empty:
         pushed = reg.push(bases["alpine"], "mirror/alpine", "3.23")
@@ -159,7 +159,7 @@ def test_a_base_is_pulled_when_its_registry_answers(tmp_path, monkeypatch, bases
 
 
 def test_an_override_whose_registry_is_down_says_so(monkeypatch):
-    from dockerlab.registry import free_port
+    from dockerlab.registry_server import free_port
 
     monkeypatch.setenv("DOCKERLAB_IMAGE_ALPINE", f"127.0.0.1:{free_port()}/mirror/alpine:3.23")
     with pytest.raises(ImageNotFound, match="its registry is not reachable"):

@@ -30,7 +30,7 @@ from spare_engine import small_disk, spare_engine
 
 import dockerlab as dl
 from dockerlab.errors import NoRegistry
-from dockerlab.registry import LocalRegistry, RegistryError
+from dockerlab.registry_server import LocalRegistry
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -230,9 +230,9 @@ def test_registry_that_stops_answering(bases):
         try:
             with pytest.raises(NoRegistry, match="No answer") as no_answer:
                 reg.manifest("course/alpine:1")
-            with pytest.raises(RegistryError, match="no progress for 5 s") as no_push:
+            with pytest.raises(NoRegistry, match="no progress for 5 s") as no_push:
                 reg.push(bases["alpine"], "course/alpine", "2", timeout=5)
-            with pytest.raises(RegistryError, match="no progress for 5 s") as no_pull:
+            with pytest.raises(NoRegistry, match="no progress for 5 s") as no_pull:
                 reg.pull("course/alpine:1", timeout=5)
         finally:
             os.kill(reg._proc.pid, signal.SIGCONT)
@@ -246,12 +246,12 @@ def test_registry_that_stops_answering(bases):
 def test_a_mirror_that_freezes_while_the_bases_pull_from_it(bases, monkeypatch):
     """`make bases` with a classroom mirror that stops answering right after it was checked."""
     from dockerlab import bases as base_images
-    from dockerlab import registry
+    from dockerlab import transfer
 
     with LocalRegistry() as reg:
         pushed = reg.push(bases["alpine"], "mirror/alpine", "3.23")
         monkeypatch.setenv("DOCKERLAB_IMAGE_ALPINE", pushed.ref)
-        monkeypatch.setattr(registry, "TRANSFER_TIMEOUT", 5)
+        monkeypatch.setattr(transfer, "TRANSFER_TIMEOUT", 5)
         checked = base_images._pullable
 
         def answers_then_freezes(ref: str) -> bool:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 import dockerlab as dl
-from dockerlab import freshness, registry
+from dockerlab import freshness, registry_client, registry_server
 
 APP = 'FROM {base}\nCOPY version.txt /version.txt\nCMD ["cat", "/version.txt"]\n'
 
 
 @pytest.fixture(scope="module")
 def reg(engine):
-    with registry.LocalRegistry() as r:
+    with registry_server.LocalRegistry() as r:
         yield r
 
 
@@ -59,13 +59,13 @@ def test_tag_moves_and_the_digest_pin_does_not(engine, reg, versions):
 
 def test_pull_of_a_missing_tag_is_a_clear_error(reg, versions):
     reg.push(versions[0], "fresh/missing", "1.0")
-    with pytest.raises(registry.RegistryError, match=r"fresh/missing:2\.0"):
+    with pytest.raises(registry_client.ManifestNotFound, match=r"fresh/missing:2\.0"):
         reg.pull("fresh/missing:2.0")
 
 
 def test_stop_untags_what_was_pulled(engine, bases, versions):
     one, _ = versions
-    with registry.LocalRegistry() as r:
+    with registry_server.LocalRegistry() as r:
         r.push(one, "fresh/untag", "t")
         r.pull("fresh/untag:t")
         assert r.ref("fresh/untag", "t") in engine.images.get(one.id).tags

@@ -9,12 +9,12 @@ import pytest
 import requests
 
 import dockerlab as dl
-from dockerlab import registry
+from dockerlab import registry_client, registry_server
 
 
 @pytest.fixture(scope="module")
 def reg(engine):
-    with registry.LocalRegistry() as r:
+    with registry_server.LocalRegistry() as r:
         yield r
     assert r.folder is None and not r.running
 
@@ -42,7 +42,7 @@ def test_push_a_built_image_and_read_its_compressed_size(engine, bases, reg):
 
         m = reg.manifest("test/regtest:one")
         assert m.digest == pushed.digest == reg.digest("test/regtest:one")
-        assert m.media_type == registry.DOCKER_MANIFEST and m.platform is None
+        assert m.media_type == registry_client.DOCKER_MANIFEST and m.platform is None
         n_layers = len(engine.images.get(img.id).attrs["RootFS"]["Layers"])
         assert len(m.layers) == n_layers == 3
 
@@ -74,9 +74,9 @@ def test_push_an_untagged_image_keeps_it(engine, bases, reg):
 
 
 def test_missing_tag_and_repository_are_clear_errors(reg):
-    with pytest.raises(registry.ManifestNotFound, match="does not exist"):
+    with pytest.raises(registry_client.ManifestNotFound, match="does not exist"):
         reg.manifest("test/regtest:no-such-tag")
-    with pytest.raises(registry.ManifestNotFound):
+    with pytest.raises(registry_client.ManifestNotFound):
         reg.tags("test/no-such-repo")
     with pytest.raises(dl.ImageNotFound):
         reg.push("dockerlab/no-such-image:x", "test/x", "x")
@@ -86,12 +86,12 @@ def test_delete_by_digest_removes_the_tag(engine, bases, reg):
     pushed = reg.push(bases["alpine"], "test/deleteme", "v1")
     assert engine.images.get(bases["alpine"])  # the base image is untouched
     reg.delete(f"test/deleteme@{pushed.digest}")
-    with pytest.raises(registry.ManifestNotFound):
+    with pytest.raises(registry_client.ManifestNotFound):
         reg.manifest("test/deleteme:v1")
 
 
 def test_stop_removes_the_folder_and_the_process(engine):
-    r = registry.LocalRegistry().start()
+    r = registry_server.LocalRegistry().start()
     folder, url = r.folder, r.url
     assert folder.is_dir()
     r.stop()

@@ -13,7 +13,7 @@ import pytest
 from dockerlab import freshness as f
 from dockerlab.errors import NoRegistry
 from dockerlab.measuring import FileSystem
-from dockerlab.registry import ManifestNotFound
+from dockerlab.registry_client import ManifestNotFound
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

@@ -15,8 +15,9 @@ from typing import ClassVar
 
 import pytest
 
-from dockerlab import registry as r
+from dockerlab import registry_client as r
 from dockerlab.errors import NoRegistry
+from dockerlab.registry_server import free_port
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -185,7 +186,7 @@ def test_offline_raises_no_registry_at_once(monkeypatch):
 
 
 def test_unreachable_loopback_registry_raises_no_registry():
-    port = r.free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     with pytest.raises(NoRegistry):
         r.read_manifest(f"127.0.0.1:{port}/x/y:z")
 
@@ -262,7 +263,7 @@ def test_repeated_waiting_lines_are_not_progress():
     says nothing (seen on Docker 28.5): only a new status or a moved byte count is progress."""
     import requests
 
-    from dockerlab.engine import progressing
+    from dockerlab.transfer import progressing
 
     def stalled():
         yield {"status": "Pushing", "id": "a", "progressDetail": {"current": 1, "total": 9}}

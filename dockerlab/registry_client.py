@@ -1,62 +1,40 @@
-"""Registries: a real one on this machine, and reading manifests without pulling.
+"""Reading a registry's manifests over its HTTP API, without pulling.
 
-Two halves:
-
-- :class:`LocalRegistry` runs the real distribution registry (Debian's
-  ``docker-registry`` package, distribution 2.8) on ``127.0.0.1`` at a free
-  port, with its storage in a temporary folder. It is a context manager:
-  started on demand, stopped and its folder removed afterwards. The engine
-  pushes to ``127.0.0.1:PORT`` without any TLS setting, because Docker treats
-  ``127.0.0.0/8`` as an insecure registry it may use over plain HTTP.
-- :class:`RegistryClient` (and the shortcut :func:`read_manifest`) reads an
-  image's manifest from any registry over the distribution API, without
-  pulling a single layer: digest, media type, and the **compressed** size of
-  the config and each layer, which is what a registry stores and what
-  ``docker pull`` downloads. Docker Hub's anonymous token flow is built in, so
-  ``read_manifest("postgres:13")`` works wherever Docker Hub is reachable. For a
-  multi-platform image (manifest list / OCI index) one platform is picked
-  (``linux/amd64`` by default).
+:class:`RegistryClient` (and the shortcut :func:`read_manifest`) reads an
+image's manifest from any registry over the distribution API, without pulling a
+single layer: digest, media type, and the **compressed** size of the config and
+each layer, which is what a registry stores and what ``docker pull`` downloads.
+Docker Hub's anonymous token flow is built in, so ``read_manifest("postgres:13")``
+works wherever Docker Hub is reachable. For a multi-platform image (manifest list
+/ OCI index) one platform is picked (the course's, :func:`dockerlab.engine.platform`).
 
 Nothing here waits on a registry that is not there: remote hosts get short
 timeouts, and an unreachable (or ``DOCKERLAB_OFFLINE``) registry raises
-:class:`~dockerlab.errors.NoRegistry` at once.
+:class:`~dockerlab.errors.NoRegistry` at once. A registry of one's own on this
+machine is :class:`dockerlab.registry_server.LocalRegistry`.
 
 Example:
-    >>> from dockerlab import registry
-    >>> with registry.LocalRegistry() as reg:                        # doctest: +SKIP
-    ...     pushed = reg.push(dl.ref("alpine"), "course/alpine", "3.23")
-    ...     reg.manifest("course/alpine:3.23").compressed_mb
-    3.86
+    >>> from dockerlab import registry_client
+    >>> registry_client.read_manifest("postgres:13-alpine").compressed_mb  # doctest: +SKIP
+    104.3
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import hashlib
 import ipaddress
 import json
 import os
 import re
-import secrets
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-import docker
-import docker.errors
 import requests
 
-from .building import BuiltImage
-from .engine import STALLED, client, progressing, registry_reachable, stopped, transfer_api
-from .errors import DockerlabError, ImageNotFound, ManifestNotFound, NoRegistry, RegistryError
-from .private_engine import cache_dir
+from . import engine
+from .engine import registry_reachable
+from .errors import ManifestNotFound, NoRegistry, RegistryError
+from .transfer import NO_ANSWER_HINT
 
 # --------------------------------------------------------------------------- media types
 
@@ -75,12 +53,6 @@ DOCKER_HUB = "registry-1.docker.io"
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 #: (connect, read) seconds for remote registries; loopback ones answer at once.
 TIMEOUT = (3.0, 15.0)
-#: Seconds a push through the engine may go without any progress.
-TRANSFER_TIMEOUT = 120
-_NO_ANSWER_HINT = (
-    "The registry did not answer in time. Is it running, and not paused or overloaded? "
-    "Start it again (a `with LocalRegistry() as reg:` block) and rerun the cell."
-)
 
 # --------------------------------------------------------------------------- references
 
@@ -305,16 +277,6 @@ def platform_string(p: Mapping) -> str:
     return "/".join(parts)
 
 
-def course_platform() -> str:
-    """The platform manifests are read for by default: the course's (``$DOCKERLAB_PLATFORM``),
-    else the connected engine's, else this machine's (``linux/arm64`` on an Apple Silicon Mac)."""
-    from .engine import current_info, requested_platform
-    from .private_engine import machine_arch
-
-    info = current_info()
-    return requested_platform() or f"linux/{info.arch if info else machine_arch()}"
-
-
 def pick_platform(index: Mapping, platform: str | None = None) -> Mapping:
     """The entry of an index (manifest list) for one platform.
 
@@ -322,6 +284,7 @@ def pick_platform(index: Mapping, platform: str | None = None) -> Mapping:
         index: A parsed manifest list or OCI index.
         platform: ``os/arch`` or ``os/arch/variant`` (``linux/arm64/v8``). Without a
             variant, an entry with any variant matches (the first one listed).
+            None: the course's (:func:`dockerlab.engine.platform`, never connecting).
 
     Returns:
         The entry (``digest``, ``size``, ``mediaType``, ``platform``).
@@ -330,7 +293,7 @@ def pick_platform(index: Mapping, platform: str | None = None) -> Mapping:
         RegistryError: No entry for that platform; the message lists those there are.
             Attestation entries (``unknown/unknown``) are never picked.
     """
-    platform = platform or course_platform()
+    platform = platform or engine.platform(connect=False)
     want = platform.split("/")
     if len(want) < 2:
         raise ValueError(f"platform {platform!r}: use os/arch, e.g. linux/amd64")
@@ -396,7 +359,7 @@ class RegistryClient:
         except (requests.ConnectionError, requests.Timeout) as e:
             raise NoRegistry(
                 f"No answer from the registry at {ref.base_url} ({type(e).__name__}).",
-                hint=_NO_ANSWER_HINT if ref.is_loopback else None,
+                hint=NO_ANSWER_HINT if ref.is_loopback else None,
             ) from None
 
     def request(
@@ -465,11 +428,9 @@ class RegistryClient:
         resp = self.request("GET", ref, f"{ref.repository}/manifests/{ref.reference}",
                             {"Accept": ACCEPT})  # fmt: skip
         if resp.status_code == 404:
-            raise ManifestNotFound(f"{ref} does not exist: {_error_text(resp)}")
+            raise ManifestNotFound(f"{ref} does not exist: {error_text(resp)}")
         if resp.status_code != 200:
-            raise RegistryError(
-                f"Reading {ref} failed: HTTP {resp.status_code} {_error_text(resp)}"
-            )
+            raise RegistryError(f"Reading {ref} failed: HTTP {resp.status_code} {error_text(resp)}")
         body = resp.content
         try:
             doc = json.loads(body)
@@ -554,7 +515,7 @@ class RegistryClient:
         return int(resp.headers["Content-Length"])
 
 
-def _error_text(resp: requests.Response) -> str:
+def error_text(resp: requests.Response) -> str:
     """The registry's own error message (``{"errors": [{"message": ...}]}``) if any."""
     try:
         errs = resp.json().get("errors") or []
@@ -580,461 +541,29 @@ def compressed_sizes(refs: Iterable[str], platform: str | None = None) -> dict[s
         return {r: rc.manifest(r, platform) for r in refs}
 
 
-# --------------------------------------------------------------------------- local registry
-
-REGISTRY_PACKAGE = "docker-registry"
-_CONFIG = """\
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: {root}
-  delete:
-    enabled: true
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: 127.0.0.1:{port}
-  secret: {secret}
-"""
-_RUNNING: set[LocalRegistry] = set()
-
-
-def registry_binary() -> str:
-    """Path of the ``docker-registry`` program, fetching it if we may.
-
-    Looks at ``$DOCKERLAB_REGISTRY_BIN``, then ``PATH``, then the kit's cache. If
-    it is nowhere and this is Debian/Ubuntu as root, Debian's ``docker-registry``
-    package (distribution 2.8) is downloaded with ``apt-get download`` and
-    unpacked into the kit's cache: its binary only, so no system service is
-    installed or started (the package's own service would listen on every
-    interface).
-
-    Raises:
-        DockerlabError: It is missing and cannot be fetched here.
-    """
-    env = os.environ.get("DOCKERLAB_REGISTRY_BIN")
-    if env:
-        if not os.access(env, os.X_OK):
-            raise DockerlabError(f"DOCKERLAB_REGISTRY_BIN={env} is not an executable file.")
-        return env
-    cached = cache_dir() / "registry" / "usr" / "bin" / "docker-registry"
-    for candidate in (shutil.which("docker-registry"), "/usr/bin/docker-registry", str(cached)):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    if not (sys.platform.startswith("linux") and os.geteuid() == 0 and shutil.which("apt-get")):
-        raise DockerlabError(
-            "The registry program (docker-registry, distribution 2.8) is not installed.",
-            hint="Install it (Debian/Ubuntu: `sudo apt-get install docker-registry`) or set "
-            "DOCKERLAB_REGISTRY_BIN to a `registry` binary of distribution 2.x.",
-        )
-    _fetch_registry_package(cached.parents[2])
-    return str(cached)
-
-
-def _fetch_registry_package(target: Path) -> None:
-    """``apt-get download docker-registry`` and unpack its files into ``target``."""
-    print("Fetching Debian's docker-registry package (the distribution registry) ...", flush=True)
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    with tempfile.TemporaryDirectory(prefix="dockerlab-registry-deb-") as tmp:
-        try:
-            get = ["apt-get", "download", "-qq", REGISTRY_PACKAGE]
-            if subprocess.run(get, cwd=tmp, env=env, capture_output=True).returncode != 0:
-                subprocess.run(["apt-get", "update", "-qq"], env=env, check=True,
-                               capture_output=True)  # fmt: skip
-                subprocess.run(get, cwd=tmp, env=env, check=True, capture_output=True)
-            (deb,) = Path(tmp).glob(f"{REGISTRY_PACKAGE}_*.deb")
-            target.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True,
-                           capture_output=True)  # fmt: skip
-        except (subprocess.CalledProcessError, ValueError, OSError) as e:
-            detail = getattr(e, "stderr", b"") or b""
-            raise DockerlabError(
-                f"Could not fetch the {REGISTRY_PACKAGE} package: "
-                f"{detail.decode(errors='replace').strip() or e}",
-                hint=f"Install it by hand: `apt-get install {REGISTRY_PACKAGE}`.",
-            ) from None
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Pushed:
-    """What :meth:`LocalRegistry.push` pushed.
-
-    Attributes:
-        ref: ``127.0.0.1:PORT/repository:tag``.
-        digest: The manifest digest the registry stored.
-        manifest_size: The manifest's own size in bytes (as the push reported it).
-    """
-
-    ref: str
-    digest: str
-    manifest_size: int
-
-    @property
-    def pinned(self) -> str:
-        """The reference pinned by digest: ``127.0.0.1:PORT/repository@sha256:...``."""
-        return f"{self.ref.rsplit(':', 1)[0]}@{self.digest}"
-
-
-@dataclass(eq=False)
-class LocalRegistry:
-    """A real distribution registry on ``127.0.0.1``, for as long as you need it.
-
-    Storage lives in a temporary folder that :meth:`stop` deletes; the port is a
-    free one (or ``port``). Nothing listens beyond loopback. As a context
-    manager it starts on entry and stops on exit; a registry left running when
-    Python exits is stopped then.
-
-    Args:
-        port: A port to use instead of a free one.
-        wait: Seconds to wait for ``GET /v2/`` to answer after start.
-
-    Example:
-        >>> with LocalRegistry() as reg:                                # doctest: +SKIP
-        ...     p = reg.push("alpine:3.23", "course/alpine", "3.23")
-        ...     reg.manifest(p.ref).layer_sizes
-        [3862211]
-    """
-
-    port: int | None = None
-    wait: float = 15.0
-    folder: Path | None = field(default=None, init=False)
-    _proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
-    _client: RegistryClient | None = field(default=None, init=False, repr=False)
-    _tags: list[str] = field(default_factory=list, init=False, repr=False)
-
-    # -- lifecycle
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    @property
-    def host(self) -> str:
-        """``127.0.0.1:PORT``: the registry part of references to this registry."""
-        if self.port is None:
-            raise DockerlabError("The local registry has not been started.")
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}"
-
-    def start(self) -> LocalRegistry:
-        """Start the registry and wait until ``GET /v2/`` answers.
-
-        Raises:
-            DockerlabError: The program is missing or did not come up (its log's
-                end is in the message).
-        """
-        if self.running:
-            return self
-        binary = registry_binary()
-        fixed = self.port
-        last = ""
-        for _attempt in range(3):  # a free port can be taken between our check and its bind
-            self.folder = Path(tempfile.mkdtemp(prefix="dockerlab-registry-"))
-            self.port = fixed or free_port()
-            (self.folder / "data").mkdir()
-            cfg = self.folder / "config.yml"
-            cfg.write_text(_CONFIG.format(root=self.folder / "data", port=self.port,
-                                          secret=secrets.token_hex(16)))  # fmt: skip
-            log = open(self.folder / "registry.log", "wb")  # noqa: SIM115 - the child holds it
-            try:
-                self._proc = subprocess.Popen(
-                    [binary, "serve", str(cfg)], stdout=log, stderr=log,
-                    stdin=subprocess.DEVNULL, start_new_session=True,
-                )  # fmt: skip
-            finally:
-                log.close()
-            if self._wait_ready():
-                _RUNNING.add(self)
-                self._client = RegistryClient()
-                return self
-            last = (self.folder / "registry.log").read_text(errors="replace")[-2000:]
-            self.stop()
-            if fixed:
-                break
-            self.port = None
-        raise DockerlabError(
-            "The local registry did not start.\n" + last,
-            hint="Is another program using the port? Is /tmp writable?",
-        )
-
-    def _wait_ready(self) -> bool:
-        deadline = time.monotonic() + self.wait
-        while time.monotonic() < deadline:
-            if self._proc is None or self._proc.poll() is not None:
-                return False
-            with contextlib.suppress(requests.RequestException):
-                r = requests.get(f"{self.url}/v2/", timeout=1)
-                if r.status_code == 200:
-                    return True
-            time.sleep(0.1)
-        return False
-
-    def stop(self) -> None:
-        """Untag what we pushed, stop the registry and delete its storage. Safe to repeat."""
-        self._untag_all()
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = None
-        _RUNNING.discard(self)
-
-    def __enter__(self) -> LocalRegistry:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # -- using it
-
-    def ref(self, repository: str, tag: str = "latest") -> str:
-        """``127.0.0.1:PORT/repository:tag``."""
-        return f"{self.host}/{repository}:{tag}"
-
-    @property
-    def client(self) -> RegistryClient:
-        if not self.running or self._client is None:
-            raise DockerlabError("The local registry is not running: use it in a `with` block.")
-        return self._client
-
-    def _qualify(self, ref: str) -> str:
-        return ref if ref.startswith(f"{self.host}/") else f"{self.host}/{ref}"
-
-    def push(
-        self, image, repository: str, tag: str = "latest", *, timeout: float = TRANSFER_TIMEOUT
-    ) -> Pushed:
-        """Tag an image of the engine as ``127.0.0.1:PORT/repository:tag`` and push it.
-
-        The engine compresses each layer (gzip) on the way, exactly as for a
-        push to Docker Hub. The local tag is removed afterwards when the image
-        has another name (an untagged built image keeps it: removing an
-        image's only tag would delete the image); :meth:`stop` tries again.
-
-        Args:
-            image: A reference on the engine or a :class:`~dockerlab.BuiltImage`.
-            repository: Repository name in the registry (``course/alpine``).
-            tag: The tag.
-            timeout: Seconds the push may go without progress before the kit gives up.
-
-        Returns:
-            :class:`Pushed` with the reference and the stored digest.
-
-        Raises:
-            ImageNotFound: ``image`` is not on the engine.
-            RegistryError: The engine's push failed, or the registry stopped answering.
-        """
-        api = client().api
-        source = image.id if isinstance(image, BuiltImage) else str(image)
-        try:
-            image_id = api.inspect_image(source)["Id"]
-        except docker.errors.ImageNotFound:
-            raise ImageNotFound(f"The image {source!r} is not on this engine.") from None
-        target = f"{self.host}/{repository}"
-        api.tag(image_id, target, tag)
-        full = f"{target}:{tag}"
-        self._tags.append(full)
-        digest, size, error = None, 0, None
-        with transfer_api(timeout) as transfer:
-            try:
-                events = transfer.push(target, tag=tag, stream=True, decode=True)
-                for chunk in progressing(events, timeout):
-                    if "error" in chunk:
-                        error = _chunk_error(chunk)
-                    aux = chunk.get("aux") or {}
-                    if "Digest" in aux:
-                        digest, size = aux["Digest"], int(aux.get("Size", 0))
-                    elif m := _PUSHED.search(str(chunk.get("status", ""))):
-                        # The containerd image store reports the digest only in this line.
-                        digest, size = m[1], int(m[2])
-            except docker.errors.APIError as e:
-                error = e.explanation or str(e)
-            except STALLED as e:
-                error = _stalled(e, timeout)
-        self._untag(full)
-        if error or not digest:
-            raise RegistryError(
-                f"Pushing {full} failed: {error or 'the engine reported no digest'}",
-                hint=_NO_ANSWER_HINT if _timed_out(error) else None,
-            )
-        return Pushed(full, digest, size)
-
-    def push_many(self, images: Mapping[str, object], tag: str = "latest") -> dict[str, Pushed]:
-        """Push several images at once (repository name -> image), in parallel.
-
-        The engine compresses each image's layers on a core of its own, so on a
-        multi-core machine this takes about as long as the biggest push alone.
-
-        Returns:
-            Repository name -> :class:`Pushed`, in the order given.
-        """
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=max(1, min(4, len(images)))) as pool:
-            futures = {repo: pool.submit(self.push, img, repo, tag) for repo, img in images.items()}
-            return {repo: f.result() for repo, f in futures.items()}
-
-    def pull(self, ref: str, *, timeout: float = TRANSFER_TIMEOUT) -> str:
-        """Pull ``repository:tag`` or ``repository@sha256:...`` from this registry into the engine.
-
-        A pulled tag is untagged again by :meth:`stop` when the image keeps
-        another name (as for :meth:`push`); a pull by digest adds no tag.
-
-        Args:
-            ref: ``repository:tag``, ``repository@digest`` or a full reference to this registry.
-            timeout: Seconds the pull may go without progress before the kit gives up.
-
-        Returns:
-            The engine's image id (``sha256:...``) of what was pulled.
-
-        Raises:
-            ManifestNotFound: No such tag or digest in this registry.
-            RegistryError: The engine's pull failed for another reason.
-        """
-        full = self._qualify(ref)
-        r = parse_reference(full)
-        name = f"{self.host}/{r.repository}"
-        target = f"{name}@{r.reference}" if r.is_digest else f"{name}:{r.reference}"
-        error = None
-        with transfer_api(timeout) as transfer:
-            try:
-                repo, tag = (target, None) if r.is_digest else (name, r.reference)
-                events = transfer.pull(repo, tag=tag, stream=True, decode=True)
-                for chunk in progressing(events, timeout):
-                    if "error" in chunk:
-                        error = _chunk_error(chunk)
-            except docker.errors.NotFound as e:
-                raise ManifestNotFound(f"{full} does not exist: {e.explanation or e}") from None
-            except docker.errors.APIError as e:
-                error = e.explanation or str(e)
-            except STALLED as e:
-                error = _stalled(e, timeout)
-        if error:
-            raise RegistryError(f"Pulling {full} failed: {error}",
-                                hint=_NO_ANSWER_HINT if _timed_out(error) else None)  # fmt: skip
-        api = client().api
-        if not r.is_digest and target not in self._tags:
-            self._tags.append(target)
-        return api.inspect_image(target)["Id"]
-
-    def _untag(self, full: str) -> None:
-        """Remove our tag if the image keeps another name; forget it once gone."""
-        api = client().api
-        try:
-            tags = api.inspect_image(full).get("RepoTags") or []
-        except docker.errors.NotFound:
-            with contextlib.suppress(ValueError):
-                self._tags.remove(full)
-            return
-        if len([t for t in tags if t != full]) > 0:
-            with contextlib.suppress(docker.errors.NotFound):
-                api.remove_image(full, noprune=True)
-            with contextlib.suppress(ValueError):
-                self._tags.remove(full)
-
-    def _untag_all(self) -> None:
-        for full in list(self._tags):
-            with contextlib.suppress(DockerlabError, docker.errors.APIError):
-                self._untag(full)
-
-    def manifest(self, ref: str, platform: str | None = None) -> ImageManifest:
-        """The manifest of ``repository:tag`` (or a full reference) in this registry."""
-        return self.client.manifest(self._qualify(ref), platform)
-
-    def digest(self, ref: str) -> str:
-        """The digest ``repository:tag`` points at now."""
-        return self.client.digest(self._qualify(ref))
-
-    def tags(self, repository: str) -> list[str]:
-        """The tags of ``repository`` in this registry."""
-        return self.client.tags(Reference(self.host, repository, "latest"))
-
-    def blob_size(self, repository: str, digest: str) -> int:
-        """The stored (compressed) size of one blob of ``repository``."""
-        return self.client.blob_size(Reference(self.host, repository, "latest"), digest)
-
-    def delete(self, ref: str) -> None:
-        """Delete a manifest by digest (``repository@sha256:...``): its tags go with it."""
-        r = parse_reference(self._qualify(ref))
-        if not r.is_digest:
-            r = r.with_reference(self.digest(str(r)))
-        resp = self.client.request("DELETE", r, f"{r.repository}/manifests/{r.reference}")
-        if resp.status_code == 404:
-            raise ManifestNotFound(f"{r} does not exist.")
-        if resp.status_code != 202:
-            raise RegistryError(f"Deleting {r} failed: HTTP {resp.status_code} {_error_text(resp)}")
-
-
-#: The last status line of a push: ``TAG: digest: sha256:... size: N``.
-_PUSHED = re.compile(r"digest: (sha256:[0-9a-f]{64}) size: (\d+)")
-
-
-def _chunk_error(chunk: dict) -> str:
-    """The message of an error in a push's or pull's progress stream."""
-    return (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
-
-
-def _stalled(error: Exception, timeout: float) -> str:
-    """The message for a transfer that stopped moving; raises EngineStopped if the engine left."""
-    if lost := stopped():
-        raise lost from None
-    return f"no progress for {timeout:g} s: the registry does not answer ({type(error).__name__})"
-
-
-def _timed_out(error: str | None) -> bool:
-    return bool(error) and any(
-        s in error for s in ("Timeout", "timeout", "no progress", "deadline")
-    )
-
-
-@atexit.register
-def _stop_all() -> None:
-    """Stop registries a notebook forgot to stop (kernel shutdown)."""
-    for reg in list(_RUNNING):
-        with contextlib.suppress(Exception):
-            reg.stop()
-
-
 __all__ = [
     "ACCEPT",
     "DOCKER_HUB",
+    "DOCKER_MANIFEST",
+    "DOCKER_MANIFEST_LIST",
+    "IMAGE_TYPES",
+    "INDEX_TYPES",
+    "OCI_INDEX",
+    "OCI_MANIFEST",
+    "TIMEOUT",
     "Blob",
     "ImageManifest",
-    "LocalRegistry",
     "ManifestNotFound",
-    "Pushed",
     "Reference",
     "RegistryClient",
     "RegistryError",
     "compressed_sizes",
+    "error_text",
     "is_loopback",
     "parse_reference",
     "parse_www_authenticate",
     "pick_platform",
+    "platform_string",
     "read_manifest",
-    "registry_binary",
     "total_size",
 ]
