@@ -313,7 +313,7 @@ import os, docker
 def test_careless_notebook_code():
     raw, image, n = docker.from_env(), os.environ["IMAGE"], os.getpid()
     raw.containers.create(image, "true", name=f"holder-{n}", volumes=["/var/run/docker.sock:/s"])
-    raw.containers.create(image, "true", name=f"no-limits-{n}", labels={"org.dockerlab.sessions": "x"})
+    raw.containers.create(image, "true", name=f"no-limits-{n}", labels={"org.dockerlab.session": "x"})
 """
 
 
