@@ -23,7 +23,7 @@ CORE = {
     "assets", "errors", "labels", "engine", "private_engine", "images", "bases", "bases.alpine",
     "bases.debian", "building", "build_progress", "containers", "sessions", "streams",
     "measuring", "layers", "elf", "lint", "sbom", "vulns", "plotting", "notebook",
-    "dockerfile", "processes", "downloads", "capstone",
+    "dockerfile", "processes", "downloads", "capstone", "packages",
     "registry",  # the registry client and the local docker-registry (to be split in two)
 }  # fmt: skip
 LESSONS = {"stack", "pid1", "services", "lifecycle", "freshness"}
