@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,9 +45,9 @@ from .dockerfile import BaseImage, bases, read
 from .errors import DockerlabError, NoRegistry
 from .images import name_of, resolve
 from .measuring import FileSystem, filesystem
+from .packages import Package, installed, parse_os_release
 from .plotting import ACCENT, BAD, CAUTION, GUIDE, INK, MUTED, PAPER, SERIES, caption_below
 from .registry_client import ManifestNotFound, RegistryClient, RegistryError
-from .sbom import parse_dpkg_status, parse_os_release
 
 #: The label in which image publishers (and the kit's offline bases) record when an image was made.
 CREATED_LABEL = "org.opencontainers.image.created"
@@ -97,23 +97,6 @@ def now_utc() -> datetime:
 # --------------------------------------------------------------------------- packages
 
 
-@dataclass(frozen=True)
-class Package:
-    """One installed package.
-
-    Attributes:
-        name: Package name (``libc6``, ``musl``).
-        version: Its version as the package database records it.
-        date: When this version was made: the Debian changelog's date, or
-            Alpine's build time; None when the image does not say (``-slim``
-            images have no ``/usr/share/doc``).
-    """
-
-    name: str
-    version: str
-    date: datetime | None = None
-
-
 def _doc_date(fs: FileSystem, name: str) -> datetime | None:
     """The newest of ``/usr/share/doc/<name>/changelog.Debian*.gz``'s timestamps."""
     best = None
@@ -125,30 +108,17 @@ def _doc_date(fs: FileSystem, name: str) -> datetime | None:
     return best
 
 
-def parse_apk_records(text: str) -> list[dict[str, str]]:
-    """Name (``P``), version (``V``) and build time (``t``, Unix seconds) per apk package."""
-    records, current = [], {}
-    for line in [*text.splitlines(), ""]:
-        if not line.strip():
-            if current.get("P"):
-                records.append(current)
-            current = {}
-        elif len(line) > 1 and line[1] == ":" and line[0] in "PVt":
-            current.setdefault(line[0], line[2:])
-    return records
-
-
 def packages_of(fs: FileSystem) -> dict[str, Package]:
-    """Installed packages of an image's filesystem, by name, with versions and dates."""
+    """Installed packages of an image's filesystem, by name, with versions and dates.
+
+    A package's date is when its version was made: Alpine's build time, as apk
+    records it; for a Debian package, its Debian changelog's date (dpkg keeps each
+    file's timestamp, and Debian builds set it to the changelog's). None when the
+    image does not say (``-slim`` images have no ``/usr/share/doc``).
+    """
     out: dict[str, Package] = {}
-    if fs.dpkg_status:
-        for s in parse_dpkg_status(fs.dpkg_status):
-            out[s["Package"]] = Package(s["Package"], s.get("Version", ""), _doc_date(fs, s["Package"]))  # fmt: skip
-    elif fs.apk_installed:
-        for r in parse_apk_records(fs.apk_installed):
-            t = r.get("t", "")
-            when = datetime.fromtimestamp(int(t), UTC) if t.isdigit() else None
-            out[r["P"]] = Package(r["P"], r.get("V", ""), when)
+    for p in installed(fs):
+        out[p.name] = replace(p, date=_doc_date(fs, p.name)) if p.ecosystem == "Debian" else p
     return out
 
 
@@ -769,7 +739,6 @@ __all__ = [
     "inspect",
     "newer_tags",
     "packages_of",
-    "parse_apk_records",
     "parse_changelogs",
     "parse_time",
     "plot_package_changes",

@@ -23,6 +23,7 @@ from . import labels
 from .containers import created
 from .engine import client, engine_info
 from .images import layer_count, name_of, resolve
+from .packages import installed
 from .streams import Chunks, tar_stream
 
 #: What Docker adds to every container's filesystem (its "init layer"); not the image's.
@@ -188,13 +189,8 @@ def size_on_disk(image) -> int:
 
 
 def count_packages(fs: FileSystem) -> int:
-    """Installed packages according to the image's package database."""
-    if fs.dpkg_status:
-        stanzas = fs.dpkg_status.split("\n\n")
-        return sum("Status: install ok installed" in s for s in stanzas)
-    if fs.apk_installed:
-        return sum(line.startswith("P:") for line in fs.apk_installed.splitlines())
-    return 0
+    """Installed packages according to the image's package database (dpkg's or apk's)."""
+    return len(installed(fs))
 
 
 def commands_on_path(fs: FileSystem) -> set[str]:

@@ -2,9 +2,9 @@
 
 An image's package manager keeps a database of what it installed: dpkg's
 ``/var/lib/dpkg/status`` on Debian, apk's ``/lib/apk/db/installed`` on Alpine.
-:func:`inventory` reads it from the image's filesystem (streamed ``docker
-export`` of a container that is created, never started; see
-:func:`dockerlab.measuring.filesystem`), so nothing in the image runs and FROM
+:func:`inventory` reads it (:func:`dockerlab.packages.installed`) from the image's
+filesystem (streamed ``docker export`` of a container that is created, never started;
+see :func:`dockerlab.measuring.filesystem`), so nothing in the image runs and FROM
 scratch images work too (they have no database, hence no packages).
 
 The inventory becomes an SBOM in the two standard formats: CycloneDX 1.5 JSON
@@ -31,48 +31,17 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 import pandas as pd
 
 from .images import name_of, resolve
-from .measuring import FileSystem, count_packages, filesystem, size_on_disk
+from .measuring import FileSystem, filesystem, size_on_disk
+from .packages import Package, database, installed, parse_os_release, purl
 
 #: Columns of :meth:`Inventory.table`.
 COLUMNS = ["package", "version", "source", "source_version", "architecture", "ecosystem", "purl"]
 CYCLONEDX_SCHEMA = "http://cyclonedx.org/schema/bom-1.5.schema.json"
 _PROP = "dockerlab:package:"
-
-
-@dataclass(frozen=True)
-class Package:
-    """One installed package, as its package database records it.
-
-    Attributes:
-        name: The binary package's name (``libc6``).
-        version: Its installed version (``2.36-9+deb12u10``).
-        source: The source package it was built from (``glibc``); security
-            advisories (Debian's, Alpine's, OSV.dev) are filed under this name.
-        source_version: The source package's version (usually ``version``;
-            differs for binary-only rebuilds such as ``+b1``).
-        architecture: ``amd64``/``all`` (Debian) or ``x86_64``/``noarch`` (Alpine).
-        ecosystem: ``Debian`` or ``Alpine``.
-        purl: Its package URL.
-        license: The declared license, where the database records one (apk does).
-        maintainer: Who maintains it.
-        description: One line.
-    """
-
-    name: str
-    version: str
-    source: str
-    source_version: str
-    architecture: str
-    ecosystem: str
-    purl: str
-    license: str = ""
-    maintainer: str = ""
-    description: str = ""
 
 
 @dataclass
@@ -127,128 +96,15 @@ class Inventory:
         return len(self.packages)
 
 
-# ---------------------------------------------------------------- parsing the databases
-
-
-def parse_os_release(text: str) -> dict[str, str]:
-    """``/etc/os-release`` as a dict (``ID``, ``VERSION_ID``, ``PRETTY_NAME``...)."""
-    out = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        out[key.strip()] = value
-    return out
-
-
-def parse_dpkg_status(text: str) -> list[dict[str, str]]:
-    """The stanzas of a dpkg status file whose Status is ``install ok installed``.
-
-    Continuation lines (starting with a space) are joined to their field.
-    """
-    stanzas = []
-    for block in re.split(r"\n\s*\n", text):
-        fields: dict[str, str] = {}
-        key = None
-        for line in block.splitlines():
-            if line[:1] in (" ", "\t") and key:
-                fields[key] += "\n" + line.strip()
-            elif ":" in line:
-                key, value = line.split(":", 1)
-                fields[key] = value.strip()
-        if fields.get("Package") and fields.get("Status", "").endswith("install ok installed"):
-            stanzas.append(fields)
-    return stanzas
-
-
-def parse_apk_installed(text: str) -> list[dict[str, str]]:
-    """The records of an apk ``installed`` database (one per package).
-
-    Keys are apk's one-letter field names: ``P`` name, ``V`` version, ``A``
-    architecture, ``o`` origin (source package), ``L`` license, ``m``
-    maintainer, ``T`` description. File lists (``F``/``R``/``Z``...) are skipped.
-    """
-    records = []
-    current: dict[str, str] = {}
-    for line in [*text.splitlines(), ""]:
-        if not line.strip():
-            if current.get("P"):
-                records.append(current)
-            current = {}
-        elif len(line) > 1 and line[1] == ":" and line[0] in "PVAoLmTU":
-            current.setdefault(line[0], line[2:])
-    return records
-
-
-def purl(type_: str, namespace: str, name: str, version: str, qualifiers: Mapping[str, str]) -> str:
-    """A package URL (purl spec): ``pkg:TYPE/NAMESPACE/NAME@VERSION?k=v&...``.
-
-    Name, version and qualifier values are percent-encoded (``+`` becomes
-    ``%2B``; the ``:`` of a Debian epoch stays); qualifiers are sorted by key
-    and empty ones left out, as the spec requires.
-
-    Example:
-        >>> purl("deb", "debian", "login", "1:4.13+dfsg1-1", {"distro": "debian-12", "arch": "amd64"})
-        'pkg:deb/debian/login@1:4.13%2Bdfsg1-1?arch=amd64&distro=debian-12'
-    """
-    q = "&".join(f"{k}={quote(v, safe=':')}" for k, v in sorted(qualifiers.items()) if v)
-    out = f"pkg:{type_}/{namespace}/{quote(name, safe='')}@{quote(version, safe=':')}"
-    return f"{out}?{q}" if q else out
-
-
-_SOURCE = re.compile(r"^(\S+)(?:\s+\((\S+)\))?$")
-
-
-def debian_packages(status: str, os_version: str) -> list[Package]:
-    """Packages from a dpkg status file's text (``os_version``: ``12``)."""
-    distro = f"debian-{os_version.split('.')[0]}" if os_version else ""
-    out = []
-    for f in parse_dpkg_status(status):
-        name, version, arch = f["Package"], f.get("Version", ""), f.get("Architecture", "")
-        m = _SOURCE.match(f.get("Source", "").strip())
-        source, source_version = (m.group(1), m.group(2) or version) if m else (name, version)
-        out.append(Package(
-            name=name, version=version, source=source, source_version=source_version,
-            architecture=arch, ecosystem="Debian",
-            purl=purl("deb", "debian", name, version, {"arch": arch, "distro": distro}),
-            maintainer=f.get("Maintainer", ""),
-            description=f.get("Description", "").split("\n", 1)[0],
-        ))  # fmt: skip
-    return out
-
-
-def alpine_packages(installed: str, os_version: str) -> list[Package]:
-    """Packages from an apk ``installed`` database's text (``os_version``: ``3.23.6``)."""
-    out = []
-    for r in parse_apk_installed(installed):
-        name, version, arch = r["P"], r.get("V", ""), r.get("A", "")
-        out.append(Package(
-            name=name, version=version, source=r.get("o") or name, source_version=version,
-            architecture=arch, ecosystem="Alpine",
-            purl=purl("apk", "alpine", name, version, {"arch": arch, "distro": os_version}),
-            license=r.get("L", ""), maintainer=r.get("m", ""), description=r.get("T", ""),
-        ))  # fmt: skip
-    return out
-
-
 def from_filesystem(fs: FileSystem, image: str = "", image_id: str = "") -> Inventory:
     """The inventory of an image's filesystem index (see :func:`dockerlab.measuring.filesystem`)."""
     osr = parse_os_release(fs.os_release)
-    os_id, os_version = osr.get("ID", ""), osr.get("VERSION_ID", "")
-    if fs.dpkg_status:
-        database, packages = "dpkg", debian_packages(fs.dpkg_status, os_version)
-    elif fs.apk_installed:
-        database, packages = "apk", alpine_packages(fs.apk_installed, os_version)
-    else:
-        database, packages = "none", []
+    packages = installed(fs)
     return Inventory(
-        image=image, image_id=image_id, os_id=os_id, os_version=os_version,
+        image=image, image_id=image_id, os_id=osr.get("ID", ""),
+        os_version=osr.get("VERSION_ID", ""),
         os_name=osr.get("PRETTY_NAME") or ("unknown" if packages else "no operating system"),
-        packages=packages, database=database, database_count=count_packages(fs),
+        packages=packages, database=database(fs), database_count=len(packages),
     )  # fmt: skip
 
 

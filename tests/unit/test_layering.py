@@ -24,7 +24,7 @@ CORE = {
     "bases.debian", "building", "build_progress", "containers", "sessions", "streams",
     "measuring", "layers", "elf", "lint", "sbom", "vulns", "plotting", "notebook",
     "dockerfile", "processes", "downloads", "capstone", "transfer", "registry_client",
-    "registry_server",
+    "registry_server", "packages",
 }  # fmt: skip
 LESSONS = {"stack", "pid1", "services", "lifecycle", "freshness"}
 CHECKS = {"scorecard", "exercises", "exercises.core", "exercises.progress_file", "exercises.smaller",

@@ -7,9 +7,10 @@ import json
 import re
 
 import pytest
+from test_packages import ALPINE_OS, APK, DEBIAN_OS, DPKG
 
 from dockerlab import sbom
-from dockerlab.measuring import FileSystem, count_packages
+from dockerlab.measuring import FileSystem
 
 # The inventory table a learner reads, in this order.
 SBOM_COLUMNS = [
@@ -21,68 +22,6 @@ SBOM_COLUMNS = [
     "ecosystem",
     "purl",
 ]
-
-DPKG = """Package: libc6
-Status: install ok installed
-Priority: optional
-Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>
-Architecture: amd64
-Multi-Arch: same
-Source: glibc
-Version: 2.36-9+deb12u10
-Description: GNU C Library: Shared libraries
- Contains the standard libraries that are used by nearly all programs on
- the system.
-
-Package: login
-Status: install ok installed
-Architecture: amd64
-Source: shadow (1:4.13+dfsg1-1)
-Version: 1:4.13+dfsg1-1+b1
-Description: system login tools
-
-Package: removed-one
-Status: deinstall ok config-files
-Architecture: amd64
-Version: 1.0-1
-
-Package: adduser
-Status: install ok installed
-Architecture: all
-Version: 3.134
-Description: add and remove users and groups
-"""
-
-APK = """C:Q1abc=
-P:musl
-V:1.2.5-r21
-A:x86_64
-S:1
-I:2
-T:the musl c library (libc) implementation
-U:https://musl.libc.org/
-L:MIT
-o:musl
-m:Natanael Copa <ncopa@alpinelinux.org>
-F:lib
-R:ld-musl-x86_64.so.1
-
-P:libssl3
-V:3.5.4-r0
-A:x86_64
-T:SSL shared libraries
-L:Apache-2.0
-o:openssl
-
-P:ca-certificates-bundle
-V:20260909-r0
-A:x86_64
-L:MPL-2.0 AND MIT
-o:ca-certificates
-"""
-
-DEBIAN_OS = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
-ALPINE_OS = 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.23.6\nPRETTY_NAME="Alpine Linux v3.23"\n'
 
 
 @pytest.fixture
@@ -97,42 +36,17 @@ def alpine():
     return sbom.from_filesystem(fs, "alpine:3.23", "sha256:" + "b" * 64)
 
 
-# ---------------------------------------------------------------- reading the databases
+# ---------------------------------------------------------------- the inventory
 
 
-def test_os_release_parsing():
-    osr = sbom.parse_os_release(DEBIAN_OS + "# comment\nEMPTY=\nQ='x y'\n")
-    assert osr["ID"] == "debian" and osr["VERSION_ID"] == "12" and osr["Q"] == "x y"
-    assert osr["PRETTY_NAME"] == "Debian GNU/Linux 12 (bookworm)" and osr["EMPTY"] == ""
-
-
-def test_dpkg_installed_packages_only(debian):
+def test_an_inventory_holds_the_installed_packages_and_their_database(debian, alpine):
     assert [p.name for p in debian.packages] == ["libc6", "login", "adduser"]
     assert len(debian) == debian.database_count == 3
-    libc = debian.packages[0]
-    assert (libc.source, libc.source_version, libc.architecture) == (
-        "glibc",
-        "2.36-9+deb12u10",
-        "amd64",
-    )
-    assert libc.description == "GNU C Library: Shared libraries"
-    login = debian.packages[1]
-    assert (login.source, login.source_version) == ("shadow", "1:4.13+dfsg1-1")
-    adduser = debian.packages[2]
-    assert (adduser.source, adduser.source_version) == ("adduser", "3.134")
-
-
-def test_dpkg_continuation_lines_are_joined():
-    stanza = sbom.parse_dpkg_status(DPKG)[0]
-    assert stanza["Description"].count("\n") == 2
-
-
-def test_apk_records(alpine):
-    assert [(p.name, p.source, p.license) for p in alpine.packages] == [
-        ("musl", "musl", "MIT"), ("libssl3", "openssl", "Apache-2.0"),
-        ("ca-certificates-bundle", "ca-certificates", "MPL-2.0 AND MIT")]  # fmt: skip
+    assert debian.database == "dpkg" and debian.ecosystem == "Debian"
+    assert (debian.os_id, debian.os_version) == ("debian", "12")
+    assert [p.name for p in alpine.packages] == ["musl", "libssl3", "ca-certificates-bundle"]
     assert alpine.database == "apk" and alpine.ecosystem == "Alpine"
-    assert len(alpine) == count_packages(FileSystem({}, apk_installed=APK)) == 3
+    assert alpine.os_name == "Alpine Linux v3.23"
 
 
 def test_osv_ecosystems(debian, alpine):
@@ -145,29 +59,6 @@ def test_no_database_no_packages():
     inv = sbom.from_filesystem(FileSystem({}), "scratch-app")
     assert inv.packages == [] and inv.database == "none" and inv.os_name == "no operating system"
     assert inv.table().empty and list(inv.table().columns) == SBOM_COLUMNS
-
-
-# ---------------------------------------------------------------- purls
-
-
-def test_debian_purls(debian):
-    purls = [p.purl for p in debian.packages]
-    assert purls == [
-        "pkg:deb/debian/libc6@2.36-9%2Bdeb12u10?arch=amd64&distro=debian-12",
-        "pkg:deb/debian/login@1:4.13%2Bdfsg1-1%2Bb1?arch=amd64&distro=debian-12",
-        "pkg:deb/debian/adduser@3.134?arch=all&distro=debian-12",
-    ]
-
-
-def test_alpine_purls(alpine):
-    assert alpine.packages[0].purl == "pkg:apk/alpine/musl@1.2.5-r21?arch=x86_64&distro=3.23.6"
-
-
-def test_purl_qualifiers_sorted_and_empty_ones_dropped():
-    assert sbom.purl("deb", "debian", "a", "1~b", {"z": "1", "arch": "", "b": "x y"}) == (
-        "pkg:deb/debian/a@1~b?b=x%20y&z=1"
-    )
-    assert sbom.purl("apk", "alpine", "a", "1", {}) == "pkg:apk/alpine/a@1"
 
 
 def test_table_columns(debian):
