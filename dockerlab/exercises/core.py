@@ -81,7 +81,14 @@ class Question:
         files: Files the learner's build context gets (e.g. the program to ship).
         secrets: Build secrets (id -> value) a ``RUN --mount=type=secret`` may use.
         hint_text: What to try next, without giving the answer away.
-        solution_text: A right answer (shown by :meth:`solution`).
+        solution_text: A right answer (shown by :meth:`solution`). The exercise's solution
+            notebook runs this very text: ``build_tools/notebooks.py`` copies this
+            assignment's source into the answer cell (a ``# SOLUTION: module.qN`` marker),
+            so it is written once, here. Its only names are catalog references
+            (``{ref("alpine")}``); it is a raw f-string (``rf``) where a Dockerfile line
+            goes on to the next with a backslash.
+        solution_language: What :attr:`solution_text` is written in: ``"dockerfile"`` (the
+            notebook sets ``dockerfile`` to it) or ``"python"`` (the notebook runs it).
         timeout: Seconds a learner's build may take.
     """
 
@@ -90,6 +97,7 @@ class Question:
     secrets: Mapping[str, str] = {}
     hint_text: str = ""
     solution_text: str = ""
+    solution_language: str = "dockerfile"
     timeout: float = 300
 
     def __init__(self) -> None:
@@ -150,5 +158,6 @@ class Question:
         from IPython.display import Markdown
 
         return Markdown(
-            f"**{self.title}: one solution**\n\n```dockerfile\n{self.solution_text.strip()}\n```"
+            f"**{self.title}: one solution**\n\n"
+            f"```{self.solution_language}\n{self.solution_text.strip()}\n```"
         )

@@ -124,10 +124,10 @@ class InitInTheImage(Question):
         f"{ref('builder')}; COPY it onto {ref('alpine')} with app.sh; "
         'ENTRYPOINT ["/dumb-init", "--"] and CMD ["/app.sh"].'
     )
-    solution_text = f"""
+    solution_text = rf"""
 FROM {ref("builder")} AS build
 COPY dumb-init.tar.gz /src/
-RUN cd /src && tar xzf dumb-init.tar.gz --strip-components=1 \\
+RUN cd /src && tar xzf dumb-init.tar.gz --strip-components=1 \
  && musl-gcc -static -Os -o /dumb-init dumb-init.c
 
 FROM {ref("alpine")}
@@ -156,7 +156,8 @@ class RunOptions(Question):
         "The image has no init and you may not rebuild it. `docker run` can add one: "
         "the engine ships tini as docker-init. Which option of dl.start/docker run is it?"
     )
-    solution_text = "options = {'init': True}"
+    solution_text = 'options = {"init": True}'
+    solution_language = "python"
 
     dockerfile = f'FROM {ref("alpine")}\nCOPY app.sh /app.sh\nCMD ["/app.sh"]\n'
 
@@ -174,11 +175,6 @@ class RunOptions(Question):
         with self.image() as img, start(img, None, role="exercise", **dict(options)) as box:
             return verdict(self, measure_pid1(box), replaced="The options must leave the app "
                            "running (an `entrypoint` replaces it).")  # fmt: skip
-
-    def solution(self):
-        from IPython.display import Markdown
-
-        return Markdown(f"**{self.title}: one solution**\n\n```python\n{self.solution_text}\n```")
 
 
 q1, q2 = InitInTheImage(), RunOptions()

@@ -38,10 +38,10 @@ RUN rm /tmp/fixtures.bin
         "A file deleted in a later RUN is still stored in the layer that wrote it. "
         "Create, use and delete it in the SAME RUN, joined with &&."
     )
-    solution_text = f"""
+    solution_text = rf"""
 FROM {ref("alpine")}
-RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8 \\
- && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt \\
+RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8 \
+ && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt \
  && rm /tmp/fixtures.bin
 """
 

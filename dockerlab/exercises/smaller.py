@@ -72,7 +72,10 @@ class PinTheBase(Question):
         "Name an exact version in every FROM: a specific tag such as alpine:3.23 (never "
         "`latest`, never no tag at all), or a digest (name@sha256:...)."
     )
-    solution_text = f'FROM {ref("alpine")}\nCMD ["cat", "/etc/alpine-release"]\n'
+    solution_text = f"""
+FROM {ref("alpine")}
+CMD ["cat", "/etc/alpine-release"]
+"""
 
     def _check(self, dockerfile: str) -> Outcome:
         bases = base_images(dockerfile)
@@ -110,12 +113,12 @@ RUN adduser -D app
 RUN chown -R app /app
 """
     hint_text = "Chain the commands of the five RUN lines into one RUN with `&&`."
-    solution_text = f"""
+    solution_text = rf"""
 FROM {ref("alpine")}
-RUN mkdir /app \\
- && echo one > /app/one.txt \\
- && echo two > /app/two.txt \\
- && adduser -D app \\
+RUN mkdir /app \
+ && echo one > /app/one.txt \
+ && echo two > /app/two.txt \
+ && adduser -D app \
  && chown -R app /app
 """
 

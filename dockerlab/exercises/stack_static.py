@@ -91,10 +91,11 @@ class DeepRecursionOnAlpine(Question):
         "(musl-gcc, in a builder stage), then COPY the binary onto Alpine as "
         "/usr/local/bin/recurse. (The program could also ask with pthread_attr_setstacksize.)"
     )
-    solution_text = f"""
+    solution_text = rf"""
 FROM {ref("builder")} AS build
 COPY recurse.c /src/recurse.c
-RUN musl-gcc {stack.CFLAGS} -Wl,-z,stack-size=1048576 -o /recurse /src/recurse.c
+RUN musl-gcc -O0 -fstack-clash-protection -pthread -Wl,-z,stack-size=1048576 \
+    -o /recurse /src/recurse.c
 
 FROM {ref("alpine")}
 COPY --from=build /recurse /usr/local/bin/recurse

@@ -96,7 +96,11 @@ class PinnedAndSmall(Greeting):
         "Every FROM needs an exact tag (not `latest`, not none) or a digest; and the "
         "smallest base of the catalog that has `cat` is Alpine."
     )
-    solution_text = f'FROM {ref("alpine")}\nCOPY greeting.txt /\nCMD ["cat", "/greeting.txt"]\n'
+    solution_text = f"""
+FROM {ref("alpine")}
+COPY greeting.txt /
+CMD ["cat", "/greeting.txt"]
+"""
 
     def _check(self, dockerfile: str) -> Outcome:
         loose = [b for b in base_images(dockerfile) if unpinned(b)]

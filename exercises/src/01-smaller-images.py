@@ -29,15 +29,7 @@ dl.setup()
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM dockerlab/builder:trixie AS build
-COPY hello.c /src/hello.c
-RUN musl-gcc -static -Os -o /hello /src/hello.c && strip /hello
-
-FROM scratch
-COPY --from=build /hello /hello
-ENTRYPOINT ["/hello"]
-"""
+# SOLUTION: smaller.q1
 # END SOLUTION
 q1.check(dockerfile)
 
@@ -55,10 +47,7 @@ assert q1.passed  # solution-only
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM alpine:3.23
-CMD ["cat", "/etc/alpine-release"]
-"""
+# SOLUTION: smaller.q2
 # END SOLUTION
 q2.check(dockerfile)
 
@@ -82,14 +71,7 @@ print(q3.starting_point)
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM alpine:3.23
-RUN mkdir /app \
- && echo one > /app/one.txt \
- && echo two > /app/two.txt \
- && adduser -D app \
- && chown -R app /app
-"""
+# SOLUTION: smaller.q3
 # END SOLUTION
 q3.check(dockerfile)
 

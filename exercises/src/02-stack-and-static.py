@@ -28,15 +28,7 @@ dl.setup()
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM dockerlab/builder:trixie AS build
-COPY recurse.c /src/recurse.c
-RUN musl-gcc -static -O0 -pthread -o /recurse /src/recurse.c
-
-FROM scratch
-COPY --from=build /recurse /recurse
-ENTRYPOINT ["/recurse"]
-"""
+# SOLUTION: stack_static.q1
 # END SOLUTION
 q1.check(dockerfile)
 
@@ -55,15 +47,7 @@ assert q1.passed  # solution-only
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM dockerlab/builder:trixie AS build
-COPY recurse.c /src/recurse.c
-RUN musl-gcc -O0 -fstack-clash-protection -pthread -Wl,-z,stack-size=1048576 \
-    -o /recurse /src/recurse.c
-
-FROM alpine:3.23
-COPY --from=build /recurse /usr/local/bin/recurse
-"""
+# SOLUTION: stack_static.q2
 # END SOLUTION
 q2.check(dockerfile)
 

@@ -28,18 +28,7 @@ print(q1.files["app.sh"][0])
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM dockerlab/builder:trixie AS build
-COPY dumb-init.tar.gz /src/
-RUN cd /src && tar xzf dumb-init.tar.gz --strip-components=1 \
- && musl-gcc -static -Os -o /dumb-init dumb-init.c
-
-FROM alpine:3.23
-COPY --from=build /dumb-init /usr/local/bin/dumb-init
-COPY app.sh /app.sh
-ENTRYPOINT ["dumb-init", "--"]
-CMD ["/app.sh"]
-"""
+# SOLUTION: init.q1
 # END SOLUTION
 q1.check(dockerfile)
 
@@ -63,7 +52,7 @@ print(q2.dockerfile)
 # %%
 # BEGIN SOLUTION
 # stub: options = ____
-options = {"init": True}
+# SOLUTION: init.q2
 # END SOLUTION
 q2.check(options)
 

@@ -29,12 +29,7 @@ print(q1.starting_point)
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM alpine:3.23
-RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8 \
- && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt \
- && rm /tmp/fixtures.bin
-"""
+# SOLUTION: layers.q1
 # END SOLUTION
 q1.check(dockerfile)
 
@@ -58,16 +53,7 @@ print(q2.starting_point)
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM dockerlab/builder:trixie AS build
-COPY ledger.c /src/
-RUN musl-gcc -O2 -o /ledger /src/ledger.c
-
-FROM alpine:3.23
-COPY --from=build /ledger /usr/local/bin/ledger
-COPY ledger.csv /app/
-CMD ["ledger", "--once", "/app/ledger.csv"]
-"""
+# SOLUTION: layers.q2
 # END SOLUTION
 q2.check(dockerfile)
 

@@ -31,12 +31,7 @@ print(q1.starting_point.replace(TOKEN, "<the token>"))
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM alpine:3.23
-COPY app.sh /app.sh
-ENV GREETING=hello
-CMD ["/app.sh"]
-"""
+# SOLUTION: config.q1
 # END SOLUTION
 q1.check(dockerfile)
 
@@ -53,13 +48,7 @@ assert q1.passed  # solution-only
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM alpine:3.23
-RUN adduser -D -u 10001 app && mkdir /data && chown app /data
-COPY app.sh /app.sh
-USER 10001
-CMD ["/app.sh"]
-"""
+# SOLUTION: config.q2
 # END SOLUTION
 q2.check(dockerfile)
 

@@ -30,14 +30,7 @@ print(q1.starting_point)
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM alpine:3.23
-LABEL org.opencontainers.image.authors="you@example.com"
-WORKDIR /srv
-COPY greeting.txt .
-RUN wc -c greeting.txt > size.txt
-CMD ["cat", "/srv/greeting.txt"]
-"""
+# SOLUTION: supply_chain.q1
 # END SOLUTION
 q1.check(dockerfile)
 
@@ -53,11 +46,7 @@ assert q1.passed  # solution-only
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = ____
-dockerfile = """
-FROM alpine:3.23
-COPY greeting.txt /
-CMD ["cat", "/greeting.txt"]
-"""
+# SOLUTION: supply_chain.q2
 # END SOLUTION
 q2.check(dockerfile)
 
