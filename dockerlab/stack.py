@@ -48,8 +48,7 @@ from .engine import client
 from .errors import ContainerGone, DockerlabError
 from .images import ref
 from .plotting import ACCENT, BAD, GOOD, GUIDE, LIBC_COLORS, MUTED, PAPER, caption_below
-
-KiB, MiB = 1024, 1024 * 1024
+from .recursion import CFLAGS, CONTAINER_OPTIONS, SIGSEGV_EXIT, KiB, MiB, human, thread_stack
 
 #: musl's default thread stack since musl 1.1.21 (Jan 2019): ``DEFAULT_STACK_SIZE 131072``
 #: in musl ``src/internal/pthread_impl.h``; 80 KiB from 0.9.1 to 1.1.20 (musl ``WHATSNEW``).
@@ -61,23 +60,14 @@ GLIBC_DEFAULT_STACK = 8 * MiB
 #: in glibc ``sysdeps/x86_64/nptl/pthreaddef.h``.
 GLIBC_UNLIMITED_STACK = 2 * MiB
 
-#: The compiler flags: no optimisation that could remove or flatten the recursion,
-#: and a probe of every new stack page, so an overflow always hits the guard page.
-CFLAGS = "-O0 -fstack-clash-protection -pthread"
 #: The stack size linked into ``recurse-bigstack`` with ``-Wl,-z,stack-size=...``.
 LINKED_STACK = 8 * MiB
 
 LIBCS = ("glibc", "musl")
 _RUNTIME = {"glibc": "debian", "musl": "alpine"}
 _COMPILER = {"glibc": "gcc", "musl": "musl-gcc"}
-#: Probe containers: enough memory for glibc's 8 MiB stacks (and 64 MiB ones under
-#: a raised ``ulimit -s``); the usual 8 MiB soft stack limit, no hard limit, so a
-#: probe may raise ``ulimit -s`` without privileges.
-CONTAINER_OPTIONS = {
-    "memory": "512m",
-    "ulimits": [docker.types.Ulimit(name="stack", soft=8 * MiB, hard=-1)],
-}
-SIGSEGV_EXIT = 139
+# CFLAGS, CONTAINER_OPTIONS (the probe containers') and SIGSEGV_EXIT come from
+# recursion: exercise 2's checks build, run and read the same program.
 
 
 # --------------------------------------------------------------------------- images
@@ -251,7 +241,6 @@ def with_ulimit(kib: int | str, case: Case = DEFAULT) -> Case:
 # shell's own "Segmentation fault" notices.
 _PROBE_LOOP = 'ulimit -c 0; i=0; for p in "$@"; do (eval "$p") >/dev/null; echo "$i $?"; i=$((i+1)); done 2>/dev/null'
 _RESULT = re.compile(r"^(\d+) (\d+)$", re.M)
-_THREAD_STACK = re.compile(r"thread stack: (\d+) bytes")
 
 
 @dataclass(frozen=True)
@@ -281,8 +270,7 @@ class Outcome:
     def thread_stack(self) -> int | None:
         """The thread's stack size as the libc itself reports it (``pthread_getattr_np``),
         from a run that survived in a thread; None otherwise."""
-        m = _THREAD_STACK.search(self.output)
-        return int(m[1]) if m else None
+        return thread_stack(self.output)
 
 
 def classify(exit_code: int, command: str) -> bool:
@@ -633,13 +621,6 @@ def fits(limits: pd.DataFrame) -> dict[str, StackFit]:
         libc: implied_stack(g["frame"], g["max_depth"])
         for libc, g in limits[limits["max_depth"] > 0].groupby("libc")
     }
-
-
-def human(nbytes: float) -> str:
-    """Bytes as KiB or MiB, e.g. ``human(131072) == '128 KiB'``."""
-    if nbytes >= 1000 * KiB:
-        return f"{nbytes / MiB:.3g} MiB"
-    return f"{nbytes / KiB:.3g} KiB"
 
 
 # --------------------------------------------------------------------------- charts

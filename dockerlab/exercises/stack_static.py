@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import re
 
-from .. import assets, elf, stack
+from .. import assets, elf, recursion
 from ..containers import run
 from ..images import config, ref
 from ..measuring import attack_surface, measure
@@ -63,7 +63,7 @@ ENTRYPOINT ["/recurse"]
             depth = random.choice([d for d in range(self.depth // 2, self.depth * 3 // 2)
                                    if d != self.depth])  # fmt: skip
             result = run(img, [str(self.frame), str(depth)], timeout=20,
-                         raise_on_timeout=False, **stack.CONTAINER_OPTIONS)  # fmt: skip
+                         raise_on_timeout=False, **recursion.CONTAINER_OPTIONS)  # fmt: skip
             info = elf.inspect(img, entry[0])
             size = measure(img).size_mb
         if not result.ok or not re.search(rf"reached depth {depth} with {self.frame}-byte frames",
@@ -117,12 +117,12 @@ COPY --from=build /recurse /usr/local/bin/recurse
                                              "other file: build recurse.c itself so that its "
                                              "threads get a bigger stack.")  # fmt: skip
             result = run(img, [str(self.frame), str(self.depth)], entrypoint=["recurse"],
-                         timeout=30, raise_on_timeout=False, **stack.CONTAINER_OPTIONS)  # fmt: skip
+                         timeout=30, raise_on_timeout=False, **recursion.CONTAINER_OPTIONS)  # fmt: skip
         if info.interpreter and "musl" not in info.interpreter:
             return self.outcome(NOT_YET, f"{lines[-1]} is {info.describe()}: a glibc program, "
                                          "which Alpine cannot run. Build it with musl-gcc.")  # fmt: skip
         probe = f"recurse {self.frame} {self.depth}"
-        if result.exit_code == stack.SIGSEGV_EXIT:
+        if result.exit_code == recursion.SIGSEGV_EXIT:
             return self.outcome(NOT_YET, f"`{probe}` died of SIGSEGV (exit 139): the thread's "
                                          f"stack ran out before depth {self.depth} "
                                          f"(about {self.frame * self.depth // 1024} KiB). "
@@ -136,11 +136,10 @@ COPY --from=build /recurse /usr/local/bin/recurse
                                          f"{result.output.strip()[:200]!r}; recurse.c, recursing in "
                                          f"its thread, prints '{wanted}: ... bytes'. Is "
                                          f"{lines[-1]} the program of recurse.c?")  # fmt: skip
-        got = stack.Outcome("musl", stack.DEFAULT, self.frame, self.depth, 0, result.output)
-        size = got.thread_stack
+        size = recursion.thread_stack(result.output)
         return self.outcome(PASSED, f"On Alpine (musl, {info.linking}), the thread reached depth "
                                     f"{self.depth} with {self.frame}-byte frames; its stack: "
-                                    + (stack.human(size) if size else "?") + ".")  # fmt: skip
+                                    + (recursion.human(size) if size else "?") + ".")  # fmt: skip
 
 
 q1, q2 = StaticFromScratch(), DeepRecursionOnAlpine()

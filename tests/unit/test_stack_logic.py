@@ -5,7 +5,7 @@ import math
 import pytest
 
 import dockerlab as dl
-from dockerlab import assets, stack
+from dockerlab import assets, recursion, stack
 
 
 def threshold(limit):
@@ -135,9 +135,24 @@ def test_outcome_reads_the_reported_stack():
 
 
 def test_human_sizes():
-    assert stack.human(131072) == "128 KiB"
-    assert stack.human(8 * stack.MiB) == "8 MiB"
-    assert stack.human(1_040_000) == "0.992 MiB"
+    assert recursion.human(131072) == "128 KiB"
+    assert recursion.human(8 * recursion.MiB) == "8 MiB"
+    assert recursion.human(1_040_000) == "0.992 MiB"
+
+
+def test_the_program_is_read_and_run_one_way_by_the_lesson_and_the_exercise():
+    assert recursion.thread_stack("reached depth 4 with 256-byte frames in the main thread") is None
+    assert (
+        recursion.thread_stack("reached depth 4 with 1024-byte frames; thread stack: 1048576 bytes")
+        == 1 << 20
+    )
+    # the lesson's names are the core's, which exercise 2's checks import
+    assert stack.CONTAINER_OPTIONS is recursion.CONTAINER_OPTIONS
+    assert (stack.CFLAGS, stack.SIGSEGV_EXIT, stack.human) == (
+        recursion.CFLAGS,
+        139,
+        recursion.human,
+    )
 
 
 def test_dockerfile_builds_multi_stage_for_each_libc():
