@@ -138,11 +138,14 @@ def pypi_file(
             ours = [f for f in got if f.name == filename or (kind == "sdist" and len(got) == 1)]
             if failed or not ours:
                 problem = _tail(output) if failed else f"    | it gave {[f.name for f in got]}"
+                hint = hint or (
+                    "PyPI must be reachable once (or pip's index settings point to a mirror); "
+                    f"later runs use the copy cached in {folder}."
+                )
                 raise error(
                     f"Could not download {where} from PyPI with pip, for {filename}:\n{problem}",
-                    hint=_hint([output], hint or "PyPI must be reachable once (or pip's index "
-                               f"settings point to a mirror); later runs use the copy cached in {folder}."),
-                )  # fmt: skip
+                    hint=_hint([output], hint),
+                )
             shutil.move(ours[0], path)
     return check_sha256(path, sha256, what=f"{filename} ({spec} from PyPI)", error=error)
 
