@@ -47,8 +47,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import DockerlabError, EngineNotRunning
+
+if TYPE_CHECKING:
+    from .downloads import Apt
 
 #: The engine profiles ``DOCKERLAB_ENGINE`` may name, and what each one runs.
 PROFILES = {
@@ -75,10 +79,10 @@ ENGINE_28_PACKAGES = {
 }
 
 #: The only package source of the private apt configuration: Debian unstable, checked
-#: against Debian's archive keys like any apt source.
+#: against Debian's archive keys like any apt source (deb822, as ``downloads.Apt`` writes it).
 UNSTABLE_SOURCE = (
-    "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
-    "http://deb.debian.org/debian sid main"
+    "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: sid\nComponents: main\n"
+    "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
 )
 
 
@@ -352,38 +356,23 @@ def _install_dockerd() -> None:
 
 
 def _apt_dir() -> Path:
-    """The private apt configuration's folder: its sources list, index lists, cache."""
+    """The private apt configuration's folder: its sources, index lists, cache."""
     return cache_dir() / "apt-unstable"
 
 
-def _apt(tool: str, *args: str, cwd: Path | None = None) -> str:
-    """Run ``apt-get``/``apt-cache`` on the private configuration; returns its stdout.
+def _unstable() -> Apt:
+    """Debian unstable as a private apt configuration (:class:`dockerlab.downloads.Apt`):
+    only Debian unstable is a source; the host's apt is neither read nor changed."""
+    from .downloads import Apt  # downloads imports this module's cache_dir
 
-    Only Debian unstable is a source, the host's sources, preferences and dpkg
-    status are left out (the host's apt is neither read nor changed), and apt
-    checks the archive's signatures as always.
-    """
-    a = _apt_dir()
-    options = {
-        "Dir::Etc::SourceList": a / "sources.list",
-        "Dir::Etc::SourceParts": "/dev/null",
-        "Dir::Etc::Preferences": "/dev/null",
-        "Dir::Etc::PreferencesParts": "/dev/null",
-        "Dir::State::Lists": a / "lists",
-        "Dir::Cache": a / "cache",
-        "Dir::State::status": "/dev/null",
-    }
-    cmd = [tool, "-q", *(x for k, v in options.items() for x in ("-o", f"{k}={v}")), *args]
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=900,
-                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))  # fmt: skip
-    if p.returncode != 0:
-        tail = "\n".join((p.stderr or p.stdout).strip().splitlines()[-6:])
-        raise EngineNotRunning(
-            f"`{tool} {' '.join(args)}` on Debian unstable's index failed:\n{tail}",
-            hint="Docker Engine 28 is downloaded once from deb.debian.org: check that it is "
-            "reachable, or use Debian 12's engine: DOCKERLAB_ENGINE=20.10.",
-        )
-    return p.stdout
+    return Apt(
+        "Debian unstable",
+        _apt_dir(),
+        UNSTABLE_SOURCE,
+        error=EngineNotRunning,
+        hint="Docker Engine 28 is downloaded once from deb.debian.org: check that it is "
+        "reachable, or use Debian 12's engine: DOCKERLAB_ENGINE=20.10.",
+    )
 
 
 def choose_versions(
@@ -472,7 +461,7 @@ def ensure_engine28() -> Path:
     """Docker Engine 28's unpacked binaries, downloading them first if not cached.
 
     The download (about 71 MB, seconds) uses a private apt configuration
-    (:func:`_apt`): ``apt-get update`` of Debian unstable's index, ``apt-get
+    (:func:`_unstable`): ``apt-get update`` of Debian unstable's index, ``apt-get
     download`` of :data:`ENGINE_28_PACKAGES`, ``dpkg-deb -x`` of each into a
     temporary folder, renamed to ``cache_dir()/docker-<version>`` once complete:
     an interrupted download is never taken for a finished one.
@@ -493,39 +482,25 @@ def ensure_engine28() -> Path:
 
 
 def _download_engine28(cache: Path) -> Path:
-    for tool in ("apt-get", "dpkg-deb"):
-        if not shutil.which(tool):
-            raise EngineNotRunning(
-                f"No Docker engine is running, and downloading Docker Engine 28 needs {tool}.",
-                hint="Install Docker yourself, or run the kit on Debian or Ubuntu.",
-            )
-    apt = _apt_dir()
-    for sub in ("lists/partial", "cache/archives/partial"):
-        (apt / sub).mkdir(parents=True, exist_ok=True)
-    (apt / "sources.list").write_text(UNSTABLE_SOURCE + "\n")
-    _apt("apt-get", "-o", "APT::Update::Error-Mode=any", "update")
-    versions, notes = choose_versions(_apt("apt-cache", "madison", *ENGINE_28_PACKAGES))
+    from .downloads import debian_packages, unpack_deb
+
+    unstable = _unstable()
+    unstable.update(_say)
+    versions, notes = choose_versions(unstable.run("apt-cache", "madison", *ENGINE_28_PACKAGES))
     for note in notes:
         _say(note)
     final = cache / f"docker-{versions['docker.io']}"
     if _complete(final):
         return final / "root"
-    specs = [f"{package}={version}" for package, version in versions.items()]
-    uris = _apt("apt-get", "download", "--print-uris", *specs)
-    size = sum(int(line.split()[2]) for line in uris.splitlines() if line.startswith("'"))
     _say(
         f"Downloading Docker Engine {upstream_version(versions['docker.io'])} from Debian "
-        f"unstable ({size / 1e6:.0f} MB) ..."
+        "unstable ..."
     )
     partial = cache / f".{final.name}.partial"
     shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted download
-    (partial / "debs").mkdir(parents=True)
-    _apt("apt-get", "download", *specs, cwd=partial / "debs")
-    for deb in sorted((partial / "debs").glob("*.deb")):
-        x = subprocess.run(["dpkg-deb", "-x", str(deb), str(partial / "root")],
-                           capture_output=True, text=True)  # fmt: skip
-        if x.returncode != 0:
-            raise EngineNotRunning(f"Unpacking {deb.name} failed: {x.stderr.strip()}")
+    specs = [f"{package}={version}" for package, version in versions.items()]
+    for deb in debian_packages(specs, partial / "debs", apt=unstable, say=_say):
+        unpack_deb(deb, partial / "root", error=EngineNotRunning, hint=unstable.hint)
     shutil.rmtree(partial / "debs")
     (partial / "versions.json").write_text(json.dumps(versions, indent=1) + "\n")
     if not _complete(partial):

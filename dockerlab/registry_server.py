@@ -99,27 +99,17 @@ def registry_binary() -> str:
 
 
 def _fetch_registry_package(target: Path) -> None:
-    """``apt-get download docker-registry`` and unpack its files into ``target``."""
+    """``apt-get download docker-registry`` (this machine's apt sources) and unpack its
+    files into ``target``."""
+    from dataclasses import replace
+
+    from .downloads import HOST_APT, debian_packages, unpack_deb
+
     print("Fetching Debian's docker-registry package (the distribution registry) ...", flush=True)
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    hint = f"Install it by hand: `apt-get install {REGISTRY_PACKAGE}`."
     with tempfile.TemporaryDirectory(prefix="dockerlab-registry-deb-") as tmp:
-        try:
-            get = ["apt-get", "download", "-qq", REGISTRY_PACKAGE]
-            if subprocess.run(get, cwd=tmp, env=env, capture_output=True).returncode != 0:
-                subprocess.run(["apt-get", "update", "-qq"], env=env, check=True,
-                               capture_output=True)  # fmt: skip
-                subprocess.run(get, cwd=tmp, env=env, check=True, capture_output=True)
-            (deb,) = Path(tmp).glob(f"{REGISTRY_PACKAGE}_*.deb")
-            target.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True,
-                           capture_output=True)  # fmt: skip
-        except (subprocess.CalledProcessError, ValueError, OSError) as e:
-            detail = getattr(e, "stderr", b"") or b""
-            raise DockerlabError(
-                f"Could not fetch the {REGISTRY_PACKAGE} package: "
-                f"{detail.decode(errors='replace').strip() or e}",
-                hint=f"Install it by hand: `apt-get install {REGISTRY_PACKAGE}`.",
-            ) from None
+        (deb,) = debian_packages([REGISTRY_PACKAGE], Path(tmp), apt=replace(HOST_APT, hint=hint))
+        unpack_deb(deb, target, hint=hint)
 
 
 def free_port() -> int:

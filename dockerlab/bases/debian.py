@@ -23,13 +23,14 @@ host tools and installing the missing ones with ``apt-get``.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
 from ..building import DISK_FULL_HINT, disk_full
+from ..downloads import Apt, debian_packages
+from ..downloads import parse_print_uris as parse_print_uris  # its home now; still importable here
 from ..engine import requested_platform
 from ..errors import BootstrapFailed
 from ..private_engine import cache_dir, machine_arch
@@ -200,31 +201,27 @@ def apt_dir(suite: str) -> Path:
     return cache_dir() / "bases" / name
 
 
+def archive(suite: str) -> Apt:
+    """Debian ``suite``'s archives (:func:`apt_sources`) as a private apt configuration in
+    :func:`apt_dir`, for :func:`target_arch`."""
+    return Apt(
+        f"Debian {suite}",
+        apt_dir(suite),
+        apt_sources(suite),
+        arch=target_arch(),
+        error=BootstrapFailed,
+        hint="Making the Debian images offline needs deb.debian.org once (the index and "
+        "packages are kept for later runs), or a registry to pull them from.",
+    )
+
+
 def apt(tool: str, suite: str, *args: str, cwd: Path | None = None) -> str:
     """Run ``apt-get``/``apt-cache`` on the suite's private configuration; return stdout.
 
     Only the suite's archives are sources; the host's sources, preferences and
     dpkg status are left out, and apt checks signatures as always.
     """
-    a = apt_dir(suite)
-    options = {
-        "Dir::Etc::SourceList": "/dev/null",
-        "Dir::Etc::SourceParts": a / "sources.list.d",
-        "Dir::Etc::Preferences": "/dev/null",
-        "Dir::Etc::PreferencesParts": "/dev/null",
-        "Dir::State::Lists": a / "lists",
-        "Dir::Cache": a / "cache",
-        "Dir::State::status": "/dev/null",
-        "APT::Sandbox::User": "root",
-        "APT::Architecture": target_arch(),
-        "APT::Architectures::": target_arch(),
-    }
-    flags = [x for k, v in options.items() for x in ("-o", f"{k}={v}")]
-    return run([tool, "-q", *flags, *args], f"{tool} ({suite})", cwd=cwd)
-
-
-#: The private apt folders whose index this process has brought up to date (once is enough).
-_UPDATED: set[Path] = set()
+    return archive(suite).run(tool, *args, cwd=cwd)
 
 
 def update(suite: str, say: Say) -> None:
@@ -235,31 +232,11 @@ def update(suite: str, say: Say) -> None:
     Raises:
         BootstrapFailed: No index can be fetched and none was cached.
     """
-    a = apt_dir(suite)
-    if a in _UPDATED:
-        return
-    for sub in ("sources.list.d", "lists/partial", "cache/archives/partial"):
-        (a / sub).mkdir(parents=True, exist_ok=True)
-    (a / "sources.list.d" / "debian.sources").write_text(apt_sources(suite))
-    try:
-        apt("apt-get", suite, "-o", "APT::Update::Error-Mode=any", "update")
-    except BootstrapFailed as e:
-        if not _index_files(suite):
-            raise BootstrapFailed(
-                f"Debian {suite}'s package index could not be fetched, and none is cached "
-                f"in {a}.\n{e.args[0]}",
-                hint="Making the Debian images offline needs deb.debian.org once (the index "
-                "and packages are kept for later runs), or a registry to pull them from.",
-            ) from None
-        say(f"deb.debian.org did not answer: using the {suite} index cached in {a}")
-    _UPDATED.add(a)
+    archive(suite).update(say)
 
 
 def _index_files(suite: str) -> list[str]:
-    query = ["indextargets", "--format", "$(FILENAME)", "Identifier: Packages",
-             "Origin: Debian", f"Codename: {suite}", "Component: main"]  # fmt: skip
-    files = apt("apt-get", suite, *query).split()
-    return [f for f in files if Path(f).exists()]
+    return archive(suite).index_files("Origin: Debian", f"Codename: {suite}", "Component: main")
 
 
 def _packages_index(suite: str) -> str:
@@ -307,56 +284,9 @@ def fetch(packages: list[str], say: Say, suite: str = SUITE) -> list[Path]:
 
     Returns:
         The .deb files, one per package (one cache for every suite: a file's name
-        holds its version).
+        holds its version), each checked against the suite's index.
     """
-    update(suite, say)
-    cache = debs_dir()
-    cache.mkdir(parents=True, exist_ok=True)
-    uris = apt("apt-get", suite, "download", "--print-uris", *packages)
-    wanted = {cache / name: digest for name, digest in parse_print_uris(uris)}
-    missing = {f.name.split("_")[0]: f for f, digest in wanted.items() if not _intact(f, digest)}
-    if missing:
-        say(f"downloading {len(missing)} of {len(wanted)} Debian {suite} packages into {cache}")
-        apt("apt-get", suite, "download", *missing, cwd=cache)
-    broken = [f.name for f, digest in wanted.items() if not _intact(f, digest)]
-    if broken:
-        raise BootstrapFailed(
-            f"{len(broken)} downloaded package(s) do not match the package index: "
-            + ", ".join(broken[:5]),
-            hint="Is the disk full? Free some space and run `make bases` again.",
-        )
-    return list(wanted)
-
-
-def parse_print_uris(text: str) -> list[tuple[str, str]]:
-    """(file name, sha256) of each line of ``apt-get download --print-uris``.
-
-    A line reads ``'URI' FILE SIZE SHA256:HEX``; older apt prints ``MD5Sum:`` or
-    nothing, and then the digest is empty (the file is checked by presence only).
-    """
-    out = []
-    for line in text.splitlines():
-        if line.startswith("'"):
-            fields = line.split()
-            digest = fields[3].removeprefix("SHA256:") if len(fields) > 3 else ""
-            out.append((fields[1], digest if len(digest) == 64 else ""))
-    return out
-
-
-def _intact(path: Path, sha256: str) -> bool:
-    """True if a cached .deb is complete: a download cut short (full disk) is not."""
-    if not path.is_file():
-        return False
-    if not sha256:
-        return path.stat().st_size > 0
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() == sha256:
-        return True
-    path.unlink()  # half-written or corrupt: never reuse it
-    return False
+    return debian_packages(packages, debs_dir(), apt=archive(suite), say=say)
 
 
 def local_repo(debs: list[Path], repo: Path, suite: str = SUITE) -> Path:
