@@ -209,6 +209,16 @@ def stack_ulimit(kib: int | str) -> list[docker.types.Ulimit]:
     return [docker.types.Ulimit(name="stack", soft=soft, hard=-1)]
 
 
+def docker_run_ulimit(nbytes: int) -> list[docker.types.Ulimit]:
+    """What ``docker run --ulimit stack=NBYTES`` sets: soft and hard stack limit ``nbytes``.
+
+    Example:
+        >>> docker_run_ulimit(2 * MiB)[0].soft
+        2097152
+    """
+    return [docker.types.Ulimit(name="stack", soft=nbytes, hard=nbytes)]
+
+
 def ulimit_from_outside() -> bool:
     """True when a probe's ``ulimit -s`` must be set on its container instead (emulation).
 

@@ -17,7 +17,6 @@
 # survives, and turn that into the stack size each C library really gives a thread.
 
 # %%
-import docker.types
 import pandas as pd
 
 import dockerlab as dl
@@ -220,21 +219,17 @@ print(f"glibc, 1024-byte frames: {glibc_u}\nmusl,  1024-byte frames: {musl_u}")
 
 # %% [markdown]
 # Raising the limit works the same way, and so does Docker's own switch,
-# `docker run --ulimit stack=...` (here through the docker SDK:
-# `ulimits=[docker.types.Ulimit(...)]`). We take two depths with 1024-byte frames,
+# `docker run --ulimit stack=...` (here `stack.docker_run_ulimit(n)`: the same soft and
+# hard limit of n bytes that `--ulimit stack=n` sets). We take two depths with 1024-byte frames,
 # one on each side of glibc's limit under the usual `ulimit -s` (what each needs is
 # printed below), and run them with a smaller and a larger limit; and musl with a
 # much larger one.
 
 # %%
-def docker_ulimit(nbytes):
-    return [docker.types.Ulimit(name="stack", soft=nbytes, hard=nbytes)]
-
-
 runs = {
-    ("glibc", "--ulimit stack=2 MiB", 4000): docker_ulimit(2 * MiB),
-    ("glibc", "--ulimit stack=16 MiB", 12000): docker_ulimit(16 * MiB),
-    ("musl", "--ulimit stack=64 MiB", 4000): docker_ulimit(64 * MiB),
+    ("glibc", "--ulimit stack=2 MiB", 4000): stack.docker_run_ulimit(2 * MiB),
+    ("glibc", "--ulimit stack=16 MiB", 12000): stack.docker_run_ulimit(16 * MiB),
+    ("musl", "--ulimit stack=64 MiB", 4000): stack.docker_run_ulimit(64 * MiB),
 }
 runs = {key: stack.try_depth(progs, key[0], 1024, key[2], ulimits=u) for key, u in runs.items()}
 for (libc, how, depth), out in runs.items():
