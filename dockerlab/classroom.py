@@ -596,12 +596,12 @@ def class_progress():
     from .exercises.progress_file import questions
 
     state = Class.load()
-    keys = [f"{g}: {t}" for g, t in questions()]
+    listed = questions()
     table = {}
     for learner in state.learners:
         done = _progress(learner)
-        table[learner.name] = [_cell(done.get(k)) for k in keys]
-    return pd.DataFrame(table, index=pd.Index(keys, name="question"))
+        table[learner.name] = [_cell(done.get(q.key)) for q in listed]
+    return pd.DataFrame(table, index=pd.Index([q.label for q in listed], name="question"))
 
 
 def plot_progress(table):

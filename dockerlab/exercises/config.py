@@ -43,6 +43,7 @@ def app_ran(output: str, token: str) -> bool:
 
 class TokenAtRunTime(Question):
     title = "Q1: no secret in the image"
+    key = "config.q1"  # where progress is saved: never changes
     files = {"app.sh": (APP, 0o755), "token.txt": TOKEN + "\n"}
     secrets = {"api_token": TOKEN}  # for a build step that needs it: RUN --mount=type=secret
     starting_point = f"""
@@ -90,6 +91,7 @@ CMD ["/app.sh"]
 
 class NonRootUser(Question):
     title = "Q2: not root"
+    key = "config.q2"  # where progress is saved: never changes
     files = {"app.sh": (APP, 0o755)}
     hint_text = (
         "Create a user (Alpine: `adduser -D -u 10001 app`), give it the folder the app writes "

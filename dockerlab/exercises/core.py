@@ -78,6 +78,10 @@ class Question:
 
     Attributes:
         title: Short name shown in outcomes ("Q1: under 10 MB").
+        key: Where the learner's progress on this question is saved ("smaller.q1"). Fixed
+            once released: renaming the module, the class or the title leaves it as it is,
+            so saved progress survives them; to change a key itself, add the old one to
+            ``progress_file.RENAMED`` (``tests/unit/test_progress_keys.py`` checks both).
         files: Files the learner's build context gets (e.g. the program to ship).
         secrets: Build secrets (id -> value) a ``RUN --mount=type=secret`` may use.
         hint_text: What to try next, without giving the answer away.
@@ -93,6 +97,7 @@ class Question:
     """
 
     title: str = "question"
+    key: str = ""
     files: Mapping[str, FileSpec] = {}
     secrets: Mapping[str, str] = {}
     hint_text: str = ""
@@ -128,10 +133,10 @@ class Question:
             except DockerlabError as e:
                 outcome = self.outcome(NOT_YET, str(e))
         self.last = outcome
-        if outcome.status != NOT_ATTEMPTED:  # an answer was measured: a try, passed or not
+        if self.key and outcome.status != NOT_ATTEMPTED:  # an answer was measured: a try
             from .progress_file import record
 
-            record(f"{type(self).__module__.rsplit('.', 1)[-1]}: {self.title}", outcome.passed)
+            record(self.key, outcome.passed)
         return outcome
 
     def _check(self, answer) -> Outcome:  # pragma: no cover - every question defines it

@@ -117,6 +117,7 @@ def verdict(q: Question, m: dict, *, replaced: str) -> Outcome:
 
 class InitInTheImage(Question):
     title = "Q1: an init inside the image"
+    key = "init.q1"  # where progress is saved: never changes
     name = "q1"
     hint_text = (
         "Build dumb-init from its source (dumb-init.tar.gz: `tar xzf` it, then "
@@ -149,6 +150,7 @@ CMD ["/app.sh"]
 
 class RunOptions(Question):
     title = "Q2: fix it at run time"
+    key = "init.q2"  # where progress is saved: never changes
     name = "q2"
     #: The run options a learner may set (everything else stays the kit's safe default).
     allowed = frozenset({"init", "stop_signal", "environment", "user", "entrypoint"})

@@ -25,6 +25,7 @@ __all__ = ["____", "q1", "q2"]
 
 class NoWastedBytes(Question):
     title = "Q1: no wasted bytes"
+    key = "layers.q1"  # where progress is saved: never changes
     max_wasted_mb = 0.1
     max_layers_added = 1
     fixture_mib = 8
@@ -78,6 +79,7 @@ RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8 \
 
 class NoCompilerShipped(Question):
     title = "Q2: build with a compiler, ship without it"
+    key = "layers.q2"  # where progress is saved: never changes
     files = {"ledger.c": (CAPSTONE / "ledger.c").read_text(),
              "ledger.csv": (CAPSTONE / "ledger.csv").read_text()}  # fmt: skip
     max_mb = 10.0

@@ -15,12 +15,47 @@ import os
 import pkgutil
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
 from .core import NOT_ATTEMPTED, NOT_YET, PASSED
 
-NON_GROUPS = {"core", "progress"}
+NON_GROUPS = {"core", "progress_file"}
+#: The exercise groups in the order of the exercise notebooks (exercises/01-..., 02-...).
+COURSE_ORDER = ("smaller", "stack_static", "init", "layers", "config", "supply_chain")
+
+#: Keys saved progress was once stored under -> the question's key now. Until
+#: 2026-12 a key was "<module>: <title>", so a renamed module or title lost it; every
+#: question now declares its own fixed :attr:`~dockerlab.exercises.Question.key`.
+RENAMED = {
+    "config: Q1: no secret in the image": "config.q1",
+    "config: Q2: not root": "config.q2",
+    "init: Q1: an init inside the image": "init.q1",
+    "init: Q2: fix it at run time": "init.q2",
+    "layers: Q1: no wasted bytes": "layers.q1",
+    "layers: Q2: build with a compiler, ship without it": "layers.q2",
+    "smaller: Q1: hello under 1 MB": "smaller.q1",
+    "smaller: Q2: a pinned base": "smaller.q2",
+    "smaller: Q3: one layer instead of five": "smaller.q3",
+    "stack_static: Q1: recurse FROM scratch": "stack_static.q1",
+    "stack_static: Q2: deep recursion on Alpine": "stack_static.q2",
+    "supply_chain: Q1: hadolint-clean": "supply_chain.q1",
+    "supply_chain: Q2: pinned and small": "supply_chain.q2",
+}
+
+
+class Listed(NamedTuple):
+    """One exercise question as progress lists it."""
+
+    group: str  #: its exercise module ("smaller")
+    title: str  #: "Q1: hello under 1 MB"
+    key: str  #: where its progress is saved ("smaller.q1")
+
+    @property
+    def label(self) -> str:
+        """How tables name it: "smaller: Q1: hello under 1 MB"."""
+        return f"{self.group}: {self.title}"
 
 
 def path() -> Path:
@@ -35,6 +70,7 @@ def read(file: Path) -> dict[str, dict]:
     """A progress file: question key -> ``{"passed": when or "", "tries": n, "last": when}``.
 
     Files written before tries were counted hold key -> when passed; read as one try.
+    Keys from before a question's key was fixed are read as the key now (:data:`RENAMED`).
     """
     try:
         data = json.loads(file.read_text())
@@ -42,8 +78,20 @@ def read(file: Path) -> dict[str, dict]:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {k: (v if isinstance(v, dict) else {"passed": v, "tries": 1, "last": v})
-            for k, v in data.items()}  # fmt: skip
+    out: dict[str, dict] = {}
+    for k, v in data.items():
+        entry = v if isinstance(v, dict) else {"passed": v, "tries": 1, "last": v}
+        out[RENAMED.get(k, k)] = _merged(out.get(RENAMED.get(k, k)), entry)
+    return out
+
+
+def _merged(a: dict | None, b: dict) -> dict:
+    """One entry for two saved under an old and a new key: tries added, first pass kept."""
+    if not a:
+        return b
+    passed = min((e["passed"] for e in (a, b) if e.get("passed")), default="")
+    return {"passed": passed, "tries": int(a.get("tries", 0)) + int(b.get("tries", 0)),
+            "last": max(a.get("last", ""), b.get("last", ""))}  # fmt: skip
 
 
 def state(entry: dict | None) -> str:
@@ -58,7 +106,7 @@ def _load() -> dict[str, dict]:
 
 
 def record(key: str, passed: bool = True) -> None:
-    """Remember a checked answer to the question ``key`` ("group: title"): when, and
+    """Remember a checked answer to the question ``key`` ("smaller.q1"): when, and
     whether it passed (the first pass's time is kept)."""
     done = _load()
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -74,19 +122,22 @@ def record(key: str, passed: bool = True) -> None:
     tmp.replace(p)  # atomic: a crash never leaves half a file
 
 
-def questions() -> list[tuple[str, str]]:
-    """(group, title) of every question in every exercise group, in course order."""
+def questions() -> list[Listed]:
+    """Every question in every exercise group, in course order."""
     from . import core
 
     package = importlib.import_module(__package__)
     out = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name in NON_GROUPS:
-            continue
-        module = importlib.import_module(f"{__package__}.{info.name}")
+    groups = [m.name for m in pkgutil.iter_modules(package.__path__) if m.name not in NON_GROUPS]
+    for name in sorted(groups, key=lambda g: (_rank(g), g)):
+        module = importlib.import_module(f"{__package__}.{name}")
         qs = [v for v in vars(module).values() if isinstance(v, core.Question)]
-        out += [(info.name, q.title) for q in sorted(qs, key=lambda q: q.title)]
+        out += [Listed(name, q.title, q.key) for q in sorted(qs, key=lambda q: q.title)]
     return out
+
+
+def _rank(group: str) -> int:
+    return COURSE_ORDER.index(group) if group in COURSE_ORDER else len(COURSE_ORDER)
 
 
 def progress() -> pd.DataFrame:
@@ -97,8 +148,8 @@ def progress() -> pd.DataFrame:
     """
     done = _load()
     rows = []
-    for g, t in questions():
-        entry = done.get(f"{g}: {t}") or {}
-        rows.append({"group": g, "question": t, "passed": "✓" if entry.get("passed") else "",
+    for q in questions():
+        entry = done.get(q.key) or {}
+        rows.append({"group": q.group, "question": q.title, "passed": "✓" if entry.get("passed") else "",
                      "when": entry.get("passed", ""), "tries": int(entry.get("tries", 0))})  # fmt: skip
     return pd.DataFrame(rows, columns=["group", "question", "passed", "when", "tries"])

@@ -24,6 +24,7 @@ GREETING = "hello from a static binary"
 
 class ShipUnderOneMB(Question):
     title = "Q1: hello under 1 MB"
+    key = "smaller.q1"  # where progress is saved: never changes
     files = {"hello.c": assets.text("hello.c")}
     target_mb = 1.0
     hint_text = (
@@ -68,6 +69,7 @@ ENTRYPOINT ["/hello"]
 
 class PinTheBase(Question):
     title = "Q2: a pinned base"
+    key = "smaller.q2"  # where progress is saved: never changes
     hint_text = (
         "Name an exact version in every FROM: a specific tag such as alpine:3.23 (never "
         "`latest`, never no tag at all), or a digest (name@sha256:...)."
@@ -103,6 +105,7 @@ CMD ["cat", "/etc/alpine-release"]
 
 class FewerLayers(Question):
     title = "Q3: one layer instead of five"
+    key = "smaller.q3"  # where progress is saved: never changes
     max_layers_added = 1
     starting_point = f"""
 FROM {ref("alpine")}

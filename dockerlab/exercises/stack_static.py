@@ -34,6 +34,7 @@ def _entrypoint(img) -> list[str]:
 
 class StaticFromScratch(Question):
     title = "Q1: recurse FROM scratch"
+    key = "stack_static.q1"  # where progress is saved: never changes
     files = RECURSE
     frame, depth = 256, 100
     hint_text = (
@@ -83,6 +84,7 @@ ENTRYPOINT ["/recurse"]
 
 class DeepRecursionOnAlpine(Question):
     title = "Q2: deep recursion on Alpine"
+    key = "stack_static.q2"  # where progress is saved: never changes
     files = RECURSE
     frame, depth = 1024, 400  # about 420 KB of stack: over musl's 128 KiB, under glibc's 8 MiB
     hint_text = (

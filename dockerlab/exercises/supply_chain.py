@@ -43,6 +43,7 @@ class Greeting(Question):
 
 class LintClean(Greeting):
     title = "Q1: hadolint-clean"
+    key = "supply_chain.q1"  # where progress is saved: never changes
     starting_point = """
 FROM alpine:latest
 MAINTAINER you@example.com
@@ -91,6 +92,7 @@ CMD ["cat", "/srv/greeting.txt"]
 
 class PinnedAndSmall(Greeting):
     title = "Q2: pinned and small"
+    key = "supply_chain.q2"  # where progress is saved: never changes
     max_mb = 10.0
     hint_text = (
         "Every FROM needs an exact tag (not `latest`, not none) or a digest; and the "

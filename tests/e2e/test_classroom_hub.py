@@ -218,12 +218,12 @@ def test_each_learners_server_has_its_own_tmp_and_no_shared_writable_folder(hub,
 
 _ALICE_CHECKS = """
 from dockerlab.exercises import progress_file as progress
-first, second = (f"{g}: {t}" for g, t in progress.questions()[:2])
-progress.record(first, passed=False)  # what her exercise checks write, in her own file
-progress.record(first, passed=True)
-progress.record(second, passed=False)
-print(first)
-print(second)
+first, second = progress.questions()[:2]
+progress.record(first.key, passed=False)  # what her exercise checks write, in her own file
+progress.record(first.key, passed=True)
+progress.record(second.key, passed=False)
+print(first.label)
+print(second.label)
 """
 
 

@@ -12,9 +12,7 @@ import dockerlab as dl
 from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, Question, ____
 from dockerlab.exercises import progress_file as progress
 
-QUESTIONS = [
-    pytest.param(group, title, id=f"{group}: {title}") for group, title in progress.questions()
-]
+QUESTIONS = [pytest.param(q.group, q.title, id=q.label) for q in progress.questions()]
 
 
 @pytest.mark.parametrize(("group", "title"), QUESTIONS)

@@ -45,14 +45,15 @@ def test_the_class_view_shows_passed_not_yet_and_not_attempted_per_learner(tmp_p
     monkeypatch.setattr(classroom, "HOME", tmp_path)
     learners = [classroom.Learner(n, 1000, 1000, str(tmp_path / n)) for n in ("alice", "bob")]
     classroom.Class(learners=learners).save()
-    first, second = (f"{g}: {t}" for g, t in prog.questions()[:2])
+    q1, q2 = prog.questions()[:2]
     monkeypatch.setenv(
         "DOCKERLAB_PROGRESS", str(tmp_path / "alice/.local/share/dockerlab/progress.json")
     )
-    prog.record(first, passed=False)  # alice's own checks write her file
-    prog.record(first, passed=True)
-    prog.record(second, passed=False)
+    prog.record(q1.key, passed=False)  # alice's own checks write her file
+    prog.record(q1.key, passed=True)
+    prog.record(q2.key, passed=False)
     table = classroom.class_progress()
+    first, second = q1.label, q2.label
     assert (
         table.loc[first, "alice"].startswith("passed ") and "(2 tries)" in table.loc[first, "alice"]
     )

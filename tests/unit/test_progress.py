@@ -8,6 +8,7 @@ from dockerlab.exercises import progress_file as prog
 
 class Echo(Question):
     title = "Q9: echo"
+    key = "test.q9"
 
     def _check(self, answer):
         return self.outcome(PASSED if answer == "right" else NOT_YET, answer)
@@ -15,7 +16,7 @@ class Echo(Question):
 
 def test_each_checked_answer_is_a_try_and_the_first_pass_is_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKERLAB_PROGRESS", str(tmp_path / "p.json"))
-    key = f"{__name__.rsplit('.', 1)[-1]}: Q9: echo"
+    key = "test.q9"
     q = Echo()
     q.check(____)  # a blank is not a try
     assert not (tmp_path / "p.json").exists()
@@ -38,7 +39,7 @@ def test_a_file_from_before_tries_were_counted_still_reads(tmp_path):
 
 def test_progress_lists_every_question_of_every_group(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKERLAB_PROGRESS", str(tmp_path / "p.json"))
-    prog.record("smaller: Q1: hello under 1 MB")
+    prog.record("smaller.q1")
     table = prog.progress()
     assert {"smaller"} <= set(table["group"])
     row = table[table["question"] == "Q1: hello under 1 MB"].iloc[0]
