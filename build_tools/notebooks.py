@@ -22,7 +22,9 @@ becomes the source of ``solution_text`` in the class of ``q2`` in
 engine is asked), so the solution notebook runs the very text ``q2.solution()`` shows:
 ``dockerfile = f'''...'''`` with each ``{ref(...)}`` made ``{dl.ref(...)}`` (the
 base the catalog has on the engine that runs it), or, for a question whose
-``solution_language`` is ``"python"``, the code itself.
+``solution_language`` is ``"python"``, the code itself. A line ``# SOLUTION:
+capstone.SOLUTION`` (an upper-case name) becomes ``dockerfile = `` that string of
+``dockerlab/capstone.py``, as written there.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ def solution_code(question: str) -> str:
             it as written), or a Python solution is not a plain string.
     """
     module, _, name = question.partition(".")
+    if name.isupper():  # a module's answer constant: capstone.SOLUTION
+        return _constant_code(ROOT / "dockerlab" / f"{module}.py", name)
     source = (EXERCISES / f"{module}.py").read_text()
     tree = ast.parse(source)
     cls = _question_class(tree, name)
@@ -115,6 +119,19 @@ def solution_code(question: str) -> str:
     if found != len(calls):
         raise ValueError(f"{question}: write each catalog reference as {{ref(...)}}")
     return f"dockerfile = {code}"
+
+
+def _constant_code(path: Path, name: str) -> str:
+    """``dockerfile = <the string NAME is set to in path>``, as written there."""
+    source = path.read_text()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            if not isinstance(ast.literal_eval(node.value), str):
+                raise ValueError(f"{path.name}: {name} must be a plain string")
+            return f"dockerfile = {ast.get_source_segment(source, node.value)}"
+    raise LookupError(f"{path.name} sets no {name}")
 
 
 def fill_solutions(code: str) -> str:

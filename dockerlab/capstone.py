@@ -25,6 +25,27 @@ PYTHON_ALPINE = Path(str(resources.files("dockerlab") / "assets" / "python-alpin
 CAPSTONE_TOKEN = "ledger-FAKE-token-7d1e0c5b9a"
 #: What the capstone's container gets at run time (the token belongs here).
 CAPSTONE_ENV = {"LEDGER_TOKEN": CAPSTONE_TOKEN, "LEDGER_INTERVAL_MS": "100"}
+#: One right answer to the capstone (exercise 7), written once: the solution notebook
+#: runs this very text (``build_tools/notebooks.py`` copies it there) and the scorecard's
+#: tests score it. Multi-stage: static musl builds of ledger and dumb-init, FROM scratch,
+#: no secret, not root, dumb-init as PID 1.
+SOLUTION = r"""
+FROM dockerlab/builder:trixie AS build
+WORKDIR /src
+COPY ledger.c dumb-init.tar.gz ./
+RUN mkdir -p dumb-init /out \
+ && tar xzf dumb-init.tar.gz -C dumb-init --strip-components=1 \
+ && musl-gcc -static -Os -o /out/dumb-init dumb-init/dumb-init.c \
+ && musl-gcc -static -Os -o /out/ledger ledger.c \
+ && strip /out/dumb-init /out/ledger
+
+FROM scratch
+COPY --from=build /out/ /bin/
+COPY ledger.csv /data/ledger.csv
+USER 65534:65534
+ENTRYPOINT ["/bin/dumb-init", "--"]
+CMD ["/bin/ledger", "/data/ledger.csv"]
+"""
 
 
 def ledger_report(token: str, n: int, currency: str = "EUR",

@@ -54,23 +54,7 @@ before.secret_hits
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = (scorecard.CAPSTONE / "Dockerfile").read_text()  # start here: edit this text
-dockerfile = """
-FROM dockerlab/builder:trixie AS build
-WORKDIR /src
-COPY ledger.c dumb-init.tar.gz ./
-RUN mkdir -p dumb-init /out \
- && tar xzf dumb-init.tar.gz -C dumb-init --strip-components=1 \
- && musl-gcc -static -Os -o /out/dumb-init dumb-init/dumb-init.c \
- && musl-gcc -static -Os -o /out/ledger ledger.c \
- && strip /out/dumb-init /out/ledger
-
-FROM scratch
-COPY --from=build /out/ /bin/
-COPY ledger.csv /data/ledger.csv
-USER 65534:65534
-ENTRYPOINT ["/bin/dumb-init", "--"]
-CMD ["/bin/ledger", "/data/ledger.csv"]
-"""
+# SOLUTION: capstone.SOLUTION
 # END SOLUTION
 after = scorecard.score(dockerfile, scorecard.CAPSTONE, label="after")
 after

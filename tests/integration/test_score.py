@@ -12,26 +12,9 @@ import sys
 import pytest
 
 import dockerlab as dl
-from dockerlab import scorecard
+from dockerlab import capstone, scorecard
 
 pytestmark = pytest.mark.usefixtures("nothing_left")
-
-GOOD = """
-FROM dockerlab/builder:trixie AS build
-WORKDIR /src
-COPY ledger.c dumb-init.tar.gz ./
-RUN mkdir -p dumb-init /out \\
- && tar xzf dumb-init.tar.gz -C dumb-init --strip-components=1 \\
- && musl-gcc -static -Os -o /out/dumb-init dumb-init/dumb-init.c \\
- && musl-gcc -static -Os -o /out/ledger ledger.c
-
-FROM scratch
-COPY --from=build /out/ /bin/
-COPY ledger.csv /data/ledger.csv
-USER 65534:65534
-ENTRYPOINT ["/bin/dumb-init", "--"]
-CMD ["/bin/ledger", "/data/ledger.csv"]
-"""
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +37,7 @@ def test_the_bad_dockerfile_fails_every_practice_it_breaks(before):
 
 
 def test_a_good_dockerfile_meets_every_target(before):
-    after = scorecard.score(GOOD, scorecard.CAPSTONE, label="after")
+    after = scorecard.score(capstone.SOLUTION, scorecard.CAPSTONE, label="after")
     assert after.passed == scorecard.TARGETS, str(after)
     assert after["user"] == "65534:65534" and after["init"] == "dumb-init"
     table = scorecard.compare({"before": before, "after": after})
@@ -88,7 +71,7 @@ def test_a_buildkit_answer_meets_every_target(bases):
 def test_a_capstone_that_reports_once_and_exits_is_not_the_service(bases):
     """Every target met but the service's: no zombies and no slow stop, since nothing ran."""
     card = scorecard.score(
-        GOOD.replace('CMD ["/bin/ledger", "/data/ledger.csv"]',
+        capstone.SOLUTION.replace('CMD ["/bin/ledger", "/data/ledger.csv"]',
                      'CMD ["/bin/ledger", "--once", "/data/ledger.csv"]'),
         scorecard.CAPSTONE,
     )  # fmt: skip
