@@ -66,7 +66,10 @@ class EngineTooOld(DockerlabError):
 class ImageNotFound(DockerlabError):
     """An image is not on this engine and cannot be pulled."""
 
-    hint = "Run `make bases` (or `python -m dockerlab bases`) to create the course's base images."
+    hint = (
+        "A course base image (dl.CATALOG lists them): run `make bases` (or `python -m "
+        "dockerlab bases`) to create them. An image of your own: build it again first."
+    )
 
 
 class NoRegistry(DockerlabError):
