@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .containers import run
+from .errors import DockerlabError
 from .images import name_of, resolve
 from .measuring import FileSystem, filesystem, size_on_disk
 from .packages import Package, database, installed, parse_os_release, purl
@@ -56,8 +58,6 @@ class Inventory:
         os_name: A readable name (``PRETTY_NAME``), or "no operating system".
         packages: Every installed package, in database order.
         database: Which database was read: ``dpkg``, ``apk`` or ``none``.
-        database_count: How many installed packages the database lists (the
-            same count as :func:`dockerlab.measuring.count_packages`).
         size_mb: The image's size on disk, in MB.
     """
 
@@ -68,7 +68,6 @@ class Inventory:
     os_name: str
     packages: list[Package] = field(default_factory=list)
     database: str = "none"
-    database_count: int = 0
     size_mb: float = 0.0
 
     @property
@@ -96,6 +95,32 @@ class Inventory:
         return len(self.packages)
 
 
+#: A shell command that makes each database's own tool print how many packages are installed.
+MANAGER_COUNT = {
+    "dpkg": "dpkg-query -W -f '${db:Status-Abbrev}\\n' | grep -c '^ii'",
+    "apk": "apk info | wc -l",
+}
+
+
+def counted_by_manager(inv: Inventory) -> int | None:
+    """How many packages the image's own package manager says are installed, asked in a
+    container of the image (None where it has none): a reading independent of
+    :func:`inventory`, which parses the database's file without running anything.
+
+    Example:
+        >>> counted_by_manager(inventory("alpine:3.23"))  # doctest: +SKIP
+        16
+    """
+    if inv.database not in MANAGER_COUNT:
+        return None
+    result = run(inv.image_id or inv.image, ["sh", "-c", MANAGER_COUNT[inv.database]], timeout=60)
+    if not result.ok or not result.output.strip().isdigit():
+        raise DockerlabError(
+            f"{inv.database} in {inv.image} could not count its packages: {result.output[-300:]}"
+        )
+    return int(result.output.strip())
+
+
 def from_filesystem(fs: FileSystem, image: str = "", image_id: str = "") -> Inventory:
     """The inventory of an image's filesystem index (see :func:`dockerlab.measuring.filesystem`)."""
     osr = parse_os_release(fs.os_release)
@@ -104,7 +129,7 @@ def from_filesystem(fs: FileSystem, image: str = "", image_id: str = "") -> Inve
         image=image, image_id=image_id, os_id=osr.get("ID", ""),
         os_version=osr.get("VERSION_ID", ""),
         os_name=osr.get("PRETTY_NAME") or ("unknown" if packages else "no operating system"),
-        packages=packages, database=database(fs), database_count=len(packages),
+        packages=packages, database=database(fs),
     )  # fmt: skip
 
 
