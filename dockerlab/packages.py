@@ -119,11 +119,9 @@ def parse_os_release(text: str) -> dict[str, str]:
     return out
 
 
-def parse_dpkg_status(text: str) -> list[dict[str, str]]:
-    """The stanzas of a dpkg status file whose Status is ``install ok installed``.
-
-    Continuation lines (starting with a space) are joined to their field.
-    """
+def control_stanzas(text: str) -> list[dict[str, str]]:
+    """The stanzas of a Debian control file (dpkg's status, an apt ``Packages`` index):
+    field -> value, continuation lines (starting with a space) joined to their field."""
     stanzas = []
     for block in re.split(r"\n\s*\n", text):
         fields: dict[str, str] = {}
@@ -134,9 +132,15 @@ def parse_dpkg_status(text: str) -> list[dict[str, str]]:
             elif ":" in line:
                 key, value = line.split(":", 1)
                 fields[key] = value.strip()
-        if fields.get("Package") and fields.get("Status", "").endswith("install ok installed"):
+        if fields:
             stanzas.append(fields)
     return stanzas
+
+
+def parse_dpkg_status(text: str) -> list[dict[str, str]]:
+    """The stanzas of a dpkg status file whose Status is ``install ok installed``."""
+    return [f for f in control_stanzas(text)
+            if f.get("Package") and f.get("Status", "").endswith("install ok installed")]  # fmt: skip
 
 
 def _apk_record(lines: list[str]) -> ApkRecord:

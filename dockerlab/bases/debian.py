@@ -33,6 +33,7 @@ from ..downloads import Apt, debian_packages
 from ..downloads import parse_print_uris as parse_print_uris  # its home now; still importable here
 from ..engine import requested_platform
 from ..errors import BootstrapFailed
+from ..packages import control_stanzas, parse_dpkg_status
 from ..private_engine import cache_dir, machine_arch
 from . import Rootfs, Say
 
@@ -250,12 +251,8 @@ def _packages_index(suite: str) -> str:
 def _required_packages(suite: str) -> list[str]:
     """Every package of Priority ``required`` in Debian ``suite`` main."""
     text = run(["/usr/lib/apt/apt-helper", "cat-file", _packages_index(suite)], "apt-helper")
-    required = set()
-    for stanza in text.split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line)
-        if fields.get("Priority") == "required":
-            required.add(fields["Package"])
-    return sorted(required)
+    return sorted({f["Package"] for f in control_stanzas(text)
+                   if f.get("Priority") == "required" and f.get("Package")})  # fmt: skip
 
 
 def closure(suite: str, extra: tuple[str, ...] = ()) -> list[str]:
@@ -428,8 +425,7 @@ def _prune(rootfs: Path, folder: str) -> None:
 
 def installed_count(rootfs: Path) -> int:
     """How many packages dpkg has installed in ``rootfs``."""
-    status = (rootfs / "var/lib/dpkg/status").read_text().splitlines()
-    return status.count("Status: install ok installed")
+    return len(parse_dpkg_status((rootfs / "var/lib/dpkg/status").read_text()))
 
 
 # --- the three images ---------------------------------------------------------------

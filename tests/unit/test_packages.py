@@ -201,3 +201,12 @@ def test_installed_reads_whichever_database_the_image_has():
     assert packages.installed(FileSystem({})) == []
     both = FileSystem({}, dpkg_status=DPKG, apk_installed=APK)  # dpkg's is the one read
     assert [p.ecosystem for p in packages.installed(both)] == ["Debian"] * 3
+
+
+def test_control_stanzas_read_an_apt_index_and_the_required_priority():
+    index = ("Package: base-files\nPriority: required\nDescription: Debian base system\n"
+             " miscellaneous files\n\nPackage: curl\nPriority: optional\n\n\n")  # fmt: skip
+    stanzas = packages.control_stanzas(index)
+    assert [s["Package"] for s in stanzas if s.get("Priority") == "required"] == ["base-files"]
+    assert stanzas[0]["Description"] == "Debian base system\nmiscellaneous files"
+    assert len(stanzas) == 2
