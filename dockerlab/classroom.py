@@ -247,13 +247,15 @@ def _scripts() -> dict[str, Path]:
 
 def _engine_command(learner: Learner) -> list[str]:
     """The learner's engine: rootlesskit and dockerd, as the learner (no network of its own:
-    containers run with none, ``--bridge=none``)."""
+    containers run with none, ``--bridge=none``). ``--ip-forward=false``: in the host's
+    network (``--net=host``) a rootless dockerd may not write ``net.ipv4.ip_forward``, and
+    where the host has it off (a fresh machine) it would fail to start trying."""
     child = _scripts()["rootless-child"]
     rt = learner.runtime
     return _as(learner,
         "rootlesskit", "--net=host", "--copy-up=/etc", "--copy-up=/run", "--propagation=rslave",
         f"--state-dir={rt}/rootlesskit-docker", str(child),
-        "dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false",
+        "dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false", "--ip-forward=false",
         "--userland-proxy=false", f"--data-root={learner.data_root}",
         f"--exec-root={rt}/docker", f"--pidfile={rt}/docker.pid", "-H", learner.docker_host,
     )  # fmt: skip

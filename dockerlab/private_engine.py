@@ -631,7 +631,9 @@ def start(wait: float = 90.0) -> str:
         "--exec-root", str(r / "exec"),
         "--pidfile", str(_pidfile()),
         "-H", docker_host(),
-        "--bridge=none", "--iptables=false", "--ip-masq=false",
+        # No network for containers, and the host's own left alone: no iptables rules, no
+        # net.ipv4.ip_forward switched on (dockerd enables it by default).
+        "--bridge=none", "--iptables=false", "--ip-masq=false", "--ip-forward=false",
     ]  # fmt: skip
     parent = _limit_engine_pids()
     if parent:
