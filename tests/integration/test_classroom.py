@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from docker.utils import parse_bytes
+from host_state import IP_FORWARD, ip_forward_off
 
 import dockerlab as dl
 from dockerlab import classroom
@@ -50,10 +51,13 @@ def room(engine, bases):
     folder = tempfile.mkdtemp(prefix="dockerlab-class-test-", dir=CLASS_PARENT)
     os.chmod(folder, 0o755)
     env = {**os.environ, "DOCKERLAB_CLASSROOM": folder}
-    made = _cli("setup", ALICE, BOB, "--images", "alpine", "--no-hub",
-                *(f"--{k}={v}" for k, v in BUDGET.items()), env=env)  # fmt: skip
+    with ip_forward_off():  # as on a fresh machine, where a rootless dockerd once failed
+        made = _cli("setup", ALICE, BOB, "--images", "alpine", "--no-hub",
+                    *(f"--{k}={v}" for k, v in BUDGET.items()), env=env)  # fmt: skip
+        forwarding = IP_FORWARD.read_text().strip()
     try:
         assert made.returncode == 0, made.stdout + made.stderr
+        assert forwarding == "0", "the learners' engines switched on the host's IP forwarding"
         os.environ["DOCKERLAB_CLASSROOM"] = env["DOCKERLAB_CLASSROOM"]
         classroom.HOME = Path(env["DOCKERLAB_CLASSROOM"])
         yield classroom.Class.load(), env

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from host_state import IP_FORWARD, ip_forward_off
 from spare_engine import share_engine_binaries, skip_unless_private_engines, spare_engine
 
 import dockerlab as dl
@@ -278,10 +279,13 @@ def test_engine_28_runs_the_containerd_image_store_and_leaves_nothing_when_stopp
 
 @pytest.mark.parametrize(("profile", "version"), [("28-overlay2", "28."), ("20.10", "20.10.")])
 def test_the_other_profiles_use_the_classic_overlay2_store(tmp_path, profile, version):
-    with spare_engine(tmp_path / "e", profile=profile) as spare:
+    """And, as every kit engine, leave the host's IP forwarding as it was (dockerd switches
+    it on by default; the kit's containers have no network): off here, as on a fresh machine."""
+    with ip_forward_off(), spare_engine(tmp_path / "e", profile=profile) as spare:
         info = spare.client().info()
         assert info["ServerVersion"].startswith(version)
         assert info["Driver"] == "overlay2"
         assert "driver-type" not in dict(info["DriverStatus"])
+        assert IP_FORWARD.read_text().strip() == "0", "the engine switched on IP forwarding"
         spare.stop()
         assert _leftovers(spare) == {"processes": [], "mounts": [], "cgroups": []}
