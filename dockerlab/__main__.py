@@ -178,7 +178,9 @@ def _classroom(args: argparse.Namespace) -> int:
     elif args.action == "status":
         import pandas as pd
 
-        print(pd.DataFrame(classroom.status()).to_string(index=False))
+        from . import class_view
+
+        print(pd.DataFrame(class_view.status()).to_string(index=False))
     else:
         getattr(classroom, args.action)()
     return 0

@@ -12,14 +12,14 @@
 #   answers), *not yet* (tried, not passed) or *not attempted*, as a table and a chart.
 #
 # The cell below redraws everything every 30 seconds until you interrupt the kernel
-# (the ■ button). `classroom.class_progress()` and `classroom.status()` give the same
+# (the ■ button). `class_view.class_progress()` and `class_view.status()` give the same
 # tables to work with.
 
 # %%
 import os
 
-from dockerlab import classroom
+from dockerlab import class_view
 
 # Redraw until interrupted; a number: that many times (the course's tests draw it once).
 ROUNDS = int(os.environ.get("DOCKERLAB_CLASS_VIEW_ROUNDS", "0")) or None
-classroom.watch(every=30, rounds=ROUNDS)
+class_view.watch(every=30, rounds=ROUNDS)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab import classroom
+from dockerlab import class_view, classroom
 from dockerlab.errors import DockerlabError
 
 
@@ -52,7 +52,7 @@ def test_the_class_view_shows_passed_not_yet_and_not_attempted_per_learner(tmp_p
     prog.record(q1.key, passed=False)  # alice's own checks write her file
     prog.record(q1.key, passed=True)
     prog.record(q2.key, passed=False)
-    table = classroom.class_progress()
+    table = class_view.class_progress()
     first, second = q1.label, q2.label
     assert (
         table.loc[first, "alice"].startswith("passed ") and "(2 tries)" in table.loc[first, "alice"]
@@ -60,7 +60,7 @@ def test_the_class_view_shows_passed_not_yet_and_not_attempted_per_learner(tmp_p
     assert table.loc[second, "alice"].startswith("not yet (1 try, last ")
     assert (table["bob"] == "not attempted").all()
     assert (table["alice"] == "not attempted").sum() == len(table) - 2
-    fig = classroom.plot_progress(table)
+    fig = class_view.plot_progress(table)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"alice (1/{len(table)})",
                                                              f"bob (0/{len(table)})"]  # fmt: skip

@@ -30,7 +30,7 @@ LESSONS = {"stack", "pid1", "services", "lifecycle", "freshness"}
 CHECKS = {"scorecard", "exercises", "exercises.core", "exercises.progress_file", "exercises.smaller",
           "exercises.stack_static", "exercises.init", "exercises.layers", "exercises.config",
           "exercises.supply_chain"}  # fmt: skip
-CLASSROOM = {"checkup", "workshop", "classroom", "classroom_spawner"}
+CLASSROOM = {"checkup", "workshop", "classroom", "classroom_spawner", "class_view"}
 ENTRY = {"", "__main__"}
 
 #: What each kind of module may import.
