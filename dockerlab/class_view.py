@@ -50,9 +50,9 @@ def status() -> list[dict]:
 
 def _progress(learner: classroom.Learner) -> dict[str, dict]:
     """The learner's own progress file (``dl.progress()``'s), read by root."""
-    from .exercises.progress_file import read
+    from .exercises.progress_file import path, read
 
-    return read(Path(learner.home) / ".local" / "share" / "dockerlab" / "progress.json")
+    return read(path(learner.home))
 
 
 def _cell(entry: dict | None) -> str:

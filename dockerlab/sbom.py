@@ -95,30 +95,31 @@ class Inventory:
         return len(self.packages)
 
 
-#: A shell command that makes each database's own tool print how many packages are installed.
-MANAGER_COUNT = {
-    "dpkg": "dpkg-query -W -f '${db:Status-Abbrev}\\n' | grep -c '^ii'",
-    "apk": "apk --no-network info 2>/dev/null | wc -l",  # no index refresh: offline as in the image
+#: A shell command that makes each database's own tool print the installed packages'
+#: names, one a line.
+MANAGER_LIST = {
+    "dpkg": "dpkg-query -W -f '${db:Status-Abbrev}${Package}\\n' | sed -n 's/^ii *//p'",
+    "apk": "apk --no-network info 2>/dev/null",  # no index refresh: offline as in the image
 }
 
 
-def counted_by_manager(inv: Inventory) -> int | None:
-    """How many packages the image's own package manager says are installed, asked in a
-    container of the image (None where it has none): a reading independent of
+def listed_by_manager(inv: Inventory) -> list[str] | None:
+    """The installed packages' names, sorted, as the image's own package manager lists them,
+    asked in a container of the image (None where it has none): a reading independent of
     :func:`inventory`, which parses the database's file without running anything.
 
     Example:
-        >>> counted_by_manager(inventory("alpine:3.23"))  # doctest: +SKIP
+        >>> len(listed_by_manager(inventory("alpine:3.23")))  # doctest: +SKIP
         16
     """
-    if inv.database not in MANAGER_COUNT:
+    if inv.database not in MANAGER_LIST:
         return None
-    result = run(inv.image_id or inv.image, ["sh", "-c", MANAGER_COUNT[inv.database]], timeout=60)
-    if not result.ok or not result.output.strip().isdigit():
+    result = run(inv.image_id or inv.image, ["sh", "-c", MANAGER_LIST[inv.database]], timeout=60)
+    if not result.ok:
         raise DockerlabError(
-            f"{inv.database} in {inv.image} could not count its packages: {result.output[-300:]}"
+            f"{inv.database} in {inv.image} could not list its packages: {result.output[-300:]}"
         )
-    return int(result.output.strip())
+    return sorted(result.output.split())
 
 
 def from_filesystem(fs: FileSystem, image: str = "", image_id: str = "") -> Inventory:

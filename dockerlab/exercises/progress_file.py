@@ -58,8 +58,11 @@ class Listed(NamedTuple):
         return f"{self.group}: {self.title}"
 
 
-def path() -> Path:
-    """Where progress is kept."""
+def path(home: Path | str | None = None) -> Path:
+    """Where progress is kept: this user's, or with ``home``, the default place in that
+    home (a learner's file, as the class view reads it)."""
+    if home is not None:
+        return Path(home) / ".local" / "share" / "dockerlab" / "progress.json"
     if os.environ.get("DOCKERLAB_PROGRESS"):
         return Path(os.environ["DOCKERLAB_PROGRESS"])
     data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")

@@ -116,7 +116,7 @@ for label, inv in base_inv.items():
     cdx, spdx_doc = sbom.cyclonedx(inv), sbom.spdx(inv)
     problems = sbom.validate_cyclonedx(cdx) + sbom.validate_spdx(spdx_doc)
     packages_in_sbom = len(sbom.package_components(cdx))
-    own_count = sbom.counted_by_manager(inv)  # the image's dpkg or apk, asked in a container
+    own_count = len(sbom.listed_by_manager(inv))  # the image's dpkg or apk, asked in a container
     print(f"{label:12} CycloneDX 1.5: {packages_in_sbom} package components, "
           f"SPDX 2.3: {len(spdx_doc['packages']) - 1} packages, its {inv.database} says "
           f"{own_count} installed; problems: {problems or 'none'}")
