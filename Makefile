@@ -10,7 +10,7 @@ WITH_ENGINE := $(PY) -m dockerlab with-engine --
 # make test's second lane runs on the other private engine profile (see README):
 # Docker 28 with the containerd image store by default, so the other is Debian 12's 20.10.
 OTHER_ENGINE := $(if $(filter 20.10,$(DOCKERLAB_ENGINE)),28,20.10)
-PRIVATE_ENGINES := $(PY) -c 'import sys; from dockerlab import private_engine as p; sys.exit(p.system_engine_host() is not None or not p.may_start())'
+PRIVATE_ENGINES := $(PY) -c 'import sys; from dockerlab.engines import private as p; sys.exit(p.system_engine_host() is not None or not p.may_start())'
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # One session id for a test run: its leak check ignores anything else on the engine.
 ifndef DOCKERLAB_SESSION

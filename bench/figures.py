@@ -17,7 +17,7 @@ import argparse
 from overhead import write_results
 
 import dockerlab as dl
-from dockerlab import stack
+from dockerlab.lessons import stack
 
 BASES = ("debian_old", "debian", "debian_slim", "alpine")
 FRAMES = (256, 1024, 4096)

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 import dockerlab as dl
-from dockerlab import layers
-from dockerlab.engine import host
+from dockerlab.core.engine import host
+from dockerlab.inspect import layers
 
 ALPINE = dl.ref("alpine")
 DOCKERFILE = f'FROM {ALPINE}\nRUN echo bench > /bench.txt\nCMD ["cat", "/bench.txt"]\n'
@@ -58,7 +58,7 @@ def write_results(kind: str, results: dict, out: str | None) -> Path:
 def _cli() -> str:
     """The docker CLI to compare with: the kit's Docker 28 CLI for its 28 engine, else the
     one on PATH (Debian 12's /usr/bin/docker first: the CLI of its 20.10 engine)."""
-    from dockerlab import private_engine
+    from dockerlab.engines import private as private_engine
 
     own = private_engine.kit_docker_cli() if dl.engine_info().major >= 23 else None
     for path in (str(own) if own else None, "/usr/bin/docker", shutil.which("docker")):

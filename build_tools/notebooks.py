@@ -23,8 +23,8 @@ engine is asked), so the solution notebook runs the very text ``q2.solution()`` 
 ``dockerfile = f'''...'''`` with each ``{ref(...)}`` made ``{dl.ref(...)}`` (the
 base the catalog has on the engine that runs it), or, for a question whose
 ``solution_language`` is ``"python"``, the code itself. A line ``# SOLUTION:
-capstone.SOLUTION`` (an upper-case name) becomes ``dockerfile = `` that string of
-``dockerlab/capstone.py``, as written there.
+assets.capstone.SOLUTION`` (an upper-case name) becomes ``dockerfile = `` that string of
+``dockerlab/assets/capstone.py``, as written there.
 """
 
 from __future__ import annotations
@@ -95,9 +95,9 @@ def solution_code(question: str) -> str:
         ValueError: if the text uses a name other than ``ref`` (the notebook could not run
             it as written), or a Python solution is not a plain string.
     """
-    module, _, name = question.partition(".")
-    if name.isupper():  # a module's answer constant: capstone.SOLUTION
-        return _constant_code(ROOT / "dockerlab" / f"{module}.py", name)
+    module, _, name = question.rpartition(".")
+    if name.isupper():  # a module's answer constant: assets.capstone.SOLUTION
+        return _constant_code(ROOT / "dockerlab" / f"{module.replace('.', '/')}.py", name)
     source = (EXERCISES / f"{module}.py").read_text()
     tree = ast.parse(source)
     cls = _question_class(tree, name)

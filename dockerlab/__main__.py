@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import DockerlabError
+from dockerlab.errors import DockerlabError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,12 +77,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "with-engine":
-        from .private_engine import with_engine
+        from dockerlab.engines.private import with_engine
 
         cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
         return with_engine(cmd)
     if args.command == "engine":
-        from . import private_engine
+        from dockerlab.engines import private as private_engine
 
         if args.action == "start":
             print(private_engine.start())
@@ -96,18 +96,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "classroom":
         return _classroom(args)
     if args.command == "doctor":
-        from .checkup import doctor
+        from dockerlab.classroom.checkup import doctor
 
         report = doctor()
         print(report)
         return 0 if report.ok else 1
     if args.command == "bases":
-        from .bases import ensure
+        from dockerlab.engines.bases import ensure
 
         ensure(args.keys or None, force=args.force)
         return 0
     if args.command in ("prefetch", "bundle", "load"):
-        from . import workshop
+        from dockerlab.classroom import workshop
 
         if args.command == "prefetch":
             workshop.prefetch()
@@ -117,8 +117,8 @@ def _run(args: argparse.Namespace) -> int:
             workshop.load(args.file)
         return 0
     if args.command == "cleanup":
-        from .labels import learner
-        from .sessions import cleanup, cleanup_own
+        from dockerlab.core.labels import learner
+        from dockerlab.core.sessions import cleanup, cleanup_own
 
         if args.all_sessions:
             print("removed, of every session on this engine:", cleanup(all_sessions=True))
@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
                   "`python -m dockerlab cleanup --all-sessions` removes every session's")  # fmt: skip
         return 0
     if args.command == "leftovers":
-        from .sessions import leftovers
+        from dockerlab.core.sessions import leftovers
 
         left = leftovers(args.session)
         print(left)
@@ -146,7 +146,7 @@ def _score(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from .scorecard import compare, score
+    from dockerlab.scorecard import compare, score
 
     if not args.compare and not args.path:
         raise DockerlabError("score needs a Dockerfile: `score PATH` or `score --compare A B`.")
@@ -168,7 +168,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _classroom(args: argparse.Namespace) -> int:
-    from . import classroom
+    from dockerlab.classroom import learners as classroom
 
     if args.action == "setup":
         if not args.names:
@@ -178,7 +178,7 @@ def _classroom(args: argparse.Namespace) -> int:
     elif args.action == "status":
         import pandas as pd
 
-        from . import class_view
+        from dockerlab.classroom import view as class_view
 
         print(pd.DataFrame(class_view.status()).to_string(index=False))
     else:

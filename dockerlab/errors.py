@@ -2,7 +2,7 @@
 
 Every error the kit raises is a :class:`DockerlabError`. Each subclass carries a
 message written for a learner: what went wrong, and what to do next. In a
-notebook, :func:`dockerlab.notebook.setup` shows them as a short message instead
+notebook, :func:`dockerlab.core.notebook.setup` shows them as a short message instead
 of a wall of traceback.
 """
 

@@ -6,7 +6,7 @@ Loaded by ``tests/conftest.py`` (``pytest_plugins``), so every run that includes
 1. **The Docker socket.** At import, docker-py's ``create_container`` is wrapped
    to record the HostConfig of every container this pytest process creates; at
    the end of the run, any bind or mount of the engine's socket (the kit's own
-   predicate, ``dockerlab.containers._mounts_engine_socket``) fails the run.
+   predicate, ``dockerlab.core.containers._mounts_engine_socket``) fails the run.
    **The engine's side.** Containers made by notebook kernels (nbval, the browser
    tests), JupyterHub's learners and command-line runs never pass through this
    process: a thread follows the engine's own event stream for the whole run and
@@ -67,7 +67,7 @@ def recorded() -> list[dict]:
 def socket_mounts(records: list[dict]) -> list[str]:
     """Which recorded containers were given the Docker socket (their image and name)."""
     # Imported here, not at the top: dockerlab must first see conftest.py's DOCKERLAB_SESSION.
-    from dockerlab.containers import _mounts_engine_socket
+    from dockerlab.core.containers import _mounts_engine_socket
 
     bad = []
     for r in records:
@@ -150,7 +150,7 @@ def made_by_kit(record: dict) -> bool:
     an image the kit built: the session label too), and a metadata step's
     (``#(nop) LABEL ...``, also how a build's ``labels=`` are applied) never runs.
     """
-    from dockerlab.labels import ROLE, SESSION  # see socket_mounts
+    from dockerlab.core.labels import ROLE, SESSION  # see socket_mounts
 
     labels, inherited = record["labels"], record.get("inherited") or {}
     if "#(nop) " in record.get("command", []):
@@ -183,7 +183,7 @@ _watch: EngineWatch | None = None
 
 def pytest_sessionstart(session):
     """Follow the run's engine (the one the kit finds, as the notebooks' kernels do)."""
-    from dockerlab import engine
+    from dockerlab.core import engine
 
     global _watch
     try:

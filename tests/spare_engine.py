@@ -3,7 +3,7 @@
 Fault-injection tests must not stop or fill the engine the rest of the run
 uses, so they get an engine of their own: the kit's private engine started with
 another cache folder (``DOCKERLAB_CACHE``), hence another data root, socket and
-exec root (see :mod:`dockerlab.private_engine`), of the run's engine profile
+exec root (see :mod:`dockerlab.engines.private`), of the run's engine profile
 (``DOCKERLAB_ENGINE``) or one of the test's choosing. Its Docker Engine 28
 binaries are the run's own download, linked into the folder: a spare downloads
 nothing and fits a small disk. :func:`small_disk` puts that folder on a small
@@ -25,7 +25,7 @@ import docker
 import pytest
 
 import dockerlab as dl
-from dockerlab import private_engine
+from dockerlab.engines import private as private_engine
 
 _START = ["-m", "dockerlab", "engine", "start"]
 _STOP = ["-c", "from dockerlab import private_engine as p; print(p.stop(), p.is_running())"]

@@ -2,7 +2,7 @@
 
 The secret check searches every layer of the learner's image (files deleted
 later included) and its config (environment, labels, history) for the token's
-value, with the layer analyser (:func:`dockerlab.layers.analyse_and_search`).
+value, with the layer analyser (:func:`dockerlab.inspect.layers.analyse_and_search`).
 Both checks then run the app and make sure it did its work: given a token at
 run time (of a length that changes from check to check), it printed that
 token's length, and its report names the user it ran as.
@@ -13,10 +13,11 @@ from __future__ import annotations
 import random
 import secrets
 
-from ..containers import run
-from ..images import config, ref
-from ..layers import analyse_and_search
-from .core import NOT_YET, PASSED, Outcome, Question, ____
+from dockerlab.core.containers import run
+from dockerlab.core.images import config, ref
+from dockerlab.inspect.layers import analyse_and_search
+from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
+from dockerlab.exercises.question import Question, ____
 
 __all__ = ["____", "q1", "q2"]
 

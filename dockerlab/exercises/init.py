@@ -22,12 +22,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from ..building import BuiltImage, build
-from ..containers import DemoContainer, start
-from ..images import ref
-from ..downloads import dumb_init_sdist
-from ..processes import count_zombies_inside
-from .core import NOT_YET, PASSED, Outcome, Question, ____
+from dockerlab.core.building import BuiltImage, build
+from dockerlab.core.containers import DemoContainer, start
+from dockerlab.core.images import ref
+from dockerlab.core.downloads import dumb_init_sdist
+from dockerlab.inspect.processes import count_zombies_inside
+from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
+from dockerlab.exercises.question import Question, ____
 
 __all__ = ["____", "q1", "q2"]
 

@@ -1,7 +1,7 @@
 """Exercises for layers and multi-stage builds: no wasted bytes, no compiler shipped.
 
 The checks read the learner's image with the layer analyser
-(:func:`dockerlab.layers.analyse`): bytes a layer stores that a later layer
+(:func:`dockerlab.inspect.layers.analyse`): bytes a layer stores that a later layer
 deletes or overwrites still ship with the image ("wasted"). Each first makes
 sure the image still does its task: Q1's checksum is the fixture's (the
 fixture is 8 MiB of zero bytes, so the check computes it too); Q2's report is
@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from .. import layers
-from ..containers import run
-from ..images import ref
-from ..measuring import commands_on_path, filesystem, measure
-from ..capstone import CAPSTONE, ledger_report
-from .core import NOT_YET, PASSED, Outcome, Question, ____
+from dockerlab.inspect import layers
+from dockerlab.core.containers import run
+from dockerlab.core.images import ref
+from dockerlab.inspect.filesystem import filesystem
+from dockerlab.inspect.measuring import commands_on_path, measure
+from dockerlab.assets.capstone import CAPSTONE, ledger_report
+from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
+from dockerlab.exercises.question import Question, ____
 
 __all__ = ["____", "q1", "q2"]
 

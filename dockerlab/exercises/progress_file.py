@@ -19,11 +19,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from .core import NOT_ATTEMPTED, NOT_YET, PASSED
-
-NON_GROUPS = {"core", "progress_file"}
-#: The exercise groups in the order of the exercise notebooks (exercises/01-..., 02-...).
-COURSE_ORDER = ("smaller", "stack_static", "init", "layers", "config", "supply_chain")
+from dockerlab.exercises.outcome import NOT_ATTEMPTED, NOT_YET, PASSED
 
 #: Keys saved progress was once stored under -> the question's key now. Until
 #: 2026-12 a key was "<module>: <title>", so a renamed module or title lost it; every
@@ -43,19 +39,6 @@ RENAMED = {
     "supply_chain: Q1: hadolint-clean": "supply_chain.q1",
     "supply_chain: Q2: pinned and small": "supply_chain.q2",
 }
-
-
-class Listed(NamedTuple):
-    """One exercise question as progress lists it."""
-
-    group: str  #: its exercise module ("smaller")
-    title: str  #: "Q1: hello under 1 MB"
-    key: str  #: where its progress is saved ("smaller.q1")
-
-    @property
-    def label(self) -> str:
-        """How tables name it: "smaller: Q1: hello under 1 MB"."""
-        return f"{self.group}: {self.title}"
 
 
 def path(home: Path | str | None = None) -> Path:
@@ -104,14 +87,15 @@ def state(entry: dict | None) -> str:
     return PASSED if entry.get("passed") else NOT_YET
 
 
-def _load() -> dict[str, dict]:
+def load() -> dict[str, dict]:
+    """This user's progress file, read."""
     return read(path())
 
 
 def record(key: str, passed: bool = True) -> None:
     """Remember a checked answer to the question ``key`` ("smaller.q1"): when, and
     whether it passed (the first pass's time is kept)."""
-    done = _load()
+    done = load()
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     entry = done.setdefault(key, {"passed": "", "tries": 0, "last": now})
     entry["tries"] = int(entry.get("tries", 0)) + 1
@@ -123,36 +107,3 @@ def record(key: str, passed: bool = True) -> None:
     tmp = p.with_suffix(".tmp")
     tmp.write_text(json.dumps(done, indent=1, sort_keys=True))
     tmp.replace(p)  # atomic: a crash never leaves half a file
-
-
-def questions() -> list[Listed]:
-    """Every question in every exercise group, in course order."""
-    from . import core
-
-    package = importlib.import_module(__package__)
-    out = []
-    groups = [m.name for m in pkgutil.iter_modules(package.__path__) if m.name not in NON_GROUPS]
-    for name in sorted(groups, key=lambda g: (_rank(g), g)):
-        module = importlib.import_module(f"{__package__}.{name}")
-        qs = [v for v in vars(module).values() if isinstance(v, core.Question)]
-        out += [Listed(name, q.title, q.key) for q in sorted(qs, key=lambda q: q.title)]
-    return out
-
-
-def _rank(group: str) -> int:
-    return COURSE_ORDER.index(group) if group in COURSE_ORDER else len(COURSE_ORDER)
-
-
-def progress() -> pd.DataFrame:
-    """Every exercise question, passed or not (and when).
-
-    Example:
-        >>> dl.progress()  # doctest: +SKIP
-    """
-    done = _load()
-    rows = []
-    for q in questions():
-        entry = done.get(q.key) or {}
-        rows.append({"group": q.group, "question": q.title, "passed": "✓" if entry.get("passed") else "",
-                     "when": entry.get("passed", ""), "tries": int(entry.get("tries", 0))})  # fmt: skip
-    return pd.DataFrame(rows, columns=["group", "question", "passed", "when", "tries"])

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import secrets
 
-from .. import assets
-from ..containers import run
-from ..images import ref
-from ..measuring import measure
-from ..dockerfile import base_images, unpinned
-from .core import NOT_YET, PASSED, Outcome, Question, ____
+from dockerlab import assets
+from dockerlab.core.containers import run
+from dockerlab.core.images import ref
+from dockerlab.inspect.measuring import measure
+from dockerlab.core.dockerfile import base_images, unpinned
+from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
+from dockerlab.exercises.question import Question, ____
 
 __all__ = ["____", "q1", "q2", "q3"]
 

@@ -17,11 +17,14 @@ from __future__ import annotations
 import random
 import re
 
-from .. import assets, elf, recursion
-from ..containers import run
-from ..images import config, ref
-from ..measuring import attack_surface, measure
-from .core import NOT_YET, PASSED, Outcome, Question, ____
+from dockerlab import assets
+from dockerlab.inspect import elf
+from dockerlab.assets import recursion
+from dockerlab.core.containers import run
+from dockerlab.core.images import config, ref
+from dockerlab.inspect.measuring import attack_surface, measure
+from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
+from dockerlab.exercises.question import Question, ____
 
 __all__ = ["____", "q1", "q2"]
 

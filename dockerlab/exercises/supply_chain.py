@@ -1,6 +1,6 @@
 """Exercises for pinning and linting: hadolint-clean, pinned, small.
 
-hadolint (the real binary, :mod:`dockerlab.lint`) reads the Dockerfile, with
+hadolint (the real binary, :mod:`dockerlab.inspect.lint`) reads the Dockerfile, with
 its ``# hadolint ignore=`` comments switched off (silencing a finding does not
 fix it); the image is then built and run on the real engine, measured, and
 removed. Each check makes sure the image still does its task: ``greeting.txt``
@@ -13,12 +13,13 @@ from __future__ import annotations
 import random
 import secrets
 
-from .. import lint
-from ..containers import run
-from ..images import ref
-from ..measuring import measure
-from ..dockerfile import base_images, unpinned
-from .core import NOT_YET, PASSED, Outcome, Question, ____
+from dockerlab.inspect import lint
+from dockerlab.core.containers import run
+from dockerlab.core.images import ref
+from dockerlab.inspect.measuring import measure
+from dockerlab.core.dockerfile import base_images, unpinned
+from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
+from dockerlab.exercises.question import Question, ____
 
 __all__ = ["____", "q1", "q2"]
 

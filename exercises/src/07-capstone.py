@@ -54,7 +54,7 @@ before.secret_hits
 # %%
 # BEGIN SOLUTION
 # stub: dockerfile = (scorecard.CAPSTONE / "Dockerfile").read_text()  # start here: edit this text
-# SOLUTION: capstone.SOLUTION
+# SOLUTION: assets.capstone.SOLUTION
 # END SOLUTION
 after = scorecard.score(dockerfile, scorecard.CAPSTONE, label="after")
 after

@@ -18,7 +18,7 @@
 # %%
 import os
 
-from dockerlab import class_view
+from dockerlab.classroom import view as class_view
 
 # Redraw until interrupted; a number: that many times (the course's tests draw it once).
 ROUNDS = int(os.environ.get("DOCKERLAB_CLASS_VIEW_ROUNDS", "0")) or None

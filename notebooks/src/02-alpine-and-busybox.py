@@ -25,7 +25,8 @@
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import assets, registry_client, registry_server
+from dockerlab import assets
+from dockerlab.registry import api as registry_client, server as registry_server
 
 dl.setup()
 bases = {"debian": dl.ref("debian"), "debian-slim": dl.ref("debian_slim"), "alpine": dl.ref("alpine")}

@@ -20,7 +20,8 @@
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import assets, stack
+from dockerlab import assets
+from dockerlab.lessons import stack
 
 dl.setup()
 MiB, KiB = stack.MiB, stack.KiB

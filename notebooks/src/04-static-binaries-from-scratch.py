@@ -15,7 +15,8 @@
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import assets, elf, layers
+from dockerlab import assets
+from dockerlab.inspect import elf, layers
 
 dl.setup()
 

@@ -21,7 +21,9 @@
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import assets, downloads, pid1
+from dockerlab import assets
+from dockerlab.core import downloads
+from dockerlab.lessons import pid1
 
 dl.setup()
 

@@ -20,7 +20,8 @@
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import assets, services
+from dockerlab import assets
+from dockerlab.lessons import services
 
 dl.setup()
 

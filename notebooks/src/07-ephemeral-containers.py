@@ -14,7 +14,7 @@
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import lifecycle
+from dockerlab.lessons import lifecycle
 
 dl.setup()
 ALPINE = dl.ref("alpine")

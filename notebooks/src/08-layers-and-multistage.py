@@ -15,7 +15,7 @@
 # 4. the **build cache**: why the order of `COPY` lines decides how fast a rebuild is.
 #
 # To see inside the layers we use the kit's **layer analyser**
-# (`dockerlab.layers`): it reads `docker save` of an image as a stream and works
+# (`dockerlab.inspect.layers`): it reads `docker save` of an image as a stream and works
 # out, for every layer, the instruction that made it, the files it adds, changes
 # and deletes, and the bytes that never reach the final filesystem: what the
 # tool [dive](https://github.com/wagoodman/dive) shows, as tables.
@@ -26,7 +26,8 @@ import uuid
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import assets, layers
+from dockerlab import assets
+from dockerlab.inspect import layers
 
 dl.setup()
 alpine = dl.ref("alpine")
@@ -162,7 +163,7 @@ print("the rm layer's whiteout:", ", ".join(sorted(whiteouts)), f"({rm_entries['
 fig = layers.plot_layers(
     {k: analyses[k] for k in ["one RUN per command", "chained &&", "multi-stage"]},
     title="Layer by layer: kept vs wasted bytes",
-    caption="Measured with dockerlab.layers from `docker save` of each image. "
+    caption="Measured with dockerlab.inspect.layers from `docker save` of each image. "
             "Efficiency = share of all layer bytes that reach the final filesystem.",
 )
 

@@ -14,7 +14,7 @@
 #
 # The "secret" is a throwaway value made up for this lesson,
 # `FAKE-TOKEN-for-lesson-only`. To look for it we use the kit's layer analyser
-# (`dockerlab.layers`, introduced in notebook 08): it searches every file of every
+# (`dockerlab.inspect.layers`, introduced in notebook 08): it searches every file of every
 # layer of an image, including files that later layers deleted, and the image's
 # config and history.
 
@@ -25,7 +25,8 @@ import pandas as pd
 from IPython.display import display
 
 import dockerlab as dl
-from dockerlab import assets, layers
+from dockerlab import assets
+from dockerlab.inspect import layers
 
 dl.setup()
 alpine = dl.ref("alpine")
@@ -277,7 +278,7 @@ hits = {**found, "run-time env (fix)": app_hits,
         **({"BuildKit secret (fix)": secret_hits} if with_secret else {})}
 fig, where = layers.plot_search_hits(
     hits, title="Where each image holds the token",
-    caption="Measured here with dockerlab.layers.search over every file of every layer, "
+    caption="Measured here with dockerlab.inspect.layers.search over every file of every layer, "
     "the image config and its history.")
 where
 

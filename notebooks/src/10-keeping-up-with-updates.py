@@ -24,7 +24,9 @@ import pandas as pd
 from IPython.display import display
 
 import dockerlab as dl
-from dockerlab import freshness, lint, registry_server
+from dockerlab.lessons import freshness
+from dockerlab.inspect import lint
+from dockerlab.registry import server as registry_server
 
 dl.setup()
 alpine = dl.ref("alpine")

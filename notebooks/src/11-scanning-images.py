@@ -19,7 +19,8 @@ import json
 import pandas as pd
 
 import dockerlab as dl
-from dockerlab import assets, lint, sbom, vulns
+from dockerlab import assets
+from dockerlab.inspect import lint, sbom, vulns
 
 dl.setup()
 

@@ -18,7 +18,7 @@ import pytest
 from host_tools import debian_tool
 from servers import LAB_ARGS, serving
 
-from dockerlab.registry_server import free_port
+from dockerlab.registry.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"

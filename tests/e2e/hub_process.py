@@ -14,7 +14,7 @@ from lab_page import RUN_DONE, notebook_json, outputs
 from servers import LAB_ARGS, serving
 
 import dockerlab as dl
-from dockerlab.registry_server import free_port
+from dockerlab.registry.server import free_port
 
 CHP_PACKAGE = "node-configurable-http-proxy"  # Debian's build of JupyterHub's proxy
 

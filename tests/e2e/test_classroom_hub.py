@@ -27,7 +27,7 @@ from hub_process import finished_notebook, log_in, proxy, running_hub, write_con
 from lab_page import RUN_DONE, notebook_json, outputs, run_all
 
 import dockerlab as dl
-from dockerlab import classroom
+from dockerlab.classroom import learners as classroom
 
 #: Where the test's class lives: not under pytest's tmp folder (0700: the learners run the
 #: class's scripts from it) nor under /tmp or /var/tmp (each learner's server gets its own).
@@ -218,7 +218,8 @@ def test_each_learners_server_has_its_own_tmp_and_no_shared_writable_folder(hub,
 
 _ALICE_CHECKS = """
 from dockerlab.exercises import progress_file as progress
-first, second = progress.questions()[:2]
+from dockerlab.exercises import course
+first, second = course.questions()[:2]
 progress.record(first.key, passed=False)  # what her exercise checks write, in her own file
 progress.record(first.key, passed=True)
 progress.record(second.key, passed=False)

@@ -1,4 +1,4 @@
-"""The course's base images, as :func:`dockerlab.bases.ensure` leaves them, on the real engine.
+"""The course's base images, as :func:`dockerlab.engines.bases.ensure` leaves them, on the real engine.
 
 Images the kit made itself (offline, or the builder online) must say where they
 came from; the course's Debian ones must be trixie (merged-/usr), the older one
@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import pytest
 
-from dockerlab import bases, labels
-from dockerlab.containers import start
-from dockerlab.engine import client
+from dockerlab.core import labels
+from dockerlab.core.containers import start
+from dockerlab.core.engine import client
+from dockerlab.core.images import CATALOG
+from dockerlab.engines import bases
 from dockerlab.errors import ImageNotFound
-from dockerlab.images import CATALOG
 
 OCI_LABELS = ("source", "description", "created", "version")
 
@@ -113,7 +114,7 @@ def test_a_second_ensure_changes_nothing(made):
 
 def test_a_half_written_deb_in_the_cache_is_downloaded_again(tmp_path, monkeypatch):
     """A download cut short (a full disk) must never be taken for a cached package."""
-    from dockerlab.bases import debian
+    from dockerlab.engines.bases import debian
 
     monkeypatch.setenv("DOCKERLAB_CACHE", str(tmp_path))
     [deb] = debian.fetch(["busybox"], say=lambda message: None)
@@ -132,7 +133,7 @@ def test_a_base_is_pulled_when_its_registry_answers(tmp_path, monkeypatch, bases
     from spare_engine import spare_engine
 
     import dockerlab as dl
-    from dockerlab.registry_server import LocalRegistry
+    from dockerlab.registry.server import LocalRegistry
 
     with LocalRegistry() as reg, spare_engine(tmp_path / "empty") as empty:
         pushed = reg.push(bases["alpine"], "mirror/alpine", "3.23")
@@ -159,7 +160,7 @@ def test_a_base_is_pulled_when_its_registry_answers(tmp_path, monkeypatch, bases
 
 
 def test_an_override_whose_registry_is_down_says_so(monkeypatch):
-    from dockerlab.registry_server import free_port
+    from dockerlab.registry.server import free_port
 
     monkeypatch.setenv("DOCKERLAB_IMAGE_ALPINE", f"127.0.0.1:{free_port()}/mirror/alpine:3.23")
     with pytest.raises(ImageNotFound, match="its registry is not reachable"):
@@ -172,7 +173,7 @@ def bases_ensure(keys):
 
 def test_every_base_is_for_the_course_platform(made):
     # On an Apple Silicon Mac (or DOCKERLAB_PLATFORM=linux/arm64, emulated) every base is arm64.
-    from dockerlab.engine import platform
+    from dockerlab.core.engine import platform
 
     arch = platform().split("/")[1]
     assert {k: client().images.get(r.ref).attrs["Architecture"] for k, r in made.items()} == {
@@ -189,7 +190,7 @@ def test_another_engine_imports_the_tree_made_before_instead_of_bootstrapping(
     # make test runs three engines: each one bootstrapping Debian again cost minutes.
     from spare_engine import spare_engine
 
-    from dockerlab import engine
+    from dockerlab.core import engine
 
     if bases._kept_rootfs(CATALOG["alpine"]) is None:
         pytest.skip("alpine was not made offline on this machine")

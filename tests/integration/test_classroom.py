@@ -25,7 +25,7 @@ from docker.utils import parse_bytes
 from host_state import IP_FORWARD, ip_forward_off
 
 import dockerlab as dl
-from dockerlab import classroom
+from dockerlab.classroom import learners as classroom
 
 #: Where the test's class lives: not under pytest's tmp folder (0700: the learners run the
 #: class's scripts from it) nor under /tmp or /var/tmp (each learner's server gets its own).
@@ -147,7 +147,7 @@ def test_a_memory_hog_and_a_full_disk_stay_in_the_learners_budget(room):
 def test_the_doctor_says_the_engine_enforces_no_limits_and_what_bounds_the_learner(room):
     import docker
 
-    from dockerlab.checkup import WARN, _limits_check
+    from dockerlab.classroom.checkup import WARN, _limits_check
 
     state, _ = room
     alice = state.learner(ALICE)
@@ -158,7 +158,7 @@ def test_the_doctor_says_the_engine_enforces_no_limits_and_what_bounds_the_learn
     assert check.status == WARN and "enforces no per-container limits" in check.detail
     # Inside her budget (her kernel's place), the doctor reads the budget that bounds her.
     procs = " ".join(str(g / "cgroup.procs") for g in classroom.cgroups(ALICE))
-    code = "import json; from dockerlab.checkup import own_budget; print(json.dumps(own_budget()))"
+    code = "import json; from dockerlab.classroom.checkup import own_budget; print(json.dumps(own_budget()))"
     inside = subprocess.run(["sh", "-c", f'for f in {procs}; do echo $$ > "$f"; done; exec "$@"',
                              "sh", sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)  # fmt: skip

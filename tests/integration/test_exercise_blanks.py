@@ -9,10 +9,9 @@ import importlib
 import pytest
 
 import dockerlab as dl
-from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, Question, ____
-from dockerlab.exercises import progress_file as progress
+from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, Question, ____, course
 
-QUESTIONS = [pytest.param(q.group, q.title, id=q.label) for q in progress.questions()]
+QUESTIONS = [pytest.param(q.group, q.title, id=q.label) for q in course.questions()]
 
 
 @pytest.mark.parametrize(("group", "title"), QUESTIONS)

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 
 import dockerlab as dl
-from dockerlab import stack
 from dockerlab.exercises import PASSED, config, init, layers, smaller, stack_static, supply_chain
-from dockerlab.exercises.core import Question
+from dockerlab.exercises.question import Question
+from dockerlab.lessons import stack
 
 pytestmark = pytest.mark.usefixtures("nothing_left")
 SYNTAX = "# syntax=docker/dockerfile:1\n"

@@ -6,9 +6,9 @@ without recursing (the check asks for a depth of its own, and for an ELF program
 
 import pytest
 
-from dockerlab import stack
 from dockerlab.exercises import NOT_YET, PASSED
 from dockerlab.exercises.stack_static import q1, q2
+from dockerlab.lessons import stack
 
 pytestmark = pytest.mark.usefixtures("nothing_left")
 

@@ -30,7 +30,7 @@ from spare_engine import small_disk, spare_engine
 
 import dockerlab as dl
 from dockerlab.errors import NoRegistry
-from dockerlab.registry_server import LocalRegistry
+from dockerlab.registry.server import LocalRegistry
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -245,8 +245,8 @@ def test_registry_that_stops_answering(bases):
 
 def test_a_mirror_that_freezes_while_the_bases_pull_from_it(bases, monkeypatch):
     """`make bases` with a classroom mirror that stops answering right after it was checked."""
-    from dockerlab import bases as base_images
-    from dockerlab import transfer
+    from dockerlab.core import transfer
+    from dockerlab.engines import bases as base_images
 
     with LocalRegistry() as reg:
         pushed = reg.push(bases["alpine"], "mirror/alpine", "3.23")
@@ -292,8 +292,8 @@ def test_a_raw_connection_error_reads_as_engine_stopped_only_when_it_is(engine, 
 
 def test_full_disk_while_making_a_base_keeps_nothing_half_made(tmp_path, kit_on, monkeypatch):
     """`make bases` on a full disk: a readable error, no image, no scratch files; then it works."""
-    from dockerlab import bases
-    from dockerlab.bases import alpine as alpine_recipe
+    from dockerlab.engines import bases
+    from dockerlab.engines.bases import alpine as alpine_recipe
 
     wheel = dl.private_engine.cache_dir() / "bases" / "wheels" / alpine_recipe.disk().wheel_file
     if not wheel.is_file():

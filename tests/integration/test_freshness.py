@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 import dockerlab as dl
-from dockerlab import freshness, registry_client, registry_server
+from dockerlab.lessons import freshness
+from dockerlab.registry import api as registry_client
+from dockerlab.registry import server as registry_server
 
 APP = 'FROM {base}\nCOPY version.txt /version.txt\nCMD ["cat", "/version.txt"]\n'
 

@@ -8,7 +8,8 @@ import docker.errors
 import pytest
 
 import dockerlab as dl
-from dockerlab import building, layers
+from dockerlab.core import building
+from dockerlab.inspect import layers
 
 needs_buildkit = pytest.mark.skipif(
     "buildkit" not in dl.available_builders(), reason="no BuildKit client"

@@ -5,7 +5,7 @@ import time
 import pytest
 
 import dockerlab as dl
-from dockerlab import lifecycle
+from dockerlab.lessons import lifecycle
 
 
 def _ours(engine):

@@ -26,7 +26,8 @@ import pytest
 from docker.types import Mount
 
 import dockerlab as dl
-from dockerlab import lifecycle, private_engine
+from dockerlab.engines import private as private_engine
+from dockerlab.lessons import lifecycle
 
 ROOT = Path(__file__).resolve().parents[2]
 REFUSED = "never gives a container the Docker socket"
@@ -157,15 +158,17 @@ def _container_creations(tree: ast.AST):
 
 
 def test_only_containers_py_creates_containers():
-    """Every container the kit makes goes through dockerlab/containers.py and its checks."""
+    """Every container the kit makes goes through dockerlab/core/containers.py and its checks."""
     elsewhere = [
         f"{path.relative_to(ROOT)}:{call.lineno}"
         for path in sorted((ROOT / "dockerlab").rglob("*.py"))
         if path != ROOT / "dockerlab" / "containers.py"
         for call in _container_creations(ast.parse(path.read_text(), str(path)))
     ]
-    assert not elsewhere, f"containers created outside dockerlab/containers.py: {elsewhere}"
-    inside = list(_container_creations(ast.parse((ROOT / "dockerlab/containers.py").read_text())))
+    assert not elsewhere, f"containers created outside dockerlab/core/containers.py: {elsewhere}"
+    inside = list(
+        _container_creations(ast.parse((ROOT / "dockerlab/core/containers.py").read_text()))
+    )
     assert inside, "no container creation found: is the search still looking at the right calls?"
 
 

@@ -6,7 +6,8 @@ import docker.errors
 import pytest
 
 import dockerlab as dl
-from dockerlab import downloads, pid1
+from dockerlab.core import downloads
+from dockerlab.lessons import pid1
 
 
 @pytest.fixture(scope="module")

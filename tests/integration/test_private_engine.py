@@ -15,7 +15,7 @@ from host_state import IP_FORWARD, ip_forward_off
 from spare_engine import share_engine_binaries, skip_unless_private_engines, spare_engine
 
 import dockerlab as dl
-from dockerlab import private_engine
+from dockerlab.engines import private as private_engine
 from dockerlab.errors import DockerlabError
 
 

@@ -9,7 +9,8 @@ import pytest
 import requests
 
 import dockerlab as dl
-from dockerlab import registry_client, registry_server
+from dockerlab.registry import api as registry_client
+from dockerlab.registry import server as registry_server
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 import dockerlab as dl
-from dockerlab import assets, sbom, vulns
-from dockerlab.measuring import count_packages, filesystem
+from dockerlab import assets
+from dockerlab.inspect import sbom, vulns
+from dockerlab.inspect.filesystem import filesystem
+from dockerlab.inspect.measuring import count_packages
 
 pytestmark = pytest.mark.engine
 

@@ -12,7 +12,8 @@ import sys
 import pytest
 
 import dockerlab as dl
-from dockerlab import capstone, scorecard
+from dockerlab import scorecard
+from dockerlab.assets import capstone
 
 pytestmark = pytest.mark.usefixtures("nothing_left")
 

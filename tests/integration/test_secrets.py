@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import dockerlab as dl
-from dockerlab import layers
+from dockerlab.inspect import layers
 
 TOKEN = "FAKE-TOKEN-for-lesson-only"
 

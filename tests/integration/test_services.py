@@ -3,7 +3,7 @@
 import pytest
 
 import dockerlab as dl
-from dockerlab import services
+from dockerlab.lessons import services
 
 
 def _ours(engine):

@@ -9,8 +9,8 @@ import docker.errors
 import pytest
 
 import dockerlab as dl
-from dockerlab.building import remove_keeping_bases
-from dockerlab.sessions import cleanup_stale
+from dockerlab.core.building import remove_keeping_bases
+from dockerlab.core.sessions import cleanup_stale
 
 
 def test_cleanup_removes_this_sessions_resources_but_not_others(engine, bases):

@@ -1,4 +1,4 @@
-"""dockerlab.stack on the real engine: the program, the bisection, the lesson, cleanup."""
+"""dockerlab.lessons.stack on the real engine: the program, the bisection, the lesson, cleanup."""
 
 import time
 
@@ -6,7 +6,8 @@ import docker.errors
 import pytest
 
 import dockerlab as dl
-from dockerlab import elf, stack
+from dockerlab.inspect import elf
+from dockerlab.lessons import stack
 
 
 @pytest.fixture(scope="module")

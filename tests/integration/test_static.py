@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 import dockerlab as dl
-from dockerlab import assets, elf
+from dockerlab import assets
+from dockerlab.inspect import elf
 
 BUILDS = ["glibc-dynamic", "glibc-static", "musl-dynamic", "musl-static"]
 #: What the ABI of each platform names (the test's oracle; the lessons read them from

@@ -8,7 +8,7 @@ import tarfile
 import pytest
 
 import dockerlab as dl
-from dockerlab import workshop
+from dockerlab.classroom import workshop
 
 
 def test_bundle_then_load_round_trips_an_image(engine, bases, tmp_path):

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from dockerlab.building import base_images, context_tar, explain_failure, needs_buildkit
+from dockerlab.core.building import base_images, context_tar, explain_failure, needs_buildkit
 
 
 def test_context_holds_dockerfile_and_files_with_modes():

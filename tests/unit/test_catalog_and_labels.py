@@ -4,8 +4,9 @@ import os
 
 import pytest
 
-from dockerlab import errors, labels
-from dockerlab.images import CATALOG, ref
+from dockerlab import errors
+from dockerlab.core import labels
+from dockerlab.core.images import CATALOG, ref
 
 
 def test_catalog_has_the_course_images():
@@ -18,7 +19,8 @@ def test_catalog_has_the_course_images():
 
 
 def test_offline_the_scorecard_measures_an_untagged_debian_with_the_course_trixie(monkeypatch):
-    from dockerlab import engine, scorecard
+    from dockerlab import scorecard
+    from dockerlab.core import engine
 
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent")  # nothing is on an engine
     monkeypatch.setattr(scorecard, "registry_reachable", lambda: False)
@@ -46,7 +48,7 @@ def test_offline_the_scorecard_measures_an_untagged_debian_with_the_course_trixi
 def test_alpine_is_3_24_where_pulled_and_3_23_where_made_offline(
     monkeypatch, on_engine, reachable, expected
 ):
-    from dockerlab import images
+    from dockerlab.core import images
 
     monkeypatch.delenv("DOCKERLAB_IMAGE_ALPINE", raising=False)
     monkeypatch.setattr(images, "_on_engine", lambda name: name in on_engine)
@@ -57,7 +59,7 @@ def test_alpine_is_3_24_where_pulled_and_3_23_where_made_offline(
 
 
 def test_the_debian_recipe_knows_each_debian_key_and_writes_deb822_sources():
-    from dockerlab.bases import _RECIPE_MODULES, debian
+    from dockerlab.engines.bases import _RECIPE_MODULES, debian
 
     debian_keys = {k for k, m in _RECIPE_MODULES.items() if m == "debian"}
     assert debian_keys == set(debian.SUITE_OF) == {"debian", "debian_slim", "builder", "debian_old"}
@@ -146,7 +148,7 @@ def test_whose_session_it_is(monkeypatch):
 
 
 def test_the_bases_names_in_every_spelling(monkeypatch):
-    from dockerlab.images import is_base_name
+    from dockerlab.core.images import is_base_name
 
     for name in ("debian:trixie", "docker.io/library/debian:trixie", "alpine:3.23",
                  "library/alpine:3.24", "dockerlab/builder:trixie", "debian:bookworm"):  # fmt: skip

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab import class_view, classroom
+from dockerlab.classroom import learners as classroom
+from dockerlab.classroom import view as class_view
 from dockerlab.errors import DockerlabError
 
 
@@ -22,7 +23,7 @@ def test_the_hub_configuration_runs_each_learner_as_themself_on_their_engine(tmp
     namespace = {"get_config": get_config}
     exec(compile(path.read_text(), str(path), "exec"), namespace)  # the file JupyterHub loads
     hub, spawner = parts["JupyterHub"], parts["Spawner"]
-    assert hub.spawner_class == "dockerlab.classroom_spawner.ClassSpawner"  # servers as the users
+    assert hub.spawner_class == "dockerlab.classroom.spawner.ClassSpawner"  # servers as the users
     assert parts["ClassSpawner"].private_size == "512m"  # their own /tmp, in their budget
     assert parts["Authenticator"].allowed_users == {"alice", "bob"}
     assert spawner.cmd == [str(tmp_path / "bin" / "in-budget"),
@@ -40,12 +41,13 @@ def test_a_learners_name_must_be_a_login():
 
 
 def test_the_class_view_shows_passed_not_yet_and_not_attempted_per_learner(tmp_path, monkeypatch):
+    from dockerlab.exercises import course
     from dockerlab.exercises import progress_file as prog
 
     monkeypatch.setattr(classroom, "HOME", tmp_path)
     learners = [classroom.Learner(n, 1000, 1000, str(tmp_path / n)) for n in ("alice", "bob")]
     classroom.Class(learners=learners).save()
-    q1, q2 = prog.questions()[:2]
+    q1, q2 = course.questions()[:2]
     monkeypatch.setenv(
         "DOCKERLAB_PROGRESS", str(tmp_path / "alice/.local/share/dockerlab/progress.json")
     )
@@ -76,7 +78,7 @@ def test_the_class_view_shows_passed_not_yet_and_not_attempted_per_learner(tmp_p
 def test_the_class_spawner_is_the_local_process_spawner_with_private_folders():
     from jupyterhub.spawner import LocalProcessSpawner
 
-    from dockerlab.classroom_spawner import ClassSpawner
+    from dockerlab.classroom.spawner import ClassSpawner
 
     assert issubclass(ClassSpawner, LocalProcessSpawner)  # each server as its learner
 

@@ -1,4 +1,4 @@
-"""Colours are defined once, by role, in dockerlab/plotting.py: no other module writes one."""
+"""Colours are defined once, by role, in dockerlab/core/plotting.py: no other module writes one."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def colours_written(source: str) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_module_but_plotting_writes_a_colour(path):
     written = [f"{path.name}:{line}: {text!r}" for line, text in colours_written(path.read_text())]
-    assert not written, f"use a colour by role from dockerlab.plotting instead: {written}"
+    assert not written, f"use a colour by role from dockerlab.core.plotting instead: {written}"
 
 
 def test_the_check_finds_a_colour_written_by_hand():

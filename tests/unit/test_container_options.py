@@ -7,7 +7,7 @@ tests/integration/test_no_socket_no_secret.py; named volumes need the engine.)
 import pytest
 
 import dockerlab as dl
-from dockerlab.containers import DEFAULT_LIMITS, _options
+from dockerlab.core.containers import DEFAULT_LIMITS, _options
 
 
 def options(**extra):

@@ -1,8 +1,8 @@
-"""Reading a Dockerfile's bases and pins (dockerlab.dockerfile), on texts the tests write."""
+"""Reading a Dockerfile's bases and pins (dockerlab.core.dockerfile), on texts the tests write."""
 
 from __future__ import annotations
 
-from dockerlab import dockerfile
+from dockerlab.core import dockerfile
 
 DIGEST = "sha256:" + "ab" * 32
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab import downloads
+from dockerlab.core import downloads
 from dockerlab.errors import BootstrapFailed, DockerlabError
 
 PROJECT, VERSION = "tinyproj", "1.0"

@@ -1,4 +1,4 @@
-"""dockerlab.elf's header reader, on programs compiled here and on hand-made bytes (no engine)."""
+"""dockerlab.inspect.elf's header reader, on programs compiled here and on hand-made bytes (no engine)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab import elf
 from dockerlab.errors import DockerlabError
+from dockerlab.inspect import elf
 
 HELLO = 'int puts(const char *); int main(void) { puts("hi"); return 0; }\n'
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="no gcc on this host")

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from dockerlab import freshness as f
 from dockerlab.errors import NoRegistry
-from dockerlab.measuring import FileSystem
-from dockerlab.registry_client import ManifestNotFound
+from dockerlab.inspect.filesystem import FileSystem
+from dockerlab.lessons import freshness as f
+from dockerlab.registry.api import ManifestNotFound
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

@@ -18,8 +18,8 @@ import tarfile
 import pytest
 import zstandard
 
-from dockerlab import layers
-from dockerlab.layers import LayerAnalysisError, analyse, instruction, read_file, search
+from dockerlab.inspect import layers
+from dockerlab.inspect.layers import LayerAnalysisError, analyse, instruction, read_file, search
 
 MB = 1_000_000
 

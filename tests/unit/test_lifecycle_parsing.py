@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import dockerlab as dl
-from dockerlab.lifecycle import parse_changes, summarize
+from dockerlab.lessons.lifecycle import parse_changes, summarize
 
 
 def test_diff_kinds_become_words_and_letters_sorted_by_path():

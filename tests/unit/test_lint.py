@@ -6,7 +6,7 @@ import sysconfig
 
 import pytest
 
-from dockerlab import lint
+from dockerlab.inspect import lint
 
 BAD = """FROM debian:latest
 RUN apt-get update

@@ -5,7 +5,8 @@ import tarfile
 
 import pytest
 
-from dockerlab.measuring import FileSystem, commands_on_path, count_packages, makes_layer
+from dockerlab.inspect.filesystem import FileSystem
+from dockerlab.inspect.measuring import commands_on_path, count_packages, makes_layer
 
 
 def _entry(name, kind=tarfile.REGTYPE, mode=0o755, link=""):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from dockerlab import packages
-from dockerlab.measuring import FileSystem
+from dockerlab.inspect import packages
+from dockerlab.inspect.filesystem import FileSystem
 
 DPKG = """Package: libc6
 Status: install ok installed

@@ -2,7 +2,9 @@
 
 import pytest
 
-from dockerlab import downloads, pid1, processes
+from dockerlab.core import downloads
+from dockerlab.inspect import processes
+from dockerlab.lessons import pid1
 
 # Real lines as the kernel writes them (fields after ppid shortened).
 SLEEP = "1 (sleep) S 0 1 1 0 -1 4194560 107 0 0 0 0 0 0 0 20 0 1 0"

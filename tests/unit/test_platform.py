@@ -3,8 +3,8 @@
 import pytest
 
 import dockerlab as dl
-from dockerlab import private_engine
-from dockerlab.bases import alpine, debian
+from dockerlab.engines import private as private_engine
+from dockerlab.engines.bases import alpine, debian
 
 
 @pytest.mark.parametrize("value", ["arm64", "linux", "windows/amd64", "linux//v8", "linux/"])

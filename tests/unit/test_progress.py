@@ -2,7 +2,7 @@
 
 import json
 
-from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, PASSED, Question, ____
+from dockerlab.exercises import NOT_ATTEMPTED, NOT_YET, PASSED, Question, ____, course
 from dockerlab.exercises import progress_file as prog
 
 
@@ -40,7 +40,7 @@ def test_a_file_from_before_tries_were_counted_still_reads(tmp_path):
 def test_progress_lists_every_question_of_every_group(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKERLAB_PROGRESS", str(tmp_path / "p.json"))
     prog.record("smaller.q1")
-    table = prog.progress()
+    table = course.progress()
     assert {"smaller"} <= set(table["group"])
     row = table[table["question"] == "Q1: hello under 1 MB"].iloc[0]
     assert row["passed"] == "✓" and row["when"] and row["tries"] == 1

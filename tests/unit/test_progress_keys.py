@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dockerlab.exercises import Question
+from dockerlab.exercises import Question, course
 from dockerlab.exercises import progress_file as prog
 
 RELEASED = Path(__file__).with_name("released_progress_keys.txt")
@@ -23,12 +23,12 @@ def _released() -> list[str]:
     return [line for line in lines if line.strip() and not line.startswith("#")]
 
 
-def _question(listed: prog.Listed) -> Question:
+def _question(listed: course.Listed) -> Question:
     module = importlib.import_module(f"dockerlab.exercises.{listed.group}")
     return next(v for v in vars(module).values() if isinstance(v, Question) and v.key == listed.key)
 
 
-@pytest.mark.parametrize("listed", prog.questions(), ids=lambda q: q.label)
+@pytest.mark.parametrize("listed", course.questions(), ids=lambda q: q.label)
 def test_each_question_declares_its_own_key(listed):
     """Declared in the question's own class, never inherited or derived from a name."""
     q = _question(listed)
@@ -37,20 +37,20 @@ def test_each_question_declares_its_own_key(listed):
 
 
 def test_keys_are_unique_and_not_an_old_key():
-    keys = [q.key for q in prog.questions()]
+    keys = [q.key for q in course.questions()]
     assert len(keys) == len(set(keys))
     assert not set(keys) & set(prog.RENAMED), "a key now in use must not be renamed away"
 
 
 def test_every_released_key_still_finds_its_question():
-    keys = {q.key for q in prog.questions()}
+    keys = {q.key for q in course.questions()}
     lost = [k for k in _released() if prog.RENAMED.get(k, k) not in keys]
     assert not lost, f"progress saved under {lost} would be lost: add them to RENAMED"
     assert all(v in keys for v in prog.RENAMED.values())
 
 
 def test_every_question_key_is_recorded_as_released():
-    new = sorted({q.key for q in prog.questions()} - set(_released()))
+    new = sorted({q.key for q in course.questions()} - set(_released()))
     assert not new, f"add these keys to {RELEASED.name}: {new}"
 
 
@@ -59,9 +59,9 @@ def test_the_course_order_is_the_exercise_notebooks_order():
     imported = []
     for notebook in src:
         text = notebook.read_text()
-        imported += [g for g in prog.COURSE_ORDER if f"dockerlab.exercises.{g} import" in text]
-    assert imported == list(prog.COURSE_ORDER)
-    assert list(dict.fromkeys(q.group for q in prog.questions())) == list(prog.COURSE_ORDER)
+        imported += [g for g in course.COURSE_ORDER if f"dockerlab.exercises.{g} import" in text]
+    assert imported == list(course.COURSE_ORDER)
+    assert list(dict.fromkeys(q.group for q in course.questions())) == list(course.COURSE_ORDER)
 
 
 def test_a_file_saved_under_the_old_keys_reads_under_the_new_ones(tmp_path, monkeypatch):
@@ -70,7 +70,7 @@ def test_a_file_saved_under_the_old_keys_reads_under_the_new_ones(tmp_path, monk
     old.write_text(json.dumps({"smaller: Q1: hello under 1 MB": {"passed": when, "tries": 2,
                                                                   "last": when}}))  # fmt: skip
     monkeypatch.setenv("DOCKERLAB_PROGRESS", str(old))
-    table = prog.progress()
+    table = course.progress()
     row = table[table["question"] == "Q1: hello under 1 MB"].iloc[0]
     assert row["passed"] == "✓" and row["when"] == when and row["tries"] == 2
     prog.record("smaller.q1", passed=False)  # the next check writes the new key only
@@ -93,8 +93,8 @@ def test_a_retitled_question_keeps_its_progress(tmp_path, monkeypatch):
     """The title is only shown; progress is found by the key (a module's name, likewise,
     is only the group shown: the key is a literal in the question's class)."""
     monkeypatch.setenv("DOCKERLAB_PROGRESS", str(tmp_path / "p.json"))
-    q = _question(prog.questions()[0])
+    q = _question(course.questions()[0])
     prog.record(q.key)
     monkeypatch.setattr(type(q), "title", "Q1: renamed")
-    table = prog.progress()
+    table = course.progress()
     assert table[table["question"] == "Q1: renamed"].iloc[0]["passed"] == "✓"

@@ -65,8 +65,8 @@ def test_every_error_lives_in_errors_py_and_is_exported():
 def _imported_by(code: str) -> set[str]:
     probe = (
         f"import sys\n{code}\n"
-        "print(' '.join(m for m in ('matplotlib', 'pandas', 'dockerlab.lint', "
-        "'dockerlab.scorecard', 'dockerlab.layers', 'dockerlab.pid1') if m in sys.modules))"
+        "print(' '.join(m for m in ('matplotlib', 'pandas', 'dockerlab.inspect.lint', "
+        "'dockerlab.scorecard', 'dockerlab.inspect.layers', 'dockerlab.lessons.pid1', 'dockerlab.lessons.stack') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                           env={"DOCKER_HOST": "unix:///nonexistent", "PATH": "/usr/bin:/bin"})  # fmt: skip
@@ -87,4 +87,29 @@ def test_a_name_loads_its_module_when_first_used():
 
 
 def test_a_module_is_reachable_as_an_attribute():
-    assert _imported_by("import dockerlab as dl; dl.layers.analyse") >= {"dockerlab.layers"}
+    assert _imported_by("import dockerlab as dl; dl.layers.analyse") >= {"dockerlab.inspect.layers"}
+
+
+def test_every_moved_module_keeps_its_old_name():
+    """A notebook saved from an older copy of the course, or an older hub's configuration,
+    imports the modules by the names they had at the package's top: each gives the very
+    module of its new home, however it is imported."""
+    import importlib
+
+    assert len(dl.MOVED) >= 36  # never remove a line (a saved notebook may use it)
+    for old, new in dl.MOVED.items():
+        home = importlib.import_module(f"dockerlab.{new}")
+        assert importlib.import_module(f"dockerlab.{old}") is home, old
+        assert getattr(dl, old) is home, old
+        exec(f"from dockerlab import {old} as m", scope := {})
+        assert scope["m"] is home, old
+    from dockerlab.classroom_spawner import ClassSpawner  # the hub's spawner_class string
+
+    from dockerlab.classroom.spawner import ClassSpawner as now
+
+    assert ClassSpawner is now
+
+
+def test_a_moved_name_loads_only_when_used():
+    assert _imported_by("import dockerlab.building") == set()  # core.building: no pandas
+    assert _imported_by("from dockerlab import stack") >= {"dockerlab.lessons.stack"}

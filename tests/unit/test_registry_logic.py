@@ -15,9 +15,9 @@ from typing import ClassVar
 
 import pytest
 
-from dockerlab import registry_client as r
 from dockerlab.errors import NoRegistry
-from dockerlab.registry_server import free_port
+from dockerlab.registry import api as r
+from dockerlab.registry.server import free_port
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -263,7 +263,7 @@ def test_repeated_waiting_lines_are_not_progress():
     says nothing (seen on Docker 28.5): only a new status or a moved byte count is progress."""
     import requests
 
-    from dockerlab.transfer import progressing
+    from dockerlab.core.transfer import progressing
 
     def stalled():
         yield {"status": "Pushing", "id": "a", "progressDetail": {"current": 1, "total": 9}}

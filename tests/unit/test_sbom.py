@@ -9,8 +9,8 @@ import re
 import pytest
 from test_packages import ALPINE_OS, APK, DEBIAN_OS, DPKG
 
-from dockerlab import sbom
-from dockerlab.measuring import FileSystem
+from dockerlab.inspect import sbom
+from dockerlab.inspect.filesystem import FileSystem
 
 # The inventory table a learner reads, in this order.
 SBOM_COLUMNS = [

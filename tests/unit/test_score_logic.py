@@ -3,8 +3,10 @@
 import pandas as pd
 import pytest
 
-from dockerlab import lint, scorecard
-from dockerlab.building import explain_failure
+from dockerlab import scorecard
+from dockerlab.core import dockerfile
+from dockerlab.core.building import explain_failure
+from dockerlab.inspect import lint
 
 
 def _tools(text: str) -> list[str]:
@@ -117,10 +119,10 @@ def test_heredocs():
         "RUN cat <<<'not a heredoc'\n"
         'CMD ["cat", "/hi"]\n'
     )
-    docs = lint.heredocs(text)
+    docs = dockerfile.heredocs(text)
     assert [(d.line, d.first, d.end, d.body) for d in docs] == [
         (2, 3, 4, ("echo hi > /hi",)), (5, 6, 7, ("\tkey=1",))]  # fmt: skip
-    assert lint.without_heredocs(text).splitlines()[2:4] == ["", ""]
+    assert dockerfile.without_heredocs(text).splitlines()[2:4] == ["", ""]
 
 
 def test_hadolint_reads_heredocs_and_keeps_the_line_numbers():

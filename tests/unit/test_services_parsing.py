@@ -3,8 +3,8 @@
 import pytest
 
 import dockerlab as dl
-from dockerlab import services
-from dockerlab.services import Response, container_state, parse_watch
+from dockerlab.lessons import services
+from dockerlab.lessons.services import Response, container_state, parse_watch
 
 
 def test_a_path_that_never_failed_has_no_outage():

@@ -70,12 +70,12 @@ def test_no_exercise_source_writes_an_answer_of_its_own(path):
 
 def test_the_capstone_solution_runs_the_packages_one_answer():
     """Exercise 7 has no question object: its answer is ``capstone.SOLUTION``, written once."""
-    from dockerlab import capstone
+    from dockerlab.assets import capstone
 
     src = (ROOT / "exercises" / "src" / "07-capstone.py").read_text()
     (block,) = re.findall(r"^# BEGIN SOLUTION\n(.*?)^# END SOLUTION\n", src, re.M | re.S)
     lines = [line for line in block.splitlines() if not line.startswith("# stub: ")]
-    assert lines == ["# SOLUTION: capstone.SOLUTION"]
+    assert lines == ["# SOLUTION: assets.capstone.SOLUTION"]
     nb = nbformat.read(ROOT / "exercises" / "solutions" / "07-capstone.ipynb", as_version=4)
     (cell,) = [c.source for c in nb.cells if c.cell_type == "code" and "dockerfile =" in c.source]
     ran: dict = {"dl": dl}

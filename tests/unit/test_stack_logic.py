@@ -1,11 +1,13 @@
-"""The pure parts of dockerlab.stack: bisection, stack-size fit, commands, parsing."""
+"""The pure parts of dockerlab.lessons.stack: bisection, stack-size fit, commands, parsing."""
 
 import math
 
 import pytest
 
 import dockerlab as dl
-from dockerlab import assets, recursion, stack
+from dockerlab import assets
+from dockerlab.assets import recursion
+from dockerlab.lessons import stack
 
 
 def threshold(limit):

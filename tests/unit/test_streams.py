@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from dockerlab.streams import Chunks, Forward, tar_stream
+from dockerlab.core.streams import Chunks, Forward, tar_stream
 
 
 def _tar(files: dict[str, bytes]) -> bytes:

@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import matplotlib
 import pytest
 
-from dockerlab import sbom, vulns
-from dockerlab.measuring import FileSystem
+from dockerlab.inspect import sbom, vulns
+from dockerlab.inspect.filesystem import FileSystem
 
 # Every scanner's findings in one shape: the columns a learner compares, in this order.
 FINDING_COLUMNS = ["id", "package", "installed_version", "fixed_version", "severity", "source"]

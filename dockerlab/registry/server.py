@@ -1,0 +1,409 @@
+"""A real distribution registry on this machine, and the engine pushing to it.
+
+:class:`LocalRegistry` runs the real distribution registry (Debian's
+``docker-registry`` package, distribution 2.8) on ``127.0.0.1`` at a free port,
+with its storage in a temporary folder. It is a context manager: started on
+demand, stopped and its folder removed afterwards. The engine pushes to
+``127.0.0.1:PORT`` without any TLS setting, because Docker treats ``127.0.0.0/8``
+as an insecure registry it may use over plain HTTP. Pushes and pulls go through
+:mod:`dockerlab.core.transfer`; manifests are read with
+:class:`~dockerlab.registry.api.RegistryClient`.
+
+Example:
+    >>> from dockerlab import registry_server
+    >>> with registry_server.LocalRegistry() as reg:                 # doctest: +SKIP
+    ...     pushed = reg.push(dl.ref("alpine"), "course/alpine", "3.23")
+    ...     reg.manifest("course/alpine:3.23").compressed_mb
+    3.86
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker.errors
+import requests
+
+from dockerlab.core import transfer
+from dockerlab.core.building import BuiltImage
+from dockerlab.core.config import cache_dir
+from dockerlab.core.engine import client
+from dockerlab.core.transfer import Pushed
+from dockerlab.errors import DockerlabError, ImageNotFound, ManifestNotFound, RegistryError
+from dockerlab.registry.api import (
+    ImageManifest,
+    Reference,
+    RegistryClient,
+    error_text,
+    parse_reference,
+)
+
+REGISTRY_PACKAGE = "docker-registry"
+_CONFIG = """\
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: {root}
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:{port}
+  secret: {secret}
+"""
+_RUNNING: set[LocalRegistry] = set()
+
+
+def registry_binary() -> str:
+    """Path of the ``docker-registry`` program, fetching it if we may.
+
+    Looks at ``$DOCKERLAB_REGISTRY_BIN``, then ``PATH``, then the kit's cache. If
+    it is nowhere and this is Debian/Ubuntu as root, Debian's ``docker-registry``
+    package (distribution 2.8) is downloaded with ``apt-get download`` and
+    unpacked into the kit's cache: its binary only, so no system service is
+    installed or started (the package's own service would listen on every
+    interface).
+
+    Raises:
+        DockerlabError: It is missing and cannot be fetched here.
+    """
+    env = os.environ.get("DOCKERLAB_REGISTRY_BIN")
+    if env:
+        if not os.access(env, os.X_OK):
+            raise DockerlabError(f"DOCKERLAB_REGISTRY_BIN={env} is not an executable file.")
+        return env
+    cached = cache_dir() / "registry" / "usr" / "bin" / "docker-registry"
+    for candidate in (shutil.which("docker-registry"), "/usr/bin/docker-registry", str(cached)):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    if not (sys.platform.startswith("linux") and os.geteuid() == 0 and shutil.which("apt-get")):
+        raise DockerlabError(
+            "The registry program (docker-registry, distribution 2.8) is not installed.",
+            hint="Install it (Debian/Ubuntu: `sudo apt-get install docker-registry`) or set "
+            "DOCKERLAB_REGISTRY_BIN to a `registry` binary of distribution 2.x.",
+        )
+    _fetch_registry_package(cached.parents[2])
+    return str(cached)
+
+
+def _fetch_registry_package(target: Path) -> None:
+    """``apt-get download docker-registry`` (this machine's apt sources) and unpack its
+    files into ``target``."""
+    from dataclasses import replace
+
+    from dockerlab.core.downloads import HOST_APT, debian_packages, unpack_deb
+
+    print("Fetching Debian's docker-registry package (the distribution registry) ...", flush=True)
+    hint = f"Install it by hand: `apt-get install {REGISTRY_PACKAGE}`."
+    with tempfile.TemporaryDirectory(prefix="dockerlab-registry-deb-") as tmp:
+        (deb,) = debian_packages([REGISTRY_PACKAGE], Path(tmp), apt=replace(HOST_APT, hint=hint))
+        unpack_deb(deb, target, hint=hint)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(eq=False)
+class LocalRegistry:
+    """A real distribution registry on ``127.0.0.1``, for as long as you need it.
+
+    Storage lives in a temporary folder that :meth:`stop` deletes; the port is a
+    free one (or ``port``). Nothing listens beyond loopback. As a context
+    manager it starts on entry and stops on exit; a registry left running when
+    Python exits is stopped then.
+
+    Args:
+        port: A port to use instead of a free one.
+        wait: Seconds to wait for ``GET /v2/`` to answer after start.
+
+    Example:
+        >>> with LocalRegistry() as reg:                                # doctest: +SKIP
+        ...     p = reg.push("alpine:3.23", "course/alpine", "3.23")
+        ...     reg.manifest(p.ref).layer_sizes
+        [3862211]
+    """
+
+    port: int | None = None
+    wait: float = 15.0
+    folder: Path | None = field(default=None, init=False)
+    _proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
+    _client: RegistryClient | None = field(default=None, init=False, repr=False)
+    _tags: list[str] = field(default_factory=list, init=False, repr=False)
+
+    # -- lifecycle
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def host(self) -> str:
+        """``127.0.0.1:PORT``: the registry part of references to this registry."""
+        if self.port is None:
+            raise DockerlabError("The local registry has not been started.")
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def start(self) -> LocalRegistry:
+        """Start the registry and wait until ``GET /v2/`` answers.
+
+        Raises:
+            DockerlabError: The program is missing or did not come up (its log's
+                end is in the message).
+        """
+        if self.running:
+            return self
+        binary = registry_binary()
+        fixed = self.port
+        last = ""
+        for _attempt in range(3):  # a free port can be taken between our check and its bind
+            self.folder = Path(tempfile.mkdtemp(prefix="dockerlab-registry-"))
+            self.port = fixed or free_port()
+            (self.folder / "data").mkdir()
+            cfg = self.folder / "config.yml"
+            cfg.write_text(_CONFIG.format(root=self.folder / "data", port=self.port,
+                                          secret=secrets.token_hex(16)))  # fmt: skip
+            log = open(self.folder / "registry.log", "wb")  # noqa: SIM115 - the child holds it
+            try:
+                self._proc = subprocess.Popen(
+                    [binary, "serve", str(cfg)], stdout=log, stderr=log,
+                    stdin=subprocess.DEVNULL, start_new_session=True,
+                )  # fmt: skip
+            finally:
+                log.close()
+            if self._wait_ready():
+                _RUNNING.add(self)
+                self._client = RegistryClient()
+                return self
+            last = (self.folder / "registry.log").read_text(errors="replace")[-2000:]
+            self.stop()
+            if fixed:
+                break
+            self.port = None
+        raise DockerlabError(
+            "The local registry did not start.\n" + last,
+            hint="Is another program using the port? Is /tmp writable?",
+        )
+
+    def _wait_ready(self) -> bool:
+        deadline = time.monotonic() + self.wait
+        while time.monotonic() < deadline:
+            if self._proc is None or self._proc.poll() is not None:
+                return False
+            with contextlib.suppress(requests.RequestException):
+                r = requests.get(f"{self.url}/v2/", timeout=1)
+                if r.status_code == 200:
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        """Untag what we pushed, stop the registry and delete its storage. Safe to repeat."""
+        self._untag_all()
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+        _RUNNING.discard(self)
+
+    def __enter__(self) -> LocalRegistry:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- using it
+
+    def ref(self, repository: str, tag: str = "latest") -> str:
+        """``127.0.0.1:PORT/repository:tag``."""
+        return f"{self.host}/{repository}:{tag}"
+
+    @property
+    def client(self) -> RegistryClient:
+        if not self.running or self._client is None:
+            raise DockerlabError("The local registry is not running: use it in a `with` block.")
+        return self._client
+
+    def _qualify(self, ref: str) -> str:
+        return ref if ref.startswith(f"{self.host}/") else f"{self.host}/{ref}"
+
+    def push(
+        self, image, repository: str, tag: str = "latest", *, timeout: float | None = None
+    ) -> Pushed:
+        """Tag an image of the engine as ``127.0.0.1:PORT/repository:tag`` and push it.
+
+        The engine compresses each layer (gzip) on the way, exactly as for a
+        push to Docker Hub. The local tag is removed afterwards when the image
+        has another name (an untagged built image keeps it: removing an
+        image's only tag would delete the image); :meth:`stop` tries again.
+
+        Args:
+            image: A reference on the engine or a :class:`~dockerlab.BuiltImage`.
+            repository: Repository name in the registry (``course/alpine``).
+            tag: The tag.
+            timeout: Seconds the push may go without progress before the kit gives up
+                (None: :data:`dockerlab.core.transfer.TRANSFER_TIMEOUT`).
+
+        Returns:
+            :class:`~dockerlab.core.transfer.Pushed` with the reference and the stored digest.
+
+        Raises:
+            ImageNotFound: ``image`` is not on the engine.
+            NoRegistry: The registry stopped answering.
+            RegistryError: The engine's push failed for another reason.
+        """
+        api = client().api
+        source = image.id if isinstance(image, BuiltImage) else str(image)
+        try:
+            image_id = api.inspect_image(source)["Id"]
+        except docker.errors.ImageNotFound:
+            raise ImageNotFound(f"The image {source!r} is not on this engine.") from None
+        target = f"{self.host}/{repository}"
+        api.tag(image_id, target, tag)
+        full = f"{target}:{tag}"
+        self._tags.append(full)
+        try:
+            return transfer.push(full, timeout=timeout)
+        finally:
+            self._untag(full)
+
+    def push_many(self, images: Mapping[str, object], tag: str = "latest") -> dict[str, Pushed]:
+        """Push several images at once (repository name -> image), in parallel.
+
+        The engine compresses each image's layers on a core of its own, so on a
+        multi-core machine this takes about as long as the biggest push alone.
+
+        Returns:
+            Repository name -> :class:`~dockerlab.core.transfer.Pushed`, in the order given.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, min(4, len(images)))) as pool:
+            futures = {repo: pool.submit(self.push, img, repo, tag) for repo, img in images.items()}
+            return {repo: f.result() for repo, f in futures.items()}
+
+    def pull(self, ref: str, *, timeout: float | None = None) -> str:
+        """Pull ``repository:tag`` or ``repository@sha256:...`` from this registry into the engine.
+
+        A pulled tag is untagged again by :meth:`stop` when the image keeps
+        another name (as for :meth:`push`); a pull by digest adds no tag.
+
+        Args:
+            ref: ``repository:tag``, ``repository@digest`` or a full reference to this registry.
+            timeout: Seconds the pull may go without progress before the kit gives up
+                (None: :data:`dockerlab.core.transfer.TRANSFER_TIMEOUT`).
+
+        Returns:
+            The engine's image id (``sha256:...``) of what was pulled.
+
+        Raises:
+            ManifestNotFound: No such tag or digest in this registry.
+            NoRegistry: The registry stopped answering.
+            RegistryError: The engine's pull failed for another reason.
+        """
+        r = parse_reference(self._qualify(ref))
+        name = f"{self.host}/{r.repository}"
+        target = f"{name}@{r.reference}" if r.is_digest else f"{name}:{r.reference}"
+        image_id = transfer.pull(target, timeout=timeout)
+        if not r.is_digest and target not in self._tags:
+            self._tags.append(target)
+        return image_id
+
+    def _untag(self, full: str) -> None:
+        """Remove our tag if the image keeps another name; forget it once gone."""
+        api = client().api
+        try:
+            tags = api.inspect_image(full).get("RepoTags") or []
+        except docker.errors.NotFound:
+            with contextlib.suppress(ValueError):
+                self._tags.remove(full)
+            return
+        if len([t for t in tags if t != full]) > 0:
+            with contextlib.suppress(docker.errors.NotFound):
+                api.remove_image(full, noprune=True)
+            with contextlib.suppress(ValueError):
+                self._tags.remove(full)
+
+    def _untag_all(self) -> None:
+        for full in list(self._tags):
+            with contextlib.suppress(DockerlabError, docker.errors.APIError):
+                self._untag(full)
+
+    def manifest(self, ref: str, platform: str | None = None) -> ImageManifest:
+        """The manifest of ``repository:tag`` (or a full reference) in this registry."""
+        return self.client.manifest(self._qualify(ref), platform)
+
+    def digest(self, ref: str) -> str:
+        """The digest ``repository:tag`` points at now."""
+        return self.client.digest(self._qualify(ref))
+
+    def tags(self, repository: str) -> list[str]:
+        """The tags of ``repository`` in this registry."""
+        return self.client.tags(Reference(self.host, repository, "latest"))
+
+    def blob_size(self, repository: str, digest: str) -> int:
+        """The stored (compressed) size of one blob of ``repository``."""
+        return self.client.blob_size(Reference(self.host, repository, "latest"), digest)
+
+    def delete(self, ref: str) -> None:
+        """Delete a manifest by digest (``repository@sha256:...``): its tags go with it."""
+        r = parse_reference(self._qualify(ref))
+        if not r.is_digest:
+            r = r.with_reference(self.digest(str(r)))
+        resp = self.client.request("DELETE", r, f"{r.repository}/manifests/{r.reference}")
+        if resp.status_code == 404:
+            raise ManifestNotFound(f"{r} does not exist.")
+        if resp.status_code != 202:
+            raise RegistryError(f"Deleting {r} failed: HTTP {resp.status_code} {error_text(resp)}")
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Stop registries a notebook forgot to stop (kernel shutdown)."""
+    for reg in list(_RUNNING):
+        with contextlib.suppress(Exception):
+            reg.stop()
+
+
+__all__ = [
+    "REGISTRY_PACKAGE",
+    "LocalRegistry",
+    "Pushed",
+    "free_port",
+    "registry_binary",
+]
