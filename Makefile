@@ -80,8 +80,8 @@ doctor: $(STAMP) ## Is this machine ready for the course?
 	$(WITH_ENGINE) $(PY) -m dockerlab doctor
 
 lint: $(STAMP) ## Lint and check formatting (ruff), and that notebooks match their sources
-	$(VENV)/bin/ruff check dockerlab tests bench build_tools
-	$(VENV)/bin/ruff format --check dockerlab tests bench build_tools
+	$(VENV)/bin/ruff check dockerlab tests bench build_tools notebooks/src exercises/src instructor/src
+	$(VENV)/bin/ruff format --check dockerlab tests bench build_tools notebooks/src exercises/src instructor/src
 	$(PY) build_tools/notebooks.py check
 	@# Every test module, notebook and exercise is collected (imports resolve) before any engine starts.
 	DOCKER_HOST=unix:///nonexistent $(PY) -m pytest --collect-only -q -p no:cacheprovider tests notebooks exercises --nbval-lax >/dev/null

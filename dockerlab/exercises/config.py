@@ -15,9 +15,9 @@ import secrets
 
 from dockerlab.core.containers import run
 from dockerlab.core.images import config, ref
-from dockerlab.inspect.layers import analyse_and_search
 from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
 from dockerlab.exercises.question import Question, ____
+from dockerlab.inspect.layers import analyse_and_search
 
 __all__ = ["____", "q1", "q2"]
 

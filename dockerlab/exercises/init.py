@@ -24,11 +24,11 @@ from collections.abc import Mapping
 
 from dockerlab.core.building import BuiltImage, build
 from dockerlab.core.containers import DemoContainer, start
-from dockerlab.core.images import ref
 from dockerlab.core.downloads import dumb_init_sdist
-from dockerlab.inspect.processes import count_zombies_inside
+from dockerlab.core.images import ref
 from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
 from dockerlab.exercises.question import Question, ____
+from dockerlab.inspect.processes import count_zombies_inside
 
 __all__ = ["____", "q1", "q2"]
 

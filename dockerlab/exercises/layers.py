@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from dockerlab.inspect import layers
+from dockerlab.assets.capstone import CAPSTONE, ledger_report
 from dockerlab.core.containers import run
 from dockerlab.core.images import ref
-from dockerlab.inspect.filesystem import filesystem
-from dockerlab.inspect.measuring import commands_on_path, measure
-from dockerlab.assets.capstone import CAPSTONE, ledger_report
 from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
 from dockerlab.exercises.question import Question, ____
+from dockerlab.inspect import layers
+from dockerlab.inspect.filesystem import filesystem
+from dockerlab.inspect.measuring import commands_on_path, measure
 
 __all__ = ["____", "q1", "q2"]
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from dockerlab.core.plotting import CAUTION_DARK, CAUTION_LIGHT, GOOD_DARK, GOOD_LIGHT, MUTED, NEUTRAL_LIGHT
+from dockerlab.core.plotting import (
+    CAUTION_DARK,
+    CAUTION_LIGHT,
+    GOOD_DARK,
+    GOOD_LIGHT,
+    MUTED,
+    NEUTRAL_LIGHT,
+)
 
 NOT_ATTEMPTED, NOT_YET, PASSED = "not attempted", "not yet", "passed"
 #: Each state's words colour, background and mark, in the course's colours by role.

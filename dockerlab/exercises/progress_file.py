@@ -9,15 +9,10 @@ with a tick; an instructor's class view reads the same file (``classroom``).
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import pkgutil
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NamedTuple
-
-import pandas as pd
 
 from dockerlab.exercises.outcome import NOT_ATTEMPTED, NOT_YET, PASSED
 

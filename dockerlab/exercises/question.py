@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from dockerlab.core.building import BuiltImage, FileSpec, build
 from dockerlab.errors import BuildTimeout, DockerlabError
 from dockerlab.exercises import progress_file
-from dockerlab.exercises.outcome import NOT_ATTEMPTED, NOT_YET, PASSED, Outcome
+from dockerlab.exercises.outcome import NOT_ATTEMPTED, NOT_YET, Outcome
+
 
 class Blank:
     """The placeholder a learner replaces: ``dockerfile = ____``."""

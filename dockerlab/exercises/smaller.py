@@ -12,11 +12,11 @@ import secrets
 
 from dockerlab import assets
 from dockerlab.core.containers import run
-from dockerlab.core.images import ref
-from dockerlab.inspect.measuring import measure
 from dockerlab.core.dockerfile import base_images, unpinned
+from dockerlab.core.images import ref
 from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
 from dockerlab.exercises.question import Question, ____
+from dockerlab.inspect.measuring import measure
 
 __all__ = ["____", "q1", "q2", "q3"]
 

@@ -18,13 +18,13 @@ import random
 import re
 
 from dockerlab import assets
-from dockerlab.inspect import elf
 from dockerlab.assets import recursion
 from dockerlab.core.containers import run
 from dockerlab.core.images import config, ref
-from dockerlab.inspect.measuring import attack_surface, measure
 from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
 from dockerlab.exercises.question import Question, ____
+from dockerlab.inspect import elf
+from dockerlab.inspect.measuring import attack_surface, measure
 
 __all__ = ["____", "q1", "q2"]
 

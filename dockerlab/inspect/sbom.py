@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -121,6 +121,56 @@ def listed_by_manager(inv: Inventory) -> list[str] | None:
             f"{inv.database} in {inv.image} could not list its packages: {result.output[-300:]}"
         )
     return sorted(result.output.split())
+
+
+#: A shell script that makes dpkg print, for each package named in its arguments that is
+#: installed, one line: the package, its installed size (dpkg's ``Installed-Size``, in KiB)
+#: and the commands it puts in a bin folder (``/bin``, ``/sbin``, ``/usr/bin``, ``/usr/sbin``),
+#: comma-separated.
+DPKG_COMMANDS = (
+    'for p in "$@"; do size=$(dpkg-query -W -f "\\${Installed-Size}" "$p") || continue; '
+    'echo "$p $size $(dpkg -L "$p" | grep -E "^/(usr/)?s?bin/[^/]+$" | sed "s#.*/##" | sort -u | tr "\\n" ,)"; done'
+)  # fmt: skip
+
+
+def commands_by_package(
+    image, packages: Sequence[str], also_in: Mapping[str, Collection[str]] | None = None
+) -> pd.DataFrame:
+    """Debian packages' installed size and the commands each puts on ``PATH``, as dpkg says
+    in a container of the image (:data:`DPKG_COMMANDS`), and how many of those commands
+    another set of names also has.
+
+    Args:
+        image: A Debian image (a reference or a :class:`~dockerlab.building.BuiltImage`).
+        packages: The packages to ask about; those not installed are left out.
+        also_in: Column label -> a set of command names (busybox's applets, say): each
+            such column counts the package's commands that are in the set.
+
+    Returns:
+        One row per installed package, in the order asked, then a ``total`` row (the
+        column sums): ``installed_mb`` (MB of 10^6 bytes, two decimals), ``commands``
+        and one column per ``also_in`` label.
+
+    Raises:
+        DockerlabError: dpkg could not be asked (no dpkg in the image, say).
+    """
+    result = run(image, ["sh", "-c", DPKG_COMMANDS, "sh", *packages])
+    if not result.ok:
+        raise DockerlabError(f"dpkg in {name_of(image)} could not be asked: {result.output[-300:]}")
+    rows = []
+    for line in result.output.splitlines():
+        fields = line.split(maxsplit=2)  # package, KiB, the commands (comma-separated)
+        if len(fields) < 2 or not fields[1].isdigit():  # not the script's (a dpkg message)
+            continue
+        names = set(filter(None, fields[2].split(","))) if len(fields) > 2 else set()
+        row = {"package": fields[0], "installed_mb": round(int(fields[1]) * 1024 / 1e6, 2),
+               "commands": len(names)}  # fmt: skip
+        row.update({label: len(names & set(other)) for label, other in (also_in or {}).items()})
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=["package", "installed_mb", "commands", *(also_in or {})])
+    table = table.set_index("package")
+    table.loc["total"] = table.sum()
+    return table
 
 
 def from_filesystem(fs: FileSystem, image: str = "", image_id: str = "") -> Inventory:

@@ -362,6 +362,90 @@ def compare_builds(old_image, new_image) -> pd.DataFrame:
     return diff_packages(packages_of(filesystem(old_image)), packages_of(filesystem(new_image)))
 
 
+def upgraded(diff: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`diff_packages`'s table whose package was upgraded."""
+    return diff[diff["change"] == "upgraded"]
+
+
+def dated_upgrades(diff: pd.DataFrame) -> pd.DataFrame:
+    """The upgraded packages with a date in both builds, and how far apart the dates are.
+
+    Args:
+        diff: :func:`diff_packages`'s table.
+
+    Returns:
+        Those rows of ``diff`` (upgraded, ``old_date`` and ``new_date`` both known), with
+        one more column, ``days_behind``: whole days from the old version's date to the
+        new one's (negative when the old version is dated later: see
+        :func:`dated_later_in_old`).
+    """
+    rows = upgraded(diff).dropna(subset=["old_date", "new_date"])
+    new_date = pd.to_datetime(rows["new_date"], utc=True)
+    old_date = pd.to_datetime(rows["old_date"], utc=True)
+    return rows.assign(days_behind=(new_date - old_date).dt.days)
+
+
+def dated_later_in_old(diff: pd.DataFrame) -> pd.DataFrame:
+    """Upgraded packages whose older version is dated *later* than the newer one.
+
+    An old release keeps receiving stable updates (fixes backported to its own
+    versions), so its version of a package can be more recent than the new release's,
+    although dpkg orders the new release's version after it: compare versions, not dates.
+
+    Args:
+        diff: :func:`diff_packages`'s table.
+
+    Returns:
+        The rows of :func:`dated_upgrades` with ``old_date`` after ``new_date``.
+    """
+    dated = dated_upgrades(diff)
+    return dated[dated["old_date"] > dated["new_date"]]
+
+
+@dataclass(frozen=True)
+class AddedRemoved:
+    """The packages only one of two builds has, once renamed packages are paired.
+
+    Attributes:
+        renamed: (old name, new name) pairs, sorted: a package removed and one added under
+            its name plus the rename's suffix (``libssl3`` -> ``libssl3t64``).
+        only_old: Packages only the older build has (not renamed), sorted.
+        only_new: Packages only the newer build has (not renamed), sorted.
+    """
+
+    renamed: list[tuple[str, str]]
+    only_old: list[str]
+    only_new: list[str]
+
+
+def added_and_removed(diff: pd.DataFrame, rename_suffix: str = "t64") -> AddedRemoved:
+    """Split :func:`diff_packages`'s added and removed packages into renames and the rest.
+
+    Debian 13 renamed the libraries whose interface changed with the 64-bit ``time_t``
+    by adding ``t64`` to their names; such a pair is one library, not a removal and an
+    addition.
+
+    Args:
+        diff: :func:`diff_packages`'s table.
+        rename_suffix: What a rename adds to a package's name.
+
+    Example:
+        >>> diff = pd.DataFrame({"package": ["libssl3", "libssl3t64", "libfoo", "libbar"],
+        ...                      "change": ["removed", "added", "removed", "added"]})
+        >>> added_and_removed(diff)
+        AddedRemoved(renamed=[('libssl3', 'libssl3t64')], only_old=['libfoo'], only_new=['libbar'])
+    """
+    added = set(diff.loc[diff["change"] == "added", "package"])
+    removed = set(diff.loc[diff["change"] == "removed", "package"])
+    renamed = sorted((p.removesuffix(rename_suffix), p) for p in added
+                     if p.endswith(rename_suffix) and p.removesuffix(rename_suffix) in removed)  # fmt: skip
+    return AddedRemoved(
+        renamed=renamed,
+        only_old=sorted(removed - {a for a, _ in renamed}),
+        only_new=sorted(added - {b for _, b in renamed}),
+    )
+
+
 # --------------------------------------------------------------------------- what an update fixed
 
 #: A CVE id, as Debian's changelogs write them.
@@ -470,6 +554,12 @@ def fixed_between(
                          "cves": len(fixed), "examples": ", ".join(fixed[-3:])})  # fmt: skip
     df = pd.DataFrame(rows, columns=FIXED_COLUMNS)
     return df.sort_values(["cves", "source"], ascending=[False, True], ignore_index=True)
+
+
+def sources_in_both(old: Mapping[str, object], new: Mapping[str, object]) -> list[str]:
+    """The source packages two images' :func:`changelogs` both have, sorted: those
+    :func:`fixed_between` compares."""
+    return sorted(set(old) & set(new))
 
 
 # --------------------------------------------------------------------------- Dockerfile bases
@@ -588,6 +678,61 @@ def _check_one(rc: RegistryClient, b: BaseImage) -> dict:
 def short_digest(digest: str | None, n: int = 12) -> str:
     """``sha256:0123456789ab...`` as ``0123456789ab`` (the first ``n`` hex digits)."""
     return digest.split(":", 1)[-1][:n] if digest else "-"
+
+
+def tag_changes(snapshots: Mapping[str, Mapping[str, str | None]]) -> pd.DataFrame:
+    """Which digest each tag pointed at, moment by moment, and what happened to it.
+
+    Args:
+        snapshots: Moment label -> {tag: digest, or None if the tag did not exist yet},
+            oldest moment first (what :func:`plot_tag_timeline` draws).
+
+    Returns:
+        One row per tag (index ``tag``), one column per moment, and ``what happened``
+        from the first moment to the last: ``new tag`` (it did not exist at first),
+        ``removed`` (it no longer exists), ``moved`` (another digest) or ``stayed``.
+
+    Example:
+        >>> tag_changes({"monday": {"latest": "sha256:a", "1.1": None},
+        ...              "tuesday": {"latest": "sha256:b", "1.1": "sha256:b"}})["what happened"].tolist()
+        ['moved', 'new tag']
+    """
+    table = pd.DataFrame(snapshots).rename_axis("tag")
+
+    def _what(first, last) -> str:
+        if pd.isna(first):
+            return "new tag"
+        if pd.isna(last):
+            return "removed"
+        return "moved" if first != last else "stayed"
+
+    table["what happened"] = [_what(a, b) for a, b in
+                              zip(table.iloc[:, 0], table.iloc[:, len(snapshots) - 1], strict=True)]  # fmt: skip
+    return table
+
+
+def checks_table(checks: pd.DataFrame, registry_host: str | None = None) -> pd.DataFrame:
+    """:func:`check_bases`'s rows for reading: digests shortened (:func:`short_digest`).
+
+    Args:
+        checks: :func:`check_bases`'s table (or several, concatenated).
+        registry_host: A registry's ``host:port`` to write as ``<registry>`` in the image
+            names (a local registry's port changes from run to run).
+
+    Returns:
+        The columns image, pinned, pinned_digest, current_digest, newer_digest,
+        newer_tags and note.
+    """
+
+    def short(d):
+        return short_digest(d) if d else None
+
+    view = checks.assign(pinned_digest=checks["pinned_digest"].map(short),
+                         current_digest=checks["current_digest"].map(short))  # fmt: skip
+    if registry_host:
+        view = view.assign(image=view["image"].str.replace(registry_host, "<registry>"))
+    return view[["image", "pinned", "pinned_digest", "current_digest", "newer_digest",
+                 "newer_tags", "note"]]  # fmt: skip
 
 
 def plot_tag_timeline(snapshots: Mapping[str, Mapping[str, str | None]], *, title: str = "",
@@ -735,15 +880,20 @@ __all__ = [
     "CVE",
     "DIFF_COLUMNS",
     "FIXED_COLUMNS",
+    "AddedRemoved",
     "ChangelogEntry",
     "ImageFacts",
     "Package",
+    "added_and_removed",
     "age_days",
     "age_table",
     "changelogs",
     "check_bases",
+    "checks_table",
     "compare_builds",
     "compare_versions",
+    "dated_later_in_old",
+    "dated_upgrades",
     "diff_packages",
     "fixed_between",
     "inspect",
@@ -755,5 +905,8 @@ __all__ = [
     "plot_package_dates",
     "plot_tag_timeline",
     "short_digest",
+    "sources_in_both",
+    "tag_changes",
+    "upgraded",
     "version_key",
 ]

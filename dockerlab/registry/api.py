@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import pandas as pd
 import requests
 
 from dockerlab.core import engine
@@ -541,6 +542,95 @@ def compressed_sizes(refs: Iterable[str], platform: str | None = None) -> dict[s
         return {r: rc.manifest(r, platform) for r in refs}
 
 
+# --------------------------------------------------------------------------- sizes on record
+
+
+@dataclass(frozen=True)
+class SizeOnRecord:
+    """An official image's size as Docker's official-images team recorded it.
+
+    Attributes:
+        image: The reference the article names (``postgres:13``).
+        article: What the article (2021) said of its size, in its words.
+        recorded: The size on record, compressed and/or unpacked, with the tag and date
+            it was recorded for where that is not ``image``.
+        source: Where in docker-library/repo-info the figure is (``remote/``: compressed,
+            ``local/``: unpacked).
+    """
+
+    image: str
+    article: str
+    recorded: str
+    source: str
+
+
+#: The article's image sizes beside the figures on record, which the course cannot measure
+#: offline. Source: docker-library/repo-info, ``repos/<image>/remote/`` and
+#: ``repos/<image>/local/``; the course's words on them: docs/sources.md, section
+#: "Image sizes on record" (keep the two the same).
+SIZES_ON_RECORD = (
+    SizeOnRecord("alpine", "under 6 MB",
+                 "alpine:3.23.6: 3.8 MB compressed, 8.42 MB on disk; "
+                 "alpine:3.14.8 (2021): 2.8 / 5.60 MB",
+                 "repo-info repos/alpine/{remote,local}/"),
+    SizeOnRecord("postgres:13", "314 MB", "136.7 MB compressed (Jan 2023)",
+                 "repo-info repos/postgres/remote/"),
+    SizeOnRecord("postgres:13-alpine", "about half (~157 MB)", "92.0 MB compressed (Jan 2023)",
+                 "repo-info repos/postgres/remote/"),
+    SizeOnRecord("ruby:2.7.2", "842 MB", "2.7.2 not on record; ruby:2.7.7: 337.1 MB compressed",
+                 "repo-info repos/ruby/remote/"),
+    SizeOnRecord("ruby:2.7.2-slim", "(not given)", "ruby:2.7.7-slim: 56.0 MB compressed",
+                 "repo-info repos/ruby/remote/"),
+    SizeOnRecord("ruby:2.7.2-alpine", "about 52 MB", "ruby:2.7.7-alpine: 20.9 MB compressed",
+                 "repo-info repos/ruby/remote/"),
+)  # fmt: skip
+#: Columns of :func:`sizes_on_record` (its index is the image).
+RECORD_COLUMNS = ["article (2021)", "measured here", "recorded", "source of 'recorded'"]
+
+
+def sizes_on_record(
+    measured: Mapping[str, str] | None = None,
+    *,
+    live: bool = False,
+    client: RegistryClient | None = None,
+) -> pd.DataFrame:
+    """The article's image sizes, what was measured here, and the sizes on record.
+
+    Args:
+        measured: Image -> what the notebook measured of it, in words (``alpine`` -> its
+            sizes on disk and compressed).
+        live: Read every other image's compressed size from its registry now (Docker Hub),
+            from its manifest, without pulling; when False (offline) those rows say
+            "not measured (offline)" and the figures on record stand alone.
+        client: A :class:`RegistryClient` to reuse for the live readings.
+
+    Returns:
+        One row per image of :data:`SIZES_ON_RECORD`, indexed by image, with the columns
+        :data:`RECORD_COLUMNS`; an image whose manifest could not be read says why
+        (``could not read: ...``) instead of a size.
+    """
+    measured = dict(measured or {})
+    rows = {r.image: {"article (2021)": r.article,
+                      "measured here": measured.get(r.image, "not measured (offline)"),
+                      "recorded": r.recorded, "source of 'recorded'": r.source}
+            for r in SIZES_ON_RECORD}  # fmt: skip
+    to_read = [image for image in rows if image not in measured]
+    if live and to_read:
+        rc = client or RegistryClient()
+        try:
+            for image in to_read:
+                try:
+                    mb = rc.manifest(image).compressed_mb
+                    rows[image]["measured here"] = f"{mb} MB compressed (Docker Hub, live)"
+                except (NoRegistry, RegistryError) as e:
+                    rows[image]["measured here"] = f"could not read: {str(e).splitlines()[0]}"
+        finally:
+            if client is None:
+                rc.close()
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=RECORD_COLUMNS)
+    return table.rename_axis("image")
+
+
 __all__ = [
     "ACCEPT",
     "DOCKER_HUB",
@@ -550,6 +640,8 @@ __all__ = [
     "INDEX_TYPES",
     "OCI_INDEX",
     "OCI_MANIFEST",
+    "RECORD_COLUMNS",
+    "SIZES_ON_RECORD",
     "TIMEOUT",
     "Blob",
     "ImageManifest",
@@ -557,6 +649,7 @@ __all__ = [
     "Reference",
     "RegistryClient",
     "RegistryError",
+    "SizeOnRecord",
     "compressed_sizes",
     "error_text",
     "is_loopback",
@@ -565,5 +658,6 @@ __all__ = [
     "pick_platform",
     "platform_string",
     "read_manifest",
+    "sizes_on_record",
     "total_size",
 ]

@@ -51,7 +51,9 @@ FROM scratch
 COPY --from=build /hello /hello
 ENTRYPOINT ["/hello"]
 """
-scratch = dl.build(scratch_dockerfile, {"hello.c": assets.text("hello.c")}, tag="dockerlab/hello:scratch")
+scratch = dl.build(
+    scratch_dockerfile, {"hello.c": assets.text("hello.c")}, tag="dockerlab/hello:scratch"
+)
 print(dl.run(scratch).output)
 
 # %% [markdown]
@@ -78,20 +80,31 @@ images = {
     "scratch": scratch,
 }
 df = dl.compare(images)
-df["provenance"] = [dl.provenance(ref) if ref is not scratch else "built here (multi-stage)"
-                    for ref in images.values()]
+df["provenance"] = [
+    dl.provenance(ref) if ref is not scratch else "built here (multi-stage)"
+    for ref in images.values()
+]
 df.drop(columns=["image"])
 
 # %%
 measures = ["size_mb", "files", "packages", "commands", "executables", "setuid", "shells"]
-titles = {"size_mb": "size on disk (MB)", "files": "files", "packages": "packages",
-          "commands": "commands on PATH", "executables": "executable files",
-          "setuid": "setuid/setgid files", "shells": "shells"}
+titles = {
+    "size_mb": "size on disk (MB)",
+    "files": "files",
+    "packages": "packages",
+    "commands": "commands on PATH",
+    "executables": "executable files",
+    "setuid": "setuid/setgid files",
+    "shells": "shells",
+}
 fig = dl.compare_bars(
-    df, measures, titles=titles, log=True,
+    df,
+    measures,
+    titles=titles,
+    log=True,
     suptitle="Smaller base, smaller attack surface (log scale)",
-    caption="Measured on this engine. Bases: " + "; ".join(
-        f"{k}: {v}" for k, v in df["provenance"].items()),
+    caption="Measured on this engine. Bases: "
+    + "; ".join(f"{k}: {v}" for k, v in df["provenance"].items()),
 )
 
 # %% [markdown]
@@ -118,8 +131,10 @@ for m in ["packages", "commands", "shells", "setuid"]:
 
 # Setuid files: Debian has several, Alpine's minimal root filesystem and scratch none.
 assert z["setuid"] == 0 and a["setuid"] < d["setuid"] and d["setuid"] > 0
-print(f"scratch is {d['size_mb'] / z['size_mb']:,.0f}x smaller than debian, "
-      f"alpine {d['size_mb'] / a['size_mb']:.0f}x.")
+print(
+    f"scratch is {d['size_mb'] / z['size_mb']:,.0f}x smaller than debian, "
+    f"alpine {d['size_mb'] / a['size_mb']:.0f}x."
+)
 
 # %% [markdown]
 # Three things are worth a closer look.
@@ -137,10 +152,13 @@ print(f"scratch is {d['size_mb'] / z['size_mb']:,.0f}x smaller than debian, "
 
 # %%
 busybox_links = dl.run(
-    dl.ref("alpine"), ["sh", "-c", "ls -l /bin /sbin /usr/bin /usr/sbin | grep -c -- '-> /bin/busybox'"]
+    dl.ref("alpine"),
+    ["sh", "-c", "ls -l /bin /sbin /usr/bin /usr/sbin | grep -c -- '-> /bin/busybox'"],
 ).output.strip()
-print(f"alpine: {int(a['commands'])} commands on PATH, {int(a['executables'])} executable files; "
-      f"{busybox_links} symlinks point at busybox.")
+print(
+    f"alpine: {int(a['commands'])} commands on PATH, {int(a['executables'])} executable files; "
+    f"{busybox_links} symlinks point at busybox."
+)
 assert int(busybox_links) > a["executables"]
 
 # %% [markdown]
@@ -167,23 +185,32 @@ assert no_shell
 # %%
 claims = pd.DataFrame(
     [
-        {"image": "alpine (today)", "article": "under 6 MB",
-         "measured here, on disk": f"{a['size_mb']:.2f} MB ({dl.ref('alpine')})",
-         "published": "alpine:3.23.6: 3.8 MB compressed, 8.42 MB on disk",
-         "source": "docker-library/repo-info repos/alpine/{remote,local}/"},
-        {"image": "alpine (2021)", "article": "under 6 MB", "measured here, on disk": "not measured",
-         "published": "alpine:3.14.8: 2.8 MB compressed, 5.60 MB on disk",
-         "source": "docker-library/repo-info repos/alpine/"},
+        {
+            "image": "alpine (today)",
+            "article": "under 6 MB",
+            "measured here, on disk": f"{a['size_mb']:.2f} MB ({dl.ref('alpine')})",
+            "published": "alpine:3.23.6: 3.8 MB compressed, 8.42 MB on disk",
+            "source": "docker-library/repo-info repos/alpine/{remote,local}/",
+        },
+        {
+            "image": "alpine (2021)",
+            "article": "under 6 MB",
+            "measured here, on disk": "not measured",
+            "published": "alpine:3.14.8: 2.8 MB compressed, 5.60 MB on disk",
+            "source": "docker-library/repo-info repos/alpine/",
+        },
     ]
 ).set_index("image")
 claims
 
 # %%
-dl.md(f"In 2021 the claim held on disk (5.60 MB, on record). The Alpine measured here, "
-      f"`{dl.ref('alpine')}`, is **{a['size_mb']:.1f} MB** on this engine's disk, and Alpine "
-      "3.23.6 is on record at 3.8 MB to download ([sources](../docs/sources.md#image-sizes-on-record)). "
-      f"The point stands: it is **{d['size_mb'] / a['size_mb']:.0f} times** smaller than "
-      f"`{dl.ref('debian')}` here.")
+dl.md(
+    f"In 2021 the claim held on disk (5.60 MB, on record). The Alpine measured here, "
+    f"`{dl.ref('alpine')}`, is **{a['size_mb']:.1f} MB** on this engine's disk, and Alpine "
+    "3.23.6 is on record at 3.8 MB to download ([sources](../docs/sources.md#image-sizes-on-record)). "
+    f"The point stands: it is **{d['size_mb'] / a['size_mb']:.0f} times** smaller than "
+    f"`{dl.ref('debian')}` here."
+)
 
 # %% [markdown]
 # ## What we learned

@@ -26,10 +26,16 @@ import pandas as pd
 
 import dockerlab as dl
 from dockerlab import assets
-from dockerlab.registry import api as registry_client, server as registry_server
+from dockerlab.inspect import sbom
+from dockerlab.registry import api as registry_client
+from dockerlab.registry import server as registry_server
 
 dl.setup()
-bases = {"debian": dl.ref("debian"), "debian-slim": dl.ref("debian_slim"), "alpine": dl.ref("alpine")}
+bases = {
+    "debian": dl.ref("debian"),
+    "debian-slim": dl.ref("debian_slim"),
+    "alpine": dl.ref("alpine"),
+}
 pd.DataFrame({"image": bases, "provenance": {k: dl.provenance(v) for k, v in bases.items()}})
 
 # %% [markdown]
@@ -85,13 +91,18 @@ print(f"total:      {m.compressed_bytes:>10,} bytes = {m.compressed_mb} MB compr
 
 # %%
 fig = dl.compare_bars(
-    df, ["size_mb", "compressed_mb", "files"], log=False,
-    titles={"size_mb": "size on disk (MB)", "compressed_mb": "compressed, in a registry (MB)",
-            "files": "files in the image"},
+    df,
+    ["size_mb", "compressed_mb", "files"],
+    log=False,
+    titles={
+        "size_mb": "size on disk (MB)",
+        "compressed_mb": "compressed, in a registry (MB)",
+        "files": "files in the image",
+    },
     suptitle="Alpine vs Debian: size and file count",
     caption="All measured here: on disk by the engine, compressed by pushing to a local "
-            "registry and reading the manifests. Bases: "
-            + "; ".join(f"{k}: {dl.provenance(v)}" for k, v in bases.items()),
+    "registry and reading the manifests. Bases: "
+    + "; ".join(f"{k}: {dl.provenance(v)}" for k, v in bases.items()),
 )
 
 # %% [markdown]
@@ -102,13 +113,15 @@ fig = dl.compare_bars(
 
 # %%
 d, s, a = (df.loc[k] for k in ["debian", "debian-slim", "alpine"])
-assert a["size_mb"] < s["size_mb"] < d["size_mb"]                    # on disk
+assert a["size_mb"] < s["size_mb"] < d["size_mb"]  # on disk
 assert a["compressed_mb"] < s["compressed_mb"] < d["compressed_mb"]  # compressed
 assert a["files"] < s["files"] < d["files"]
 assert s["size_mb"] / a["size_mb"] > 5 and s["compressed_mb"] / a["compressed_mb"] > 5
-assert all(df["compressed_mb"] < df["size_mb"])   # compressed is always the smaller number
-print(f"alpine is {s['size_mb'] / a['size_mb']:.0f}x smaller than debian-slim on disk, "
-      f"{s['compressed_mb'] / a['compressed_mb']:.0f}x compressed.")
+assert all(df["compressed_mb"] < df["size_mb"])  # compressed is always the smaller number
+print(
+    f"alpine is {s['size_mb'] / a['size_mb']:.0f}x smaller than debian-slim on disk, "
+    f"{s['compressed_mb'] / a['compressed_mb']:.0f}x compressed."
+)
 
 # %% [markdown]
 # ## 2. The article's numbers, and which size they are
@@ -123,31 +136,15 @@ print(f"alpine is {s['size_mb'] / a['size_mb']:.0f}x smaller than debian-slim on
 
 # %%
 online = dl.registry_reachable()
-recorded = pd.DataFrame(
-    [
-        ("alpine", "under 6 MB", f"{a['size_mb']:.2f} MB on disk, {a['compressed_mb']:.2f} MB compressed ({bases['alpine']})",
-         "alpine:3.23.6: 3.8 MB compressed, 8.42 MB on disk; alpine:3.14.8 (2021): 2.8 / 5.60 MB",
-         "repo-info repos/alpine/{remote,local}/"),
-        ("postgres:13", "314 MB", "not measured (offline)", "136.7 MB compressed (Jan 2023)", "repo-info repos/postgres/remote/"),
-        ("postgres:13-alpine", "about half (~157 MB)", "not measured (offline)", "92.0 MB compressed (Jan 2023)", "repo-info repos/postgres/remote/"),
-        ("ruby:2.7.2", "842 MB", "not measured (offline)", "2.7.2 not on record; ruby:2.7.7: 337.1 MB compressed", "repo-info repos/ruby/remote/"),
-        ("ruby:2.7.2-slim", "(not given)", "not measured (offline)", "ruby:2.7.7-slim: 56.0 MB compressed", "repo-info repos/ruby/remote/"),
-        ("ruby:2.7.2-alpine", "about 52 MB", "not measured (offline)", "ruby:2.7.7-alpine: 20.9 MB compressed", "repo-info repos/ruby/remote/"),
-    ],
-    columns=["image", "article (2021)", "measured here", "recorded", "source of 'recorded'"],
-).set_index("image")
-
-live_refs = ["postgres:13", "postgres:13-alpine", "ruby:2.7.2", "ruby:2.7.2-slim", "ruby:2.7.2-alpine"]
-if online:
-    with registry_client.RegistryClient() as hub:
-        for ref in live_refs:
-            try:
-                recorded.loc[ref, "measured here"] = f"{hub.manifest(ref).compressed_mb} MB compressed (Docker Hub, live)"
-            except dl.DockerlabError as e:
-                recorded.loc[ref, "measured here"] = f"could not read: {str(e).splitlines()[0]}"
-else:
-    print("Docker Hub is not reachable from this machine: the postgres and ruby rows show the\n"
-          "recorded figures with their source instead of a live reading.")
+alpine_here = (
+    f"{a['size_mb']:.2f} MB on disk, {a['compressed_mb']:.2f} MB compressed ({bases['alpine']})"
+)
+recorded = registry_client.sizes_on_record({"alpine": alpine_here}, live=online)
+if not online:
+    print(
+        "Docker Hub is not reachable from this machine: the postgres and ruby rows show the\n"
+        "recorded figures with their source instead of a live reading."
+    )
 recorded
 
 # %% [markdown]
@@ -157,8 +154,8 @@ recorded
 alpine_release = dl.run(bases["alpine"], ["cat", "/etc/alpine-release"]).output.strip()
 dl.md(f"""
 - **Alpine** was "under 6 MB" on disk in 2021 (alpine:3.14.8: 5.60 MB on record). The one
-  here, `{bases['alpine']}` (Alpine {alpine_release}), is **{a['size_mb']:.1f} MB** on this
-  engine's disk and **{a['compressed_mb']:.1f} MB** compressed, as our push to the registry
+  here, `{bases["alpine"]}` (Alpine {alpine_release}), is **{a["size_mb"]:.1f} MB** on this
+  engine's disk and **{a["compressed_mb"]:.1f} MB** compressed, as our push to the registry
   measured (alpine:3.23.6 is on record at 3.8 MB compressed). Still tiny.
 - **postgres**: the article's "314 MB" looks like an *on-disk* size (what `docker images`
   shows); compressed, `postgres:13` was 136.7 MB on record and the Alpine one 92.0 MB:
@@ -187,8 +184,10 @@ links = dict(line.split() for line in out if line.startswith("/"))
 _, bb_inode, bb_bytes = next(line for line in out if line.startswith("BINARY")).split()
 applets = int(next(line for line in out if line.startswith("APPLETS")).split()[1])
 print(f"{len(links)} symlinks point at /bin/busybox, e.g. {', '.join(sorted(links)[:8])} ...")
-print(f"inodes they land on: {set(links.values())} (busybox's own: {bb_inode}); "
-      f"one file of {int(bb_bytes):,} bytes")
+print(
+    f"inodes they land on: {set(links.values())} (busybox's own: {bb_inode}); "
+    f"one file of {int(bb_bytes):,} bytes"
+)
 print(f"busybox has {applets} applets compiled in ({applets - len(links)} of them without a link)")
 
 # %% [markdown]
@@ -200,8 +199,10 @@ print(f"busybox has {applets} applets compiled in ({applets - len(links)} of the
 # %%
 renamed = dl.run(dl.ref("alpine"), ["sh", "-c", "cp /bin/busybox /tmp/hello && exec /tmp/hello"])
 print(f"/tmp/hello -> exit {renamed.exit_code}: {renamed.output.strip()}")
-as_ls = dl.run(dl.ref("alpine"), ["sh", "-c",
-               "cp /bin/busybox /tmp/ls && cmp /bin/busybox /tmp/ls && /tmp/ls -d /etc /usr"])
+as_ls = dl.run(
+    dl.ref("alpine"),
+    ["sh", "-c", "cp /bin/busybox /tmp/ls && cmp /bin/busybox /tmp/ls && /tmp/ls -d /etc /usr"],
+)
 print(f"/tmp/ls    -> exit {as_ls.exit_code}: {as_ls.output.split()}")
 
 # %% [markdown]
@@ -215,22 +216,24 @@ print(f"/tmp/ls    -> exit {as_ls.exit_code}: {as_ls.output.split()}")
 # `--long-option` for many of them.)
 
 # %%
-packages = ["coreutils", "util-linux", "bsdutils", "mount", "findutils", "grep", "sed",
-            "tar", "gzip", "diffutils", "hostname", "dash"]
-query = (
-    'for p in "$@"; do size=$(dpkg-query -W -f "\\${Installed-Size}" "$p") || continue; '
-    'echo "$p $size $(dpkg -L "$p" | grep -E "^/(usr/)?s?bin/[^/]+$" | sed "s#.*/##" | sort -u | tr "\\n" ,)"; done'
-)
-deb = dl.run(dl.ref("debian"), ["sh", "-c", query, "sh", *packages]).output
+packages = [
+    "coreutils",
+    "util-linux",
+    "bsdutils",
+    "mount",
+    "findutils",
+    "grep",
+    "sed",
+    "tar",
+    "gzip",
+    "diffutils",
+    "hostname",
+    "dash",
+]
 busybox_names = set(dl.run(dl.ref("alpine"), ["busybox", "--list"]).output.split())
-rows = []
-for line in deb.splitlines():
-    pkg, kib, *cmds = line.split()
-    names = set(filter(None, cmds[0].split(","))) if cmds else set()
-    rows.append({"package": pkg, "installed_mb": round(int(kib) * 1024 / 1e6, 2),
-                 "commands": len(names), "busybox has": len(names & busybox_names)})
-replaced = pd.DataFrame(rows).set_index("package")
-replaced.loc["total"] = replaced.sum()
+replaced = sbom.commands_by_package(
+    dl.ref("debian"), packages, also_in={"busybox has": busybox_names}
+)
 replaced
 
 # %% [markdown]
@@ -256,13 +259,25 @@ print("debian: ldd /bin/ls   (GNU coreutils)\n" + ldd_debian)
 # in bytes; the package totals from `apk` and `dpkg` records):
 
 # %%
-musl_files = dl.run(dl.ref("alpine"), ["sh", "-c",
-    "stat -c '%n %s' /lib/ld-musl-*.so.1; "
-    "awk '/^P:musl$/{p=1} p&&/^I:/{print \"package \" substr($0,3); exit}' /lib/apk/db/installed"]).output
-glibc_files = dl.run(dl.ref("debian"), ["sh", "-c",
-    "ldconfig -p | awk '$1 ~ /^(libc[.]so[.]6|ld-linux.*|libm[.]so[.]6|libresolv[.]so[.]2)$/ {print $NF}'"
-    " | sort -u | xargs stat -L -c '%n %s'; "
-    "echo package $(( $(dpkg-query -W -f '${Installed-Size}' libc6) * 1024 ))"]).output
+musl_files = dl.run(
+    dl.ref("alpine"),
+    [
+        "sh",
+        "-c",
+        "stat -c '%n %s' /lib/ld-musl-*.so.1; "
+        "awk '/^P:musl$/{p=1} p&&/^I:/{print \"package \" substr($0,3); exit}' /lib/apk/db/installed",
+    ],
+).output
+glibc_files = dl.run(
+    dl.ref("debian"),
+    [
+        "sh",
+        "-c",
+        "ldconfig -p | awk '$1 ~ /^(libc[.]so[.]6|ld-linux.*|libm[.]so[.]6|libresolv[.]so[.]2)$/ {print $NF}'"
+        " | sort -u | xargs stat -L -c '%n %s'; "
+        "echo package $(( $(dpkg-query -W -f '${Installed-Size}' libc6) * 1024 ))",
+    ],
+).output
 libc = pd.DataFrame(
     [("musl", *line.split()) for line in musl_files.splitlines()]
     + [("glibc", *line.split()) for line in glibc_files.splitlines()],
@@ -277,10 +292,14 @@ musl_pkg = libc.query("libc == 'musl' and file == 'package'")["bytes"].item()
 glibc_pkg = libc.query("libc == 'glibc' and file == 'package'")["bytes"].item()
 musl_so = libc.query("libc == 'musl' and file != 'package'")["bytes"].sum()
 glibc = libc[libc["libc"] == "glibc"]
-glibc_core = glibc[(glibc["file"] == "libc.so.6") | glibc["file"].str.startswith("ld-linux")]["bytes"].sum()
-print(f"loader + libc: musl {musl_so / 1e6:.2f} MB vs glibc {glibc_core / 1e6:.2f} MB; "
-      f"whole package: musl {musl_pkg / 1e6:.2f} MB vs glibc (libc6) {glibc_pkg / 1e6:.1f} MB "
-      f"({glibc_pkg / musl_pkg:.0f}x)")
+glibc_core = glibc[(glibc["file"] == "libc.so.6") | glibc["file"].str.startswith("ld-linux")][
+    "bytes"
+].sum()
+print(
+    f"loader + libc: musl {musl_so / 1e6:.2f} MB vs glibc {glibc_core / 1e6:.2f} MB; "
+    f"whole package: musl {musl_pkg / 1e6:.2f} MB vs glibc (libc6) {glibc_pkg / 1e6:.1f} MB "
+    f"({glibc_pkg / musl_pkg:.0f}x)"
+)
 
 # %% [markdown]
 # A picture of sections 3 and 4: what Debian installs for the basic tools and the C
@@ -290,14 +309,18 @@ print(f"loader + libc: musl {musl_so / 1e6:.2f} MB vs glibc {glibc_core / 1e6:.2
 parts = replaced.drop(index="total").sort_values("installed_mb", ascending=False)["installed_mb"]
 in_common = int(replaced.loc["total", "busybox has"])
 fig = dl.plotting.breakdown_bars(
-    {f"The basic tools ({in_common} commands in common)": {
-        f"debian: {len(parts)} packages": parts.to_dict(),
-        "alpine: busybox (one file)": int(bb_bytes) / 1e6},
-     "The C library": {"debian: glibc (libc6)": glibc_pkg / 1e6, "alpine: musl": musl_pkg / 1e6}},
+    {
+        f"The basic tools ({in_common} commands in common)": {
+            f"debian: {len(parts)} packages": parts.to_dict(),
+            "alpine: busybox (one file)": int(bb_bytes) / 1e6,
+        },
+        "The C library": {"debian: glibc (libc6)": glibc_pkg / 1e6, "alpine: musl": musl_pkg / 1e6},
+    },
     xlabel="installed size (MB)",
     suptitle="What Alpine swaps out: busybox for a dozen packages, musl for glibc",
     caption=f"Measured in {bases['debian']} (dpkg Installed-Size) and "
-    f"{bases['alpine']} (file size, apk record).")
+    f"{bases['alpine']} (file size, apk record).",
+)
 
 # %% [markdown]
 # **Same source, different answers.** A short C program asks the C library four
@@ -320,10 +343,20 @@ CMD ["libc_probe"]
 """
 probe_files = {"libc_probe.c": assets.text("libc_probe.c")}
 probes = {
-    "glibc": dl.build(probe_dockerfile.format(builder=dl.ref("builder"), base=dl.ref("debian_slim"), libc="glibc"),
-                      probe_files, tag="dockerlab/libc-probe:glibc", progress=False),
-    "musl": dl.build(probe_dockerfile.format(builder=dl.ref("builder"), base=dl.ref("alpine"), libc="musl"),
-                     probe_files, tag="dockerlab/libc-probe:musl", progress=False),
+    "glibc": dl.build(
+        probe_dockerfile.format(
+            builder=dl.ref("builder"), base=dl.ref("debian_slim"), libc="glibc"
+        ),
+        probe_files,
+        tag="dockerlab/libc-probe:glibc",
+        progress=False,
+    ),
+    "musl": dl.build(
+        probe_dockerfile.format(builder=dl.ref("builder"), base=dl.ref("alpine"), libc="musl"),
+        probe_files,
+        tag="dockerlab/libc-probe:musl",
+        progress=False,
+    ),
 }
 answers = {}
 for libc_name, img in probes.items():
@@ -383,7 +416,9 @@ assert behaviour.loc["confstr(_CS_GNU_LIBC_VERSION)", "glibc"].startswith("glibc
 # musl has one EBCDIC code page, IBM1047, and not IBM037; glibc has both.
 assert behaviour.loc['iconv_open("IBM1047")', "musl"] == "supported"
 assert behaviour.loc['iconv_open("IBM037")', "musl"] != "supported"
-assert set(behaviour.loc[['iconv_open("IBM037")', 'iconv_open("IBM1047")'], "glibc"]) == {"supported"}
+assert set(behaviour.loc[['iconv_open("IBM037")', 'iconv_open("IBM1047")'], "glibc"]) == {
+    "supported"
+}
 print("all lessons hold")
 
 # %% [markdown]

@@ -53,8 +53,10 @@ print(stack.dockerfile("musl"))
 progs = stack.build_programs(progress=True)
 probe = stack.Prober(progs)  # one container per C library, for many runs
 bases = pd.DataFrame(
-    {"runs on": [dl.ref("debian"), dl.ref("alpine")],
-     "provenance": [dl.provenance("debian"), dl.provenance("alpine")]},
+    {
+        "runs on": [dl.ref("debian"), dl.ref("alpine")],
+        "provenance": [dl.provenance("debian"), dl.provenance("alpine")],
+    },
     index=pd.Index(["glibc", "musl"], name="libc"),
 )
 bases
@@ -90,7 +92,9 @@ assert first["glibc"].survived
 
 # %%
 frames = [128, 512, 2048, 8192]
-limits = stack.find_limits(probe, [(libc, stack.DEFAULT, f) for libc in stack.LIBCS for f in frames])
+limits = stack.find_limits(
+    probe, [(libc, stack.DEFAULT, f) for libc in stack.LIBCS for f in frames]
+)
 print(f"{probe.probes} runs of the program in {probe.execs} docker exec calls.")
 limits.pivot(index="frame", columns="libc", values="max_depth")
 
@@ -104,25 +108,34 @@ limits.pivot(index="frame", columns="libc", values="max_depth")
 # %%
 fitted = stack.fits(limits)
 implied = pd.DataFrame(
-    {libc: {"implied stack (bytes)": round(f.stack), "implied stack": stack.human(f.stack),
-            "overhead per level (bytes)": round(f.overhead), "fit R²": round(f.r2, 5)}
-     for libc, f in fitted.items()}
+    {
+        libc: {
+            "implied stack (bytes)": round(f.stack),
+            "implied stack": stack.human(f.stack),
+            "overhead per level (bytes)": round(f.overhead),
+            "fit R²": round(f.r2, 5),
+        }
+        for libc, f in fitted.items()
+    }
 ).T
 implied
 
 # %%
 fig = stack.plot_depths(
-    limits, fitted,
+    limits,
+    fitted,
     caption=f"Measured on this engine; programs compiled with {stack.CFLAGS}. glibc: "
-            f"{dl.provenance('debian')}. musl: {dl.provenance('alpine')}.",
+    f"{dl.provenance('debian')}. musl: {dl.provenance('alpine')}.",
 )
 
 # %%
 apart = fitted["glibc"].stack / fitted["musl"].stack
-dl.md(f"Two parallel lines, about **{apart:.0f} times** apart. At small frames the points fall "
-      "a little below the dotted lines: each level costs its buffer *plus* about "
-      f"{fitted['musl'].overhead:.0f} bytes on musl and {fitted['glibc'].overhead:.0f} on glibc "
-      "(return address, saved registers, alignment), which matters when the buffer is small.")
+dl.md(
+    f"Two parallel lines, about **{apart:.0f} times** apart. At small frames the points fall "
+    "a little below the dotted lines: each level costs its buffer *plus* about "
+    f"{fitted['musl'].overhead:.0f} bytes on musl and {fitted['glibc'].overhead:.0f} on glibc "
+    "(return address, saved registers, alignment), which matters when the buffer is small."
+)
 
 # %% [markdown]
 # The C libraries can also tell us themselves: `pthread_getattr_np` reports the
@@ -138,8 +151,10 @@ implied["reported by pthread_getattr_np"] = pd.Series(reported)
 rounding = reported["musl"] - stack.MUSL_DEFAULT_STACK
 page = int(dl.run(dl.ref("alpine"), ["getconf", "PAGESIZE"]).output)
 assert 0 <= rounding < page  # 128 KiB, plus less than a page of rounding
-print(f"musl reports {reported['musl']:,} bytes: its 128 KiB default + {rounding:,} bytes "
-      f"of page rounding (a page is {page:,} bytes)")
+print(
+    f"musl reports {reported['musl']:,} bytes: its 128 KiB default + {rounding:,} bytes "
+    f"of page rounding (a page is {page:,} bytes)"
+)
 implied
 
 # %% [markdown]
@@ -165,8 +180,10 @@ assert 50 < ratio < 80, ratio
 # at every frame size, glibc goes deeper than musl
 by_frame = limits.pivot(index="frame", columns="libc", values="max_depth")
 assert (by_frame["glibc"] > 20 * by_frame["musl"]).all()
-print(f"musl: {stack.human(musl)}, glibc: {stack.human(glibc)} (both within {tolerance:.0%} of their "
-      f"defaults): glibc's thread stack is {ratio:.0f}x musl's.")
+print(
+    f"musl: {stack.human(musl)}, glibc: {stack.human(glibc)} (both within {tolerance:.0%} of their "
+    f"defaults): glibc's thread stack is {ratio:.0f}x musl's."
+)
 
 # %% [markdown]
 # ## Where glibc's number comes from: `ulimit -s`
@@ -185,7 +202,8 @@ print(f"musl: {stack.human(musl)}, glibc: {stack.human(glibc)} (both within {tol
 ulimits = [1024, 2048, 4096, 8192, "unlimited"]
 sweep = stack.ulimit_sweep(probe, ulimits, frame=1024)
 sweep["implied stack"] = [
-    stack.human(d * (1024 + fitted[libc].overhead)) for libc, d in zip(sweep["libc"], sweep["max_depth"])
+    stack.human(d * (1024 + fitted[libc].overhead))
+    for libc, d in zip(sweep["libc"], sweep["max_depth"], strict=True)
 ]
 sweep.pivot(index="case", columns="libc", values=["max_depth", "implied stack"]).loc[
     [stack.with_ulimit(u).label for u in ulimits]
@@ -193,9 +211,11 @@ sweep.pivot(index="case", columns="libc", values=["max_depth", "implied stack"])
 
 # %%
 fig = stack.plot_ulimit(
-    sweep, frame=1024, fitted=fitted,
+    sweep,
+    frame=1024,
+    fitted=fitted,
     caption="Measured on this engine: each point is the deepest level found by bisection with "
-            "the program started under that `ulimit -s`. Hollow squares: ulimit -s unlimited.",
+    "the program started under that `ulimit -s`. Hollow squares: ulimit -s unlimited.",
 )
 
 # %% [markdown]
@@ -234,11 +254,15 @@ runs = {
 }
 runs = {key: stack.try_depth(progs, key[0], 1024, key[2], ulimits=u) for key, u in runs.items()}
 for (libc, how, depth), out in runs.items():
-    print(f"{libc:5} {how:22} {depth:6,} levels -> {'survived' if out.survived else 'crashed'} (exit {out.exit_code})")
+    print(
+        f"{libc:5} {how:22} {depth:6,} levels -> {'survived' if out.survived else 'crashed'} (exit {out.exit_code})"
+    )
 
 need = {d: d * (1024 + fitted["glibc"].overhead) for d in (4000, 12000)}
-print(f"4,000 levels need about {need[4000] / 1e6:.1f} MB, 12,000 about {need[12000] / 1e6:.1f} MB; "
-      f"glibc's limit under ulimit -s 8192 was {glibc_u[8192]:,} levels")
+print(
+    f"4,000 levels need about {need[4000] / 1e6:.1f} MB, 12,000 about {need[12000] / 1e6:.1f} MB; "
+    f"glibc's limit under ulimit -s 8192 was {glibc_u[8192]:,} levels"
+)
 assert 4000 < glibc_u[8192] < 12000  # under 8 MiB: 4,000 levels survive, 12,000 crash
 assert runs["glibc", "--ulimit stack=2 MiB", 4000].crashed  # lower limit, smaller glibc threads
 assert runs["glibc", "--ulimit stack=16 MiB", 12000].survived  # higher limit, bigger glibc threads
@@ -253,19 +277,28 @@ assert runs["musl", "--ulimit stack=64 MiB", 4000].crashed  # musl threads: unch
 # %%
 claims = pd.DataFrame(
     [
-        {"claim": "Alpine's default stack size", "article": "80kB",
-         "measured here": f"{stack.human(musl)} per thread ({dl.ref('alpine')}); "
-                          "the main thread is not limited by it (see below)",
-         "source": "musl src/internal/pthread_impl.h: DEFAULT_STACK_SIZE 131072 since musl 1.1.21 "
-                   "(Jan 2019); 80 KiB from 0.9.1 to 1.1.20 (musl WHATSNEW)"},
-        {"claim": "other Linux: normally", "article": "2MB",
-         "measured here": f"{stack.human(glibc)} per thread (= ulimit -s 8192 KiB); "
-                          f"{stack.human(unlimited_stack)} only with ulimit -s unlimited",
-         "source": "glibc sysdeps/nptl/pthread_early_init.h (default = ulimit -s soft limit); "
-                   "sysdeps/<arch>/nptl/pthreaddef.h (ARCH_STACK_DEFAULT_SIZE 2 MiB on x86-64 and AArch64)"},
-        {"claim": "how many times bigger", "article": "250×",
-         "measured here": f"{ratio:.0f}× (8 MiB / 128 KiB = 64×)",
-         "source": "arithmetic: the article's own 2 MB / 80 kB is 25.6×, not 250×"},
+        {
+            "claim": "Alpine's default stack size",
+            "article": "80kB",
+            "measured here": f"{stack.human(musl)} per thread ({dl.ref('alpine')}); "
+            "the main thread is not limited by it (see below)",
+            "source": "musl src/internal/pthread_impl.h: DEFAULT_STACK_SIZE 131072 since musl 1.1.21 "
+            "(Jan 2019); 80 KiB from 0.9.1 to 1.1.20 (musl WHATSNEW)",
+        },
+        {
+            "claim": "other Linux: normally",
+            "article": "2MB",
+            "measured here": f"{stack.human(glibc)} per thread (= ulimit -s 8192 KiB); "
+            f"{stack.human(unlimited_stack)} only with ulimit -s unlimited",
+            "source": "glibc sysdeps/nptl/pthread_early_init.h (default = ulimit -s soft limit); "
+            "sysdeps/<arch>/nptl/pthreaddef.h (ARCH_STACK_DEFAULT_SIZE 2 MiB on x86-64 and AArch64)",
+        },
+        {
+            "claim": "how many times bigger",
+            "article": "250×",
+            "measured here": f"{ratio:.0f}× (8 MiB / 128 KiB = 64×)",
+            "source": "arithmetic: the article's own 2 MB / 80 kB is 25.6×, not 250×",
+        },
     ]
 ).set_index("claim")
 claims
@@ -296,7 +329,13 @@ assert ratio < 250 / 3  # far from 250x
 #    concerns threads the program creates.
 
 # %%
-fixes = [stack.DEFAULT, stack.SETSTACKSIZE, stack.LINKED, stack.with_ulimit(65536), stack.MAIN_THREAD]
+fixes = [
+    stack.DEFAULT,
+    stack.SETSTACKSIZE,
+    stack.LINKED,
+    stack.with_ulimit(65536),
+    stack.MAIN_THREAD,
+]
 outcomes = stack.compare_cases(probe, fixes, frame=256, depth=1000)
 outcomes
 
@@ -313,8 +352,12 @@ assert (outcomes["glibc"] == "survived").all()
 # (1024-byte frames): the implied stack is the size each fix asked for.
 
 # %%
-fixed = stack.find_limits(probe, [("musl", c, 1024) for c in (stack.DEFAULT, stack.SETSTACKSIZE, stack.LINKED)])
-fixed["implied stack"] = [stack.human(d * (1024 + fitted["musl"].overhead)) for d in fixed["max_depth"]]
+fixed = stack.find_limits(
+    probe, [("musl", c, 1024) for c in (stack.DEFAULT, stack.SETSTACKSIZE, stack.LINKED)]
+)
+fixed["implied stack"] = [
+    stack.human(d * (1024 + fitted["musl"].overhead)) for d in fixed["max_depth"]
+]
 fixed[["case", "max_depth", "implied stack"]]
 
 # %%
@@ -332,9 +375,11 @@ assert abs(depth_by_case[stack.LINKED.label] * per_level / stack.LINKED_STACK - 
 
 # %%
 edge = {libc: int(fitted[libc].depth(256)) for libc in stack.LIBCS}
-dl.md(f"Try musl at 256-byte frames around **{edge['musl'] - 5:,} and {edge['musl'] + 5:,}** levels "
-      f"(the fit above puts its limit near {edge['musl']:,}); then glibc around "
-      f"**{edge['glibc']:,}**.")
+dl.md(
+    f"Try musl at 256-byte frames around **{edge['musl'] - 5:,} and {edge['musl'] + 5:,}** levels "
+    f"(the fit above puts its limit near {edge['musl']:,}); then glibc around "
+    f"**{edge['glibc']:,}**."
+)
 
 # %%
 widget = stack.explorer(progs, frame=256, depth=1000)

@@ -56,11 +56,14 @@ HELLO = {"hello.c": assets.text("hello.c")}
 # program into an empty image and run it:
 
 # %%
-dynamic_dockerfile = BUILD_STAGE + """
+dynamic_dockerfile = (
+    BUILD_STAGE
+    + """
 FROM scratch
 COPY --from=build /out/hello-glibc-dynamic /hello
 ENTRYPOINT ["/hello"]
 """
+)
 scratch_dynamic = dl.build(dynamic_dockerfile, HELLO)
 first_try = dl.run(scratch_dynamic)
 print(f"exit code {first_try.exit_code}: {first_try.output.strip()}")
@@ -87,10 +90,18 @@ print(info.describe())
 
 # %%
 loader = info.interpreter
-glibc_loader = elf.inspect(dl.ref("debian_slim"), "/bin/ls").interpreter  # what Debian's programs name
-musl_loader = elf.inspect(dl.ref("alpine"), "/bin/busybox").interpreter  # what Alpine's programs name
+glibc_loader = elf.inspect(
+    dl.ref("debian_slim"), "/bin/ls"
+).interpreter  # what Debian's programs name
+musl_loader = elf.inspect(
+    dl.ref("alpine"), "/bin/busybox"
+).interpreter  # what Alpine's programs name
 print(f"on this engine glibc's loader is {glibc_loader}, musl's {musl_loader}")
-where = {"scratch image": scratch_dynamic, "debian-slim": dl.ref("debian_slim"), "alpine": dl.ref("alpine")}
+where = {
+    "scratch image": scratch_dynamic,
+    "debian-slim": dl.ref("debian_slim"),
+    "alpine": dl.ref("alpine"),
+}
 loader_present = {name: elf.exists(image, loader) for name, image in where.items()}
 print(f"{loader} present in:", loader_present)
 
@@ -113,11 +124,14 @@ assert loader_present == {"scratch image": False, "debian-slim": True, "alpine":
 # in. Same program, same build stage; this time we copy the `musl-gcc -static` build:
 
 # %%
-static_dockerfile = BUILD_STAGE + """
+static_dockerfile = (
+    BUILD_STAGE
+    + """
 FROM scratch
 COPY --from=build /out/hello-musl-static /hello
 ENTRYPOINT ["/hello"]
 """
+)
 scratch_static = dl.build(static_dockerfile, HELLO)
 fixed = dl.run(scratch_static)
 static_info = elf.inspect(scratch_static, "/hello")
@@ -134,31 +148,46 @@ assert fixed.ok and fixed.output.startswith("hello from a static binary")
 # Alpine, Debian slim) and run each one. First, what each build asks for:
 
 # %%
-matrix_dockerfile = BUILD_STAGE + """
+matrix_dockerfile = (
+    BUILD_STAGE
+    + """
 FROM {base}
 COPY --from=build /out/ /hello/
 """
+)
 bases = {"scratch": "scratch", "alpine": dl.ref("alpine"), "debian-slim": dl.ref("debian_slim")}
-matrix_images = {name: dl.build(matrix_dockerfile.format(base=ref), HELLO, progress=False)
-                 for name, ref in bases.items()}
+matrix_images = {
+    name: dl.build(matrix_dockerfile.format(base=ref), HELLO, progress=False)
+    for name, ref in bases.items()
+}
 builds = ["glibc-dynamic", "glibc-static", "musl-dynamic", "musl-static"]
 elves = {b: elf.inspect(matrix_images["scratch"], f"/hello/hello-{b}") for b in builds}
 pd.DataFrame(
-    {"linking": e.linking, "interpreter (PT_INTERP)": e.interpreter or "none",
-     "needs (DT_NEEDED)": ", ".join(e.needed) or "nothing", "size (KB)": round(e.size / 1000, 1)}
+    {
+        "linking": e.linking,
+        "interpreter (PT_INTERP)": e.interpreter or "none",
+        "needs (DT_NEEDED)": ", ".join(e.needed) or "nothing",
+        "size (KB)": round(e.size / 1000, 1),
+    }
     for e in elves.values()
 ).set_axis(builds)
 
 # %%
-runs = {b: {name: dl.run(image, [f"/hello/hello-{b}"]) for name, image in matrix_images.items()}
-        for b in builds}
+runs = {
+    b: {name: dl.run(image, [f"/hello/hello-{b}"]) for name, image in matrix_images.items()}
+    for b in builds
+}
 ran = pd.DataFrame({b: {name: r.ok for name, r in row.items()} for b, row in runs.items()}).T
 
 fig = elf.plot_run_matrix(
-    ran, {b: elves[b].interpreter for b in ran.index},
+    ran,
+    {b: elves[b].interpreter for b in ran.index},
     title="Does the program run? Only where its loader is, or when it needs none",
-    caption="Measured on this engine. Bases: alpine: " + dl.provenance("alpine")
-    + "; debian-slim: " + dl.provenance("debian_slim"))
+    caption="Measured on this engine. Bases: alpine: "
+    + dl.provenance("alpine")
+    + "; debian-slim: "
+    + dl.provenance("debian_slim"),
+)
 
 # %% [markdown]
 # Each dynamic build runs only where its own loader is: glibc's in Debian
@@ -171,8 +200,13 @@ fig = elf.plot_run_matrix(
 
 # %%
 expected = pd.DataFrame(
-    {"scratch": [False, True, False, True], "alpine": [False, True, True, True],
-     "debian-slim": [True, True, False, True]}, index=builds)
+    {
+        "scratch": [False, True, False, True],
+        "alpine": [False, True, True, True],
+        "debian-slim": [True, True, False, True],
+    },
+    index=builds,
+)
 assert ran.equals(expected), ran
 for b in builds:
     for base in ("scratch", "alpine", "debian-slim"):
@@ -191,35 +225,48 @@ assert elves["glibc-static"].static and elves["musl-static"].static
 # glibc build on Debian slim. Each of these runs: the grid above showed it.
 
 # %%
-ship_dockerfile = BUILD_STAGE + """
+ship_dockerfile = (
+    BUILD_STAGE
+    + """
 FROM {base}
 COPY --from=build /out/hello-{build} /hello
 ENTRYPOINT ["/hello"]
 """
+)
 ship = {
     "scratch (glibc static)": ("scratch", "glibc-static"),
     "alpine (musl dynamic)": (dl.ref("alpine"), "musl-dynamic"),
     "debian-slim (glibc dynamic)": (dl.ref("debian_slim"), "glibc-dynamic"),
 }
-ship_images = {label: dl.build(ship_dockerfile.format(base=base, build=b), HELLO, progress=False)
-               for label, (base, b) in ship.items()}
+ship_images = {
+    label: dl.build(ship_dockerfile.format(base=base, build=b), HELLO, progress=False)
+    for label, (base, b) in ship.items()
+}
 ship_images = {"scratch (musl static)": scratch_static, **ship_images}  # built above already
 # The bytes of every file in every layer of the image (read from the layers themselves, so
 # the same on every engine and image store), and the program's own bytes.
 sizes = pd.DataFrame(
-    {"image_kb": layers.analyse(img).total_bytes / 1000,
-     "program_kb": elf.inspect(img, "/hello").size / 1000}
+    {
+        "image_kb": layers.analyse(img).total_bytes / 1000,
+        "program_kb": elf.inspect(img, "/hello").size / 1000,
+    }
     for img in ship_images.values()
 ).set_axis(list(ship_images))
 sizes.round(1)
 
 # %%
 fig = dl.compare_bars(
-    sizes, ["image_kb", "program_kb"],
-    titles={"image_kb": "bytes in the image's layers (KB)", "program_kb": "the program inside (KB)"},
+    sizes,
+    ["image_kb", "program_kb"],
+    titles={
+        "image_kb": "bytes in the image's layers (KB)",
+        "program_kb": "the program inside (KB)",
+    },
     suptitle="The same hello program, shipped on each base (log scale)",
-    caption="Measured on this engine. Bases: alpine: " + dl.provenance("alpine")
-    + "; debian-slim: " + dl.provenance("debian_slim"),
+    caption="Measured on this engine. Bases: alpine: "
+    + dl.provenance("alpine")
+    + "; debian-slim: "
+    + dl.provenance("debian_slim"),
 )
 
 # %%
@@ -267,14 +314,19 @@ TOOLS = {name: assets.text(name) for name in ("certcount.c", "id.c", "clock.c")}
 
 # %%
 CA_BUNDLE, ZONE = "/etc/ssl/certs/ca-certificates.crt", "/usr/share/zoneinfo/Europe/Paris"
-have = pd.DataFrame({
-    name: {"CA bundle": elf.exists(ref, CA_BUNDLE), "Europe/Paris zone": elf.exists(ref, ZONE)}
-    for name, ref in {"alpine": dl.ref("alpine"), "debian-slim": dl.ref("debian_slim")}.items()})
+have = pd.DataFrame(
+    {
+        name: {"CA bundle": elf.exists(ref, CA_BUNDLE), "Europe/Paris zone": elf.exists(ref, ZONE)}
+        for name, ref in {"alpine": dl.ref("alpine"), "debian-slim": dl.ref("debian_slim")}.items()
+    }
+)
 zoneinfo_kb = dl.run(dl.ref("debian_slim"), ["du", "-sk", "/usr/share/zoneinfo"]).output.split()[0]
 print(f"debian-slim's whole /usr/share/zoneinfo: {zoneinfo_kb} KB (tzdata is installed there)")
 # Alpine has the CA bundle and no zones; Debian slim has the zones (tzdata) and no CA bundle.
-assert have.to_dict() == {"alpine": {"CA bundle": True, "Europe/Paris zone": False},
-                          "debian-slim": {"CA bundle": False, "Europe/Paris zone": True}}
+assert have.to_dict() == {
+    "alpine": {"CA bundle": True, "Europe/Paris zone": False},
+    "debian-slim": {"CA bundle": False, "Europe/Paris zone": True},
+}
 have
 
 # %% [markdown]
@@ -297,11 +349,16 @@ RUN mkdir /out \\
  && echo 'appuser:x:10001:10001:app user:/nonexistent:/sbin/nologin' > /out/passwd \\
  && echo 'appuser:x:10001:' > /out/group
 """
-bare_dockerfile = TOOLS_STAGE + """
+bare_dockerfile = (
+    TOOLS_STAGE
+    + """
 FROM scratch
 COPY --from=build /out/certcount /out/id /out/clock /bin/
 """
-complete_dockerfile = bare_dockerfile + f"""
+)
+complete_dockerfile = (
+    bare_dockerfile
+    + f"""
 # 1. CA certificates, from Alpine's ca-certificates-bundle
 COPY --from={dl.ref("alpine")} {CA_BUNDLE} /etc/ssl/certs/
 # 2. a user and a group, written in the build stage
@@ -310,6 +367,7 @@ COPY --from=build /out/passwd /out/group /etc/
 COPY --from={dl.ref("debian_slim")} {ZONE} /usr/share/zoneinfo/Europe/
 USER appuser
 """
+)
 print(complete_dockerfile)
 bare = dl.build(bare_dockerfile, TOOLS, progress=False)
 complete = dl.build(complete_dockerfile, TOOLS, progress=False)
@@ -342,7 +400,9 @@ print(f"--- USER appuser\n{by_name}")
 #   there, and the C library quietly falls back to UTC: no error, wrong times.
 
 # %%
-assert not before["certificates"].ok and "No such file or directory" in before["certificates"].output
+assert (
+    not before["certificates"].ok and "No such file or directory" in before["certificates"].output
+)
 assert before["user 10001"].ok and "uid=10001 " in before["user 10001"].output
 assert "no matching entries in passwd file" in by_name
 assert before["TZ=Europe/Paris"].output.count("UTC (UTC+0000)") == 2  # silently UTC
@@ -361,8 +421,9 @@ for what, r in after.items():
 
 # Bytes of the files each layer holds, read from the layers (the same on every image store).
 complete_layers = layers.analyse(complete).layers
-added = complete_layers.set_axis(["our 3 programs", "CA certificates", "passwd + group",
-                                  "Europe/Paris zone"])
+added = complete_layers.set_axis(
+    ["our 3 programs", "CA certificates", "passwd + group", "Europe/Paris zone"]
+)
 bare_kb, complete_kb = (layers.analyse(i).total_bytes / 1000 for i in (bare, complete))
 print(f"\nbare: {bare_kb:.1f} KB, complete: {complete_kb:.1f} KB")
 added.assign(kb=added["size"] / 1000)[["size", "kb"]].rename(columns={"size": "bytes added"})
@@ -372,19 +433,25 @@ certs = int(after["certificates"].output.split()[0])
 assert after["certificates"].ok and certs > 50
 assert after["USER appuser"].output.startswith("uid=10001(appuser) gid=10001(appuser)")
 assert "13:00 CET (UTC+0100)" in after["TZ=Europe/Paris"].output
-assert "14:00 CEST (UTC+0200)" in after["TZ=Europe/Paris"].output  # summer time, from the zone's rules
+assert (
+    "14:00 CEST (UTC+0200)" in after["TZ=Europe/Paris"].output
+)  # summer time, from the zone's rules
 assert abs((complete_kb - bare_kb) * 1000 - added["size"].iloc[1:].sum()) < 1
 ca, users, zone = added["size"].iloc[1:]
 assert ca < 250_000 and users < 200 and zone < 10_000  # bytes: all three are small
 assert int(zoneinfo_kb) * 1000 > 100 * zone  # one zone vs the whole tzdata folder
-print(f"{certs} CA certificates, a named user and Paris time cost "
-      f"{complete_kb - bare_kb:.0f} KB; the image is {complete_kb:.0f} KB in all.")
+print(
+    f"{certs} CA certificates, a named user and Paris time cost "
+    f"{complete_kb - bare_kb:.0f} KB; the image is {complete_kb:.0f} KB in all."
+)
 
 # %%
-dl.md(f"The additions are tiny (the table above, checked by the asserts): the CA bundle is "
-      f"the largest at **{ca / 1000:.0f} KB**; a user and a group cost **{users} bytes**; one time "
-      f"zone **{zone / 1000:.1f} KB**, {int(zoneinfo_kb) * 1000 / zone:.0f} times less than the whole "
-      "`zoneinfo` folder measured earlier: copy only the zones you use.")
+dl.md(
+    f"The additions are tiny (the table above, checked by the asserts): the CA bundle is "
+    f"the largest at **{ca / 1000:.0f} KB**; a user and a group cost **{users} bytes**; one time "
+    f"zone **{zone / 1000:.1f} KB**, {int(zoneinfo_kb) * 1000 / zone:.0f} times less than the whole "
+    "`zoneinfo` folder measured earlier: copy only the zones you use."
+)
 
 # %% [markdown]
 # **Time zones without any file.** If your program needs one fixed zone, the
@@ -406,11 +473,13 @@ assert "13:00 CET (UTC+0100)" in posix.output and "14:00 CEST (UTC+0200)" in pos
 #   Alpine and thousands of times smaller than Debian slim with the same program.
 
 # %%
-dl.md("- A *dynamically* linked program FROM scratch fails with \"no such file or directory\" "
-      "although the file is there: the missing file is the **loader** named in its ELF "
-      f"`PT_INTERP` header (on this engine `{glibc_loader}` for glibc, `{musl_loader}` for musl; "
-      "its path depends on the CPU too). The same happens with a glibc program on Alpine. "
-      "`elf.inspect(image, path)` reads it for you.")
+dl.md(
+    '- A *dynamically* linked program FROM scratch fails with "no such file or directory" '
+    "although the file is there: the missing file is the **loader** named in its ELF "
+    f"`PT_INTERP` header (on this engine `{glibc_loader}` for glibc, `{musl_loader}` for musl; "
+    "its path depends on the CPU too). The same happens with a glibc program on Alpine. "
+    "`elf.inspect(image, path)` reads it for you."
+)
 
 # %% [markdown]
 # - Link statically (`musl-gcc -static`, `CGO_ENABLED=0` in Go) and build in a

@@ -70,8 +70,14 @@ dl.setup()
 # %%
 print(assets.text("pid1.Dockerfile"))
 img = pid1.build_image()
-print(f"dumb-init {downloads.DUMB_INIT_VERSION} source: sha256 {downloads.DUMB_INIT_SHA256} (checked)")
-print(dl.run(img, ["sh", "-c", "dumb-init --version; ldd /usr/local/bin/dumb-init; echo ldd exit $?"]).output)
+print(
+    f"dumb-init {downloads.DUMB_INIT_VERSION} source: sha256 {downloads.DUMB_INIT_SHA256} (checked)"
+)
+print(
+    dl.run(
+        img, ["sh", "-c", "dumb-init --version; ldd /usr/local/bin/dumb-init; echo ldd exit $?"]
+    ).output
+)
 
 # %% [markdown]
 # `ldd` finds no libraries to load: the binary is static, so it does not care

@@ -77,9 +77,15 @@ two = services.split(images)
 
 rows = []
 for d in (one, two):
-    rows.append({"design": d.design, "containers": ", ".join(d.containers),
-                 "/health": str(d.get("/health")), "/visits": str(d.get("/visits")),
-                 "cache says (GET visits)": d.ask_cache("GET visits")})
+    rows.append(
+        {
+            "design": d.design,
+            "containers": ", ".join(d.containers),
+            "/health": str(d.get("/health")),
+            "/visits": str(d.get("/visits")),
+            "cache says (GET visits)": d.ask_cache("GET visits"),
+        }
+    )
 pd.DataFrame(rows).set_index("design")
 
 # %% [markdown]
@@ -98,9 +104,17 @@ two.crash_cache()
 one.wait_health_checks("app", count=2)
 
 seen = pd.DataFrame(
-    [{"design": d.design, "container": name, **d.state(name),
-      "/health": str(d.get("/health")), "/visits": str(d.get("/visits"))}
-     for d in (one, two) for name in d.containers]
+    [
+        {
+            "design": d.design,
+            "container": name,
+            **d.state(name),
+            "/health": str(d.get("/health")),
+            "/visits": str(d.get("/visits")),
+        }
+        for d in (one, two)
+        for name in d.containers
+    ]
 ).set_index(["design", "container"])
 seen
 
@@ -125,8 +139,10 @@ assert one.get("/health").ok and one.get("/visits").status == 503
 assert cache["status"] == "exited" and cache["exit_code"] == 139
 assert web["status"] == "running" and two.get("/health").ok
 assert two.get("/visits").status == 503
-print(f"combined: {app['status']} and {app['health']}; split cache: {cache['status']}, "
-      f"exit code {cache['exit_code']}")
+print(
+    f"combined: {app['status']} and {app['health']}; split cache: {cache['status']}, "
+    f"exit code {cache['exit_code']}"
+)
 
 # %% [markdown]
 # ## One log, or one per task
@@ -192,15 +208,30 @@ auto = services.split(images, restart_policy={"Name": "on-failure"})
 REPEATS = 3
 runs = []
 for _ in range(REPEATS):
-    runs.append({"scenario": "split: cache crashes, restart policy", "design": "split",
-                 **auto.outage(auto.crash_cache)})
+    runs.append(
+        {
+            "scenario": "split: cache crashes, restart policy",
+            "design": "split",
+            **auto.outage(auto.crash_cache),
+        }
+    )
 restarts_by_policy = auto.state("cache")["restarts"]
 for _ in range(REPEATS):
-    runs.append({"scenario": "split: restart the cache container", "design": "split",
-                 **auto.outage(lambda: auto["cache"].restart(timeout=5))})
+    runs.append(
+        {
+            "scenario": "split: restart the cache container",
+            "design": "split",
+            **auto.outage(lambda: auto["cache"].restart(timeout=5)),
+        }
+    )
 for _ in range(REPEATS):
-    runs.append({"scenario": "combined: restart the whole container", "design": "combined",
-                 **one.outage(lambda: one["app"].restart(timeout=5))})
+    runs.append(
+        {
+            "scenario": "combined: restart the whole container",
+            "design": "combined",
+            **one.outage(lambda: one["app"].restart(timeout=5)),
+        }
+    )
 runs = pd.DataFrame(runs)
 runs.groupby("scenario", sort=False)[["/visits", "/health"]].agg(["median", "min", "max"]).round(3)
 
@@ -243,9 +274,11 @@ assert (policy["/health"] == 0).all() and (part["/health"] == 0).all()
 assert (whole["/health"] > 0).all()
 # Visits came back after every restart, whichever part was restarted.
 assert (runs["/visits"] > 0).all() and one.get("/visits").ok and auto.get("/visits").ok
-print(f"visits back after: {part['/visits'].median() * 1000:.0f} ms (cache only) vs "
-      f"{whole['/visits'].median() * 1000:.0f} ms (whole container); web down: 0 ms vs "
-      f"{whole['/health'].median() * 1000:.0f} ms, median of {REPEATS}")
+print(
+    f"visits back after: {part['/visits'].median() * 1000:.0f} ms (cache only) vs "
+    f"{whole['/visits'].median() * 1000:.0f} ms (whole container); web down: 0 ms vs "
+    f"{whole['/health'].median() * 1000:.0f} ms, median of {REPEATS}"
+)
 
 # %% [markdown]
 # ## What we learned

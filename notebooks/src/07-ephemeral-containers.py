@@ -30,8 +30,14 @@ print(ALPINE, "-", dl.provenance("alpine"))
 
 # %%
 box = dl.start(ALPINE, ["sleep", "300"])
-fix = box.exec(["sh", "-c", "echo 'debug=true' > /etc/app.conf; echo 'patched' >> /etc/motd; "
-                            "rm /etc/issue; mkdir -p /srv/app && echo data > /srv/app/state"])
+fix = box.exec(
+    [
+        "sh",
+        "-c",
+        "echo 'debug=true' > /etc/app.conf; echo 'patched' >> /etc/motd; "
+        "rm /etc/issue; mkdir -p /srv/app && echo data > /srv/app/state",
+    ]
+)
 diff = lifecycle.changes(box)
 diff
 
@@ -82,8 +88,9 @@ assert "/etc/issue" in lines  # the deleted file is back, from the image
 # %%
 with lifecycle.volume() as vol:
     mount = {vol.name: {"bind": "/data", "mode": "rw"}}
-    writer = dl.start(ALPINE, ["sh", "-c", "echo 'visits=42' > /data/counter; sleep 300"],
-                      volumes=mount)
+    writer = dl.start(
+        ALPINE, ["sh", "-c", "echo 'visits=42' > /data/counter; sleep 300"], volumes=mount
+    )
     writer.exec(["sh", "-c", "while [ ! -s /data/counter ]; do sleep 0.05; done"])
     writer_diff = lifecycle.changes(writer)
     writer.remove()  # docker rm: the container is gone
@@ -135,11 +142,15 @@ fig = lifecycle.plot_phases(
 
 # %%
 stubborn = lifecycle.phase_timings(ALPINE, n=2, init=False, stop_timeout=2)
-stops = pd.DataFrame({
-    "with init: median stop (ms)": [summary.loc["stop", "median_ms"]],
-    "PID 1 ignores SIGTERM: median stop (ms)": [lifecycle.summarize(stubborn).loc["stop", "median_ms"]],
-    "exit code without init": [sorted(stubborn["exit_code"].unique().tolist())],
-})
+stops = pd.DataFrame(
+    {
+        "with init: median stop (ms)": [summary.loc["stop", "median_ms"]],
+        "PID 1 ignores SIGTERM: median stop (ms)": [
+            lifecycle.summarize(stubborn).loc["stop", "median_ms"]
+        ],
+        "exit code without init": [sorted(stubborn["exit_code"].unique().tolist())],
+    }
+)
 stops
 
 # %%
@@ -148,8 +159,10 @@ assert replace_s < 5, replace_s  # seconds at most, even on a busy machine
 assert summary.loc["stop", "median_ms"] < 1500  # SIGTERM honoured: no grace period waited
 stubborn_stop = stubborn.loc[stubborn["phase"] == "stop", "seconds"]
 assert (stubborn_stop >= 1.9).all() and (stubborn["exit_code"] == 137).all()  # killed after 2 s
-print(f"replace: {replace_s * 1000:.0f} ms (median of {N}); a stop that must wait out 2 s of "
-      f"grace: {stubborn_stop.median() * 1000:.0f} ms")
+print(
+    f"replace: {replace_s * 1000:.0f} ms (median of {N}); a stop that must wait out 2 s of "
+    f"grace: {stubborn_stop.median() * 1000:.0f} ms"
+)
 
 # %% [markdown]
 # ## A container that cannot keep state: a read-only root
@@ -173,16 +186,38 @@ print(no_tmpfs.output)
 
 # %%
 with_tmpfs = dl.run(ALPINE, write, read_only=True, tmpfs={"/tmp": "size=16m"})
-elsewhere = dl.run(ALPINE, ["sh", "-c", "echo x > /etc/app.conf"], read_only=True,
-                   tmpfs={"/tmp": "size=16m"})
-too_big = dl.run(ALPINE, ["sh", "-c", "dd if=/dev/zero of=/tmp/big bs=1M count=32"],
-                 read_only=True, tmpfs={"/tmp": "size=16m"})
+elsewhere = dl.run(
+    ALPINE, ["sh", "-c", "echo x > /etc/app.conf"], read_only=True, tmpfs={"/tmp": "size=16m"}
+)
+too_big = dl.run(
+    ALPINE,
+    ["sh", "-c", "dd if=/dev/zero of=/tmp/big bs=1M count=32"],
+    read_only=True,
+    tmpfs={"/tmp": "size=16m"},
+)
 pd.DataFrame(
-    [{"try": "write /tmp, no tmpfs", "exit": no_tmpfs.exit_code, "output": no_tmpfs.output.strip()},
-     {"try": "write /tmp, tmpfs", "exit": with_tmpfs.exit_code, "output": with_tmpfs.output.strip()},
-     {"try": "write /etc, tmpfs on /tmp", "exit": elsewhere.exit_code, "output": elsewhere.output.strip()},
-     {"try": "32 MiB into a 16 MiB tmpfs", "exit": too_big.exit_code,
-      "output": too_big.output.strip().splitlines()[0]}]
+    [
+        {
+            "try": "write /tmp, no tmpfs",
+            "exit": no_tmpfs.exit_code,
+            "output": no_tmpfs.output.strip(),
+        },
+        {
+            "try": "write /tmp, tmpfs",
+            "exit": with_tmpfs.exit_code,
+            "output": with_tmpfs.output.strip(),
+        },
+        {
+            "try": "write /etc, tmpfs on /tmp",
+            "exit": elsewhere.exit_code,
+            "output": elsewhere.output.strip(),
+        },
+        {
+            "try": "32 MiB into a 16 MiB tmpfs",
+            "exit": too_big.exit_code,
+            "output": too_big.output.strip().splitlines()[0],
+        },
+    ]
 ).set_index("try")
 
 # %%

@@ -24,6 +24,7 @@
 import uuid
 
 import pandas as pd
+from IPython.display import display
 
 import dockerlab as dl
 from dockerlab import assets
@@ -61,7 +62,10 @@ tail = 'USER app\nCMD ["sha256sum", "-c", "/app/data.sha256"]\n'
 one_run_per_command = f"FROM {alpine}\n" + "".join(f"RUN {s}\n" for s in steps) + tail
 chained = f"FROM {alpine}\nRUN " + " \\\n && ".join(steps) + "\n" + tail
 install_sh = "#!/bin/sh\nset -eu\n" + "\n".join(steps) + "\n"
-script = f"FROM {alpine}\nCOPY install.sh /usr/local/bin/install.sh\nRUN sh /usr/local/bin/install.sh\n" + tail
+script = (
+    f"FROM {alpine}\nCOPY install.sh /usr/local/bin/install.sh\nRUN sh /usr/local/bin/install.sh\n"
+    + tail
+)
 multistage = f"""FROM {alpine} AS build
 {"".join(f"RUN {s}{chr(10)}" for s in steps[:4])}
 FROM {alpine}
@@ -77,8 +81,9 @@ print("--- multi-stage ---\n" + multistage)
 variants = {
     "one RUN per command": dl.build(one_run_per_command, tag="dockerlab/layers:one-run-each"),
     "chained &&": dl.build(chained, tag="dockerlab/layers:chained"),
-    "install script": dl.build(script, {"install.sh": (install_sh, 0o755)},
-                               tag="dockerlab/layers:script"),
+    "install script": dl.build(
+        script, {"install.sh": (install_sh, 0o755)}, tag="dockerlab/layers:script"
+    ),
     "multi-stage": dl.build(multistage, tag="dockerlab/layers:multistage"),
 }
 outputs = {name: dl.run(img).output.strip() for name, img in variants.items()}
@@ -99,13 +104,19 @@ summary
 
 # %%
 fig = dl.compare_bars(
-    summary, ["layers", "history entries", "size_mb", "wasted_mb"], log=False,
-    titles={"layers": "filesystem layers", "history entries": "history entries",
-            "size_mb": "bytes in all layers (MB)", "wasted_mb": "wasted (MB)"},
+    summary,
+    ["layers", "history entries", "size_mb", "wasted_mb"],
+    log=False,
+    titles={
+        "layers": "filesystem layers",
+        "history entries": "history entries",
+        "size_mb": "bytes in all layers (MB)",
+        "wasted_mb": "wasted (MB)",
+    },
     suptitle="The same result, four Dockerfiles",
     caption=f"Measured here, built with {variants['chained &&'].builder}. Base {alpine}: "
-            f"{dl.provenance('alpine')}. "
-            "Wasted = bytes stored in a layer but overwritten or deleted by a later one.",
+    f"{dl.provenance('alpine')}. "
+    "Wasted = bytes stored in a layer but overwritten or deleted by a later one.",
 )
 
 # %% [markdown]
@@ -117,10 +128,12 @@ fig = dl.compare_bars(
 # %%
 lean = summary.drop(index="one RUN per command")["size_mb"]
 base_mb = layers.analyse(alpine).total_bytes / 1e6
-dl.md(f"The chained, script and multi-stage images all hold about **{lean.median():.1f} MB** "
-      f"(Alpine's {base_mb:.1f} MB plus the app's data); the one-`RUN`-per-command image holds "
-      f"**{summary.loc['one RUN per command', 'size_mb'] - lean.median():.1f} MB more**. "
-      "That is the next section.")
+dl.md(
+    f"The chained, script and multi-stage images all hold about **{lean.median():.1f} MB** "
+    f"(Alpine's {base_mb:.1f} MB plus the app's data); the one-`RUN`-per-command image holds "
+    f"**{summary.loc['one RUN per command', 'size_mb'] - lean.median():.1f} MB more**. "
+    "That is the next section."
+)
 
 # %%
 n_layers = summary["layers"]
@@ -129,9 +142,11 @@ assert n_layers["install script"] < n_layers["one RUN per command"]
 assert n_layers["multi-stage"] < n_layers["one RUN per command"]
 assert (summary["history entries"] > summary["layers"]).all()
 assert set(outputs.values()) == {"/app/data.bin: OK"}
-print(f"one RUN per command: {n_layers['one RUN per command']} layers; chained: "
-      f"{n_layers['chained &&']}, script: {n_layers['install script']}, "
-      f"multi-stage: {n_layers['multi-stage']}.")
+print(
+    f"one RUN per command: {n_layers['one RUN per command']} layers; chained: "
+    f"{n_layers['chained &&']}, script: {n_layers['install script']}, "
+    f"multi-stage: {n_layers['multi-stage']}."
+)
 
 # %% [markdown]
 # ## 2. Deleted is not gone: wasted bytes
@@ -151,7 +166,9 @@ display(rm_entries.rename(columns={"entry": "entry in the layer", "path": "what 
 whiteouts = set(rm_entries.loc[rm_entries["kind"] == "whiteout", "entry"])
 assert whiteouts == {"/tmp/.wh.build"}, whiteouts  # one whiteout for the folder ...
 assert not any("release.tar" in e for e in rm_entries["entry"])  # ... none for the file in it
-print("the rm layer's whiteout:", ", ".join(sorted(whiteouts)), f"({rm_entries['size'].sum()} bytes)")
+print(
+    "the rm layer's whiteout:", ", ".join(sorted(whiteouts)), f"({rm_entries['size'].sum()} bytes)"
+)
 
 # %% [markdown]
 # `rm -rf` deleted a folder, so the layer holds **one** whiteout, for the folder:
@@ -164,7 +181,7 @@ fig = layers.plot_layers(
     {k: analyses[k] for k in ["one RUN per command", "chained &&", "multi-stage"]},
     title="Layer by layer: kept vs wasted bytes",
     caption="Measured with dockerlab.inspect.layers from `docker save` of each image. "
-            "Efficiency = share of all layer bytes that reach the final filesystem.",
+    "Efficiency = share of all layer bytes that reach the final filesystem.",
 )
 
 # %%
@@ -173,10 +190,10 @@ display(top)
 by_path = top.set_index("path")["wasted_bytes"]
 dl.md(f"""Two kinds of waste show up:
 
-- `release.tar`: **{by_path['/tmp/build/release.tar'] / 1e6:.1f} MB** added by the `dd` layer,
+- `release.tar`: **{by_path["/tmp/build/release.tar"] / 1e6:.1f} MB** added by the `dd` layer,
   deleted (by its folder's whiteout) in the `rm` layer;
 - `data.bin` again: `chown` in its own `RUN` changes the owner of a
-  **{by_path['/app/data.bin'] / 1e6:.1f} MB** file, and a metadata change copies the **whole file**
+  **{by_path["/app/data.bin"] / 1e6:.1f} MB** file, and a metadata change copies the **whole file**
   into the new layer (the earlier copy stays in its layer, wasted). The small
   `/etc/passwd`-style entries are `adduser` rewriting files of the base layer.
 
@@ -194,9 +211,11 @@ assert wasted_release >= 20 * 2**20, "the deleted archive's bytes must count as 
 assert release not in set(ok.files["path"]), "chained: the archive never reaches a layer"
 assert ok.wasted_bytes < 100_000 and waste.wasted_bytes > 20 * 2**20
 assert ok.efficiency > 0.99 > 0.5 > waste.efficiency
-print(f"one RUN per command: {waste.wasted_bytes / 1e6:.1f} MB wasted, efficiency "
-      f"{waste.efficiency:.0%}; chained: {ok.wasted_bytes / 1e3:.1f} kB wasted, "
-      f"efficiency {ok.efficiency:.1%}.")
+print(
+    f"one RUN per command: {waste.wasted_bytes / 1e6:.1f} MB wasted, efficiency "
+    f"{waste.efficiency:.0%}; chained: {ok.wasted_bytes / 1e3:.1f} kB wasted, "
+    f"efficiency {ok.efficiency:.1%}."
+)
 
 # %% [markdown]
 # **The fixes**, all measured above:
@@ -237,14 +256,20 @@ USER nobody
 CMD ["sh"]
 """
 probe_files = {"hello.c": assets.text("hello.c")}
-builders = {"legacy builder": dl.build(probe, probe_files, builder="legacy",
-                                       tag="dockerlab/layers:probe-legacy")}
+builders = {
+    "legacy builder": dl.build(
+        probe, probe_files, builder="legacy", tag="dockerlab/layers:probe-legacy"
+    )
+}
 if "buildkit" in dl.available_builders():
-    builders["BuildKit"] = dl.build(probe, probe_files, builder="buildkit",
-                                    tag="dockerlab/layers:probe-buildkit")
+    builders["BuildKit"] = dl.build(
+        probe, probe_files, builder="buildkit", tag="dockerlab/layers:probe-buildkit"
+    )
 else:
-    print("No BuildKit client here: only the legacy builder is measured. "
-          "(Docker 23+ with buildx, or Debian 12's docker.io CLI, can run BuildKit.)")
+    print(
+        "No BuildKit client here: only the legacy builder is measured. "
+        "(Docker 23+ with buildx, or Debian 12's docker.io CLI, can run BuildKit.)"
+    )
 print("measured on", dl.engine_info().label())
 
 instructions = [line for line in probe.splitlines()[1:] if line.strip()]
@@ -321,10 +346,15 @@ run_id = uuid.uuid4().hex[:8]  # makes this run's sources unlike any earlier run
 
 def project(version: int) -> dict:
     """The build context: the dependency list, the install script, and app.c at a version."""
-    app_c = (f"/* run {run_id} */\n#include <stdio.h>\n"
-             f'int main(void) {{ puts("app version {version}"); return 0; }}\n')
-    return {"deps.txt": "libcore\nlibjson\n", "install-deps.sh": assets.text("install-deps.sh"),
-            "app.c": app_c}
+    app_c = (
+        f"/* run {run_id} */\n#include <stdio.h>\n"
+        f'int main(void) {{ puts("app version {version}"); return 0; }}\n'
+    )
+    return {
+        "deps.txt": "libcore\nlibjson\n",
+        "install-deps.sh": assets.text("install-deps.sh"),
+        "app.c": app_c,
+    }
 
 
 # dl.build uses the builder `docker build` uses on this engine: BuildKit on Docker 23+.
@@ -339,23 +369,34 @@ print("builds below use:", builder_name)
 # %%
 built = []  # every image, to remove them newest first at the end
 rows, last_output = [], {}
-for order, dockerfile in [("bad order: COPY . first", bad_order),
-                          ("good order: deps first", good_order)]:
+for order, dockerfile in [
+    ("bad order: COPY . first", bad_order),
+    ("good order: deps first", good_order),
+]:
     built.append(dl.build(dockerfile, project(1), progress=False))
     for version in (2, 3, 4):
         img = dl.build(dockerfile, project(version), progress=False)
         built.append(img)
-        rows.append({"order": order, "version": version, "seconds": img.seconds,
-                     "cache hits": img.cached_steps})
+        rows.append(
+            {
+                "order": order,
+                "version": version,
+                "seconds": img.seconds,
+                "cache hits": img.cached_steps,
+            }
+        )
     last_output[order] = dl.run(img, "app").output.strip()  # the rebuilt app runs the new code
 rebuilds = pd.DataFrame(rows)
 rebuilds
 
 # %%
 fig = layers.plot_rebuilds(
-    rebuilds, better="good order: deps first", title="Copy what changes least first",
+    rebuilds,
+    better="good order: deps first",
+    title="Copy what changes least first",
     caption=f"Measured here: 3 rebuilds per order (bars: median), {builder_name}, "
-    f"base {builder} ({dl.provenance('builder')}).")
+    f"base {builder} ({dl.provenance('builder')}).",
+)
 
 # %%
 good = rebuilds[rebuilds["order"].str.startswith("good")]
@@ -363,9 +404,11 @@ bad = rebuilds[rebuilds["order"].str.startswith("bad")]
 assert (good["cache hits"] > bad["cache hits"].max()).all(), "deps first: their steps are cached"
 assert set(last_output.values()) == {"app version 4"}
 ratio = bad["seconds"].median() / good["seconds"].median()
-print(f"cache hits per rebuild: good order {int(good['cache hits'].median())}, bad order "
-      f"{int(bad['cache hits'].median())}; median rebuild {good['seconds'].median():.1f} s vs "
-      f"{bad['seconds'].median():.1f} s ({ratio:.1f}x).")
+print(
+    f"cache hits per rebuild: good order {int(good['cache hits'].median())}, bad order "
+    f"{int(bad['cache hits'].median())}; median rebuild {good['seconds'].median():.1f} s vs "
+    f"{bad['seconds'].median():.1f} s ({ratio:.1f}x)."
+)
 
 # %% [markdown]
 # With `COPY . /src/` first, any change to any file invalidates the `COPY` and
@@ -388,8 +431,10 @@ print(f"cache hits per rebuild: good order {int(good['cache hits'].median())}, b
 # %%
 store = dl.engine_info().image_store
 limit = None if dl.engine_info().containerd_store else 125
-print(f"image store: {store}; "
-      + (f"at most {limit} layers per image" if limit else "no layer limit of its own"))
+print(
+    f"image store: {store}; "
+    + (f"at most {limit} layers per image" if limit else "no layer limit of its own")
+)
 pd.DataFrame({"layers": summary["layers"],
               "share of this store's limit": (summary["layers"] / limit).map("{:.0%}".format)
               if limit else "no limit"})  # fmt: skip

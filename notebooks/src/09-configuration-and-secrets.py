@@ -49,8 +49,11 @@ COPY config-app.sh /usr/local/bin/config-app
 USER nobody
 CMD ["config-app"]
 """
-app = dl.build(app_dockerfile, {"config-app.sh": (assets.text("config-app.sh"), 0o755)},
-               tag="dockerlab/config:app")
+app = dl.build(
+    app_dockerfile,
+    {"config-app.sh": (assets.text("config-app.sh"), 0o755)},
+    tag="dockerlab/config:app",
+)
 print("built", app.short_id)
 
 # %% [markdown]
@@ -97,12 +100,22 @@ runs = {}
 for name, text in env_files.items():
     with dl.start(app, environment=read_env_file(text)) as box:
         exit_code = box.wait(timeout=30)
-        runs[name] = {"image id": box.inspect()["Image"], "exit code": exit_code,
-                      "output": box.logs()}
+        runs[name] = {
+            "image id": box.inspect()["Image"],
+            "exit code": exit_code,
+            "output": box.logs(),
+        }
 
-pd.DataFrame({name: {"image id": r["image id"][7:19], "exit code": r["exit code"],
-                     **dict(line.split(":", 1) for line in r["output"].splitlines())}
-              for name, r in runs.items()})
+pd.DataFrame(
+    {
+        name: {
+            "image id": r["image id"][7:19],
+            "exit code": r["exit code"],
+            **dict(line.split(":", 1) for line in r["output"].splitlines()),
+        }
+        for name, r in runs.items()
+    }
+)
 
 # %% [markdown]
 # Three environments, three configurations, **one image**: every container
@@ -115,7 +128,9 @@ assert ids == {app.id}, ids
 assert all(r["exit code"] == 0 for r in runs.values())
 outputs = [r["output"] for r in runs.values()]
 assert len(set(outputs)) == 3, "each environment must see its own configuration"
-assert "environment: prod" in runs["prod"]["output"] and "feature x:   off" in runs["prod"]["output"]
+assert (
+    "environment: prod" in runs["prod"]["output"] and "feature x:   off" in runs["prod"]["output"]
+)
 print("same image in dev, staging and prod:", app.id)
 
 # %% [markdown]
@@ -130,16 +145,21 @@ leaky = {
     "ENV in the Dockerfile": dl.build(
         f"FROM {alpine}\nENV API_TOKEN={TOKEN}\n"
         "RUN test -n \"$API_TOKEN\" && echo 'private dependency fetched' > /dependency.txt\n",
-        tag="dockerlab/config:leaky-env"),
+        tag="dockerlab/config:leaky-env",
+    ),
     "ARG (--build-arg)": dl.build(
         f"FROM {alpine}\nARG API_TOKEN\n"
         "RUN test -n \"$API_TOKEN\" && echo 'private dependency fetched' > /dependency.txt\n",
-        buildargs={"API_TOKEN": TOKEN}, tag="dockerlab/config:leaky-arg"),
+        buildargs={"API_TOKEN": TOKEN},
+        tag="dockerlab/config:leaky-arg",
+    ),
     "file COPYed, then deleted": dl.build(
         f"FROM {alpine}\nCOPY api_token.txt /tmp/api_token.txt\n"
         "RUN test -s /tmp/api_token.txt && echo 'private dependency fetched' > /dependency.txt"
         " && rm /tmp/api_token.txt\n",
-        token_file, tag="dockerlab/config:leaky-file"),
+        token_file,
+        tag="dockerlab/config:leaky-file",
+    ),
 }
 
 # %% [markdown]
@@ -180,8 +200,9 @@ copied.files[copied.files["path"].str.contains("api_token")]
 # %%
 copy_layer = copied.layer_of("COPY")
 recovered = layers.read_file(leaky["file COPYed, then deleted"], "/tmp/api_token.txt", copy_layer)
-print(f"layer {copy_layer} ({copied.layers.loc[copy_layer, 'instruction']}) still holds:",
-      recovered)
+print(
+    f"layer {copy_layer} ({copied.layers.loc[copy_layer, 'instruction']}) still holds:", recovered
+)
 
 # %% [markdown]
 # One search over every layer and the config of each image shows where the token
@@ -249,8 +270,9 @@ RUN --mount=type=secret,id=api_token \\
     test -s /run/secrets/api_token && echo 'private dependency fetched' > /dependency.txt
 """
 if "buildkit" in dl.available_builders():
-    with_secret = dl.build(secret_dockerfile, secrets={"api_token": TOKEN},
-                           tag="dockerlab/config:secret-mount")
+    with_secret = dl.build(
+        secret_dockerfile, secrets={"api_token": TOKEN}, tag="dockerlab/config:secret-mount"
+    )
     secret_hits = layers.search(with_secret, TOKEN)
     secret_layers = layers.analyse(with_secret)
     print(dl.run(with_secret, "cat /dependency.txt").output)
@@ -258,10 +280,12 @@ if "buildkit" in dl.available_builders():
     display(secret_layers.layers[["instruction", "size", "added"]])
 else:
     with_secret = None
-    print("No BuildKit-capable docker CLI on this machine, so this fix is explained, not run.\n"
-          "Docker Desktop and Docker Engine 23+ build with BuildKit by default (`docker build "
-          "--secret id=api_token,src=token.txt .`); Debian 12's docker.io CLI has it with "
-          "DOCKER_BUILDKIT=1.")
+    print(
+        "No BuildKit-capable docker CLI on this machine, so this fix is explained, not run.\n"
+        "Docker Desktop and Docker Engine 23+ build with BuildKit by default (`docker build "
+        "--secret id=api_token,src=token.txt .`); Debian 12's docker.io CLI has it with "
+        "DOCKER_BUILDKIT=1."
+    )
 
 # %%
 if with_secret is not None:
@@ -274,12 +298,17 @@ if with_secret is not None:
 # ## Where the token was found, image by image
 
 # %%
-hits = {**found, "run-time env (fix)": app_hits,
-        **({"BuildKit secret (fix)": secret_hits} if with_secret else {})}
+hits = {
+    **found,
+    "run-time env (fix)": app_hits,
+    **({"BuildKit secret (fix)": secret_hits} if with_secret else {}),
+}
 fig, where = layers.plot_search_hits(
-    hits, title="Where each image holds the token",
+    hits,
+    title="Where each image holds the token",
     caption="Measured here with dockerlab.inspect.layers.search over every file of every layer, "
-    "the image config and its history.")
+    "the image config and its history.",
+)
 where
 
 # %% [markdown]

@@ -24,8 +24,8 @@ import pandas as pd
 from IPython.display import display
 
 import dockerlab as dl
-from dockerlab.lessons import freshness
 from dockerlab.inspect import lint
+from dockerlab.lessons import freshness
 from dockerlab.registry import server as registry_server
 
 dl.setup()
@@ -91,11 +91,12 @@ print("pulling latest now gives:", pulls["latest, Tuesday"][1])
 
 # %%
 pulls["by digest, Tuesday"] = (reg.pull(pinned), dl.run(pinned).output.strip())
-print("pulling lesson/app@" + freshness.short_digest(first.digest) + "... gives:", pulls["by digest, Tuesday"][1])
+print(
+    "pulling lesson/app@" + freshness.short_digest(first.digest) + "... gives:",
+    pulls["by digest, Tuesday"][1],
+)
 
-digests = pd.DataFrame(timeline).rename_axis("tag")
-digests["what happened"] = ["new tag" if pd.isna(a) else "moved" if a != b else "stayed"
-                            for a, b in zip(digests.iloc[:, 0], digests.iloc[:, 1], strict=True)]  # fmt: skip
+digests = freshness.tag_changes(timeline)
 display(digests)
 pd.DataFrame(pulls, index=["image id", "the container prints"]).T
 
@@ -117,7 +118,9 @@ fig = freshness.plot_tag_timeline(
 
 # %%
 pin_manifest = reg.manifest(pinned)
-assert timeline["after pushing 1.0"]["latest"] != timeline["after pushing 1.1"]["latest"]  # the tag moved
+assert (
+    timeline["after pushing 1.0"]["latest"] != timeline["after pushing 1.1"]["latest"]
+)  # the tag moved
 assert timeline["after pushing 1.0"]["1.0"] == timeline["after pushing 1.1"]["1.0"]  # 1.0 stayed
 assert list(digests["what happened"]) == ["moved", "stayed", "new tag"]
 monday_id, tuesday_id, pin_id = (pulls[k][0] for k in pulls)
@@ -125,10 +128,14 @@ assert monday_id == v1.id and tuesday_id == v2.id != v1.id  # latest gave anothe
 assert pin_id == v1.id  # the digest still gives Monday's image ...
 assert pin_manifest.digest == first.digest  # ... byte for byte
 store = dl.engine_info().image_store
-id_is_hash_of = pin_manifest.digest if dl.engine_info().containerd_store else pin_manifest.config.digest
+id_is_hash_of = (
+    pin_manifest.digest if dl.engine_info().containerd_store else pin_manifest.config.digest
+)
 assert v1.id == id_is_hash_of, (store, v1.id)
-print(f"image store: {store}; the image id is the digest of its "
-      + ("manifest" if dl.engine_info().containerd_store else "config"))
+print(
+    f"image store: {store}; the image id is the digest of its "
+    + ("manifest" if dl.engine_info().containerd_store else "config")
+)
 assert [out for _, out in pulls.values()] == ["app 1.0", "app 1.1", "app 1.0"]
 print("latest moved from", freshness.short_digest(first.digest), "to", freshness.short_digest(second.digest),
       "| the pin still gives image", v1.short_id)  # fmt: skip
@@ -143,14 +150,13 @@ print("latest moved from", freshness.short_digest(first.digest), "to", freshness
 
 # %%
 dockerfiles = {
-    "no tag": "FROM debian\nCMD [\"bash\"]\n",
-    "latest": "FROM debian:latest\nCMD [\"bash\"]\n",
-    "tag + digest": f"FROM {reg.host}/lesson/app:1.0@{first.digest}\nCMD [\"cat\", \"/version.txt\"]\n",
+    "no tag": 'FROM debian\nCMD ["bash"]\n',
+    "latest": 'FROM debian:latest\nCMD ["bash"]\n',
+    "tag + digest": f'FROM {reg.host}/lesson/app:1.0@{first.digest}\nCMD ["cat", "/version.txt"]\n',
 }
-findings = pd.concat({name: lint.lint(text) for name, text in dockerfiles.items()}, names=["Dockerfile", "#"])
-display(findings[["line", "code", "level", "message"]])
-codes = {name: set(findings.loc[name, "code"]) if name in findings.index.get_level_values(0) else set()
-         for name in dockerfiles}  # fmt: skip
+findings = {name: lint.lint(text) for name, text in dockerfiles.items()}
+display(pd.concat(findings, names=["Dockerfile", "#"])[["line", "code", "level", "message"]])
+codes = {name: set(found["code"]) for name, found in findings.items()}
 print("hadolint", lint.version())
 
 # %%
@@ -178,10 +184,7 @@ checks = pd.concat([
     freshness.check_bases(f"FROM {reg.host}/lesson/app:1.0\n"),
     freshness.check_bases(f"FROM {alpine}\n"),
 ], ignore_index=True)  # fmt: skip
-view = checks.assign(image=checks["image"].str.replace(reg.host, "<registry>"),
-                     pinned_digest=checks["pinned_digest"].map(lambda d: freshness.short_digest(d) if d else None),
-                     current_digest=checks["current_digest"].map(lambda d: freshness.short_digest(d) if d else None))  # fmt: skip
-view[["image", "pinned", "pinned_digest", "current_digest", "newer_digest", "newer_tags", "note"]]
+freshness.checks_table(checks, registry_host=reg.host)
 
 # %%
 monday, today, by_tag, hub = (checks.iloc[i] for i in range(4))
@@ -225,7 +228,8 @@ ages.drop(columns=["image"])
 fig = freshness.plot_package_dates(
     list(facts.values()),
     caption="Package dates read from each image's filesystem (Debian: changelog date of each package; "
-    "Alpine: apk build time). Bases: " + "; ".join(f"{k}: {v}" for k, v in ages["provenance"].items()),
+    "Alpine: apk build time). Bases: "
+    + "; ".join(f"{k}: {v}" for k, v in ages["provenance"].items()),
 )
 
 # %%
@@ -276,7 +280,9 @@ built = {
     "older": dl.build(app_on_base, buildargs={"BASE": older_base}, tag="dockerlab/freshness-app:older-base"),
     "newer": dl.build(app_on_base, buildargs={"BASE": newer_base}, tag="dockerlab/freshness-app:newer-base"),
 }  # fmt: skip
-builds = {k: freshness.inspect(img, now) for k, img in built.items()}  # packages read from each image
+builds = {
+    k: freshness.inspect(img, now) for k, img in built.items()
+}  # packages read from each image
 changed = freshness.diff_packages(builds["older"].packages, builds["newer"].packages)
 kinds = changed["change"].value_counts()
 display(kinds.rename("packages").to_frame())
@@ -292,16 +298,15 @@ changed.assign(old_date=changed["old_date"].dt.strftime("%Y-%m-%d"),
 # release's minimal system needs and the other's does not. Both, as found here:
 
 # %%
-added = set(changed.loc[changed["change"] == "added", "package"])
-removed = set(changed.loc[changed["change"] == "removed", "package"])
-renamed = sorted((p.removesuffix("t64"), p) for p in added if p.endswith("t64") and p.removesuffix("t64") in removed)
-print(f"{len(renamed)} renamed to t64:", ", ".join(f"{a} -> {b}" for a, b in renamed))
-print(f"only in {older_base}:", ", ".join(sorted(removed - {a for a, _ in renamed})))
-print(f"only in {newer_base}:", ", ".join(sorted(added - {b for _, b in renamed})))
+split = freshness.added_and_removed(changed, rename_suffix="t64")
+print(f"{len(split.renamed)} renamed to t64:", ", ".join(f"{a} -> {b}" for a, b in split.renamed))
+print(f"only in {older_base}:", ", ".join(split.only_old))
+print(f"only in {newer_base}:", ", ".join(split.only_new))
 
 # %%
+upgraded = freshness.upgraded(changed)
 fig = freshness.plot_package_changes(
-    changed[changed["change"] == "upgraded"], old_label=f"built on {older_base}",
+    upgraded, old_label=f"built on {older_base}",
     new_label=f"built on {newer_base}", top=15,
     caption="Versions and dates read from both images' package databases (date = the package's "
     f"Debian changelog). Older base: {dl.provenance(older_base)}. Newer base: {dl.provenance(newer_base)}.",
@@ -314,13 +319,14 @@ fig = freshness.plot_package_changes(
 # version of it:
 
 # %%
-upgraded = changed[changed["change"] == "upgraded"]
-dated = upgraded.dropna(subset=["old_date", "new_date"])
-later_on_old = dated[dated["old_date"] > dated["new_date"]]
+dated = freshness.dated_upgrades(changed)
+later_on_old = freshness.dated_later_in_old(changed)
 display(later_on_old[["package", "old", "new", "old_date", "new_date"]].head(8))
-dl.md(f"Of the **{len(dated)}** upgraded packages with a date in both images, **{len(later_on_old)}** "
-      f"are dated later in `{older_base}` than in `{newer_base}`, although trixie's version is the "
-      "newer one (dpkg's order, used for every comparison here). Compare versions, not dates.")
+dl.md(
+    f"Of the **{len(dated)}** upgraded packages with a date in both images, **{len(later_on_old)}** "
+    f"are dated later in `{older_base}` than in `{newer_base}`, although trixie's version is the "
+    "newer one (dpkg's order, used for every comparison here). Compare versions, not dates."
+)
 
 # %% [markdown]
 # **What the newer versions fixed.** Every Debian package records its history
@@ -339,20 +345,27 @@ dl.md(f"Of the **{len(dated)}** upgraded packages with a date in both images, **
 logs = {k: freshness.changelogs(img) for k, img in built.items()}
 fixed = freshness.fixed_between(logs["older"], logs["newer"])
 display(fixed)
-dl.md(f"The changelogs name **{fixed['cves'].sum()} vulnerabilities** (CVE ids) in "
-      f"**{len(fixed)} of {len(set(logs['older']) & set(logs['newer']))} source packages** that "
-      f"`{newer_base}`'s versions fixed after `{older_base}`'s and that `{older_base}` "
-      "never records as fixed.")
+dl.md(
+    f"The changelogs name **{fixed['cves'].sum()} vulnerabilities** (CVE ids) in "
+    f"**{len(fixed)} of {len(freshness.sources_in_both(logs['older'], logs['newer']))} source packages** that "
+    f"`{newer_base}`'s versions fixed after `{older_base}`'s and that `{older_base}` "
+    "never records as fixed."
+)
 
 # %%
 assert kinds.get("downgraded", 0) == 0  # nothing is older on the newer release
 assert len(upgraded) > len(changed) / 2  # most packages: the same, at a newer version
 assert "libc6" in set(upgraded["package"])
-assert all(freshness.compare_versions(o, n) < 0 for o, n in zip(upgraded["old"], upgraded["new"], strict=True))
+assert all(
+    freshness.compare_versions(o, n) < 0
+    for o, n in zip(upgraded["old"], upgraded["new"], strict=True)
+)
 assert len(fixed) > 0 and fixed["cves"].sum() > 0  # the newer base carries fixes the older lacks
-behind = (dated["new_date"] - dated["old_date"]).dt.days
-print(f"{len(upgraded)} packages upgraded; the older build was up to {behind.max():.0f} days behind "
-      f"({dated.loc[behind.idxmax(), 'package']}); {fixed['cves'].sum()} CVE ids fixed since.")
+furthest = dated.loc[dated["days_behind"].idxmax()]
+print(
+    f"{len(upgraded)} packages upgraded; the older build was up to {furthest['days_behind']:.0f} days behind "
+    f"({furthest['package']}); {fixed['cves'].sum()} CVE ids fixed since."
+)
 # the app itself runs on both
 assert {dl.run(img).output.strip() for img in built.values()} == {"hello from the app"}
 
@@ -364,7 +377,9 @@ assert {dl.run(img).output.strip() for img in built.values()} == {"hello from th
 
 # %%
 both = pd.DataFrame({k: f.row() for k, f in builds.items()}).T
-both = both[["os", "created", "created from", "age (days)", "newest package", "newest package date"]]
+both = both[
+    ["os", "created", "created from", "age (days)", "newest package", "newest package date"]
+]
 display(both)
 assert both["os"].nunique() == 2
 

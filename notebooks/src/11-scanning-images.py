@@ -17,6 +17,7 @@
 import json
 
 import pandas as pd
+from IPython.display import display
 
 import dockerlab as dl
 from dockerlab import assets
@@ -72,11 +73,17 @@ else:
 # match on.
 
 # %%
-bases = {"debian": dl.ref("debian"), "debian-slim": dl.ref("debian_slim"), "alpine": dl.ref("alpine")}
+bases = {
+    "debian": dl.ref("debian"),
+    "debian-slim": dl.ref("debian_slim"),
+    "alpine": dl.ref("alpine"),
+}
 base_inv = {label: sbom.inventory(ref) for label, ref in bases.items()}
 for label, inv in base_inv.items():
-    print(f"{label:12} {inv.image:22} {inv.os_name:32} {len(inv):3} packages "
-          f"({inv.database} database)   [{dl.provenance(inv.image)}]")
+    print(
+        f"{label:12} {inv.image:22} {inv.os_name:32} {len(inv):3} packages "
+        f"({inv.database} database)   [{dl.provenance(inv.image)}]"
+    )
 
 # %%
 base_inv["alpine"].table()
@@ -109,7 +116,7 @@ deb[deb["version"].str.contains(r"\+deb\d+u\d+", regex=True)][["package", "versi
 
 # %%
 alpine_cdx = sbom.cyclonedx(base_inv["alpine"])
-preview = dict(alpine_cdx, components=alpine_cdx["components"][:2] + ["..."])
+preview = dict(alpine_cdx, components=[*alpine_cdx["components"][:2], "..."])
 print(json.dumps(preview, indent=1)[:2500])
 
 # %%
@@ -118,9 +125,11 @@ for label, inv in base_inv.items():
     problems = sbom.validate_cyclonedx(cdx) + sbom.validate_spdx(spdx_doc)
     packages_in_sbom = len(sbom.package_components(cdx))
     own_count = len(sbom.listed_by_manager(inv))  # the image's dpkg or apk, asked in a container
-    print(f"{label:12} CycloneDX 1.5: {packages_in_sbom} package components, "
-          f"SPDX 2.3: {len(spdx_doc['packages']) - 1} packages, its {inv.database} says "
-          f"{own_count} installed; problems: {problems or 'none'}")
+    print(
+        f"{label:12} CycloneDX 1.5: {packages_in_sbom} package components, "
+        f"SPDX 2.3: {len(spdx_doc['packages']) - 1} packages, its {inv.database} says "
+        f"{own_count} installed; problems: {problems or 'none'}"
+    )
     # One component per package the image's own package manager lists: nothing lost,
     # nothing invented.
     assert problems == []
@@ -142,15 +151,18 @@ COPY hello.c /src/hello.c
 RUN musl-gcc -static -Os -o /hello /src/hello.c && strip /hello
 """
 app_dockerfiles = {
-    label: BUILD_STAGE + f"""
+    label: BUILD_STAGE
+    + f"""
 FROM {base}
 COPY --from=build /hello /hello
 ENTRYPOINT ["/hello"]
 """
     for label, base in [*bases.items(), ("scratch", "scratch")]
 }
-apps = {label: dl.build(text, {"hello.c": assets.text("hello.c")}, progress=False)
-        for label, text in app_dockerfiles.items()}
+apps = {
+    label: dl.build(text, {"hello.c": assets.text("hello.c")}, progress=False)
+    for label, text in app_dockerfiles.items()
+}
 for label, img in apps.items():
     assert dl.run(img).ok, label
 print("The same binary runs on all four:", ", ".join(apps))
@@ -162,12 +174,18 @@ counts
 
 # %%
 fig = dl.compare_bars(
-    counts, ["packages", "source_packages", "size_mb"],
-    titles={"packages": "installed packages", "source_packages": "source packages",
-            "size_mb": "size on disk (MB)"},
-    log=False, suptitle="The same app: what each base brings to patch",
-    caption="Measured here from each image's package database. Bases: " + "; ".join(
-        f"{k}: {dl.provenance(v)}" for k, v in bases.items()) + "; scratch: empty base.",
+    counts,
+    ["packages", "source_packages", "size_mb"],
+    titles={
+        "packages": "installed packages",
+        "source_packages": "source packages",
+        "size_mb": "size on disk (MB)",
+    },
+    log=False,
+    suptitle="The same app: what each base brings to patch",
+    caption="Measured here from each image's package database. Bases: "
+    + "; ".join(f"{k}: {dl.provenance(v)}" for k, v in bases.items())
+    + "; scratch: empty base.",
 )
 
 # %% [markdown]
@@ -183,8 +201,10 @@ assert n["alpine"] < n["debian-slim"] <= n["debian"], n
 for label in bases:
     assert [p.purl for p in app_inv[label].packages] == [p.purl for p in base_inv[label].packages]
 assert app_inv["scratch"].database == "none" and n["scratch"] == 0
-print(f"packages: debian {n['debian']}, debian-slim {n['debian-slim']}, "
-      f"alpine {n['alpine']}, scratch {n['scratch']}")
+print(
+    f"packages: debian {n['debian']}, debian-slim {n['debian-slim']}, "
+    f"alpine {n['alpine']}, scratch {n['scratch']}"
+)
 
 # %% [markdown]
 # ### An empty SBOM is not an empty image
@@ -197,7 +217,9 @@ print(f"packages: debian {n['debian']}, debian-slim {n['debian-slim']}, "
 # image's SBOM.
 
 # %%
-musl_version = dl.run(dl.ref("builder"), ["dpkg-query", "-W", "-f=${Version}", "musl-dev"]).output.strip()
+musl_version = dl.run(
+    dl.ref("builder"), ["dpkg-query", "-W", "-f=${Version}", "musl-dev"]
+).output.strip()
 musl = sbom.static_package("musl", musl_version, source="musl")
 scratch_cdx = sbom.cyclonedx(app_inv["scratch"], extra=[musl])
 assert sbom.validate_cyclonedx(scratch_cdx) == []
@@ -232,8 +254,11 @@ print(report)
 severity = report.severity()
 if severity is not None:
     display(severity)
-    vulns.severity_chart(severity, title="Known vulnerabilities in the same app, per base",
-                         caption="Sources: " + "; ".join(report.sources))
+    vulns.severity_chart(
+        severity,
+        title="Known vulnerabilities in the same app, per base",
+        caption="Sources: " + "; ".join(report.sources),
+    )
 else:
     print("No severity chart: no vulnerability data was obtained (see above).")
 
@@ -241,12 +266,18 @@ else:
 # ## Before and after, side by side
 
 # %%
-side_by_side = pd.DataFrame({
-    label: {"base": "scratch" if label == "scratch" else bases[label],
-            "packages": len(inv), "source packages": len({p.source for p in inv.packages}),
-            "size on disk (MB)": inv.size_mb, "vulnerabilities": report.summary(label)}
-    for label, inv in app_inv.items()
-}).T
+side_by_side = pd.DataFrame(
+    {
+        label: {
+            "base": "scratch" if label == "scratch" else bases[label],
+            "packages": len(inv),
+            "source packages": len({p.source for p in inv.packages}),
+            "size on disk (MB)": inv.size_mb,
+            "vulnerabilities": report.summary(label),
+        }
+        for label, inv in app_inv.items()
+    }
+).T
 side_by_side
 
 # %% [markdown]

@@ -279,3 +279,87 @@ def test_check_bases_compares_digests_and_tags():
     assert d["tag"] == "latest" and "no tag" in d["note"]
     assert "no longer exists" in e["note"] and e["newer_tags"] == ["1.0", "1.1"]
     assert pd.isna(hub["current_digest"]) and "could not check" in hub["note"]
+
+
+# ---------------------------------------------------------------- what notebook 10's cells read
+
+D_OLD, D_NEW = datetime(2024, 4, 30, tzinfo=UTC), datetime(2026, 4, 27, tzinfo=UTC)
+D_LATE = datetime(2026, 5, 1, tzinfo=UTC)  # a stable update of the old release, after D_NEW
+
+
+def _changed() -> pd.DataFrame:
+    old = {"libc6": f.Package("libc6", "2.36-9+deb12u7", D_OLD),
+           "tzdata": f.Package("tzdata", "2026b-0+deb12u1", D_LATE),
+           "bash": "5.2.15-2+b2", "libssl3": "3.0.15-1", "gone": "1.0", "back": "3.1"}  # fmt: skip
+    new = {"libc6": f.Package("libc6", "2.41-12", D_NEW),
+           "tzdata": f.Package("tzdata", "2026f-0+deb13u1", D_NEW),
+           "bash": "5.2.37-2", "libssl3t64": "3.5.1-1", "new": "0.1", "back": "3.0"}  # fmt: skip
+    return f.diff_packages(old, new)
+
+
+def test_upgraded_keeps_only_upgrades():
+    assert f.upgraded(_changed())["package"].tolist() == ["bash", "libc6", "tzdata"]
+    assert f.upgraded(f.diff_packages({}, {"a": "1"})).empty
+
+
+def test_dated_upgrades_and_days_behind():
+    dated = f.dated_upgrades(_changed())
+    assert dated["package"].tolist() == ["libc6", "tzdata"]  # bash has no dates
+    behind = dated.set_index("package")["days_behind"].to_dict()
+    assert behind == {"libc6": (D_NEW - D_OLD).days, "tzdata": (D_NEW - D_LATE).days}
+    assert behind["tzdata"] < 0 < behind["libc6"]
+    furthest = dated.loc[dated["days_behind"].idxmax()]
+    assert furthest["package"] == "libc6"
+
+
+def test_dated_later_in_old_finds_stable_updates_dated_after_the_new_version():
+    later = f.dated_later_in_old(_changed())
+    assert later["package"].tolist() == ["tzdata"]
+    assert (later["old_date"] > later["new_date"]).all()
+    same_day = {"x": f.Package("x", "1", D_NEW)}, {"x": f.Package("x", "2", D_NEW)}
+    assert f.dated_later_in_old(f.diff_packages(*same_day)).empty  # equal dates: not later
+
+
+def test_added_and_removed_pairs_renames():
+    split = f.added_and_removed(_changed())
+    assert split.renamed == [("libssl3", "libssl3t64")]
+    assert split.only_old == ["gone"] and split.only_new == ["new"]
+    other = f.added_and_removed(_changed(), rename_suffix="-new")
+    assert other.renamed == [] and other.only_old == ["gone", "libssl3"]
+    assert other.only_new == ["libssl3t64", "new"]
+
+
+def test_sources_in_both():
+    old, new = f.parse_changelogs(CHANGELOGS_OLD), f.parse_changelogs(CHANGELOGS_NEW)
+    assert f.sources_in_both(old, new) == ["glibc", "zlib"]
+    assert f.sources_in_both({}, new) == []
+
+
+def test_tag_changes_says_what_happened_to_each_tag():
+    a, b = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    timeline = {
+        "after pushing 1.0": {"latest": a, "1.0": a, "1.1": None, "old": b},
+        "after pushing 1.1": {"latest": b, "1.0": a, "1.1": b, "old": None},
+    }
+    table = f.tag_changes(timeline)
+    assert table.index.name == "tag"
+    assert list(table.columns) == ["after pushing 1.0", "after pushing 1.1", "what happened"]
+    assert table["what happened"].to_dict() == {
+        "latest": "moved", "1.0": "stayed", "1.1": "new tag", "old": "removed"}  # fmt: skip
+    assert table.loc["latest", "after pushing 1.1"] == b
+
+
+def test_checks_table_shortens_digests_and_hides_the_registry_port():
+    old, cur = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    rc = StubRegistry({"latest": cur, "1.0": old}, ["1.0", "1.1"], offline=["docker.io", "alpine"])
+    checks = pd.concat([f.check_bases(f"FROM 127.0.0.1:5123/app:latest@{old}\n", client=rc),
+                        f.check_bases("FROM alpine:3.23\n", client=rc)], ignore_index=True)  # fmt: skip
+    view = f.checks_table(checks, registry_host="127.0.0.1:5123")
+    assert list(view.columns) == ["image", "pinned", "pinned_digest", "current_digest",
+                                  "newer_digest", "newer_tags", "note"]  # fmt: skip
+    first, hub = view.iloc[0], view.iloc[1]
+    assert first["image"] == f"<registry>/app:latest@{old}"  # the image as written, port hidden
+    assert (first["pinned_digest"], first["current_digest"]) == ("1" * 12, "2" * 12)
+    assert pd.isna(hub["pinned_digest"]) and pd.isna(hub["current_digest"])  # nothing to shorten
+    assert checks.loc[0, "pinned_digest"] == old  # the checks themselves are left as they were
+    assert f.checks_table(checks)["image"].iloc[0] == f"127.0.0.1:5123/app:latest@{old}"

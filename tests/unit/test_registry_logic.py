@@ -8,6 +8,7 @@ walk without any real registry.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -279,3 +280,52 @@ def test_repeated_waiting_lines_are_not_progress():
 
     moving = [{"status": "Pushing", "id": "a", "progressDetail": {"current": n}} for n in range(5)]
     assert list(progressing(iter(moving), 0.01)) == moving
+
+
+# --------------------------------------------------------------------------- sizes on record
+
+
+class _StubHub:
+    """Answers ``manifest`` like RegistryClient: a size for some references, an error for others."""
+
+    def __init__(self, sizes, errors=()):
+        self.sizes, self.errors, self.asked, self.closed = sizes, dict(errors), [], False
+
+    def manifest(self, ref):
+        self.asked.append(ref)
+        if ref in self.errors:
+            raise self.errors[ref]
+        return type("Manifest", (), {"compressed_mb": self.sizes[ref]})()
+
+
+def test_sizes_on_record_offline_labels_every_figure_with_its_source():
+    table = r.sizes_on_record({"alpine": "3.9 MB compressed (here)"})
+    assert table.index.name == "image" and list(table.columns) == r.RECORD_COLUMNS
+    assert list(table.index) == [s.image for s in r.SIZES_ON_RECORD]
+    assert table.loc["alpine", "measured here"] == "3.9 MB compressed (here)"
+    others = table.drop(index="alpine")
+    assert set(others["measured here"]) == {"not measured (offline)"}
+    assert all(table["source of 'recorded'"].str.startswith("repo-info repos/"))
+    assert table.loc["postgres:13", "article (2021)"] == "314 MB"
+
+
+def test_sizes_on_record_reads_the_others_live_and_says_what_it_could_not_read():
+    sizes = {s.image: 10.5 for s in r.SIZES_ON_RECORD}
+    hub = _StubHub(sizes, {"ruby:2.7.2": r.ManifestNotFound("ruby:2.7.2 does not exist\nmore"),
+                           "ruby:2.7.2-slim": NoRegistry("Docker Hub does not answer.")})  # fmt: skip
+    table = r.sizes_on_record({"alpine": "measured"}, live=True, client=hub)
+    assert "alpine" not in hub.asked and len(hub.asked) == len(r.SIZES_ON_RECORD) - 1
+    assert table.loc["postgres:13", "measured here"] == "10.5 MB compressed (Docker Hub, live)"
+    assert table.loc["ruby:2.7.2", "measured here"] == "could not read: ruby:2.7.2 does not exist"
+    assert table.loc["ruby:2.7.2-slim", "measured here"].startswith("could not read: Docker Hub")
+    assert table.loc["alpine", "measured here"] == "measured"
+
+
+def test_sizes_on_record_are_the_figures_of_the_sources_page():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "sources.md").read_text()
+    section = page.split("## Image sizes on record", 1)[1].split("\n## ", 1)[0]
+    for record in r.SIZES_ON_RECORD:
+        for figure in re.findall(r"\d+\.\d+ MB|\d+\.\d+ /", record.recorded):
+            assert figure.split()[0] in section, (record.image, figure)

@@ -185,3 +185,43 @@ def test_spdx_validator_catches_problems(alpine):
 def test_package_counts(debian, alpine):
     df = sbom.package_counts({"debian": debian, "alpine": alpine})
     assert df.loc["debian", "packages"] == 3 and df.loc["alpine", "source_packages"] == 3
+
+
+# ---------------------------------------------------------------- commands by package
+
+
+def test_commands_by_package_reads_dpkgs_answer(monkeypatch):
+    from dockerlab.containers import RunResult
+
+    asked = {}
+
+    def fake_run(image, command):
+        asked["image"], asked["command"] = image, command
+        return RunResult(0, "coreutils 18000 cat,ls,sort,\n"
+                            "dpkg-query: no packages found matching nothere\n"
+                            "grep 1000 egrep,grep,\n"
+                            "base-files 400 \n", 0.1)  # fmt: skip
+
+    monkeypatch.setattr(sbom, "run", fake_run)
+    table = sbom.commands_by_package("debian:trixie", ["coreutils", "nothere", "grep", "base-files"],
+                                     also_in={"busybox has": {"cat", "ls", "grep", "vi"}})  # fmt: skip
+    assert asked["image"] == "debian:trixie"
+    assert asked["command"][:3] == ["sh", "-c", sbom.DPKG_COMMANDS]
+    assert asked["command"][3:] == ["sh", "coreutils", "nothere", "grep", "base-files"]
+    assert list(table.columns) == ["installed_mb", "commands", "busybox has"]
+    assert list(table.index) == ["coreutils", "grep", "base-files", "total"]
+    assert table.loc["coreutils"].tolist() == [round(18000 * 1024 / 1e6, 2), 3, 2]
+    assert table.loc["grep"].tolist() == [1.02, 2, 1]
+    assert table.loc["base-files", "commands"] == 0
+    assert table.loc["total", "commands"] == 5 and table.loc["total", "busybox has"] == 3
+    assert table.loc["total", "installed_mb"] == pytest.approx(18.43 + 1.02 + 0.41)
+
+
+def test_commands_by_package_fails_plainly_without_dpkg(monkeypatch):
+    from dockerlab.containers import RunResult
+
+    from dockerlab.errors import DockerlabError
+
+    monkeypatch.setattr(sbom, "run", lambda image, command: RunResult(127, "sh: dpkg-query: not found", 0.1))  # fmt: skip
+    with pytest.raises(DockerlabError, match=r"dpkg in alpine:3\.23"):
+        sbom.commands_by_package("alpine:3.23", ["busybox"])
