@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dockerlab.errors import DockerlabError
+from dockerlab.errors import DockerlabError, InvalidOption
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,13 +149,13 @@ def _score(args: argparse.Namespace) -> int:
     from dockerlab.scorecard import compare, score
 
     if not args.compare and not args.path:
-        raise DockerlabError("score needs a Dockerfile: `score PATH` or `score --compare A B`.")
+        raise InvalidOption("score needs a Dockerfile: `score PATH` or `score --compare A B`.")
     if not args.compare:
         print(score(Path(args.path), args.context))
         return 0
     cards = {name: score(Path(name), args.context) for name in args.compare}
     if len(cards) < 2:
-        raise DockerlabError("--compare needs two different Dockerfiles.")
+        raise InvalidOption("--compare needs two different Dockerfiles.")
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
         print("Scorecards side by side\n" + compare(cards).to_string())
     for name, card in cards.items():
@@ -172,7 +172,7 @@ def _classroom(args: argparse.Namespace) -> int:
 
     if args.action == "setup":
         if not args.names:
-            raise DockerlabError("Name the learners: `classroom setup alice bob ...`.")
+            raise InvalidOption("Name the learners: `classroom setup alice bob ...`.")
         budget = classroom.Budget(args.memory, args.pids, args.cpus, args.disk)
         classroom.setup(args.names, budget, images=args.images, hub=not args.no_hub)
     elif args.action == "status":

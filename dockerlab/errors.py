@@ -194,6 +194,36 @@ class ManifestNotFound(RegistryError):
     hint = "Check the name and tag (tags are case-sensitive); list tags with .tags(repository)."
 
 
+class UnsafeOption(DockerlabError, ValueError):
+    """An option the kit refuses for a demo container: it would reach past the container's
+    limits (the Docker socket, a host folder, privileged, the host's namespaces, no limit)."""
+
+
+class InvalidOption(DockerlabError, ValueError):
+    """A value the kit cannot use (an unknown choice, a size over a limit, a missing
+    argument); the message names what it accepts."""
+
+
+class ContainerFailed(DockerlabError):
+    """The engine could not create or start a container, copy into it, or a command the
+    kit ran in one failed; the message has the engine's words."""
+
+
+class LessonError(DockerlabError):
+    """A lesson's demonstration did not show what it should (a service that never answered,
+    a probe that did not finish): the lesson's point could not be measured."""
+
+    hint = "Run the cell again; if it fails again, `dl.doctor()` checks the engine."
+
+
+class ClassroomError(DockerlabError):
+    """Setting up, running or reading a class (``python -m dockerlab classroom``) failed."""
+
+
+class PrivateEngineFailed(DockerlabError):
+    """The kit's own engine (``python -m dockerlab engine``) did not do what was asked."""
+
+
 #: Every error class above (``from dockerlab.errors import *`` and ``dockerlab``'s exports).
 __all__ = sorted(
     name for name, value in dict(globals()).items()

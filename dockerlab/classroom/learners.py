@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dockerlab.core.downloads import apt_install
-from dockerlab.errors import DockerlabError
+from dockerlab.errors import ClassroomError, InvalidOption
 
 #: Where the class lives: its state, the learners' disks, the hub's configuration.
 HOME = Path(os.environ.get("DOCKERLAB_CLASSROOM") or "/srv/dockerlab-class")
@@ -113,7 +113,7 @@ class Class:
         try:
             raw = json.loads(cls.path().read_text())
         except FileNotFoundError:
-            raise DockerlabError(
+            raise ClassroomError(
                 f"No class is set up on this machine ({cls.path()} is missing).",
                 hint="Run `python -m dockerlab classroom setup NAME ...` as root first.",
             ) from None
@@ -128,7 +128,7 @@ class Class:
         for x in self.learners:
             if x.name == name:
                 return x
-        raise DockerlabError(f"{name!r} is not a learner of this class.")
+        raise ClassroomError(f"{name!r} is not a learner of this class.")
 
 
 def _say(line: str) -> None:
@@ -137,7 +137,7 @@ def _say(line: str) -> None:
 
 def _root() -> None:
     if os.geteuid() != 0:
-        raise DockerlabError("The classroom commands set up users and engines: run them as root.")
+        raise ClassroomError("The classroom commands set up users and engines: run them as root.")
 
 
 def _run(*cmd: str, **kw) -> subprocess.CompletedProcess:
@@ -156,7 +156,7 @@ def _bytes(size: str) -> int:
 def _user(name: str) -> Learner:
     """The learner's Unix user, made if missing: home 0700, subordinate uid/gid ranges."""
     if not NAME.fullmatch(name):
-        raise DockerlabError(f"{name!r} cannot be a learner's login (a-z, digits, _ and -).")
+        raise InvalidOption(f"{name!r} cannot be a learner's login (a-z, digits, _ and -).")
     try:
         pw = pwd.getpwnam(name)
     except KeyError:
@@ -299,7 +299,7 @@ def _start_engine(learner: Learner, wait: float = 90) -> int:
     tail = (logs / f"{learner.name}.log").read_text(errors="replace").splitlines()[-8:]
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    raise DockerlabError(f"{learner.name}'s engine did not start:\n  " + "\n  ".join(tail),
+    raise ClassroomError(f"{learner.name}'s engine did not start:\n  " + "\n  ".join(tail),
                          hint=f"The whole log: {logs / (learner.name + '.log')}")  # fmt: skip
 
 
@@ -468,7 +468,7 @@ def _outside_private_folders(home: Path) -> None:
     real = home.resolve()
     for folder in PRIVATE_FOLDERS:
         if real.is_relative_to(Path(folder).resolve()):
-            raise DockerlabError(
+            raise ClassroomError(
                 f"The class folder {home} is under {folder}, which each learner's server "
                 f"gets empty, of its own: choose another, e.g. DOCKERLAB_CLASSROOM=/srv/class."
             )

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from dockerlab.classroom import learners as classroom
-from dockerlab.errors import DockerlabError
+from dockerlab.errors import ClassroomError
 
 
 def _used(path: Path) -> tuple[int, int]:
@@ -124,7 +124,7 @@ def watch(every: float = 30, rounds: int | None = None) -> None:
     from IPython.display import Markdown, clear_output, display
 
     if not classroom.Class.path().exists():
-        raise DockerlabError(
+        raise ClassroomError(
             f"No class on this machine (looked in {classroom.HOME}): make one with `python -m dockerlab "
             "classroom setup NAME ...` as root, or set DOCKERLAB_CLASSROOM to its folder."
         )

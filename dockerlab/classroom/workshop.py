@@ -27,7 +27,7 @@ import docker.errors
 
 from dockerlab.core import images
 from dockerlab.core.engine import client, registry_reachable
-from dockerlab.errors import DockerlabError, ImageNotFound, NoRegistry
+from dockerlab.errors import ClassroomError, ImageNotFound, NoRegistry
 
 #: Images some lessons use when present, beyond the catalog (optional extras).
 EXTRAS = {"python_alpine": "python:3-alpine"}
@@ -122,20 +122,20 @@ def load(path: str | Path) -> list[str]:
     try:
         archive = tarfile.open(path)  # noqa: SIM115 - closed by the `with` below
     except (tarfile.TarError, OSError) as e:
-        raise DockerlabError(
+        raise ClassroomError(
             f"{path} is not a bundle made by `python -m dockerlab bundle`: {e}"
         ) from None
     with archive:
         try:
             entries = json.loads(archive.extractfile(MANIFEST).read())
         except KeyError:
-            raise DockerlabError(f"{path} has no {MANIFEST}: not a dockerlab bundle.") from None
+            raise ClassroomError(f"{path} has no {MANIFEST}: not a dockerlab bundle.") from None
         for e in entries:
             t0 = time.monotonic()
             try:
                 c.images.load(archive.extractfile(e["member"]).read())
             except docker.errors.APIError as err:
-                raise DockerlabError(
+                raise ClassroomError(
                     f"Loading {e['ref']} failed: {err.explanation or err}"
                 ) from None
             loaded.append(e["ref"])

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from dockerlab.errors import DockerlabError
+from dockerlab.errors import InvalidOption
 
 #: The engine profiles ``DOCKERLAB_ENGINE`` may name, and what each one runs.
 PROFILES = {
@@ -46,7 +46,7 @@ def profile() -> str:
     """
     name = os.environ.get("DOCKERLAB_ENGINE", "").strip() or DEFAULT_PROFILE
     if name not in PROFILES:
-        raise DockerlabError(
+        raise InvalidOption(
             f"DOCKERLAB_ENGINE={name!r} is not an engine profile the kit knows: use "
             + ", ".join(PROFILES)
             + f" (unset: {DEFAULT_PROFILE}).",

@@ -31,7 +31,15 @@ from docker.types import LogConfig
 from dockerlab.core import config, labels
 from dockerlab.core.engine import client, requested_platform
 from dockerlab.core.images import name_of
-from dockerlab.errors import ContainerGone, ContainerTimeout, DockerlabError, ImageNotFound
+from dockerlab.errors import (
+    ContainerFailed,
+    ContainerGone,
+    ContainerTimeout,
+    DockerlabError,
+    ImageNotFound,
+    InvalidOption,
+    UnsafeOption,
+)
 
 #: Defaults every demo container gets (override per call).
 DEFAULT_LIMITS = {"memory": "256m", "pids": 128, "cpus": 1.0}
@@ -159,9 +167,7 @@ def _check_limits(memory: str, pids: int, cpus: float) -> None:
     if not 0 < cpus <= (os.cpu_count() or 1):
         problems.append(f"cpus={cpus!r} (more than 0, at most this machine's {os.cpu_count()})")
     if problems:
-        raise DockerlabError(
-            "A demo container's limits must be limits: " + "; ".join(problems) + "."
-        )
+        raise UnsafeOption("A demo container's limits must be limits: " + "; ".join(problems) + ".")
 
 
 def _host_paths(volumes=None, mounts=None) -> list[str]:
@@ -196,32 +202,32 @@ def _options(
     docstring). These refusals guard against mistakes in a notebook: a kernel can reach
     the engine's raw API, which only an engine of the learner's own bounds."""
     if network != "none" and not network.startswith("container:"):
-        raise DockerlabError(
+        raise UnsafeOption(
             f"network={network!r}: demo containers run with no network ('none') or share "
             "another container's loopback ('container:<id>')."
         )
     given = {k for k, v in extra.items() if v is not None and v is not False}
     if replaced := sorted(given & set(_SAFETY_OPTIONS)):
         instead = sorted({f"`{_SAFETY_OPTIONS[k]}`" for k in replaced if _SAFETY_OPTIONS[k]})
-        raise DockerlabError(
+        raise UnsafeOption(
             f"{', '.join(replaced)}: the kit sets these itself on every demo container "
             "(no network, every capability dropped, no-new-privileges, limits, capped logs).",
             hint=f"Use {' and '.join(instead)} of dl.run / dl.start." if instead else None,
         )
     if reaching := [k for k in _REACHING_OPTIONS if k in given]:
-        raise DockerlabError(
+        raise UnsafeOption(
             f"{', '.join(reaching)}: demo containers are never privileged and never join the "
             "host's or another container's namespaces, devices or volumes: each of those "
             "reaches past the container's limits."
         )
     if _mounts_engine_socket(extra.get("volumes"), extra.get("mounts")):
-        raise DockerlabError(
+        raise UnsafeOption(
             "The kit never gives a container the Docker socket: a container with it "
             "controls the whole engine (and the host).",
             hint="Share files through a named volume or a folder of your own instead.",
         )
     if paths := _host_paths(extra.get("volumes"), extra.get("mounts")):
-        raise DockerlabError(
+        raise UnsafeOption(
             f"Demo containers get no folder of the host: {', '.join(sorted(set(paths)))}.",
             hint="Share files between containers through a named volume "
             "(dl.containers.volume()), or give a build its files as dl.build(..., files=...).",
@@ -229,7 +235,7 @@ def _options(
     if extra_caps := sorted(
         {str(c).upper().removeprefix("CAP_") for c in cap_add} - DOCKER_DEFAULT_CAPS
     ):
-        raise DockerlabError(
+        raise UnsafeOption(
             f"cap_add={extra_caps}: a demo container may get back only capabilities of "
             f"Docker's default set ({', '.join(sorted(DOCKER_DEFAULT_CAPS))})."
         )
@@ -334,7 +340,7 @@ class DemoContainer:
                 raise ContainerGone(
                     f"The container {self.name} was removed before the kit could start it."
                 ) from None
-            raise DockerlabError(f"The container could not start: {e.explanation or e}") from None
+            raise ContainerFailed(f"The container could not start: {e.explanation or e}") from None
         return self
 
     def exec(self, command: str | Sequence[str], user: str | None = None) -> RunResult:
@@ -447,7 +453,7 @@ class DemoContainer:
             ContainerGone: It was removed from outside.
         """
         if name not in RESTART_POLICIES:
-            raise DockerlabError(
+            raise InvalidOption(
                 f"Restart policy {name!r}: one of {', '.join(RESTART_POLICIES)}, as with "
                 "`docker run --restart`."
             )
@@ -491,9 +497,9 @@ class DemoContainer:
         """
         data = {name: c.encode() if isinstance(c, str) else bytes(c) for name, c in files.items()}
         if bad := [n for n in data if n.startswith("/") or ".." in PurePosixPath(n).parts]:
-            raise DockerlabError(f"copy_in: names must be relative and stay in {folder}: {bad}")
+            raise UnsafeOption(f"copy_in: names must be relative and stay in {folder}: {bad}")
         if (total := sum(map(len, data.values()))) > MAX_COPY_IN:
-            raise DockerlabError(
+            raise InvalidOption(
                 f"copy_in: {total:,} bytes, over the limit of {MAX_COPY_IN:,}; "
                 "give large files to the build instead (dl.build(..., files=...))."
             )
@@ -511,9 +517,9 @@ class DemoContainer:
                     f"The container {self.name} was removed while the kit was copying "
                     "files into it."
                 ) from None
-            raise DockerlabError(f"The container {self.name} has no folder {folder}.") from None
+            raise ContainerFailed(f"The container {self.name} has no folder {folder}.") from None
         except docker.errors.APIError as e:
-            raise DockerlabError(
+            raise ContainerFailed(
                 f"The kit could not copy {', '.join(data)} into {folder} of {self.name}: "
                 f"{e.explanation or e}"
             ) from None
@@ -670,7 +676,7 @@ def create(
                 ) from None
             time.sleep(0.25)
         except docker.errors.APIError as e:
-            raise DockerlabError(
+            raise ContainerFailed(
                 f"The container could not be created: {e.explanation or e}"
             ) from None
     raise AssertionError("unreachable")  # the loop returns or raises

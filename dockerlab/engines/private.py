@@ -64,7 +64,7 @@ from dockerlab.core.config import (
 )
 from dockerlab.core.downloads import apt_install
 from dockerlab.core.engine import ping
-from dockerlab.errors import DockerlabError, EngineNotRunning
+from dockerlab.errors import EngineNotRunning, PrivateEngineFailed
 
 if TYPE_CHECKING:
     from dockerlab.core.downloads import Apt
@@ -537,7 +537,7 @@ def stop(wait: float = 30.0) -> bool:
             _remove_cgroups()
             return True
         time.sleep(0.2)
-    raise DockerlabError(f"The private engine (pid {pid}) did not stop within {wait:.0f} s.")
+    raise PrivateEngineFailed(f"The private engine (pid {pid}) did not stop within {wait:.0f} s.")
 
 
 def engine_processes(name: str | None = None) -> list[int]:

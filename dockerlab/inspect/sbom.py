@@ -36,7 +36,7 @@ import pandas as pd
 
 from dockerlab.core.containers import run
 from dockerlab.core.images import name_of, resolve
-from dockerlab.errors import DockerlabError
+from dockerlab.errors import ContainerFailed
 from dockerlab.inspect.filesystem import FileSystem, filesystem
 from dockerlab.inspect.measuring import size_on_disk
 from dockerlab.inspect.packages import Package, database, installed, parse_os_release, purl
@@ -117,7 +117,7 @@ def listed_by_manager(inv: Inventory) -> list[str] | None:
         return None
     result = run(inv.image_id or inv.image, ["sh", "-c", MANAGER_LIST[inv.database]], timeout=60)
     if not result.ok:
-        raise DockerlabError(
+        raise ContainerFailed(
             f"{inv.database} in {inv.image} could not list its packages: {result.output[-300:]}"
         )
     return sorted(result.output.split())
@@ -156,7 +156,9 @@ def commands_by_package(
     """
     result = run(image, ["sh", "-c", DPKG_COMMANDS, "sh", *packages])
     if not result.ok:
-        raise DockerlabError(f"dpkg in {name_of(image)} could not be asked: {result.output[-300:]}")
+        raise ContainerFailed(
+            f"dpkg in {name_of(image)} could not be asked: {result.output[-300:]}"
+        )
     rows = []
     for line in result.output.splitlines():
         fields = line.split(maxsplit=2)  # package, KiB, the commands (comma-separated)

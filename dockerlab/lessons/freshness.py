@@ -54,7 +54,7 @@ from dockerlab.core.plotting import (
     SERIES,
     caption_below,
 )
-from dockerlab.errors import DockerlabError, NoRegistry
+from dockerlab.errors import ContainerFailed, NoRegistry
 from dockerlab.inspect.filesystem import FileSystem, filesystem
 from dockerlab.inspect.packages import Package, installed, parse_os_release
 from dockerlab.registry.api import ManifestNotFound, RegistryClient, RegistryError
@@ -516,7 +516,7 @@ def changelogs(image) -> dict[str, tuple[str, list[ChangelogEntry]]]:
 
     result = run(resolve(image).id, ["sh", "-c", _CHANGELOG_SCRIPT], timeout=120)
     if not result.ok:
-        raise DockerlabError(f"Reading the changelogs of {image} failed: {result.output[-300:]}")
+        raise ContainerFailed(f"Reading the changelogs of {image} failed: {result.output[-300:]}")
     return parse_changelogs(result.output)
 
 

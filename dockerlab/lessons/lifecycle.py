@@ -21,7 +21,7 @@ import pandas as pd
 
 from dockerlab.core.containers import DEFAULT_LIMITS, create, volume
 from dockerlab.core.plotting import SERIES, caption_below
-from dockerlab.errors import DockerlabError
+from dockerlab.errors import ContainerFailed, LessonError
 
 #: ``docker diff`` kinds, as the engine numbers them.
 KINDS = {0: "changed", 1: "added", 2: "deleted"}
@@ -49,7 +49,7 @@ def parse_changes(raw: Sequence[Mapping] | None) -> pd.DataFrame:
     for item in raw or []:
         kind = KINDS.get(item["Kind"])
         if kind is None:
-            raise DockerlabError(f"Unknown docker diff kind {item['Kind']!r} for {item['Path']}.")
+            raise LessonError(f"Unknown docker diff kind {item['Kind']!r} for {item['Path']}.")
         rows.append({"path": item["Path"], "kind": kind, "letter": kind[0].upper()})
     df = pd.DataFrame(rows, columns=["path", "kind", "letter"])
     return df.sort_values("path", ignore_index=True)
@@ -112,7 +112,7 @@ def phase_timings(
                 box.remove()
                 t4 = time.monotonic()
         except docker.errors.APIError as e:
-            raise DockerlabError(f"Container {i} failed: {e.explanation or e}") from None
+            raise ContainerFailed(f"Container {i} failed: {e.explanation or e}") from None
         for phase, seconds in zip(PHASES, (t1 - t0, t2 - t1, stopping, t4 - t3), strict=True):
             rows.append({"container": i, "phase": phase, "seconds": seconds, "exit_code": code})
     return pd.DataFrame(rows, columns=["container", "phase", "seconds", "exit_code"])

@@ -36,7 +36,7 @@ from dockerlab.core.containers import DemoContainer, start
 from dockerlab.core.downloads import dumb_init_sdist
 from dockerlab.core.images import ref
 from dockerlab.core.plotting import ACCENT, BAD, CAUTION, INK, MUTED, SERIES
-from dockerlab.errors import DockerlabError
+from dockerlab.errors import ContainerFailed, DockerlabError
 from dockerlab.inspect.processes import Proc, count_zombies, parse_stat
 
 #: The engine notes' measurement (section 4): five orphans, then a PID 1 that never waits.
@@ -58,7 +58,7 @@ def processes(box: DemoContainer) -> list[Proc]:
     """
     result = box.exec(["/procstat"])
     if result.exit_code != 0:
-        raise DockerlabError(
+        raise ContainerFailed(
             f"Could not read the container's processes: {result.output.strip()[:300]}"
         )
     return parse_stat(result.output)

@@ -31,7 +31,7 @@ from dockerlab.core.building import BuiltImage, build
 from dockerlab.core.containers import DemoContainer, start
 from dockerlab.core.images import ref
 from dockerlab.core.plotting import DESIGN_COLORS, MUTED, caption_below
-from dockerlab.errors import DockerlabError
+from dockerlab.errors import InvalidOption, LessonError
 
 WEB_PORT = 8080
 CACHE_PORT = 6379
@@ -88,7 +88,7 @@ def dockerfile(kind: str) -> str:
             (FROM scratch), or ``"pod"`` (the loopback holder with the probe).
     """
     if kind not in FINAL_STAGES:
-        raise DockerlabError(f"No image {kind!r}; choose one of {sorted(FINAL_STAGES)}.")
+        raise InvalidOption(f"No image {kind!r}; choose one of {sorted(FINAL_STAGES)}.")
     text = BUILD_STAGE + "\n" + FINAL_STAGES[kind]
     return text.format(builder=ref("builder"), alpine=ref("alpine"))
 
@@ -231,7 +231,7 @@ class Deployment:
         deadline = time.monotonic() + timeout
         while self.get("/visits").ok:
             if time.monotonic() > deadline:
-                raise DockerlabError(f"{self.design}: the cache still answers after a crash.")
+                raise LessonError(f"{self.design}: the cache still answers after a crash.")
             time.sleep(0.02)
 
     def state(self, name: str) -> dict[str, object]:
@@ -246,7 +246,7 @@ class Deployment:
         t0 = time.monotonic()
         while not self.get(path).ok:
             if time.monotonic() - t0 > timeout:
-                raise DockerlabError(f"{self.design}: {path} did not answer within {timeout:g} s.")
+                raise LessonError(f"{self.design}: {path} did not answer within {timeout:g} s.")
             time.sleep(0.05)
         return time.monotonic() - t0
 
@@ -262,7 +262,7 @@ class Deployment:
         deadline = time.monotonic() + timeout
         while len(set(last_start()) - seen) < count:
             if time.monotonic() > deadline:
-                raise DockerlabError(f"No health check ran on {name} within {timeout:g} s.")
+                raise LessonError(f"No health check ran on {name} within {timeout:g} s.")
             time.sleep(0.2)
         return self.state(name)
 
@@ -297,11 +297,11 @@ class Deployment:
         deadline = time.monotonic() + 10
         while len(read().splitlines()) < len(paths):
             if time.monotonic() > deadline:
-                raise DockerlabError("The probe did not start.")
+                raise LessonError("The probe did not start.")
             time.sleep(0.05)
         first = [line.split() for line in read().splitlines()[: len(paths)]]
         if any(status != "200" for _, _, status in first):
-            raise DockerlabError(
+            raise LessonError(
                 f"{self.design}: not every path answers 200 before the test: {first}",
                 hint="Wait until the service is ready (wait_ready) first.",
             )
@@ -309,12 +309,10 @@ class Deployment:
         deadline = time.monotonic() + timeout + 10
         while not any(w in (text := read()) for w in ("recovered", "timeout")):
             if time.monotonic() > deadline:
-                raise DockerlabError(f"The probe did not finish: {text}")
+                raise LessonError(f"The probe did not finish: {text}")
             time.sleep(0.05)
         if "timeout" in text:
-            raise DockerlabError(
-                f"{self.design}: the service did not recover within {timeout:g} s."
-            )
+            raise LessonError(f"{self.design}: the service did not recover within {timeout:g} s.")
         return parse_watch(text)
 
     def remove(self) -> None:

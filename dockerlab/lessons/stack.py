@@ -65,7 +65,13 @@ from dockerlab.core.plotting import (
     PAPER,
     caption_below,
 )
-from dockerlab.errors import ContainerGone, DockerlabError
+from dockerlab.errors import (
+    ContainerFailed,
+    ContainerGone,
+    DockerlabError,
+    InvalidOption,
+    LessonError,
+)
 
 #: musl's default thread stack since musl 1.1.21 (Jan 2019): ``DEFAULT_STACK_SIZE 131072``
 #: in musl ``src/internal/pthread_impl.h``; 80 KiB from 0.9.1 to 1.1.20 (musl ``WHATSNEW``).
@@ -101,7 +107,7 @@ def dockerfile(libc: str) -> str:
     linked and run against Alpine's own musl (``/lib/ld-musl-x86_64.so.1``).
     """
     if libc not in LIBCS:
-        raise DockerlabError(f"libc must be one of {LIBCS}, not {libc!r}.")
+        raise InvalidOption(f"libc must be one of {LIBCS}, not {libc!r}.")
     big = f"-Wl,-z,stack-size={LINKED_STACK}"
     compile_all = " \\\n && ".join(
         f"{_COMPILER[lc]} {CFLAGS} {flags}-o /out/{lc}/{name} /src/recurse.c"
@@ -133,7 +139,7 @@ class Programs:
         try:
             return self.images[libc]
         except KeyError:
-            raise DockerlabError(f"libc must be one of {LIBCS}, not {libc!r}.") from None
+            raise InvalidOption(f"libc must be one of {LIBCS}, not {libc!r}.") from None
 
     def remove(self) -> None:
         """Remove both images (and their build's intermediate images)."""
@@ -219,7 +225,7 @@ class Case:
 def stack_ulimit(kib: int | str) -> list[docker.types.Ulimit]:
     """``docker run --ulimit stack=`` of ``kib`` KiB (or ``"unlimited"``), hard limit unlimited."""
     if kib != "unlimited" and not str(kib).isdigit():
-        raise DockerlabError(
+        raise InvalidOption(
             f"ulimit -s {kib!r}: a stack limit is a whole number of KiB or 'unlimited'."
         )
     soft = -1 if kib == "unlimited" else int(kib) * 1024
@@ -312,7 +318,7 @@ def classify(exit_code: int, command: str) -> bool:
     if exit_code == SIGSEGV_EXIT:
         return False
     why = {137: " (SIGKILL: out of memory?)", 2: " (usage error)", 3: " (thread not created)"}
-    raise DockerlabError(
+    raise LessonError(
         f"The probe `{command}` exited with status {exit_code}{why.get(exit_code, '')}, "
         "neither 0 (survived) nor 139 (stack overflow)."
     )
@@ -350,7 +356,7 @@ class Prober:
         key = f"{libc} --ulimit stack={ulimit_s}"
         if key not in self.boxes:
             if libc not in self.boxes:
-                raise DockerlabError(
+                raise InvalidOption(
                     f"This prober has no {libc!r} container; it has {list(self.boxes)}."
                 )
             options = {**CONTAINER_OPTIONS, "ulimits": stack_ulimit(ulimit_s)}
@@ -360,7 +366,7 @@ class Prober:
 
     def _exec(self, libc: str, command: list[str]) -> RunResult:
         if libc not in self.boxes:
-            raise DockerlabError(
+            raise InvalidOption(
                 f"This prober has no {libc!r} container; it has {list(self.boxes)}."
             )
         box = self.boxes[libc]
@@ -368,7 +374,7 @@ class Prober:
             if box.status != "running":
                 box.start()
         except ContainerGone:
-            raise DockerlabError(
+            raise ContainerFailed(
                 f"The {libc} probe container is gone (removed by a cleanup?): make a new Prober."
             ) from None
         self.execs += 1
@@ -389,7 +395,7 @@ class Prober:
         codes = {int(i): int(c) for i, c in _RESULT.findall(result.output)}
         self.probes += len(commands)
         if len(codes) != len(commands):
-            raise DockerlabError(
+            raise LessonError(
                 f"The {libc} probe loop reported {len(codes)} of {len(commands)} results "
                 f"(exit {result.exit_code}): {result.output[-300:]!r}"
             )
@@ -893,7 +899,7 @@ def python_recursion(image: str, depth: int = 50_000) -> dict:
         return {"result": "crashed (exit 139, SIGSEGV)"}
     lines = [ln for ln in r.output.splitlines() if ln.startswith("{")]
     if r.exit_code != 0 or not lines:
-        raise DockerlabError(f"python in {image} exited {r.exit_code}: {r.output[-300:]}")
+        raise ContainerFailed(f"python in {image} exited {r.exit_code}: {r.output[-300:]}")
     return json.loads(lines[-1])
 
 

@@ -88,14 +88,14 @@ def registry_binary() -> str:
     env = os.environ.get("DOCKERLAB_REGISTRY_BIN")
     if env:
         if not os.access(env, os.X_OK):
-            raise DockerlabError(f"DOCKERLAB_REGISTRY_BIN={env} is not an executable file.")
+            raise RegistryError(f"DOCKERLAB_REGISTRY_BIN={env} is not an executable file.")
         return env
     cached = cache_dir() / "registry" / "usr" / "bin" / "docker-registry"
     for candidate in (shutil.which("docker-registry"), "/usr/bin/docker-registry", str(cached)):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     if not (sys.platform.startswith("linux") and os.geteuid() == 0 and shutil.which("apt-get")):
-        raise DockerlabError(
+        raise RegistryError(
             "The registry program (docker-registry, distribution 2.8) is not installed.",
             hint="Install it (Debian/Ubuntu: `sudo apt-get install docker-registry`) or set "
             "DOCKERLAB_REGISTRY_BIN to a `registry` binary of distribution 2.x.",
@@ -162,7 +162,7 @@ class LocalRegistry:
     def host(self) -> str:
         """``127.0.0.1:PORT``: the registry part of references to this registry."""
         if self.port is None:
-            raise DockerlabError("The local registry has not been started.")
+            raise RegistryError("The local registry has not been started.")
         return f"127.0.0.1:{self.port}"
 
     @property
@@ -205,7 +205,7 @@ class LocalRegistry:
             if fixed:
                 break
             self.port = None
-        raise DockerlabError(
+        raise RegistryError(
             "The local registry did not start.\n" + last,
             hint="Is another program using the port? Is /tmp writable?",
         )
@@ -256,7 +256,7 @@ class LocalRegistry:
     @property
     def client(self) -> RegistryClient:
         if not self.running or self._client is None:
-            raise DockerlabError("The local registry is not running: use it in a `with` block.")
+            raise RegistryError("The local registry is not running: use it in a `with` block.")
         return self._client
 
     def _qualify(self, ref: str) -> str:

@@ -38,7 +38,8 @@ def test_the_defaults_are_there_and_the_callers_other_options_too():
     ({"memory": "0"}, "must be limits"),
 ])  # fmt: skip
 def test_refused_with_what_to_do_instead(option, says):
-    with pytest.raises(dl.DockerlabError, match=says):
+    """A refusal is an UnsafeOption, so a caller tells it from any other failure by its type."""
+    with pytest.raises(dl.UnsafeOption, match=says):
         options(**option)
 
 

@@ -113,3 +113,16 @@ def test_every_moved_module_keeps_its_old_name():
 def test_a_moved_name_loads_only_when_used():
     assert _imported_by("import dockerlab.building") == set()  # core.building: no pandas
     assert _imported_by("from dockerlab import stack") >= {"dockerlab.lessons.stack"}
+
+
+def test_nothing_raises_the_base_error_itself():
+    """Each failure has a narrow error (UnsafeOption, LessonError, ...) a caller can catch by
+    its type; DockerlabError is only their base."""
+    raised = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                name = getattr(node.exc.func, "id", getattr(node.exc.func, "attr", ""))
+                if name == "DockerlabError":
+                    raised.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert not raised, f"raise a narrow error of errors.py instead of DockerlabError: {raised}"
