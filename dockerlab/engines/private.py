@@ -357,7 +357,7 @@ def ensure_engine28() -> Path:
 
 
 def _download_engine28(cache: Path) -> Path:
-    from dockerlab.core.downloads import debian_packages, unpack_deb
+    from dockerlab.core.downloads import download_debian_packages, unpack_deb
 
     unstable = _unstable()
     unstable.update(_say)
@@ -374,7 +374,7 @@ def _download_engine28(cache: Path) -> Path:
     partial = cache / f".{final.name}.partial"
     shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted download
     specs = [f"{package}={version}" for package, version in versions.items()]
-    for deb in debian_packages(specs, partial / "debs", apt=unstable, say=_say):
+    for deb in download_debian_packages(specs, partial / "debs", apt=unstable, say=_say):
         unpack_deb(deb, partial / "root", error=EngineNotRunning, hint=unstable.hint)
     shutil.rmtree(partial / "debs")
     (partial / "versions.json").write_text(json.dumps(versions, indent=1) + "\n")

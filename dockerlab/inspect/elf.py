@@ -29,10 +29,9 @@ import tarfile
 from dataclasses import dataclass
 
 import docker.errors
-import docker.utils
 
 from dockerlab.core.containers import created
-from dockerlab.core.engine import client
+from dockerlab.core.engine import path_stat
 from dockerlab.core.images import name_of
 from dockerlab.errors import DockerlabError, FileNotInImage, NotElf
 
@@ -276,15 +275,16 @@ def _stat(box, ref: str, path: str, follow: bool) -> tuple[str, dict]:
     A HEAD request (``docker cp``'s stat): no file content is sent, so asking
     about a directory or a big file costs nothing.
     """
-    api = client().api
     current = posixpath.normpath("/" + path.lstrip("/"))
     for _ in range(2):
-        res = api.head(api._url("/containers/{0}/archive", box.id), params={"path": current})
-        if res.status_code == 404:
+        try:
+            stat = path_stat(box.id, current)
+        except docker.errors.APIError as e:
+            raise DockerlabError(
+                f"The engine could not stat {current} in {ref!r}: {e.response.reason}"
+            ) from e
+        if stat is None:
             raise FileNotInImage(f"{current} is not in the image {ref!r}.")
-        if not res.ok:
-            raise DockerlabError(f"The engine could not stat {current} in {ref!r}: {res.reason}")
-        stat = docker.utils.decode_json_header(res.headers["X-Docker-Container-Path-Stat"])
         if follow and stat["mode"] & _MODE_SYMLINK and stat.get("linkTarget"):
             # The engine resolves the whole chain: linkTarget is the final path.
             current = stat["linkTarget"]

@@ -18,7 +18,7 @@ import docker.errors
 import pandas as pd
 
 from dockerlab.core import labels
-from dockerlab.core.engine import client, engine_info
+from dockerlab.core.engine import engine_info, inspect_image_manifests
 from dockerlab.core.images import layer_count, name_of, resolve
 from dockerlab.inspect.filesystem import FileSystem, filesystem
 from dockerlab.inspect.packages import installed
@@ -95,11 +95,8 @@ def sizes(image) -> Sizes:
     if not info.containerd_store:
         return Sizes(int(img.attrs.get("Size") or 0), None, info.image_store)
     unpacked = content = None
-    api = client().api
     with contextlib.suppress(docker.errors.APIError, ValueError, KeyError):
-        url = api._url("/images/{0}/json", img.id)
-        full = api._result(api._get(url, params={"manifests": 1}), json=True)
-        mine = [m for m in full.get("Manifests") or [] if m.get("Kind") == "image"
+        mine = [m for m in inspect_image_manifests(img.id) if m.get("Kind") == "image"
                 and m.get("Available") and _platform_is(m, info.arch)]  # fmt: skip
         if len(mine) >= 1:
             unpacked = int(mine[0]["ImageData"]["Size"]["Unpacked"])

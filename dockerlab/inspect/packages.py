@@ -210,7 +210,7 @@ def purl(type_: str, namespace: str, name: str, version: str, qualifiers: Mappin
 _SOURCE = re.compile(r"^(\S+)(?:\s+\((\S+)\))?$")
 
 
-def debian_packages(status: str, os_version: str) -> list[Package]:
+def packages_from_dpkg_status(status: str, os_version: str) -> list[Package]:
     """Packages from a dpkg status file's text (``os_version``: ``12``)."""
     distro = f"debian-{os_version.split('.')[0]}" if os_version else ""
     out = []
@@ -232,7 +232,7 @@ def _unix_time(value: str) -> datetime | None:
     return datetime.fromtimestamp(int(value), timezone.utc) if value.isdigit() else None
 
 
-def alpine_packages(installed: str, os_version: str) -> list[Package]:
+def packages_from_apk_installed(installed: str, os_version: str) -> list[Package]:
     """Packages from an apk ``installed`` database's text (``os_version``: ``3.23.6``)."""
     out = []
     for r in parse_apk_installed(installed):
@@ -268,7 +268,7 @@ def installed(fs: FileSystem) -> list[Package]:
     version = parse_os_release(fs.os_release).get("VERSION_ID", "")
     kind = database(fs)
     if kind == "dpkg":
-        return debian_packages(fs.dpkg_status, version)
+        return packages_from_dpkg_status(fs.dpkg_status, version)
     if kind == "apk":
-        return alpine_packages(fs.apk_installed, version)
+        return packages_from_apk_installed(fs.apk_installed, version)
     return []

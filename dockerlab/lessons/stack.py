@@ -277,7 +277,7 @@ _RESULT = re.compile(r"^(\d+) (\d+)$", re.M)
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ProbeOutcome:
     """What one probe did.
 
     Attributes:
@@ -304,6 +304,11 @@ class Outcome:
         """The thread's stack size as the libc itself reports it (``pthread_getattr_np``),
         from a run that survived in a thread; None otherwise."""
         return thread_stack(self.output)
+
+
+#: :class:`ProbeOutcome`'s old name, kept for learners' saved copies of
+#: notebook 03 (``stack.Outcome``); it is not :class:`dockerlab.exercises.Outcome`.
+Outcome = ProbeOutcome
 
 
 def classify(exit_code: int, command: str) -> bool:
@@ -413,7 +418,7 @@ class Prober:
             survived.update(zip(members, self.run(key, batch), strict=True))
         return [survived[i] for i in range(len(probes))]
 
-    def outcome(self, libc: str, frame: int, depth: int, case: Case | None = None) -> Outcome:
+    def outcome(self, libc: str, frame: int, depth: int, case: Case | None = None) -> ProbeOutcome:
         """Run one probe in the libc's container and keep what the program printed."""
         case = case or DEFAULT
         key = libc
@@ -422,7 +427,7 @@ class Prober:
         probe = replace(case, ulimit_s=None) if key != libc else case
         r = self._exec(key, ["sh", "-c", "ulimit -c 0; " + probe.shell(frame, depth)])
         self.probes += 1
-        return Outcome(libc, case, int(frame), int(depth), r.exit_code or 0, r.output.strip())
+        return ProbeOutcome(libc, case, int(frame), int(depth), r.exit_code or 0, r.output.strip())
 
     def close(self) -> None:
         for box in self.boxes.values():
@@ -765,7 +770,7 @@ def plot_ulimit(
 
 def try_depth(
     programs: Programs, libc: str, frame: int, depth: int, case: Case = DEFAULT, **options
-) -> Outcome:
+) -> ProbeOutcome:
     """Run the program once, in a fresh container, and say whether it survived.
 
     This is what the :func:`explorer` button calls.
@@ -781,7 +786,7 @@ def try_depth(
             (``docker run --ulimit stack=...``).
 
     Returns:
-        An :class:`Outcome` (``.survived``, ``.crashed``, ``.exit_code``, ``.output``).
+        A :class:`ProbeOutcome` (``.survived``, ``.crashed``, ``.exit_code``, ``.output``).
     """
     options = {**CONTAINER_OPTIONS, **options}
     probe = case
@@ -793,10 +798,12 @@ def try_depth(
     command = f"ulimit -c 0; {probe.shell(frame, depth, exec_=False)}; exit $?"
     result = run(programs[libc], ["sh", "-c", command], timeout=60, role="stack-probe",
                  **options)  # fmt: skip
-    return Outcome(libc, case, int(frame), int(depth), result.exit_code or 0, result.output.strip())
+    return ProbeOutcome(
+        libc, case, int(frame), int(depth), result.exit_code or 0, result.output.strip()
+    )
 
 
-def describe(outcome: Outcome) -> str:
+def describe(outcome: ProbeOutcome) -> str:
     """One line for a learner: survived, or crashed and why."""
     what = f"{RUNS_ON.get(outcome.libc, outcome.libc)}, {outcome.case.label}, " \
            f"{outcome.frame}-byte frames, depth {outcome.depth:,}"  # fmt: skip
@@ -923,6 +930,7 @@ __all__ = [
     "KiB",
     "MiB",
     "Outcome",
+    "ProbeOutcome",
     "Prober",
     "Programs",
     "StackFit",

@@ -109,12 +109,14 @@ def _fetch_registry_package(target: Path) -> None:
     files into ``target``."""
     from dataclasses import replace
 
-    from dockerlab.core.downloads import HOST_APT, debian_packages, unpack_deb
+    from dockerlab.core.downloads import HOST_APT, download_debian_packages, unpack_deb
 
     print("Fetching Debian's docker-registry package (the distribution registry) ...", flush=True)
     hint = f"Install it by hand: `apt-get install {REGISTRY_PACKAGE}`."
     with tempfile.TemporaryDirectory(prefix="dockerlab-registry-deb-") as tmp:
-        (deb,) = debian_packages([REGISTRY_PACKAGE], Path(tmp), apt=replace(HOST_APT, hint=hint))
+        (deb,) = download_debian_packages(
+            [REGISTRY_PACKAGE], Path(tmp), apt=replace(HOST_APT, hint=hint)
+        )
         unpack_deb(deb, target, hint=hint)
 
 

@@ -232,22 +232,24 @@ def _serve(folder: Path) -> Iterator[str]:
 def test_debian_packages_are_downloaded_checked_and_kept(repo, tmp_path):
     apt, (_old, new) = repo
     said = []
-    [deb] = downloads.debian_packages(["hello"], tmp_path / "debs", apt=apt, say=said.append)
+    [deb] = downloads.download_debian_packages(
+        ["hello"], tmp_path / "debs", apt=apt, say=said.append
+    )
     assert deb.name == new.name and deb.read_bytes() == new.read_bytes()  # the candidate
     assert said and "downloading 1 of 1 the test archive packages" in said[-1]
     assert (apt.folder / "sources.list.d/debian.sources").read_text() == apt.sources
     assert apt.index_files(), "the index is kept in the private folder"
     said.clear()
-    assert downloads.debian_packages(["hello"], tmp_path / "debs", apt=apt, say=said.append) == [
-        deb
-    ]
+    assert downloads.download_debian_packages(
+        ["hello"], tmp_path / "debs", apt=apt, say=said.append
+    ) == [deb]
     assert not any("downloading" in line for line in said)  # cached: nothing downloaded
 
 
 @needs_apt
 def test_a_pinned_version_is_the_one_downloaded(repo, tmp_path):
     apt, (old, _new) = repo
-    [deb] = downloads.debian_packages(["hello=1.0"], tmp_path / "debs", apt=apt)
+    [deb] = downloads.download_debian_packages(["hello=1.0"], tmp_path / "debs", apt=apt)
     assert deb.read_bytes() == old.read_bytes()
     downloads.unpack_deb(deb, tmp_path / "root")
     assert (tmp_path / "root/usr/share/hello/hello").read_text() == "hello 1.0\n"
@@ -256,12 +258,12 @@ def test_a_pinned_version_is_the_one_downloaded(repo, tmp_path):
 @needs_apt
 def test_a_half_written_deb_is_downloaded_again(repo, tmp_path):
     apt, (_old, new) = repo
-    [deb] = downloads.debian_packages(["hello"], tmp_path / "debs", apt=apt)
+    [deb] = downloads.download_debian_packages(["hello"], tmp_path / "debs", apt=apt)
     deb.write_bytes(new.read_bytes()[:100])
     said = []
-    assert downloads.debian_packages(["hello"], tmp_path / "debs", apt=apt, say=said.append) == [
-        deb
-    ]
+    assert downloads.download_debian_packages(
+        ["hello"], tmp_path / "debs", apt=apt, say=said.append
+    ) == [deb]
     assert deb.read_bytes() == new.read_bytes() and "downloading 1 of 1" in said[-1]
 
 
@@ -269,7 +271,7 @@ def test_a_half_written_deb_is_downloaded_again(repo, tmp_path):
 def test_a_package_the_archive_lacks_says_what_and_where(repo, tmp_path):
     apt, _ = repo
     with pytest.raises(DockerlabError) as failed:
-        downloads.debian_packages(["no-such-package"], tmp_path / "debs", apt=apt)
+        downloads.download_debian_packages(["no-such-package"], tmp_path / "debs", apt=apt)
     message = str(failed.value)
     assert "no-such-package" in message and "the test archive" in message
     assert apt.where in message and message.endswith(f"-> {apt.hint}")
@@ -283,7 +285,7 @@ def test_an_archive_with_no_index_and_nothing_cached_says_so(tmp_path):
         apt = downloads.Apt("the empty archive", tmp_path / "apt", sources, error=BootstrapFailed,
                             hint="Reach it once.")  # fmt: skip
         with pytest.raises(BootstrapFailed) as failed:
-            downloads.debian_packages(["hello"], tmp_path / "debs", apt=apt)
+            downloads.download_debian_packages(["hello"], tmp_path / "debs", apt=apt)
     message = str(failed.value)
     assert f"the empty archive's package index could not be fetched from {url}" in message
     assert "none is cached" in message and "404" in message

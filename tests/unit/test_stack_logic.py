@@ -128,12 +128,16 @@ def test_classify_exit_codes():
 
 
 def test_outcome_reads_the_reported_stack():
-    out = stack.Outcome("musl", stack.DEFAULT, 256, 1, 0,
+    out = stack.ProbeOutcome("musl", stack.DEFAULT, 256, 1, 0,
                         "reached depth 1 with 256-byte frames; thread stack: 133920 bytes")  # fmt: skip
     assert out.survived and not out.crashed and out.thread_stack == 133920
-    crash = stack.Outcome("musl", stack.DEFAULT, 256, 1000, 139)
+    crash = stack.ProbeOutcome("musl", stack.DEFAULT, 256, 1000, 139)
     assert crash.crashed and crash.thread_stack is None
     assert "CRASHED" in stack.describe(crash) and "SURVIVED" in stack.describe(out)
+
+
+def test_a_saved_copy_of_notebook_03_still_finds_outcome_by_its_old_name():
+    assert stack.Outcome is stack.ProbeOutcome
 
 
 def test_human_sizes():

@@ -32,7 +32,13 @@ from dockerlab import assets
 from dockerlab.core import labels, transfer
 from dockerlab.core.building import DISK_FULL_HINT, build, disk_full
 from dockerlab.core.config import cache_dir
-from dockerlab.core.engine import client, registry_answers, registry_reachable, requested_platform
+from dockerlab.core.engine import (
+    client,
+    import_image,
+    registry_answers,
+    registry_reachable,
+    requested_platform,
+)
 from dockerlab.core.images import CATALOG, CatalogImage, provenance
 from dockerlab.engines.bases.rootfs import Rootfs, Say
 from dockerlab.errors import BootstrapFailed, BuildFailed, ImageNotFound, NoRegistry, RegistryError
@@ -346,20 +352,10 @@ def write_tar(rootfs: Rootfs, dest: Path) -> None:
 
 
 def _import_tar(archive: Path, repo: str, tag: str | None, changes: list[str]) -> str:
-    """``docker import [--platform P]`` of a tar file; returns the engine's answer.
-
-    docker-py's ``import_image_from_file`` has no platform; the engine's API has
-    (``POST /images/create?fromSrc=-&platform=``, API 1.32+): a tree of another CPU's
-    files is labelled with that CPU, so that runs and builds pick it for that platform.
-    """
-    api = client().api
-    params = {"fromSrc": "-", "repo": repo, "tag": tag, "changes": changes}
-    if wanted := requested_platform():
-        params["platform"] = wanted
+    """``docker import [--platform P]`` of a tar file, for the course's platform
+    (:func:`~dockerlab.core.engine.import_image`); returns the engine's answer."""
     with open(archive, "rb") as data:
-        response = api._post(api._url("/images/create"), data=data, params=params,
-                             headers={"Content-Type": "application/tar"}, timeout=None)  # fmt: skip
-    return api._result(response)
+        return import_image(data, repo, tag, changes, platform=requested_platform())
 
 
 def _kept(entry: CatalogImage) -> tuple[Path, Path]:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from dockerlab.core.building import DISK_FULL_HINT, disk_full
 from dockerlab.core.config import cache_dir, machine_arch
-from dockerlab.core.downloads import Apt, debian_packages
+from dockerlab.core.downloads import Apt, download_debian_packages
 from dockerlab.core.downloads import (
     parse_print_uris as parse_print_uris,  # its home now; still importable here
 )
@@ -285,7 +285,7 @@ def fetch(packages: list[str], say: Say, suite: str = SUITE) -> list[Path]:
         The .deb files, one per package (one cache for every suite: a file's name
         holds its version), each checked against the suite's index.
     """
-    return debian_packages(packages, debs_dir(), apt=archive(suite), say=say)
+    return download_debian_packages(packages, debs_dir(), apt=archive(suite), say=say)
 
 
 def local_repo(debs: list[Path], repo: Path, suite: str = SUITE) -> Path:
