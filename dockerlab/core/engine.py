@@ -31,11 +31,11 @@ import requests
 
 from dockerlab.core import config
 from dockerlab.errors import (
-    DockerlabError,
     EngineNotRunning,
     EnginePermissionDenied,
     EngineStopped,
     EngineTooOld,
+    InvalidOption,
 )
 
 MIN_API = (1, 41)
@@ -402,7 +402,7 @@ def requested_platform() -> str | None:
         return None
     parts = wanted.split("/")
     if len(parts) not in (2, 3) or parts[0] != "linux" or not all(parts):
-        raise DockerlabError(
+        raise InvalidOption(
             f"{PLATFORM_VAR}={wanted!r} is not a platform: use linux/<arch>, "
             "e.g. linux/arm64 or linux/amd64.",
             hint=f"Unset {PLATFORM_VAR} to use the engine's own platform.",

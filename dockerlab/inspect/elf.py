@@ -33,7 +33,7 @@ import docker.errors
 from dockerlab.core.containers import created
 from dockerlab.core.engine import path_stat
 from dockerlab.core.images import name_of
-from dockerlab.errors import DockerlabError, FileNotInImage, NotElf
+from dockerlab.errors import ContainerFailed, FileNotInImage, InvalidOption, NotElf
 
 MAGIC = b"\x7fELF"
 
@@ -280,7 +280,7 @@ def _stat(box, ref: str, path: str, follow: bool) -> tuple[str, dict]:
         try:
             stat = path_stat(box.id, current)
         except docker.errors.APIError as e:
-            raise DockerlabError(
+            raise ContainerFailed(
                 f"The engine could not stat {current} in {ref!r}: {e.response.reason}"
             ) from e
         if stat is None:
@@ -299,7 +299,7 @@ def _read(box, ref: str, path: str, follow: bool, max_bytes: int) -> bytes:
         kind = "a directory" if stat["mode"] & _MODE_DIR else "a symlink"
         raise FileNotInImage(f"{current} is {kind} in the image {ref!r}, not a regular file.")
     if stat["size"] > max_bytes:
-        raise DockerlabError(
+        raise InvalidOption(
             f"{current} is {stat['size']:,} bytes, over the limit of {max_bytes:,}."
         )
     chunks, _ = box.get_archive(current)
