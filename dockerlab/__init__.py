@@ -19,7 +19,9 @@ The package's folders are its layers, each importing only the ones above it here
 - ``classroom/``: is this machine ready, and a workshop server with one engine per learner.
 
 Modules that lived at the top before the layers were folders keep their old names
-(``from dockerlab import stack``, ``import dockerlab.building``): :data:`MOVED`.
+(``from dockerlab import stack``, ``import dockerlab.building``): :data:`MOVED`; and the
+names that left such a module for a lesson still answer there (``dockerlab.layers.plot_layers``):
+:data:`MOVED_NAMES`.
 
 Example:
     >>> import dockerlab as dl
@@ -34,6 +36,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+import types
 
 from dockerlab import errors
 from dockerlab.errors import *  # noqa: F403  (every error, named in errors.__all__)
@@ -80,7 +83,38 @@ MOVED = {
     "checkup": "classroom.checkup", "workshop": "classroom.workshop",
     "classroom_spawner": "classroom.spawner", "class_view": "classroom.view",
 }  # fmt: skip
+#: Names that left a module which kept its old name, and the module each lives in now. A
+#: notebook saved before the charts moved to their lessons does ``from dockerlab import
+#: layers`` and then ``layers.plot_layers(...)``: the module reached by its OLD name (here,
+#: ``dockerlab.layers``) is given a module ``__getattr__`` that finds these names in their new
+#: homes, when first used. The new home's own source never imports a lesson (inspect sits
+#: below lessons); new code imports each name from where it lives. Never remove a line:
+#: ``tests/unit/test_public_api.py`` checks each one.
+MOVED_NAMES = {
+    "layers": {"plot_layers": "lessons.layering", "plot_rebuilds": "lessons.layering",
+               "plot_search_hits": "lessons.secrets"},
+}  # fmt: skip
 _MODULES = ("images", "labels")  # modules a notebook uses as dl.images, dl.labels, ...
+
+
+def _with_moved_names(old: str, module: types.ModuleType) -> types.ModuleType:
+    """``module``, reached by its old name ``old``, finding the names that left it
+    (:data:`MOVED_NAMES`) in their new homes; its own ``__getattr__``, if any, comes after."""
+    moved = MOVED_NAMES.get(old)
+    own = vars(module).get("__getattr__")
+    if not moved or getattr(own, "moved_names", None) is moved:
+        return module
+
+    def forward(name: str):
+        if name in moved:
+            return getattr(importlib.import_module(f"{__name__}.{moved[name]}"), name)
+        if own is not None:
+            return own(name)
+        raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
+
+    forward.moved_names = moved
+    module.__getattr__ = forward
+    return module
 
 
 class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -95,7 +129,8 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.util.spec_from_loader(fullname, self, origin=new)
 
     def create_module(self, spec):
-        return importlib.import_module(spec.origin)  # the module itself, not a copy
+        module = importlib.import_module(spec.origin)  # the module itself, not a copy
+        return _with_moved_names(spec.name.removeprefix(f"{__name__}."), module)
 
     def exec_module(self, module):
         pass  # already run, under its own name
@@ -108,8 +143,8 @@ if not any(isinstance(f, _MovedModules) for f in sys.meta_path):
 def __getattr__(name: str):
     if name in _HOME:
         value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
-    elif name in MOVED:
-        value = importlib.import_module(f".{MOVED[name]}", __name__)  # from dockerlab import stack
+    elif name in MOVED:  # from dockerlab import stack
+        value = _with_moved_names(name, importlib.import_module(f".{MOVED[name]}", __name__))
     elif name in _MODULES or importlib.util.find_spec(f"{__name__}.{name}") is not None:
         value = importlib.import_module(f".{name}", __name__)  # dl.core, dl.exercises, ...
     else:

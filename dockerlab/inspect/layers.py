@@ -29,6 +29,10 @@ grows with the number of files, not their bytes.
 :func:`read_file` returns a file's bytes *as one layer stored it* (a file
 deleted later is still there), and :func:`search` finds a string in every
 layer's files and in the image config.
+
+This module measures; the lessons draw: the charts of layers and rebuilds are
+:mod:`dockerlab.lessons.layering`'s (notebook 08), the chart of where a secret was found
+:mod:`dockerlab.lessons.secrets`' (notebook 09).
 """
 
 from __future__ import annotations
@@ -45,13 +49,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from dockerlab.core import labels
 from dockerlab.core.building import BuiltImage
 from dockerlab.core.engine import client
-from dockerlab.core.plotting import BAD, CAUTION, GOOD, INK, LAYER_COLORS, caption_below
 from dockerlab.core.streams import Chunks, tar_stream
 from dockerlab.errors import ImageNotFound, LayerAnalysisError
 
@@ -432,10 +434,6 @@ class LayerAnalysis:
             raise KeyError(f"No layer's instruction contains {instruction_part!r}.")
         return int(hits[0])
 
-    def plot(self, **kwargs):
-        """A stacked bar chart of this image's layers (see :func:`plot_layers`)."""
-        return plot_layers({self.image: self}, **kwargs)
-
 
 def summarize(analyses: Mapping[str, LayerAnalysis]) -> pd.DataFrame:
     """One row per analysis (label -> :meth:`LayerAnalysis.summary`), typed columns."""
@@ -736,154 +734,6 @@ def _json_hits(node: Any, text: str, key: str = "") -> list[str]:
     return [key] if text in str(node) else []
 
 
-# --------------------------------------------------------------------------- plotting
-
-
-def plot_layers(
-    analyses: LayerAnalysis | Mapping[str, LayerAnalysis],
-    *,
-    title: str | None = None,
-    caption: str | None = None,
-    width: int = 46,
-):
-    """Layer sizes as stacked bars, kept bytes vs wasted bytes; one panel per image.
-
-    Args:
-        analyses: One analysis, or label -> analysis for side-by-side panels.
-        title: A title over the panels.
-        caption: A line under the figure (say where numbers come from).
-        width: Instructions are cut to this many characters.
-
-    Returns:
-        The matplotlib Figure.
-    """
-    if isinstance(analyses, LayerAnalysis):
-        analyses = {analyses.image: analyses}
-    n = len(analyses)
-    tallest = max(len(a.layers) for a in analyses.values())
-    fig, axes = plt.subplots(1, n, figsize=(min(5.4 * n, 16.5), 1.6 + 0.36 * tallest),
-                             squeeze=False, sharex=True)  # fmt: skip
-    top = max(a.layers["size"].max() for a in analyses.values()) / 1e6
-    for ax, (label, a) in zip(axes[0], analyses.items(), strict=True):
-        df = a.layers
-        names = [_cut(f"{i}: {ins}", width) for i, ins in zip(df.index, df["instruction"],
-                                                               strict=True)]  # fmt: skip
-        kept, wasted = df["kept_bytes"] / 1e6, df["wasted_bytes"] / 1e6
-        y = list(range(len(df)))  # layer 0 at the top, as in a Dockerfile
-        ax.barh(
-            y, kept, height=0.7, color=LAYER_COLORS["kept"], label="kept: in the final filesystem"
-        )
-        ax.barh(y, wasted, height=0.7, left=kept, color=LAYER_COLORS["wasted"],
-                label="wasted: overwritten or deleted by a later layer")  # fmt: skip
-        for yi, k, w in zip(y, kept, wasted, strict=True):
-            text = f"{k + w:.2f} MB" + (f" ({w:.1f} wasted)" if w >= 0.01 else "")
-            ax.annotate(text, (k + w, yi), xytext=(3, 0), textcoords="offset points",
-                        va="center", fontsize=8)  # fmt: skip
-        ax.set_yticks(y, names, fontsize=8)
-        ax.set_ylim(tallest - 0.5, -0.5)  # same bar thickness in every panel
-        ax.set_xlim(0, top * 2.1 + 0.01)
-        ax.set_xlabel("layer size (MB)")
-        ax.grid(axis="x", alpha=0.35)
-        ax.grid(axis="y", visible=False)
-        ax.set_title(f"{label}\n{len(a.layers)} layers, efficiency {a.efficiency:.0%}", fontsize=10)
-    handles, names = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="upper center", ncol=2, fontsize=9,
-               bbox_to_anchor=(0.5, 1.0 if not title else 0.95))  # fmt: skip
-    if title:
-        fig.suptitle(title, fontweight="bold", y=1.04)
-    if caption:
-        caption_below(fig, caption)
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
-    return fig
-
-
-def plot_search_hits(hits: Mapping[str, pd.DataFrame], *, title: str = "", caption: str = ""):
-    """Per image, how many places hold what :func:`search` looked for, split by where.
-
-    Args:
-        hits: Image label -> the DataFrame :func:`search` returned for it.
-        title: The chart's title.
-        caption: Where the numbers come from (under the chart).
-
-    Returns:
-        (the figure, the counts: one row per image, columns "in a layer's files"
-        and "in config or history").
-    """
-    where = pd.DataFrame(
-        {
-            name: {
-                "in a layer's files": int((h["where"] == "layer").sum()),
-                "in config or history": int((h["where"] == "config").sum()),
-            }
-            for name, h in hits.items()
-        }
-    ).T
-    fig, ax = plt.subplots(figsize=(8, 0.8 + 0.6 * len(where)))
-    y = list(range(len(where)))
-    in_files, in_config = where["in a layer's files"], where["in config or history"]
-    ax.barh(y, in_files, color=BAD, label="in a layer's files (deleted ones included)")
-    ax.barh(y, in_config, left=in_files, color=CAUTION, label="in the image config or history")
-    for yi, total in zip(y, in_files + in_config, strict=True):
-        if total == 0:
-            ax.annotate("none: clean", (0, yi), xytext=(4, 0), textcoords="offset points",
-                        va="center", color=GOOD, fontweight="bold")  # fmt: skip
-    ax.set_yticks(y, where.index)
-    ax.set_ylim(len(where) - 0.5, -0.5)
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_xlabel("places found")
-    ax.grid(axis="y", visible=False)
-    ax.grid(axis="x", alpha=0.35)
-    ax.legend(fontsize=8, loc="lower right")
-    ax.set_title(title)
-    if caption:
-        caption_below(fig, caption)
-    return fig, where
-
-
-def plot_rebuilds(rebuilds: pd.DataFrame, *, better: str, title: str = "", caption: str = ""):
-    """Rebuilds after a one-line change, per Dockerfile order: median time and cache hits.
-
-    Args:
-        rebuilds: One row per rebuild: ``order`` (which Dockerfile), ``seconds``,
-            ``cache hits``.
-        better: The order that should win (drawn in the colour of good outcomes, the
-            others in the colour of bad ones).
-        title: Over both charts.
-        caption: Where the numbers come from (under the charts).
-
-    Returns:
-        The matplotlib Figure: the median rebuild time (each rebuild a dot) and the
-        median number of steps served from the cache.
-    """
-    stats = rebuilds.groupby("order", sort=False).agg(
-        median_seconds=("seconds", "median"), cache_hits=("cache hits", "median")
-    )
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    colors = [GOOD if order == better else BAD for order in stats.index]
-    for ax, col, heading, fmt in [
-        (axes[0], "median_seconds", "rebuild time after a one-line change (s)", "{:.1f}"),
-        (axes[1], "cache_hits", "steps served from the cache", "{:.0f}"),
-    ]:
-        bars = ax.bar(stats.index, stats[col], color=colors)
-        ax.bar_label(bars, labels=[fmt.format(v) for v in stats[col]])
-        ax.set_title(heading)
-    axes[1].yaxis.get_major_locator().set_params(integer=True)
-    for i, order in enumerate(stats.index):
-        pts = rebuilds.loc[rebuilds["order"] == order, "seconds"]
-        axes[0].scatter([i] * len(pts), pts, color=INK, s=12, zorder=3,
-                        label="each rebuild" if i else None)  # fmt: skip
-    axes[0].legend(fontsize=8, loc="upper center")
-    if title:
-        fig.suptitle(title, fontweight="bold")
-    if caption:
-        caption_below(fig, caption)
-    return fig
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 #: Environment variable names that say "secret".
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW(OR)?D|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.I)
 
@@ -924,9 +774,6 @@ __all__ = [
     "analyse",
     "analyse_and_search",
     "instruction",
-    "plot_layers",
-    "plot_rebuilds",
-    "plot_search_hits",
     "read_file",
     "search",
     "search_many",

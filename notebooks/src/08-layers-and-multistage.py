@@ -29,6 +29,7 @@ from IPython.display import display
 import dockerlab as dl
 from dockerlab import assets
 from dockerlab.inspect import layers
+from dockerlab.lessons import layering
 
 dl.setup()
 alpine = dl.ref("alpine")
@@ -177,7 +178,7 @@ print(
 # (blue) and bytes that a later layer overwrites or deletes (red).
 
 # %%
-fig = layers.plot_layers(
+fig = layering.plot_layers(
     {k: analyses[k] for k in ["one RUN per command", "chained &&", "multi-stage"]},
     title="Layer by layer: kept vs wasted bytes",
     caption="Measured with dockerlab.inspect.layers from `docker save` of each image. "
@@ -390,7 +391,7 @@ rebuilds = pd.DataFrame(rows)
 rebuilds
 
 # %%
-fig = layers.plot_rebuilds(
+fig = layering.plot_rebuilds(
     rebuilds,
     better="good order: deps first",
     title="Copy what changes least first",

@@ -18,7 +18,6 @@ import tarfile
 import pytest
 import zstandard
 
-from dockerlab.inspect import layers
 from dockerlab.inspect.layers import LayerAnalysisError, analyse, instruction, read_file, search
 
 MB = 1_000_000
@@ -339,30 +338,3 @@ def test_instruction_text():
     assert instruction("COPY app.c /src/ # buildkit") == "COPY app.c /src/"
     assert instruction("", "Imported from -") == "(base image, imported)"
     assert instruction("RUN |1 A=1 /bin/sh -c echo hi # buildkit") == "RUN |1 A=1 echo hi"
-
-
-def test_plot_has_one_panel_per_image(save):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    a = analyse(save)
-    fig = layers.plot_layers({"one": a, "two": a}, title="t", caption="c")
-    assert len([ax for ax in fig.axes if ax.get_visible()]) == 2
-
-
-def test_search_hits_chart_counts_places_by_kind():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import pandas as pd
-
-    leaky = pd.DataFrame({"where": ["layer", "layer", "config"], "layer": [1, 2, None],
-                          "instruction": ["", "", ""], "path": ["/a", "/b", "config.Env[0]"]})  # fmt: skip
-    clean = leaky.iloc[0:0]
-    fig, where = layers.plot_search_hits({"leaky": leaky, "clean": clean}, title="t", caption="c")
-    assert where.to_dict("index") == {
-        "leaky": {"in a layer's files": 2, "in config or history": 1},
-        "clean": {"in a layer's files": 0, "in config or history": 0},
-    }
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert texts == ["none: clean"]  # only the clean image is marked clean

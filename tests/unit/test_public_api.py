@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import dockerlab as dl
 from dockerlab import errors
 
@@ -66,7 +68,8 @@ def _imported_by(code: str) -> set[str]:
     probe = (
         f"import sys\n{code}\n"
         "print(' '.join(m for m in ('matplotlib', 'pandas', 'dockerlab.inspect.lint', "
-        "'dockerlab.scorecard', 'dockerlab.inspect.layers', 'dockerlab.lessons.pid1', 'dockerlab.lessons.stack') if m in sys.modules))"
+        "'dockerlab.scorecard', 'dockerlab.inspect.layers', 'dockerlab.lessons.pid1', "
+        "'dockerlab.lessons.stack', 'dockerlab.lessons.layering') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                           env={"DOCKER_HOST": "unix:///nonexistent", "PATH": "/usr/bin:/bin"})  # fmt: skip
@@ -108,6 +111,34 @@ def test_every_moved_module_keeps_its_old_name():
     from dockerlab.classroom.spawner import ClassSpawner as now
 
     assert ClassSpawner is now
+
+
+def test_every_name_that_left_a_moved_module_answers_under_its_old_name():
+    """A notebook saved before the charts moved to their lessons (``from dockerlab import
+    layers``, then ``layers.plot_layers(...)``) still draws; the new home's source never
+    imports the lesson (test_layering), and a name that never existed is still an error."""
+    import importlib
+
+    assert dl.MOVED_NAMES["layers"].keys() >= {"plot_layers", "plot_rebuilds", "plot_search_hits"}
+    for old, names in dl.MOVED_NAMES.items():
+        assert old in dl.MOVED, old
+        for name, home in names.items():
+            moved = getattr(importlib.import_module(f"dockerlab.{home}"), name)
+            exec(f"from dockerlab import {old} as m", scope := {})
+            assert getattr(scope["m"], name) is moved, (old, name)
+            assert getattr(importlib.import_module(f"dockerlab.{old}"), name) is moved
+            assert getattr(getattr(dl, old), name) is moved
+            with pytest.raises(AttributeError):
+                getattr(scope["m"], f"{name}_never_defined")
+
+
+def test_a_moved_name_of_a_module_loads_its_lesson_only_when_used():
+    assert "dockerlab.lessons.layering" not in _imported_by(
+        "from dockerlab import layers; layers.analyse"
+    )
+    assert "dockerlab.lessons.layering" in _imported_by(
+        "from dockerlab import layers; layers.plot_layers"
+    )
 
 
 def test_a_moved_name_loads_only_when_used():
