@@ -92,7 +92,7 @@ MOVED = {
 #: ``tests/unit/test_public_api.py`` checks each one.
 MOVED_NAMES = {
     "layers": {"plot_layers": "lessons.layering", "plot_rebuilds": "lessons.layering",
-               "plot_search_hits": "lessons.secrets"},
+               "plot_search_hits": "lessons.configuration"},
 }  # fmt: skip
 _MODULES = ("images", "labels")  # modules a notebook uses as dl.images, dl.labels, ...
 

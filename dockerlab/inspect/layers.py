@@ -32,7 +32,7 @@ layer's files and in the image config.
 
 This module measures; the lessons draw: the charts of layers and rebuilds are
 :mod:`dockerlab.lessons.layering`'s (notebook 08), the chart of where a secret was found
-:mod:`dockerlab.lessons.secrets`' (notebook 09).
+:mod:`dockerlab.lessons.configuration`' (notebook 09).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from IPython.display import display
 import dockerlab as dl
 from dockerlab import assets
 from dockerlab.inspect import layers
-from dockerlab.lessons import secrets
+from dockerlab.lessons import configuration
 
 dl.setup()
 alpine = dl.ref("alpine")
@@ -304,7 +304,7 @@ hits = {
     "run-time env (fix)": app_hits,
     **({"BuildKit secret (fix)": secret_hits} if with_secret else {}),
 }
-fig, where = secrets.plot_search_hits(
+fig, where = configuration.plot_search_hits(
     hits,
     title="Where each image holds the token",
     caption="Measured here with dockerlab.inspect.layers.search over every file of every layer, "

@@ -1,4 +1,4 @@
-"""Notebook 09's chart (:mod:`dockerlab.lessons.secrets`): where each image holds a secret,
+"""Notebook 09's chart (:mod:`dockerlab.lessons.configuration`): where each image holds a secret,
 from tables shaped as :func:`dockerlab.inspect.layers.search` returns them (no engine)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import matplotlib
 import pandas as pd
 
-from dockerlab.lessons import secrets
+from dockerlab.lessons import configuration
 
 matplotlib.use("Agg")
 
@@ -15,7 +15,9 @@ def test_search_hits_chart_counts_places_by_kind():
     leaky = pd.DataFrame({"where": ["layer", "layer", "config"], "layer": [1, 2, None],
                           "instruction": ["", "", ""], "path": ["/a", "/b", "config.Env[0]"]})  # fmt: skip
     clean = leaky.iloc[0:0]
-    fig, where = secrets.plot_search_hits({"leaky": leaky, "clean": clean}, title="t", caption="c")
+    fig, where = configuration.plot_search_hits(
+        {"leaky": leaky, "clean": clean}, title="t", caption="c"
+    )
     assert where.to_dict("index") == {
         "leaky": {"in a layer's files": 2, "in config or history": 1},
         "clean": {"in a layer's files": 0, "in config or history": 0},
