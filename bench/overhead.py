@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import dockerlab as dl
+from dockerlab.core import config
 from dockerlab.core.engine import host
 from dockerlab.inspect import layers
 
@@ -58,9 +59,7 @@ def write_results(kind: str, results: dict, out: str | None) -> Path:
 def _cli() -> str:
     """The docker CLI to compare with: the kit's Docker 28 CLI for its 28 engine, else the
     one on PATH (Debian 12's /usr/bin/docker first: the CLI of its 20.10 engine)."""
-    from dockerlab.engines import private as private_engine
-
-    own = private_engine.kit_docker_cli() if dl.engine_info().major >= 23 else None
+    own = config.kit_docker_cli() if dl.engine_info().major >= 23 else None
     for path in (str(own) if own else None, "/usr/bin/docker", shutil.which("docker")):
         if path and os.path.exists(path):
             return path

@@ -25,10 +25,11 @@ import docker
 import pytest
 
 import dockerlab as dl
+from dockerlab.core.engine import ping
 from dockerlab.engines import private as private_engine
 
 _START = ["-m", "dockerlab", "engine", "start"]
-_STOP = ["-c", "from dockerlab import private_engine as p; print(p.stop(), p.is_running())"]
+_STOP = ["-c", "from dockerlab.engines import private as p; print(p.stop(), p.is_running())"]
 
 
 def skip_unless_private_engines() -> None:
@@ -133,7 +134,7 @@ def spare_engine(folder: Path, *keys: str, profile: str | None = None) -> Iterat
         spare.load(*keys)
         yield spare
     finally:  # never leave an engine running, even when loading failed
-        if private_engine.answers(spare.host):
+        if ping(spare.host):
             spare.stop()
 
 

@@ -15,6 +15,7 @@ from host_state import IP_FORWARD, ip_forward_off
 from spare_engine import share_engine_binaries, skip_unless_private_engines, spare_engine
 
 import dockerlab as dl
+from dockerlab.core import config
 from dockerlab.engines import private as private_engine
 from dockerlab.errors import DockerlabError
 
@@ -121,7 +122,7 @@ def test_a_half_finished_download_is_not_taken_for_a_finished_one(monkeypatch, t
         (tmp_path / folder / "root/usr/sbin").mkdir(parents=True)
         (tmp_path / folder / "root/usr/sbin/dockerd").write_bytes(b"")
     assert private_engine.engine28_root() is None  # no versions.json: never renamed into place
-    assert private_engine.kit_buildx() is None and private_engine.kit_docker_cli() is None
+    assert config.kit_buildx() is None and config.kit_docker_cli() is None
 
 
 def test_engine_status_command(engine):
@@ -259,7 +260,7 @@ def test_engine_28_runs_the_containerd_image_store_and_leaves_nothing_when_stopp
         assert p.stdout.startswith("3.23")
         with pytest.MonkeyPatch.context() as m:
             m.setenv("DOCKERLAB_CACHE", str(spare.folder))
-            buildx, cli = private_engine.kit_buildx(), private_engine.kit_docker_cli()
+            buildx, cli = config.kit_buildx(), config.kit_docker_cli()
         (tmp_path / "ctx").mkdir()
         (tmp_path / "ctx/Dockerfile").write_text(f"FROM {dl.ref('alpine')}\nRUN echo built > /x\n")
         built = subprocess.run([str(buildx), "build", "--load", "--network", "none", "-t",
