@@ -69,7 +69,7 @@ _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 MOVED = {
     "labels": "core.labels", "engine": "core.engine", "images": "core.images",
     "dockerfile": "core.dockerfile", "building": "core.building",
-    "build_progress": "core.build_progress", "containers": "core.containers",
+    "build_progress": "core.building.progress_bar", "containers": "core.containers",
     "sessions": "core.sessions", "streams": "core.streams", "downloads": "core.downloads",
     "transfer": "core.transfer", "plotting": "core.plotting", "notebook": "core.notebook",
     "measuring": "inspect.measuring", "layers": "inspect.layers", "elf": "inspect.elf",

@@ -8,7 +8,7 @@ import docker.errors
 import pytest
 
 import dockerlab as dl
-from dockerlab.core import building
+from dockerlab.core.building import builders
 from dockerlab.inspect import layers
 
 needs_buildkit = pytest.mark.skipif(
@@ -120,7 +120,7 @@ def test_buildkit_timeout(bases):
 
 
 def test_without_buildkit_the_error_says_so(monkeypatch, engine):
-    monkeypatch.setattr(building, "buildkit_cli", lambda: None)
+    monkeypatch.setattr(builders, "buildkit_cli", lambda: None)
     with pytest.raises(dl.BuildKitUnavailable) as info:
         dl.build("FROM scratch\nRUN --mount=type=cache,target=/c true\n")
     assert "BuildKit" in info.value.hint and "RUN --mount" in str(info.value)

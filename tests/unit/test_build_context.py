@@ -8,7 +8,8 @@ import tarfile
 
 import pytest
 
-from dockerlab.core.building import base_images, context_tar, explain_failure, needs_buildkit
+from dockerlab.core.building import context_tar, explain_failure, needs_buildkit
+from dockerlab.core.dockerfile import base_images
 
 
 def test_context_holds_dockerfile_and_files_with_modes():

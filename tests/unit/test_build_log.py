@@ -1,8 +1,9 @@
 """Reading a build's log, either builder's: which step failed, whatever order BuildKit printed
 it in, however the legacy builder's stream cut its lines."""
 
-from dockerlab.core.build_progress import BuildProgress
-from dockerlab.core.building import BuildLog, build_failed
+from dockerlab.core.building.failures import build_failed
+from dockerlab.core.building.log import BuildLog
+from dockerlab.core.building.progress_bar import BuildProgress
 
 # BuildKit's plain progress, as Debian 12's DOCKER_BUILDKIT=1 CLI printed it in a CI run:
 # the FROM vertex's header comes again after the RUN step started, then the RUN fails.

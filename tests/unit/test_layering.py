@@ -37,7 +37,7 @@ ALLOWED = {
 #: The core's modules, in order: each imports only modules before it.
 CORE_ORDER = [
     "config", "labels", "streams", "dockerfile", "engine", "transfer", "images",
-    "containers", "build_progress", "building", "sessions", "downloads", "plotting",
+    "containers", "building", "sessions", "downloads", "plotting",
     "notebook",
 ]  # fmt: skip
 ENTRY = {"", "__main__"}
