@@ -36,7 +36,7 @@ ALLOWED = {
 }
 #: The core's modules, in order: each imports only modules before it.
 CORE_ORDER = [
-    "config", "labels", "streams", "dockerfile", "engine", "transfer", "images",
+    "config", "labels", "streams", "dockerfile", "build_context", "engine", "transfer", "images",
     "containers", "build_progress", "building", "sessions", "downloads", "plotting",
     "notebook",
 ]  # fmt: skip
