@@ -1,8 +1,18 @@
-r"""A Dockerfile's text, read as the builder reads it: its bases, their pins, text or path.
+r"""A Dockerfile's text, read as the builder reads it: its instructions, stages, bases and pins.
 
-The lessons, the exercises and the capstone's scorecard all ask the same
-questions of a Dockerfile (which images does it build FROM? is each pinned?);
-they are answered here once, with ``dockerfile-parse`` where it reads the file.
+The lessons, the exercises, hadolint's wrapper and the capstone's scorecard all ask
+the same questions of a Dockerfile (which images does it build FROM? is each pinned?
+what does the final stage hold? what does each RUN run?); they are answered here
+once, with ``dockerfile-parse`` where it reads the file:
+
+- **bases and pins**: :func:`bases`, :func:`base_images`, :func:`unpinned`,
+  :func:`split_image`, :func:`replace_base`;
+- **instructions**: :func:`instructions` (heredoc bodies blanked, so a body line is
+  never taken for an instruction), :func:`final_stage` (the stages the image is
+  made of), :func:`assignments` (what an ARG, ENV or LABEL sets);
+- **RUN's shell**: :func:`run_scripts` (each RUN's script, heredoc bodies included)
+  and :func:`simple_commands` (a script's commands, as words);
+- **heredocs**: :func:`heredocs`, :func:`without_heredocs`.
 
 Example:
     >>> base_images("ARG V=3.23\nFROM alpine:${V} AS build\nFROM build\nFROM scratch\n")
@@ -14,7 +24,9 @@ Example:
 from __future__ import annotations
 
 import io
+import json
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,3 +205,151 @@ def without_heredocs(dockerfile: str) -> str:
         for n in range(doc.first, min(doc.end, len(lines)) + 1):
             lines[n - 1] = ""
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- instructions
+
+
+def instructions(dockerfile: str) -> list[dict]:
+    r"""The Dockerfile's instructions, in order (dockerfile-parse; heredoc bodies blanked;
+    comments left out).
+
+    Returns:
+        One dict per instruction: ``instruction`` (upper case: ``"RUN"``), ``line`` (its
+        first line, from 1) and ``value`` (the rest, continuation lines joined). An
+        unreadable Dockerfile gives an empty list (hadolint and the builder say what is
+        wrong).
+
+    Example:
+        >>> text = "FROM alpine:3.23\nRUN <<EOF\nFROM x\nEOF\n"
+        >>> [(i["instruction"], i["line"], i["value"]) for i in instructions(text)]
+        [('FROM', 1, 'alpine:3.23'), ('RUN', 2, '<<EOF')]
+    """
+    from dockerfile_parse import DockerfileParser
+
+    parser = DockerfileParser(fileobj=io.BytesIO(without_heredocs(dockerfile).encode()))
+    try:
+        structure = parser.structure
+    except Exception:  # something dockerfile-parse cannot read: hadolint and the build say what
+        return []
+    return [{"instruction": s["instruction"], "line": s["startline"] + 1, "value": s["value"]}
+            for s in structure if s["instruction"] != "COMMENT"]  # fmt: skip
+
+
+def final_stage(items: list[dict]) -> list[dict]:
+    """The final stage's instructions, with those of the stages it builds FROM, in order.
+
+    Args:
+        items: The Dockerfile's :func:`instructions`.
+
+    Returns:
+        The instructions the final image is made of: its own stage's, after those of
+        the stage it names in its ``FROM`` (``FROM base``), and so on back to a stage
+        that starts from an image. Instructions before the first ``FROM`` are left out.
+    """
+    stages: list[list[dict]] = []
+    names: dict[str, int] = {}
+    for item in items:
+        if item["instruction"] == "FROM":
+            stages.append([])
+            words = [w for w in item["value"].split() if not w.startswith("--")]
+            if len(words) >= 3 and words[-2].upper() == "AS":
+                names[words[-1].lower()] = len(stages) - 1
+        if stages:
+            stages[-1].append(item)
+    if not stages:
+        return []
+    chain, n = [], len(stages) - 1
+    while True:
+        chain = stages[n] + chain
+        words = [w for w in stages[n][0]["value"].split() if not w.startswith("--")]
+        parent = names.get(words[0].lower()) if words else None
+        if parent is None or parent >= n:
+            return chain
+        n = parent
+
+
+def assignments(instruction: str, value: str) -> list[tuple[str, str]]:
+    """The (name, value) pairs an ARG, ENV or LABEL sets (``A=1 B="x y"``, or ENV's ``A 1``).
+
+    Example:
+        >>> assignments("ENV", 'A=1 B="x y"'), assignments("ENV", "A 1"), assignments("ARG", "T")
+        ([('A', '1'), ('B', 'x y')], [('A', '1')], [('T', '')])
+    """
+    try:
+        words = shlex.split(value)
+    except ValueError:
+        words = value.split()
+    if not words:
+        return []
+    if instruction in ("ENV", "LABEL") and "=" not in words[0]:
+        return [(words[0], " ".join(words[1:]))]
+    return [(w.split("=", 1)[0], w.split("=", 1)[1] if "=" in w else "") for w in words]
+
+
+# --------------------------------------------------------------------------- RUN's shell
+
+
+def _shell(value: str) -> str:
+    """A RUN's command: the exec form's words joined, or the shell form as written."""
+    if value.lstrip().startswith("["):
+        try:
+            words = json.loads(value)
+            return " ".join(shlex.quote(str(w)) for w in words)
+        except ValueError:
+            pass
+    return re.sub(r"^(\s*--\w+(=\S*)?\s+)+", "", value)  # RUN --mount=... flags
+
+
+def run_scripts(dockerfile: str) -> dict[int, str]:
+    r"""The script each RUN runs, by the RUN's line (from 1).
+
+    The shell form as written (``--mount=...``-style flags left out) or the exec form's
+    words joined; then, on lines of their own, the bodies of the heredocs the RUN's
+    line opens (``RUN <<EOF``).
+
+    Example:
+        >>> run_scripts('FROM alpine:3.23\nRUN ["apk", "add", "curl"]\nRUN <<EOF\nmake\nEOF\n')
+        {2: 'apk add curl', 3: '<<EOF\nmake'}
+    """
+    bodies: dict[int, list[str]] = {}
+    for doc in heredocs(dockerfile):
+        bodies.setdefault(doc.line, []).extend(doc.body)
+    scripts = {}
+    for item in instructions(dockerfile):
+        if item["instruction"] != "RUN":
+            continue
+        script = _shell(item["value"])
+        if item["line"] in bodies:
+            script += "\n" + "\n".join(bodies[item["line"]])
+        scripts[item["line"]] = script
+    return scripts
+
+
+def simple_commands(script: str) -> list[list[str]]:
+    """The simple commands of a shell script, as words (split at ; && || | & and newlines).
+
+    Read line by line with :mod:`shlex` (quotes kept together, ``#`` comments left
+    out); a line with an open quote is added split at its spaces, after the words
+    read before the error.
+
+    Example:
+        >>> simple_commands("set -e; apk add curl && wget -q 'a b' # fetch")
+        [['set', '-e'], ['apk', 'add', 'curl'], ['wget', '-q', 'a b']]
+    """
+    out: list[list[str]] = []
+    for chunk in script.splitlines() or [""]:
+        lexer = shlex.shlex(chunk, posix=True, punctuation_chars=";&|()")
+        lexer.whitespace_split, lexer.commenters = True, "#"
+        words: list[str] = []
+        try:
+            for token in lexer:
+                if token and set(token) <= set(";&|()"):
+                    out.append(words)
+                    words = []
+                else:
+                    words.append(token)
+        except ValueError:  # an open quote: read the rest word by word
+            words += chunk.split()
+        out.append(words)
+    return [w for w in out if w]

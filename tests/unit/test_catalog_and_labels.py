@@ -19,15 +19,15 @@ def test_catalog_has_the_course_images():
 
 
 def test_offline_the_scorecard_measures_an_untagged_debian_with_the_course_trixie(monkeypatch):
-    from dockerlab import scorecard
     from dockerlab.core import engine
+    from dockerlab.scorecard import image_checks
 
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent")  # nothing is on an engine
-    monkeypatch.setattr(scorecard, "registry_reachable", lambda: False)
+    monkeypatch.setattr(image_checks, "registry_reachable", lambda: False)
     engine.reset()
     try:
         notes: list[str] = []
-        text = scorecard._substitute("FROM debian\nFROM debian:bookworm\n", notes)
+        text = image_checks._substitute("FROM debian\nFROM debian:bookworm\n", notes)
     finally:
         monkeypatch.undo()
         engine.reset()

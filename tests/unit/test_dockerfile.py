@@ -1,4 +1,5 @@
-"""Reading a Dockerfile's bases and pins (dockerlab.core.dockerfile), on texts the tests write."""
+"""Reading a Dockerfile (dockerlab.core.dockerfile): bases and pins, instructions, stages, RUN's
+shell, heredocs; on texts the tests write."""
 
 from __future__ import annotations
 
@@ -84,3 +85,82 @@ def test_replace_base_keeps_flags_and_stage_names():
     assert dockerfile.replace_base(text, "debian", "debian:trixie") == (
         "FROM --platform=$BUILDPLATFORM debian:trixie AS b\nfrom debian:trixie\nFROM debian-extra\n"
     )
+
+
+def test_heredocs():
+    text = (
+        "FROM alpine:3.23\n"
+        "RUN <<EOF\necho hi > /hi\nEOF\n"
+        "COPY <<-CONF /etc/app.conf\n\tkey=1\n\tCONF\n"
+        "RUN cat <<<'not a heredoc'\n"
+        'CMD ["cat", "/hi"]\n'
+    )
+    docs = dockerfile.heredocs(text)
+    assert [(d.line, d.first, d.end, d.body) for d in docs] == [
+        (2, 3, 4, ("echo hi > /hi",)), (5, 6, 7, ("\tkey=1",))]  # fmt: skip
+    assert dockerfile.without_heredocs(text).splitlines()[2:4] == ["", ""]
+
+
+def test_instructions_leave_out_comments_and_heredoc_bodies():
+    text = (
+        "# syntax=docker/dockerfile:1\n"
+        "FROM alpine:3.23\n"
+        "# a comment\n"
+        "RUN <<EOF\nFROM debian\nUSER root\nEOF\n"
+        "RUN apk add --no-cache \\\n    curl\n"
+        "user app\n"
+    )
+    assert dockerfile.instructions(text) == [
+        {"instruction": "FROM", "line": 2, "value": "alpine:3.23"},
+        {"instruction": "RUN", "line": 4, "value": "<<EOF"},
+        {"instruction": "RUN", "line": 8, "value": "apk add --no-cache     curl"},
+        {"instruction": "USER", "line": 10, "value": "app"},
+    ]
+    assert dockerfile.instructions("") == []
+
+
+def test_final_stage_follows_the_stages_it_builds_from():
+    text = (
+        "ARG V=1\n"
+        "FROM alpine:3.23 AS base\nUSER app\n"
+        "FROM --platform=linux/amd64 dockerlab/builder AS build\nRUN make\n"
+        "FROM BASE AS final\nCOPY --from=build /x /x\n"
+    )
+    final = dockerfile.final_stage(dockerfile.instructions(text))
+    assert [(i["instruction"], i["line"]) for i in final] == [
+        ("FROM", 2), ("USER", 3), ("FROM", 6), ("COPY", 7)]  # fmt: skip
+    alone = dockerfile.final_stage(dockerfile.instructions("FROM a AS b\nRUN x\nFROM scratch\n"))
+    assert [i["value"] for i in alone] == ["scratch"]
+    assert dockerfile.final_stage(dockerfile.instructions("ARG V=1\n")) == []
+
+
+def test_assignments_of_arg_env_and_label():
+    assert dockerfile.assignments("ARG", "NPM_TOKEN") == [("NPM_TOKEN", "")]
+    assert dockerfile.assignments("ENV", 'A=1 B="x y"') == [("A", "1"), ("B", "x y")]
+    assert dockerfile.assignments("ENV", "API_KEY abc 123") == [("API_KEY", "abc 123")]
+    assert dockerfile.assignments("LABEL", 'a="open quote') == [("a", '"open'), ("quote", "")]
+    assert dockerfile.assignments("ENV", "") == []
+
+
+def test_run_scripts_join_the_exec_form_drop_flags_and_add_heredoc_bodies():
+    text = (
+        "FROM alpine:3.23\n"
+        'RUN ["apk", "add", "a b"]\n'
+        "RUN --mount=type=cache,target=/root/.cache --network=none pip install x\n"
+        "COPY <<EOF /etc/x\nnot run\nEOF\n"
+        "RUN <<EOF\nset -e\nmake\nEOF\n"
+    )
+    assert dockerfile.run_scripts(text) == {
+        2: "apk add 'a b'",
+        3: "pip install x",
+        7: "<<EOF\nset -e\nmake",
+    }
+
+
+def test_simple_commands_split_at_operators_and_lines():
+    script = "set -eux; apk add curl && rm -rf /x || true\nwget -q 'a b' | sh # fetch\n(cd /x) &"
+    assert dockerfile.simple_commands(script) == [
+        ["set", "-eux"], ["apk", "add", "curl"], ["rm", "-rf", "/x"], ["true"],
+        ["wget", "-q", "a b"], ["sh"], ["cd", "/x"]]  # fmt: skip
+    assert dockerfile.simple_commands("apk add 'x")[-1][-1] == "'x"  # an open quote: at spaces
+    assert dockerfile.simple_commands("") == []

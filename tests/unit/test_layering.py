@@ -36,8 +36,8 @@ ALLOWED = {
 }
 #: The core's modules, in order: each imports only modules before it.
 CORE_ORDER = [
-    "config", "labels", "streams", "dockerfile", "engine", "transfer", "images",
-    "containers", "building", "sessions", "downloads", "plotting",
+    "config", "labels", "streams", "dockerfile", "engine", "transfer",
+    "images", "containers", "building", "sessions", "downloads", "plotting",
     "notebook",
 ]  # fmt: skip
 ENTRY = {"", "__main__"}

@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 
 from dockerlab import scorecard
-from dockerlab.core import dockerfile
 from dockerlab.core.building import explain_failure
 from dockerlab.inspect import lint
 
@@ -111,20 +110,6 @@ def test_final_stage_user_init_and_layers():
     assert root["user"] == "0:0" and root["init"] == ""
 
 
-def test_heredocs():
-    text = (
-        "FROM alpine:3.23\n"
-        "RUN <<EOF\necho hi > /hi\nEOF\n"
-        "COPY <<-CONF /etc/app.conf\n\tkey=1\n\tCONF\n"
-        "RUN cat <<<'not a heredoc'\n"
-        'CMD ["cat", "/hi"]\n'
-    )
-    docs = dockerfile.heredocs(text)
-    assert [(d.line, d.first, d.end, d.body) for d in docs] == [
-        (2, 3, 4, ("echo hi > /hi",)), (5, 6, 7, ("\tkey=1",))]  # fmt: skip
-    assert dockerfile.without_heredocs(text).splitlines()[2:4] == ["", ""]
-
-
 def test_hadolint_reads_heredocs_and_keeps_the_line_numbers():
     # hadolint 2.15 alone: DL1000 "unexpected 'C'" for the CMD right after EOF.
     text = "FROM alpine:3.23\nRUN <<EOF\necho hi > /hi\nEOF\nCMD cat /hi\nFROM debian:latest\n"
@@ -138,20 +123,6 @@ def test_hadolint_ignore_comments_can_be_switched_off():
     text = "# hadolint ignore=DL3007\nFROM alpine:latest\n"
     assert lint.lint(text).empty
     assert lint.lint(text, pragmas=False)["code"].tolist() == ["DL3007"]
-
-
-def test_dockerignore(tmp_path):
-    (tmp_path / ".dockerignore").write_text("# comment\n*.secret\nbuild/\n**/*.log\n!keep.log\n")
-    patterns = scorecard.dockerignore(tmp_path)
-    assert scorecard.ignored("token.secret", patterns)
-    assert scorecard.ignored("build/out/a.o", patterns)
-    assert scorecard.ignored("src/deep/x.log", patterns) and scorecard.ignored("x.log", patterns)
-    assert not scorecard.ignored("keep.log", patterns)
-    assert not scorecard.ignored("src/main.c", patterns)
-    for name in ("token.secret", "keep.log", "src/main.c", "Dockerfile"):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(name)
-    assert sorted(scorecard.read_context(tmp_path)) == [".dockerignore", "keep.log", "src/main.c"]
 
 
 def test_ledger_report_is_what_the_c_program_prints():
