@@ -31,16 +31,22 @@ from dockerlab.errors import DockerlabError, InvalidOption
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dockerlab", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m dockerlab",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="check the engine, registry, disk and base images")
     b = sub.add_parser("bases", help="make sure every catalog base image exists")
     b.add_argument("--force", action="store_true", help="rebuild even if present")
     b.add_argument("keys", nargs="*", help="catalog keys (default: all)")
     cl = sub.add_parser("cleanup", help="remove what your sessions made, keep the base images")
-    cl.add_argument("--all-sessions", action="store_true",
-                    help="every learner's sessions on this engine, not only yours")  # fmt: skip
+    cl.add_argument(
+        "--all-sessions",
+        action="store_true",
+        help="every learner's sessions on this engine, not only yours",
+    )
     lo = sub.add_parser("leftovers", help="list what the kit made that is still there")
     lo.add_argument("--session", help="only this session's (default: every session)")
     sub.add_parser("prefetch", help="pull every image the course uses")
@@ -55,8 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     sc = sub.add_parser("score", help="score a Dockerfile on every practice")
     sc.add_argument("path", nargs="?", help="a Dockerfile, or a folder holding one")
     sc.add_argument("--context", help="the build context folder (default: the Dockerfile's)")
-    sc.add_argument("--compare", nargs=2, metavar=("A", "B"),
-                    help="two Dockerfiles (or folders): their scorecards side by side")  # fmt: skip
+    sc.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help="two Dockerfiles (or folders): their scorecards side by side",
+    )
     cr = sub.add_parser("classroom", help="a rootless engine per learner on a workshop machine")
     cr.add_argument("action", choices=["setup", "start", "status", "stop", "teardown"])
     cr.add_argument("names", nargs="*", help="the learners' logins (setup)")
@@ -126,8 +136,10 @@ def _run(args: argparse.Namespace) -> int:
         removed, others = cleanup_own()
         print(f"removed, of {learner()}'s sessions:", removed)
         if others:
-            print(f"left {len(others)} other session(s) alone (other learners, test runs): "
-                  "`python -m dockerlab cleanup --all-sessions` removes every session's")  # fmt: skip
+            print(
+                f"left {len(others)} other session(s) alone (other learners, test runs): "
+                "`python -m dockerlab cleanup --all-sessions` removes every session's"
+            )
         return 0
     if args.command == "leftovers":
         from dockerlab.core.sessions import leftovers

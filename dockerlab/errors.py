@@ -226,6 +226,7 @@ class PrivateEngineFailed(DockerlabError):
 
 #: Every error class above (``from dockerlab.errors import *`` and ``dockerlab``'s exports).
 __all__ = sorted(
-    name for name, value in dict(globals()).items()
+    name
+    for name, value in dict(globals()).items()
     if isinstance(value, type) and issubclass(value, DockerlabError)
-)  # fmt: skip
+)

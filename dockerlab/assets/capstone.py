@@ -48,8 +48,7 @@ CMD ["/bin/ledger", "/data/ledger.csv"]
 """
 
 
-def ledger_report(token: str, n: int, currency: str = "EUR",
-                  csv: str | None = None) -> str:  # fmt: skip
+def ledger_report(token: str, n: int, currency: str = "EUR", csv: str | None = None) -> str:
     """The report line ``ledger`` prints for its ``n``-th report (see ``capstone/ledger.c``).
 
     Rows and total of the CSV, signed with FNV-1a over the token and the total's
@@ -75,7 +74,10 @@ def capstone_works(output: str, env: Mapping[str, str] = CAPSTONE_ENV) -> bool:
     orphaned workers did their work (``--once`` prints one report and exits).
     """
     token, currency = env.get("LEDGER_TOKEN", ""), env.get("LEDGER_CURRENCY", "EUR")
-    good = [line for line in output.splitlines()
-            if (m := re.match(r"report (\d+): ", line))
-            and line.strip() == ledger_report(token, int(m[1]), currency)]  # fmt: skip
+    good = [
+        line
+        for line in output.splitlines()
+        if (m := re.match(r"report (\d+): ", line))
+        and line.strip() == ledger_report(token, int(m[1]), currency)
+    ]
     return len(good) >= 2

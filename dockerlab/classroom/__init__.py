@@ -19,5 +19,15 @@ from dockerlab.classroom.learners import (
     teardown,
 )
 
-__all__ = ["Budget", "Class", "Learner", "cgroups", "engine_answers", "hub_config", "setup",
-           "start", "stop", "teardown"]  # fmt: skip
+__all__ = [
+    "Budget",
+    "Class",
+    "Learner",
+    "cgroups",
+    "engine_answers",
+    "hub_config",
+    "setup",
+    "start",
+    "stop",
+    "teardown",
+]

@@ -79,8 +79,9 @@ def _engine_checks() -> list[Check]:
     c = client()
     info, e = c.info(), engine_info()
     where = "the kit's private engine" if e.private else "your engine"
-    store = ("containerd image store" if e.containerd_store
-             else f"classic image store ({e.image_store})")  # fmt: skip
+    store = (
+        "containerd image store" if e.containerd_store else f"classic image store ({e.image_store})"
+    )
     checks = [
         Check("engine", OK, f"Docker {e.version} (API {e.api}) on {e.os}, {where} at {host()}"),
         Check("store", OK, store),
@@ -89,10 +90,15 @@ def _engine_checks() -> list[Check]:
                               + f", {info['NCPU']} CPUs, {info['MemTotal'] / 2**30:.1f} GiB"),
     ]  # fmt: skip
     if emulated():
-        checks.append(Check("course platform", WARN,
-                            f"{platform()}, emulated by qemu on this {e.arch} engine (as on an "
-                            "Apple Silicon Mac, but every program runs several times slower; "
-                            "unset DOCKERLAB_PLATFORM for the engine's own)"))  # fmt: skip
+        checks.append(
+            Check(
+                "course platform",
+                WARN,
+                f"{platform()}, emulated by qemu on this {e.arch} engine (as on an "
+                "Apple Silicon Mac, but every program runs several times slower; "
+                "unset DOCKERLAB_PLATFORM for the engine's own)",
+            )
+        )
     else:
         checks.append(
             Check("course platform", OK, f"{platform()}, the engine's own (not emulated)")
@@ -102,8 +108,14 @@ def _engine_checks() -> list[Check]:
     path = root if os.path.isdir(root) else "/"
     free = shutil.disk_usage(path).free / 1e9
     status = OK if free > 10 else WARN if free > 3 else FAIL
-    checks.append(Check("disk", status, f"{free:.0f} GB free for images ({path})"
-                        + ("" if status == OK else ": the course needs about 3 GB")))  # fmt: skip
+    checks.append(
+        Check(
+            "disk",
+            status,
+            f"{free:.0f} GB free for images ({path})"
+            + ("" if status == OK else ": the course needs about 3 GB"),
+        )
+    )
     return checks
 
 
@@ -121,8 +133,11 @@ def own_budget() -> dict[str, str]:
         if controllers and "," in controllers:
             continue
         group = hierarchy / path.lstrip("/")
-        for knob, what in (("pids.max", "processes"), ("memory.limit_in_bytes", "memory"),
-                           ("memory.max", "memory")):  # fmt: skip
+        for knob, what in (
+            ("pids.max", "processes"),
+            ("memory.limit_in_bytes", "memory"),
+            ("memory.max", "memory"),
+        ):
             with contextlib.suppress(OSError, ValueError):
                 value = (group / knob).read_text().strip()
                 if value != "max" and int(value) < 2**60:
@@ -132,20 +147,33 @@ def own_budget() -> dict[str, str]:
 
 def _limits_check(info: dict) -> Check:
     """Does the engine enforce each demo container's limits? If not, say what bounds them."""
-    enforced = info.get("CgroupDriver") != "none" and info.get("PidsLimit", True) \
-        and info.get("MemoryLimit", True)  # fmt: skip
+    enforced = (
+        info.get("CgroupDriver") != "none"
+        and info.get("PidsLimit", True)
+        and info.get("MemoryLimit", True)
+    )
     if enforced:
-        return Check("limits", OK, "the engine enforces each container's limits "
-                                   "(processes, memory, CPU)")  # fmt: skip
+        return Check(
+            "limits", OK, "the engine enforces each container's limits (processes, memory, CPU)"
+        )
     budget = own_budget()
-    bound = (", ".join(f"{v} {k}" if k == "processes" else f"{v} of {k}" for k, v in budget.items())
-             if budget else "")  # fmt: skip
-    return Check("limits", WARN,
-                 "this engine enforces no per-container limits (a rootless engine without "
-                 "cgroups ignores --memory and --pids-limit): "
-                 + (f"what bounds your containers is the budget this session runs in: at most "
-                    f"{bound}, engine and notebooks together" if bound
-                    else "nothing but the machine bounds your containers"))  # fmt: skip
+    bound = (
+        ", ".join(f"{v} {k}" if k == "processes" else f"{v} of {k}" for k, v in budget.items())
+        if budget
+        else ""
+    )
+    return Check(
+        "limits",
+        WARN,
+        "this engine enforces no per-container limits (a rootless engine without "
+        "cgroups ignores --memory and --pids-limit): "
+        + (
+            f"what bounds your containers is the budget this session runs in: at most "
+            f"{bound}, engine and notebooks together"
+            if bound
+            else "nothing but the machine bounds your containers"
+        ),
+    )
 
 
 def _catalog_checks() -> list[Check]:
@@ -156,12 +184,22 @@ def _catalog_checks() -> list[Check]:
             img = images.get(key)
             arch = img.attrs.get("Architecture", "?")
             if arch != platform().split("/")[1]:
-                checks.append(Check(f"image {entry.ref}", WARN,
-                                    f"is for {arch}, not the course's {platform()}: "
-                                    "run `python -m dockerlab bases --force`"))  # fmt: skip
+                checks.append(
+                    Check(
+                        f"image {entry.ref}",
+                        WARN,
+                        f"is for {arch}, not the course's {platform()}: "
+                        "run `python -m dockerlab bases --force`",
+                    )
+                )
                 continue
-            checks.append(Check(f"image {entry.ref}", OK,
-                                f"{size_on_disk(img.id) / 1e6:.0f} MB, {arch}, {images.provenance(key)}"))  # fmt: skip
+            checks.append(
+                Check(
+                    f"image {entry.ref}",
+                    OK,
+                    f"{size_on_disk(img.id) / 1e6:.0f} MB, {arch}, {images.provenance(key)}",
+                )
+            )
         else:
             checks.append(Check(f"image {entry.ref}", FAIL, "missing: run `make bases`"))
     return checks
@@ -185,12 +223,20 @@ def doctor() -> Report:
     default = engine_info().default_builder
     builds = "BuildKit" if default == "buildkit" and bk else "the legacy builder"
     checks.append(
-        Check("builder", OK, f"builds use {builds} (as `docker build` on this engine); "
-                             f"BuildKit client: {bk.path} ({bk.how})")
+        Check(
+            "builder",
+            OK,
+            f"builds use {builds} (as `docker build` on this engine); "
+            f"BuildKit client: {bk.path} ({bk.how})",
+        )
         if bk
-        else Check("builder", WARN, "builds use the legacy builder; no BuildKit client here: "
-                                    "secret-mount lessons explain instead")
-    )  # fmt: skip
+        else Check(
+            "builder",
+            WARN,
+            "builds use the legacy builder; no BuildKit client here: "
+            "secret-mount lessons explain instead",
+        )
+    )
     online = registry_reachable()
     checks.append(
         Check("registry", OK, "Docker Hub reachable: official images are pulled")

@@ -117,8 +117,9 @@ class Class:
                 f"No class is set up on this machine ({cls.path()} is missing).",
                 hint="Run `python -m dockerlab classroom setup NAME ...` as root first.",
             ) from None
-        return cls([Learner(**x) for x in raw["learners"]], Budget(**raw["budget"]),
-                   raw.get("engines", {}))  # fmt: skip
+        return cls(
+            [Learner(**x) for x in raw["learners"]], Budget(**raw["budget"]), raw.get("engines", {})
+        )
 
     def save(self) -> None:
         HOME.mkdir(parents=True, exist_ok=True)
@@ -174,10 +175,20 @@ def _user(name: str) -> Learner:
 
 def _as(learner: Learner, *cmd: str) -> list[str]:
     """``cmd`` run as the learner, with a clean environment of theirs."""
-    return ["setpriv", f"--reuid={learner.uid}", f"--regid={learner.gid}", "--init-groups",
-            "env", "-i", f"HOME={learner.home}", f"USER={learner.name}",
-            f"LOGNAME={learner.name}", f"XDG_RUNTIME_DIR={learner.runtime}",
-            "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", *cmd]  # fmt: skip
+    return [
+        "setpriv",
+        f"--reuid={learner.uid}",
+        f"--regid={learner.gid}",
+        "--init-groups",
+        "env",
+        "-i",
+        f"HOME={learner.home}",
+        f"USER={learner.name}",
+        f"LOGNAME={learner.name}",
+        f"XDG_RUNTIME_DIR={learner.runtime}",
+        "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        *cmd,
+    ]
 
 
 def _disk(learner: Learner, size: str) -> None:
@@ -254,13 +265,27 @@ def _engine_command(learner: Learner) -> list[str]:
     where the host has it off (a fresh machine) it would fail to start trying."""
     child = _scripts()["rootless-child"]
     rt = learner.runtime
-    return _as(learner,
-        "rootlesskit", "--net=host", "--copy-up=/etc", "--copy-up=/run", "--propagation=rslave",
-        f"--state-dir={rt}/rootlesskit-docker", str(child),
-        "dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false", "--ip-forward=false",
-        "--userland-proxy=false", f"--data-root={learner.data_root}",
-        f"--exec-root={rt}/docker", f"--pidfile={rt}/docker.pid", "-H", learner.docker_host,
-    )  # fmt: skip
+    return _as(
+        learner,
+        "rootlesskit",
+        "--net=host",
+        "--copy-up=/etc",
+        "--copy-up=/run",
+        "--propagation=rslave",
+        f"--state-dir={rt}/rootlesskit-docker",
+        str(child),
+        "dockerd",
+        "--bridge=none",
+        "--iptables=false",
+        "--ip-masq=false",
+        "--ip-forward=false",
+        "--userland-proxy=false",
+        f"--data-root={learner.data_root}",
+        f"--exec-root={rt}/docker",
+        f"--pidfile={rt}/docker.pid",
+        "-H",
+        learner.docker_host,
+    )
 
 
 def engine_answers(learner: Learner, timeout: float = 5) -> bool:
@@ -287,8 +312,12 @@ def _start_engine(learner: Learner, wait: float = 90) -> int:
     procs = " ".join(str(g / "cgroup.procs") for g in cgroups(learner.name))
     script = f'for f in {procs}; do echo $$ > "$f" || exit 1; done; exec "$@"'
     with open(logs / f"{learner.name}.log", "ab") as log:
-        proc = subprocess.Popen(["sh", "-c", script, "sh", *_engine_command(learner)],
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            ["sh", "-c", script, "sh", *_engine_command(learner)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if engine_answers(learner, timeout=2):
@@ -299,8 +328,10 @@ def _start_engine(learner: Learner, wait: float = 90) -> int:
     tail = (logs / f"{learner.name}.log").read_text(errors="replace").splitlines()[-8:]
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    raise ClassroomError(f"{learner.name}'s engine did not start:\n  " + "\n  ".join(tail),
-                         hint=f"The whole log: {logs / (learner.name + '.log')}")  # fmt: skip
+    raise ClassroomError(
+        f"{learner.name}'s engine did not start:\n  " + "\n  ".join(tail),
+        hint=f"The whole log: {logs / (learner.name + '.log')}",
+    )
 
 
 def _stop_engine(pid: int, wait: float = 30) -> None:
@@ -377,8 +408,11 @@ def _course(learner: Learner, repo: Path) -> None:
     target = Path(learner.home) / "dockerlab"
     for part in ("notebooks", "exercises"):
         if not (target / part).exists():
-            shutil.copytree(repo / part, target / part,
-                            ignore=shutil.ignore_patterns("src", ".ipynb_checkpoints"))  # fmt: skip
+            shutil.copytree(
+                repo / part,
+                target / part,
+                ignore=shutil.ignore_patterns("src", ".ipynb_checkpoints"),
+            )
     for folder, dirs, files in os.walk(target):
         for name in [folder, *(os.path.join(folder, x) for x in dirs + files)]:
             os.chown(name, learner.uid, learner.gid)
@@ -402,17 +436,28 @@ def hub_config(names: list[str], venv: Path, private_size: str = "1g") -> Path:
     """The hub's configuration; ``private_size``: the most each learner's private /tmp
     (and /var/tmp, /dev/shm) may hold (their memory budget bounds them together)."""
     path = HOME / "jupyterhub_config.py"
-    path.write_text(_HUB.format(learners=set(names), in_budget=str(HOME / "bin" / "in-budget"),
-                                singleuser=str(venv / "bin" / "jupyterhub-singleuser"),
-                                venv=str(venv), private_size=private_size))  # fmt: skip
+    path.write_text(
+        _HUB.format(
+            learners=set(names),
+            in_budget=str(HOME / "bin" / "in-budget"),
+            singleuser=str(venv / "bin" / "jupyterhub-singleuser"),
+            venv=str(venv),
+            private_size=private_size,
+        )
+    )
     return path
 
 
 # ---------------------------------------------------------------- the commands
 
 
-def setup(names: list[str], budget: Budget | None = None, *, images: list[str] | None = None,
-          hub: bool = True) -> Class:  # fmt: skip
+def setup(
+    names: list[str],
+    budget: Budget | None = None,
+    *,
+    images: list[str] | None = None,
+    hub: bool = True,
+) -> Class:
     """Make (or complete) the class: users, budgets, disks, engines, images, hub config.
 
     Args:
@@ -426,8 +471,15 @@ def setup(names: list[str], budget: Budget | None = None, *, images: list[str] |
     _root()
     budget = budget or Budget()
     _outside_private_folders(HOME)
-    missing = [p for p, tool in (("uidmap", "newuidmap"), ("rootlesskit", "rootlesskit"),
-                                 ("docker.io", "dockerd")) if not shutil.which(tool)]  # fmt: skip
+    missing = [
+        p
+        for p, tool in (
+            ("uidmap", "newuidmap"),
+            ("rootlesskit", "rootlesskit"),
+            ("docker.io", "dockerd"),
+        )
+        if not shutil.which(tool)
+    ]
     if missing or not shutil.which("slirp4netns"):
         apt_install(PACKAGES, "a rootless engine per learner")
     HOME.mkdir(parents=True, exist_ok=True)

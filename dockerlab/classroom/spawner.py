@@ -45,11 +45,17 @@ def private_folders(size: str) -> None:
     for folder in PRIVATE_FOLDERS:
         if os.path.isdir(folder) and not os.path.islink(folder):
             options = f"mode=1777,size={size}".encode()
-            _call(_libc.mount(b"tmpfs", folder.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
-                              options), f"mount a private {folder}")  # fmt: skip
+            _call(
+                _libc.mount(b"tmpfs", folder.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options),
+                f"mount a private {folder}",
+            )
     if os.path.isdir("/dev/mqueue"):  # the new IPC namespace's message queues
-        _call(_libc.mount(b"mqueue", b"/dev/mqueue", b"mqueue",
-                          _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None), "mount /dev/mqueue")  # fmt: skip
+        _call(
+            _libc.mount(
+                b"mqueue", b"/dev/mqueue", b"mqueue", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None
+            ),
+            "mount /dev/mqueue",
+        )
 
 
 class ClassSpawner(LocalProcessSpawner):

@@ -37,8 +37,11 @@ def status() -> list[dict]:
         row = {"learner": learner.name, "engine": "stopped", "containers": None, "images": None}
         if classroom.engine_answers(learner):
             engine = docker.DockerClient(base_url=learner.docker_host, timeout=10)
-            row.update(engine="running", containers=len(engine.containers.list(all=True)),
-                       images=len(engine.images.list()))  # fmt: skip
+            row.update(
+                engine="running",
+                containers=len(engine.containers.list(all=True)),
+                images=len(engine.images.list()),
+            )
         used, size = _used(learner.data_root)
         row["disk"] = f"{used / 1e9:.1f} of {size / 1e9:.1f} GB"
         passed = [e["passed"] for e in _progress(learner).values() if e.get("passed")]
@@ -98,19 +101,35 @@ def plot_progress(table):
     use_style()
     states = (NOT_ATTEMPTED, NOT_YET, PASSED)
     colours = [STATUS_COLORS[s] for s in states]
-    code = table.apply(lambda col: col.map(lambda v: next(
-        (i for i, s in enumerate(states) if str(v).startswith(s)), 0)))  # fmt: skip
+    code = table.apply(
+        lambda col: col.map(
+            lambda v: next((i for i, s in enumerate(states) if str(v).startswith(s)), 0)
+        )
+    )
     grid = code.to_numpy().T.astype(float)
-    fig, ax = plt.subplots(figsize=(min(2 + 0.35 * len(table.index), 16),
-                                    1.6 + 0.45 * len(table.columns)))  # fmt: skip
+    fig, ax = plt.subplots(
+        figsize=(min(2 + 0.35 * len(table.index), 16), 1.6 + 0.45 * len(table.columns))
+    )
     ax.imshow(grid, cmap=ListedColormap(colours), vmin=0, vmax=2, aspect="auto")
-    ax.set_yticks(np.arange(len(table.columns)),
-                  [f"{name} ({int((row == 2).sum())}/{len(row)})" for name, row in
-                   zip(table.columns, grid, strict=True)])  # fmt: skip
-    ax.set_xticks(np.arange(len(table.index)), [q.split(":")[0] + ":" + q.split(":")[1][:12]
-                                                for q in table.index], rotation=90, fontsize=7)  # fmt: skip
-    ax.legend(handles=[Patch(color=c, label=s) for s, c in zip(states, colours, strict=True)],
-              loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # fmt: skip
+    ax.set_yticks(
+        np.arange(len(table.columns)),
+        [
+            f"{name} ({int((row == 2).sum())}/{len(row)})"
+            for name, row in zip(table.columns, grid, strict=True)
+        ],
+    )
+    ax.set_xticks(
+        np.arange(len(table.index)),
+        [q.split(":")[0] + ":" + q.split(":")[1][:12] for q in table.index],
+        rotation=90,
+        fontsize=7,
+    )
+    ax.legend(
+        handles=[Patch(color=c, label=s) for s, c in zip(states, colours, strict=True)],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        fontsize=8,
+    )
     ax.set_title("Exercises per learner: passed (of all questions)")
     caption_below(fig, "From each learner's own progress file, read now.")
     return fig

@@ -101,8 +101,13 @@ def docker_host(name: str | None = None) -> str:
 
 
 #: CPU names as the kernel gives them (``uname -m``) -> as Docker gives them.
-DOCKER_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le",
-               "s390x": "s390x"}  # fmt: skip
+DOCKER_ARCH = {
+    "x86_64": "amd64",
+    "aarch64": "arm64",
+    "armv7l": "arm",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+}
 
 
 def machine_arch() -> str:

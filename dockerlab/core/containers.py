@@ -130,10 +130,24 @@ def _bound_folder(volume: str) -> str:
 MAX_LIMITS = {"memory": 2 * 1024**3, "pids": 1024}
 #: Capabilities of Docker's own default set: giving one of these back to a container that
 #: dropped ALL reaches no further than a plain ``docker run``. Others are refused.
-DOCKER_DEFAULT_CAPS = frozenset({
-    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-    "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
-})  # fmt: skip
+DOCKER_DEFAULT_CAPS = frozenset(
+    {
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "NET_RAW",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    }
+)
 #: Options the kit sets itself on every demo container, and the parameter to use instead.
 _SAFETY_OPTIONS = {
     "network_mode": "network=", "network": "network=", "networking_config": "network=",
@@ -615,8 +629,11 @@ def created(image, role: str = "measure") -> Iterator:
     ref = name_of(image)
     try:
         # The command never runs: `true` need not exist (FROM scratch images have nothing).
-        box = client().containers.create(ref, command=["true"], **_options(
-            **DEFAULT_LIMITS, cap_add=(), network="none", role=role))  # fmt: skip
+        box = client().containers.create(
+            ref,
+            command=["true"],
+            **_options(**DEFAULT_LIMITS, cap_add=(), network="none", role=role),
+        )
     except docker.errors.ImageNotFound:
         raise ImageNotFound(f"The image {ref!r} is not on this engine.") from None
     try:
@@ -658,8 +675,9 @@ def create(
     Raises:
         ImageNotFound: The image is not on this engine.
     """
-    opts = _options(memory=memory, pids=pids, cpus=cpus, cap_add=cap_add, network=network,
-                    role=role, **options)  # fmt: skip
+    opts = _options(
+        memory=memory, pids=pids, cpus=cpus, cap_add=cap_add, network=network, role=role, **options
+    )
     # An image named by its id may be between two names for a moment: on the containerd
     # store, another learner moving a shared tag off it deletes that name before the
     # engine records the image as untagged (a CI run's four learners hit that window).

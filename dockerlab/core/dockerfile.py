@@ -86,8 +86,10 @@ def bases(dockerfile: str, buildargs: Mapping[str, str] | None = None) -> list[B
     from dockerfile_parse import DockerfileParser
 
     try:
-        parser = DockerfileParser(fileobj=io.BytesIO(without_heredocs(dockerfile).encode()),
-                                  build_args=dict(buildargs or {}))  # fmt: skip
+        parser = DockerfileParser(
+            fileobj=io.BytesIO(without_heredocs(dockerfile).encode()),
+            build_args=dict(buildargs or {}),
+        )
         froms = [i for i in parser.structure if i["instruction"] == "FROM"]
         images = parser.parent_images
     except Exception:  # junk, or something dockerfile-parse cannot read
@@ -232,8 +234,11 @@ def instructions(dockerfile: str) -> list[dict]:
         structure = parser.structure
     except Exception:  # something dockerfile-parse cannot read: hadolint and the build say what
         return []
-    return [{"instruction": s["instruction"], "line": s["startline"] + 1, "value": s["value"]}
-            for s in structure if s["instruction"] != "COMMENT"]  # fmt: skip
+    return [
+        {"instruction": s["instruction"], "line": s["startline"] + 1, "value": s["value"]}
+        for s in structure
+        if s["instruction"] != "COMMENT"
+    ]
 
 
 def final_stage(items: list[dict]) -> list[dict]:

@@ -130,8 +130,19 @@ def pypi_file(
             binary = ["--only-binary=:all:"] if kind == "wheel" else ["--no-binary=:all:"]
             if platform != "any":
                 binary += ["--platform", platform]
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *binary,
-                   "--disable-pip-version-check", "-q", "-d", tmp, spec]  # fmt: skip
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                *binary,
+                "--disable-pip-version-check",
+                "-q",
+                "-d",
+                tmp,
+                spec,
+            ]
             try:
                 done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
                 failed, output = done.returncode != 0, done.stdout + done.stderr
@@ -221,8 +232,11 @@ class Apt:
     @property
     def where(self) -> str:
         """Where the packages come from: the sources' URIs, or the host's sources."""
-        uris = [ln.split(":", 1)[1].strip() for ln in self.sources.splitlines()
-                if ln.startswith("URIs:")]  # fmt: skip
+        uris = [
+            ln.split(":", 1)[1].strip()
+            for ln in self.sources.splitlines()
+            if ln.startswith("URIs:")
+        ]
         return " and ".join(dict.fromkeys(uris)) or "this machine's apt sources"
 
     def options(self) -> list[str]:
@@ -259,8 +273,14 @@ class Apt:
                 hint="Run the kit on Debian or Ubuntu, or install what it downloads yourself.",
             )
         try:
-            p = subprocess.run([tool, "-q", *self.options(), *args], cwd=cwd, env=env,
-                               capture_output=True, text=True, timeout=TIMEOUT)  # fmt: skip
+            p = subprocess.run(
+                [tool, "-q", *self.options(), *args],
+                cwd=cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+            )
         except subprocess.TimeoutExpired:
             raise self.error(
                 f"`{shown}` on {self.name}'s index ({self.where}) had not finished after "
@@ -308,8 +328,10 @@ class Apt:
                     hint=self.hint,
                 ) from None
             if say:
-                say(f"{self.where} did not answer: using the {self.name} index cached in "
-                    f"{self.folder}")  # fmt: skip
+                say(
+                    f"{self.where} did not answer: using the {self.name} index cached in "
+                    f"{self.folder}"
+                )
         _UPDATED.add(self.folder)
 
 
@@ -400,8 +422,10 @@ def _download(
     if missing:
         size = sum(_sizes(uris).get(f.name, 0) for f in missing)
         if say:
-            say(f"downloading {len(missing)} of {len(wanted)} {apt.name} packages "
-                f"({size / 1e6:.1f} MB) into {dest}")  # fmt: skip
+            say(
+                f"downloading {len(missing)} of {len(wanted)} {apt.name} packages "
+                f"({size / 1e6:.1f} MB) into {dest}"
+            )
         names = [spec.get(f.name.split("_")[0], f.name.split("_")[0]) for f in missing]
         apt.run("apt-get", "download", *names, cwd=dest)
     broken = [f.name for f, digest in wanted.items() if not intact(f, digest)]

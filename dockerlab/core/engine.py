@@ -241,9 +241,12 @@ def inspect_image_manifests(image_id: str) -> list[dict]:
 
 
 def import_image(
-    data: BinaryIO, repository: str, tag: str | None, changes: list[str],
+    data: BinaryIO,
+    repository: str,
+    tag: str | None,
+    changes: list[str],
     platform: str | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """``docker import [--platform P]``: make an image of a tar of a root filesystem.
 
     ``POST /images/create?fromSrc=-``, as docker-py's ``import_image_from_data`` sends it,
@@ -269,8 +272,13 @@ def import_image(
     params = {"fromSrc": "-", "repo": repository, "tag": tag, "changes": changes}
     if platform:
         params["platform"] = platform
-    response = api._post(api._url("/images/create"), data=data, params=params,
-                         headers={"Content-Type": "application/tar"}, timeout=None)  # fmt: skip
+    response = api._post(
+        api._url("/images/create"),
+        data=data,
+        params=params,
+        headers={"Content-Type": "application/tar"},
+        timeout=None,
+    )
     return api._result(response)
 
 
@@ -506,8 +514,12 @@ def buildkit_cli() -> BuildKitCLI | None:
         return BuildKitCLI(str(kit), "standalone buildx")
     for path in seen:
         try:
-            out = subprocess.run([path, "version", "--format", "{{.Client.Version}}"],
-                                 capture_output=True, text=True, timeout=10)  # fmt: skip
+            out = subprocess.run(
+                [path, "version", "--format", "{{.Client.Version}}"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
             major = int(out.stdout.strip().split(".")[0])
         except (OSError, subprocess.TimeoutExpired, ValueError):
             continue

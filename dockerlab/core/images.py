@@ -89,7 +89,8 @@ CATALOG: dict[str, CatalogImage] = {
     c.key: c
     for c in (
         CatalogImage(
-            "debian_old", "debian:bookworm",
+            "debian_old",
+            "debian:bookworm",
             "Debian 12 bookworm, oldstable: the older base notebook 10 compares with trixie",
         ),
         CatalogImage("debian", "debian:trixie", "Debian 13 trixie, the full official base"),
@@ -97,7 +98,9 @@ CATALOG: dict[str, CatalogImage] = {
             "debian_slim", "debian:trixie-slim", "Debian 13 without docs, man pages, locales"
         ),
         CatalogImage(
-            "alpine", "alpine:3.24", "Alpine Linux: musl libc and busybox",
+            "alpine",
+            "alpine:3.24",
+            "Alpine Linux: musl libc and busybox",
             offline="alpine:3.23",
         ),
         CatalogImage(
@@ -107,7 +110,7 @@ CATALOG: dict[str, CatalogImage] = {
             official=False,
         ),
     )
-}  # fmt: skip
+}
 
 
 def ref(key: str) -> str:
@@ -166,8 +169,11 @@ def provenance(key_or_ref: str) -> str:
         # (a classroom mirror's) and holds that repository's digest: a push leaves a digest
         # but no tag, and the containerd store gives every image a digest under its bare name.
         tagged = {t.rpartition(":")[0] for t in img.attrs.get("RepoTags") or []}
-        digests = [d for d in digests
-                   if d.partition("@")[0] in tagged and _names_registry(d.partition("@")[0])]  # fmt: skip
+        digests = [
+            d
+            for d in digests
+            if d.partition("@")[0] in tagged and _names_registry(d.partition("@")[0])
+        ]
     pulled = f"pulled: {digests[0]}" if digests else ""
     if made and pulled:  # made by the kit, then served by a registry (a classroom mirror)
         return f"{made}; {pulled}"

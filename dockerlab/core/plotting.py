@@ -45,8 +45,14 @@ STATUS_COLORS = {"passed": GOOD, "not yet": CAUTION, "not attempted": NEUTRAL_LI
 #: A layer's bytes: kept in the final filesystem, or wasted (deleted or replaced later).
 LAYER_COLORS = {"kept": ACCENT, "wasted": BAD}
 #: Vulnerability severities, most severe first (the scanners' names).
-SEVERITY_COLORS = {"CRITICAL": "#7b0d1e", "HIGH": "#d70a53", "MEDIUM": CAUTION,
-                   "LOW": "#f2c811", "NEGLIGIBLE": "#9db4c0", "UNKNOWN": "#bbbbbb"}  # fmt: skip
+SEVERITY_COLORS = {
+    "CRITICAL": "#7b0d1e",
+    "HIGH": "#d70a53",
+    "MEDIUM": CAUTION,
+    "LOW": "#f2c811",
+    "NEGLIGIBLE": "#9db4c0",
+    "UNKNOWN": "#bbbbbb",
+}
 #: Two designs of one service: one task per container, or everything in one.
 DESIGN_COLORS = {"split": GOOD, "combined": BAD}
 
@@ -114,8 +120,16 @@ def compare_bars(
         ax.bar_label(bars, labels=[_fmt(v) for v in values], fontsize=8, padding=2)
         for i, v in enumerate(values):
             if v == 0:
-                ax.annotate("0", (i, 0), xycoords=("data", "axes fraction"), ha="center",
-                            va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")  # fmt: skip
+                ax.annotate(
+                    "0",
+                    (i, 0),
+                    xycoords=("data", "axes fraction"),
+                    ha="center",
+                    va="bottom",
+                    fontsize=9,
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                )
     for ax in axes.flat[len(columns) :]:
         ax.set_visible(False)
     if suptitle:
@@ -159,19 +173,26 @@ def breakdown_bars(
         return bar if isinstance(bar, Mapping) else {"": float(bar)}
 
     widths = [1 + 0.1 * max(len(parts_of(b)) for b in bars.values()) for bars in panels.values()]
-    fig, axes = plt.subplots(1, len(panels), figsize=(11, 0.8 + 1.2 * max(map(len, panels.values()))),
-                             squeeze=False, gridspec_kw={"width_ratios": widths})  # fmt: skip
+    fig, axes = plt.subplots(
+        1,
+        len(panels),
+        figsize=(11, 0.8 + 1.2 * max(map(len, panels.values()))),
+        squeeze=False,
+        gridspec_kw={"width_ratios": widths},
+    )
     for ax, (title, bars) in zip(axes[0], panels.items(), strict=True):
         totals = {label: sum(parts_of(bar).values()) for label, bar in bars.items()}
         top = max(totals.values()) or 1
         for y, (label, bar) in enumerate(bars.items()):
             left, color = 0.0, family_color(label)
             for i, (part, value) in enumerate(parts_of(bar).items()):
-                ax.barh(y, value, left=left, color=color, alpha=max(0.3, 1 - 0.06 * i),
-                        edgecolor=PAPER)  # fmt: skip
+                ax.barh(
+                    y, value, left=left, color=color, alpha=max(0.3, 1 - 0.06 * i), edgecolor=PAPER
+                )
                 if part and value > top / 20:
-                    ax.text(left + value / 2, y, part, ha="center", va="center", color=PAPER,
-                            fontsize=8)  # fmt: skip
+                    ax.text(
+                        left + value / 2, y, part, ha="center", va="center", color=PAPER, fontsize=8
+                    )
                 left += value
             ax.text(left, y, f" {_fmt(totals[label])} {unit}", va="center")
         ax.set_yticks(range(len(bars)), list(bars))

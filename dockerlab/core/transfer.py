@@ -100,8 +100,13 @@ def progressing(events: Iterable[dict], no_progress: float) -> Iterator[dict]:
     seen: set[tuple] = set()
     for event in events:
         detail = event.get("progressDetail") or {}
-        mark = (event.get("id"), event.get("status"), detail.get("current"), "aux" in event,
-                "error" in event)  # fmt: skip
+        mark = (
+            event.get("id"),
+            event.get("status"),
+            detail.get("current"),
+            "aux" in event,
+            "error" in event,
+        )
         now = time.monotonic()
         if mark not in seen:
             seen.add(mark)
@@ -186,9 +191,15 @@ def pull(
                 on_progress(f"{layer}: {status}" if layer else status)
 
     with transfer_api(timeout) as api:
-        _transfer("Pulling", target, timeout, read,
-                  lambda: api.pull(repo, tag=tag or "latest", stream=True, decode=True,
-                                   platform=platform))  # fmt: skip
+        _transfer(
+            "Pulling",
+            target,
+            timeout,
+            read,
+            lambda: api.pull(
+                repo, tag=tag or "latest", stream=True, decode=True, platform=platform
+            ),
+        )
     return client().api.inspect_image(target)["Id"]
 
 
@@ -228,8 +239,13 @@ def push(ref: str, *, timeout: float | None = None) -> Pushed:
                 found.append((m[1], int(m[2])))
 
     with transfer_api(timeout) as api:
-        _transfer("Pushing", ref, timeout, read,
-                  lambda: api.push(repo, tag=tag or "latest", stream=True, decode=True))  # fmt: skip
+        _transfer(
+            "Pushing",
+            ref,
+            timeout,
+            read,
+            lambda: api.push(repo, tag=tag or "latest", stream=True, decode=True),
+        )
     if not found:
         raise RegistryError(f"Pushing {ref} failed: the engine reported no digest.")
     return Pushed(ref, *found[-1])
@@ -278,8 +294,9 @@ def _fail(verb: str, ref: str, text: str, *, not_found: bool = False) -> None:
     if verb == "Pulling" and (not_found or _MISSING.search(text)):
         raise ManifestNotFound(f"{ref} does not exist in its registry: {text}") from None
     if _TIMED_OUT.search(text):
-        raise NoRegistry(f"{verb} {ref} failed: the registry does not answer ({text}).",
-                         hint=NO_ANSWER_HINT) from None  # fmt: skip
+        raise NoRegistry(
+            f"{verb} {ref} failed: the registry does not answer ({text}).", hint=NO_ANSWER_HINT
+        ) from None
     raise RegistryError(f"{verb} {ref} failed: {text}") from None
 
 

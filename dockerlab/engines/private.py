@@ -224,8 +224,11 @@ def ensure_emulation(arch: str) -> None:
         )
     binfmt = Path("/proc/sys/fs/binfmt_misc")
     if not (binfmt / "register").exists():
-        subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(binfmt)],
-                       check=False, capture_output=True)  # fmt: skip
+        subprocess.run(
+            ["mount", "-t", "binfmt_misc", "binfmt_misc", str(binfmt)],
+            check=False,
+            capture_output=True,
+        )
     if not shutil.which(f"{name}-static") or not shutil.which("update-binfmts"):
         apt_install(["qemu-user-static", "binfmt-support"], why)
     if not emulation_handler(arch):
@@ -431,8 +434,13 @@ def _engine28_command(root: Path, name: str) -> tuple[list[str], dict[str, str]]
     config = engine_dir(name) / "daemon.json"
     snapshotter = {"features": {"containerd-snapshotter": name != "28-overlay2"}}
     config.write_text(json.dumps(snapshotter) + "\n")
-    cmd = [str(root / "usr/sbin/dockerd"), "--config-file", str(config),
-           f"--init-path={init}", "--userland-proxy=false"]  # fmt: skip
+    cmd = [
+        str(root / "usr/sbin/dockerd"),
+        "--config-file",
+        str(config),
+        f"--init-path={init}",
+        "--userland-proxy=false",
+    ]
     # the unpacked containerd and shim first, then the system's runc
     path = os.pathsep.join([str(root / "usr/sbin"), str(root / "usr/bin"), _system_path()])
     return cmd, dict(os.environ, PATH=path)
@@ -480,21 +488,29 @@ def start(wait: float = 90.0) -> str:
     if stale.exists():
         stale.unlink()
     cmd += [
-        "--data-root", str(d / "data"),
-        "--exec-root", str(r / "exec"),
-        "--pidfile", str(_pidfile()),
-        "-H", docker_host(),
+        "--data-root",
+        str(d / "data"),
+        "--exec-root",
+        str(r / "exec"),
+        "--pidfile",
+        str(_pidfile()),
+        "-H",
+        docker_host(),
         # No network for containers, and the host's own left alone: no iptables rules, no
         # net.ipv4.ip_forward switched on (dockerd enables it by default).
-        "--bridge=none", "--iptables=false", "--ip-masq=false", "--ip-forward=false",
-    ]  # fmt: skip
+        "--bridge=none",
+        "--iptables=false",
+        "--ip-masq=false",
+        "--ip-forward=false",
+    ]
     parent = _limit_engine_pids()
     if parent:
         cmd.append(f"--cgroup-parent={parent}")
     global _spawned
     with open(_logfile(), "ab") as log:
-        _spawned = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                    start_new_session=True, env=env).pid  # fmt: skip
+        _spawned = subprocess.Popen(
+            cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True, env=env
+        ).pid
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if is_running():

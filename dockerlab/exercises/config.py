@@ -38,8 +38,7 @@ def run_time_token() -> str:
 
 def app_ran(output: str, token: str) -> bool:
     """True if app.sh itself ran with ``token``: it prints the token's length, then its report."""
-    return (f"app: token of {len(token)} characters" in output
-            and "report for " in output)  # fmt: skip
+    return f"app: token of {len(token)} characters" in output and "report for " in output
 
 
 class TokenAtRunTime(Question):
@@ -74,20 +73,30 @@ CMD ["/app.sh"]
             result = run(img, environment={"API_TOKEN": token}, timeout=20, raise_on_timeout=False)
         if len(hits):
             places = "; ".join(
-                f"layer {h.layer} ({h.instruction[:50]}): {h.path}" if h.where == "layer"
-                else f"image config: {h.path}" for h in hits.itertuples()
-            )  # fmt: skip
-            return self.outcome(NOT_YET, f"The token is in the image, {len(hits)} place(s): "
-                                         f"{places}. Try q1.hint().")  # fmt: skip
+                f"layer {h.layer} ({h.instruction[:50]}): {h.path}"
+                if h.where == "layer"
+                else f"image config: {h.path}"
+                for h in hits.itertuples()
+            )
+            return self.outcome(
+                NOT_YET,
+                f"The token is in the image, {len(hits)} place(s): {places}. Try q1.hint().",
+            )
         if not app_ran(result.output, token):
-            return self.outcome(NOT_YET, "No token in the image, but run with API_TOKEN set (a "
-                                         f"token of {len(token)} characters), it printed "
-                                         f"{result.output.strip()[:200]!r} (exit code "
-                                         f"{result.exit_code}); it should run /app.sh, which "
-                                         f"prints 'app: token of {len(token)} characters' and "
-                                         "its report.")  # fmt: skip
-        return self.outcome(PASSED, "Every layer and the config searched: no token. Given at run "
-                                    "time, the app got it: " + result.output.splitlines()[0])  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                "No token in the image, but run with API_TOKEN set (a "
+                f"token of {len(token)} characters), it printed "
+                f"{result.output.strip()[:200]!r} (exit code "
+                f"{result.exit_code}); it should run /app.sh, which "
+                f"prints 'app: token of {len(token)} characters' and "
+                "its report.",
+            )
+        return self.outcome(
+            PASSED,
+            "Every layer and the config searched: no token. Given at run "
+            "time, the app got it: " + result.output.splitlines()[0],
+        )
 
 
 class NonRootUser(Question):
@@ -114,27 +123,45 @@ CMD ["/app.sh"]
             app = run(img, environment={"API_TOKEN": token}, timeout=20, raise_on_timeout=False)
         got = uid.output.strip()
         if not user:
-            return self.outcome(NOT_YET, "The image sets no USER: its processes run as root "
-                                         f"(id -u printed {got!r}). Try q2.hint().")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                "The image sets no USER: its processes run as root "
+                f"(id -u printed {got!r}). Try q2.hint().",
+            )
         if got == "0" or not got.isdigit():
-            return self.outcome(NOT_YET, f"The image's USER is {user!r}, and `id -u` in it printed "
-                                         f"{got!r}: still root (or no such user).")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"The image's USER is {user!r}, and `id -u` in it printed "
+                f"{got!r}: still root (or no such user).",
+            )
         if not app.ok or "report for" not in app.output:
-            return self.outcome(NOT_YET, f"It runs as uid {got}, but the app fails (exit "
-                                         f"{app.exit_code}): {app.output.strip()[:200]!r}. Can "
-                                         "that user write /data?")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"It runs as uid {got}, but the app fails (exit "
+                f"{app.exit_code}): {app.output.strip()[:200]!r}. Can "
+                "that user write /data?",
+            )
         if not app_ran(app.output, token):
-            return self.outcome(NOT_YET, f"It runs as uid {got}, but not the app: given a token of "
-                                         f"{len(token)} characters, it printed "
-                                         f"{app.output.strip()[:200]!r}; /app.sh prints 'app: "
-                                         f"token of {len(token)} characters' and its report.")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"It runs as uid {got}, but not the app: given a token of "
+                f"{len(token)} characters, it printed "
+                f"{app.output.strip()[:200]!r}; /app.sh prints 'app: "
+                f"token of {len(token)} characters' and its report.",
+            )
         ran_as = (app.output.rsplit("report for ", 1)[-1].split() or [""])[0]
         if ran_as in ("root", "0"):
-            return self.outcome(NOT_YET, f"The image's USER is {user!r}, but the app itself ran as "
-                                         f"root (its report: 'report for {ran_as}'): the "
-                                         "ENTRYPOINT or CMD switches back.")  # fmt: skip
-        return self.outcome(PASSED, f"USER {user}: `id -u` prints {got}, and the app works: "
-                                    + app.output.strip().splitlines()[-1])  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"The image's USER is {user!r}, but the app itself ran as "
+                f"root (its report: 'report for {ran_as}'): the "
+                "ENTRYPOINT or CMD switches back.",
+            )
+        return self.outcome(
+            PASSED,
+            f"USER {user}: `id -u` prints {got}, and the app works: "
+            + app.output.strip().splitlines()[-1],
+        )
 
 
 q1, q2 = TokenAtRunTime(), NonRootUser()

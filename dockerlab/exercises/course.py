@@ -56,6 +56,13 @@ def progress() -> pd.DataFrame:
     rows = []
     for q in questions():
         entry = done.get(q.key) or {}
-        rows.append({"group": q.group, "question": q.title, "passed": "✓" if entry.get("passed") else "",
-                     "when": entry.get("passed", ""), "tries": int(entry.get("tries", 0))})  # fmt: skip
+        rows.append(
+            {
+                "group": q.group,
+                "question": q.title,
+                "passed": "✓" if entry.get("passed") else "",
+                "when": entry.get("passed", ""),
+                "tries": int(entry.get("tries", 0)),
+            }
+        )
     return pd.DataFrame(rows, columns=["group", "question", "passed", "when", "tries"])

@@ -79,41 +79,65 @@ def measure_pid1(box: DemoContainer) -> dict:
     names = [row["comm"] for row in box.top(("pid", "comm"))]
     logs = box.logs()
     seconds, code = box.stop(timeout=GRACE)
-    return {"running": True, "zombies": zombies, "app": "sleep" in names, "names": names,
-            "started": started, "logs": logs, "stop": seconds, "exit_code": code}  # fmt: skip
+    return {
+        "running": True,
+        "zombies": zombies,
+        "app": "sleep" in names,
+        "names": names,
+        "started": started,
+        "logs": logs,
+        "stop": seconds,
+        "exit_code": code,
+    }
 
 
 def verdict(q: Question, m: dict, *, replaced: str) -> Outcome:
     """The outcome of :func:`measure_pid1`'s measures. ``replaced``: what may have replaced
     the app (said when it did not run)."""
     if not m["running"]:
-        return q.outcome(NOT_YET, f"The container exited by itself (code {m['exit_code']}) within "
-                                  f"{SETTLE:g} s; it must keep running the app. Output: "
-                                  f"{m['logs'].strip()[:200]!r}")  # fmt: skip
+        return q.outcome(
+            NOT_YET,
+            f"The container exited by itself (code {m['exit_code']}) within "
+            f"{SETTLE:g} s; it must keep running the app. Output: "
+            f"{m['logs'].strip()[:200]!r}",
+        )
     if HEARTBEAT not in m["logs"]:
-        return q.outcome(NOT_YET, f"The app did not run: its line {HEARTBEAT!r} is not in the "
-                                  f"output (got {m['logs'].strip()[:200]!r}). {replaced}")  # fmt: skip
+        return q.outcome(
+            NOT_YET,
+            f"The app did not run: its line {HEARTBEAT!r} is not in the "
+            f"output (got {m['logs'].strip()[:200]!r}). {replaced}",
+        )
     if m["started"] is not None and m["started"] < MIN_PROCESSES:
-        return q.outcome(NOT_YET, "The app's five orphans never existed: "
-                                  f"{m['started']} process(es) were started in the container in "
-                                  f"all, and app.sh alone starts {APP_PROCESSES}. With no orphans, "
-                                  f"0 zombies proves nothing. {replaced}")  # fmt: skip
+        return q.outcome(
+            NOT_YET,
+            "The app's five orphans never existed: "
+            f"{m['started']} process(es) were started in the container in "
+            f"all, and app.sh alone starts {APP_PROCESSES}. With no orphans, "
+            f"0 zombies proves nothing. {replaced}",
+        )
     if not m["app"]:
-        return q.outcome(NOT_YET, f"The container runs {m['names']}, not the app (app.sh, which "
-                                  "ends as `sleep`).")  # fmt: skip
+        return q.outcome(
+            NOT_YET,
+            f"The container runs {m['names']}, not the app (app.sh, which ends as `sleep`).",
+        )
     problems = []
     if m["zombies"] is None:
         problems.append("the zombies could not be counted (read-only root filesystem?)")
     elif m["zombies"]:
         problems.append(f"{m['zombies']} zombies are left (target 0): PID 1 does not reap")
     if m["stop"] >= MAX_STOP:
-        problems.append(f"`docker stop -t {GRACE}` took {m['stop']:.2f} s (target under "
-                        f"{MAX_STOP:g} s; exit {m['exit_code']}): PID 1 ignores SIGTERM")  # fmt: skip
+        problems.append(
+            f"`docker stop -t {GRACE}` took {m['stop']:.2f} s (target under "
+            f"{MAX_STOP:g} s; exit {m['exit_code']}): PID 1 ignores SIGTERM"
+        )
     if problems:
         return q.outcome(NOT_YET, "; ".join(problems) + f". Try {q.name}.hint().")
-    return q.outcome(PASSED, f"The app ran ({m['started']} processes, its orphans included), "
-                             f"0 zombies are left, and `docker stop` took {m['stop']:.2f} s "
-                             f"(exit {m['exit_code']}).")  # fmt: skip
+    return q.outcome(
+        PASSED,
+        f"The app ran ({m['started']} processes, its orphans included), "
+        f"0 zombies are left, and `docker stop` took {m['stop']:.2f} s "
+        f"(exit {m['exit_code']}).",
+    )
 
 
 class InitInTheImage(Question):
@@ -145,8 +169,12 @@ CMD ["/app.sh"]
 
     def _check(self, dockerfile: str) -> Outcome:
         with self.build(dockerfile) as img, start(img, None, role="exercise") as box:
-            return verdict(self, measure_pid1(box), replaced="The image must run the app.sh of "
-                           'the build context, unchanged, under the init (CMD ["/app.sh"]).')  # fmt: skip
+            return verdict(
+                self,
+                measure_pid1(box),
+                replaced="The image must run the app.sh of "
+                'the build context, unchanged, under the init (CMD ["/app.sh"]).',
+            )
 
 
 class RunOptions(Question):
@@ -173,11 +201,17 @@ class RunOptions(Question):
             return self.outcome(NOT_YET, "Give a dict of run options, such as {'user': '1000'}.")
         extra = sorted(set(options) - self.allowed)
         if extra:
-            return self.outcome(NOT_YET, f"Not allowed here: {', '.join(extra)}. The options you "
-                                         f"may set: {', '.join(sorted(self.allowed))}.")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"Not allowed here: {', '.join(extra)}. The options you "
+                f"may set: {', '.join(sorted(self.allowed))}.",
+            )
         with self.image() as img, start(img, None, role="exercise", **dict(options)) as box:
-            return verdict(self, measure_pid1(box), replaced="The options must leave the app "
-                           "running (an `entrypoint` replaces it).")  # fmt: skip
+            return verdict(
+                self,
+                measure_pid1(box),
+                replaced="The options must leave the app running (an `entrypoint` replaces it).",
+            )
 
 
 q1, q2 = InitInTheImage(), RunOptions()

@@ -52,38 +52,64 @@ RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8 \
         base_layers = measure(ref("alpine")).layers
         with self.build(dockerfile) as img:
             analysis = layers.analyse(img)
-            probe = run(img, ["sh", "-c", "cat /checksum.txt; ls /tmp/fixtures.bin 2>&1"],
-                        entrypoint=[], timeout=20, raise_on_timeout=False)  # fmt: skip
+            probe = run(
+                img,
+                ["sh", "-c", "cat /checksum.txt; ls /tmp/fixtures.bin 2>&1"],
+                entrypoint=[],
+                timeout=20,
+                raise_on_timeout=False,
+            )
         lines = probe.output.splitlines()
         expected = hashlib.sha256(bytes(self.fixture_mib << 20)).hexdigest()[:16]
         if not lines or lines[0].strip() != expected:
-            return self.outcome(NOT_YET, "The image must hold /checksum.txt with the first 16 hex "
-                                         "digits of the fixture's sha256, as the starting point "
-                                         f"writes it ({expected}). Got: "
-                                         f"{probe.output.strip()[:200]!r}")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                "The image must hold /checksum.txt with the first 16 hex "
+                "digits of the fixture's sha256, as the starting point "
+                f"writes it ({expected}). Got: "
+                f"{probe.output.strip()[:200]!r}",
+            )
         if "No such file" not in probe.output:
-            return self.outcome(NOT_YET, "/tmp/fixtures.bin is still in the final image: delete it "
-                                         "once the checksum is written.")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                "/tmp/fixtures.bin is still in the final image: delete it "
+                "once the checksum is written.",
+            )
         wasted = analysis.wasted_bytes / 1e6
         added = len(analysis.layers) - base_layers
         if wasted >= self.max_wasted_mb:
             top = analysis.top_wasted(1)
-            where = (f" ({top['path'][0]}, added in layer {top['added_in'][0]}, removed in "
-                     f"{top['removed_in'][0]})" if len(top) else "")  # fmt: skip
-            return self.outcome(NOT_YET, f"{wasted:.2f} MB are wasted{where}; the target is under "
-                                         f"{self.max_wasted_mb:g} MB. Try q1.hint().")  # fmt: skip
+            where = (
+                f" ({top['path'][0]}, added in layer {top['added_in'][0]}, removed in "
+                f"{top['removed_in'][0]})"
+                if len(top)
+                else ""
+            )
+            return self.outcome(
+                NOT_YET,
+                f"{wasted:.2f} MB are wasted{where}; the target is under "
+                f"{self.max_wasted_mb:g} MB. Try q1.hint().",
+            )
         if added > self.max_layers_added:
-            return self.outcome(NOT_YET, f"No waste, but {added} layers on top of the base; the "
-                                         f"target is {self.max_layers_added}.")  # fmt: skip
-        return self.outcome(PASSED, f"{wasted * 1000:.0f} kB wasted, {added} layer on top of the "
-                                    f"base; efficiency {analysis.efficiency:.1%}.")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"No waste, but {added} layers on top of the base; the "
+                f"target is {self.max_layers_added}.",
+            )
+        return self.outcome(
+            PASSED,
+            f"{wasted * 1000:.0f} kB wasted, {added} layer on top of the "
+            f"base; efficiency {analysis.efficiency:.1%}.",
+        )
 
 
 class NoCompilerShipped(Question):
     title = "Q2: build with a compiler, ship without it"
     key = "layers.q2"  # where progress is saved: never changes
-    files = {"ledger.c": (CAPSTONE / "ledger.c").read_text(),
-             "ledger.csv": (CAPSTONE / "ledger.csv").read_text()}  # fmt: skip
+    files = {
+        "ledger.c": (CAPSTONE / "ledger.c").read_text(),
+        "ledger.csv": (CAPSTONE / "ledger.csv").read_text(),
+    }
     max_mb = 10.0
     compilers = frozenset({"gcc", "cc", "c99", "musl-gcc", "ld", "as", "make", "cpp"})
     starting_point = f"""
@@ -114,22 +140,31 @@ CMD ["ledger", "--once", "/app/ledger.csv"]
         with self.build(dockerfile) as img:
             size = measure(img).size_mb
             tools = sorted(commands_on_path(filesystem(img)) & self.compilers)
-            result = run(img, environment={"LEDGER_TOKEN": token}, timeout=20,
-                         raise_on_timeout=False)  # fmt: skip
+            result = run(
+                img, environment={"LEDGER_TOKEN": token}, timeout=20, raise_on_timeout=False
+            )
         if expected not in result.output.splitlines():
-            return self.outcome(NOT_YET, f"Run as is (with LEDGER_TOKEN set), the image printed "
-                                         f"{result.output.strip()[:200]!r} (exit code "
-                                         f"{result.exit_code}); it should print the ledger's report "
-                                         f"for ledger.csv, signed with that token: "
-                                         f"{expected!r}.")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"Run as is (with LEDGER_TOKEN set), the image printed "
+                f"{result.output.strip()[:200]!r} (exit code "
+                f"{result.exit_code}); it should print the ledger's report "
+                f"for ledger.csv, signed with that token: "
+                f"{expected!r}.",
+            )
         if tools:
-            return self.outcome(NOT_YET, f"It works, and ships build tools: {', '.join(tools)} "
-                                         f"({size:.0f} MB). Try q2.hint().")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"It works, and ships build tools: {', '.join(tools)} "
+                f"({size:.0f} MB). Try q2.hint().",
+            )
         if size >= self.max_mb:
-            return self.outcome(NOT_YET, f"No compiler, but {size:.1f} MB; the target is under "
-                                         f"{self.max_mb:g} MB.")  # fmt: skip
-        return self.outcome(PASSED, f"It prints its report, ships no build tools, and weighs "
-                                    f"{size:.2f} MB.")  # fmt: skip
+            return self.outcome(
+                NOT_YET, f"No compiler, but {size:.1f} MB; the target is under {self.max_mb:g} MB."
+            )
+        return self.outcome(
+            PASSED, f"It prints its report, ships no build tools, and weighs {size:.2f} MB."
+        )
 
 
 q1, q2 = NoWastedBytes(), NoCompilerShipped()

@@ -71,8 +71,11 @@ def _merged(a: dict | None, b: dict) -> dict:
     if not a:
         return b
     passed = min((e["passed"] for e in (a, b) if e.get("passed")), default="")
-    return {"passed": passed, "tries": int(a.get("tries", 0)) + int(b.get("tries", 0)),
-            "last": max(a.get("last", ""), b.get("last", ""))}  # fmt: skip
+    return {
+        "passed": passed,
+        "tries": int(a.get("tries", 0)) + int(b.get("tries", 0)),
+        "last": max(a.get("last", ""), b.get("last", "")),
+    }
 
 
 def state(entry: dict | None) -> str:

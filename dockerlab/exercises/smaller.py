@@ -58,13 +58,19 @@ ENTRYPOINT ["/hello"]
             )
         listed = result.output.partition("/ holds:")[2].split()
         if mount.lstrip("/") not in listed:
-            return self.outcome(NOT_YET, "It prints the greeting, but not what hello.c prints after "
-                                         "it: the names in / (the check mounted "
-                                         f"{mount} for this run; got {result.output.strip()[:200]!r})."
-                                         " Ship the program of hello.c.")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                "It prints the greeting, but not what hello.c prints after "
+                "it: the names in / (the check mounted "
+                f"{mount} for this run; got {result.output.strip()[:200]!r})."
+                " Ship the program of hello.c.",
+            )
         if size >= self.target_mb:
-            return self.outcome(NOT_YET, f"It works, and weighs {size:.2f} MB; the target is under "
-                                         f"{self.target_mb:g} MB. Try q1.hint().")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"It works, and weighs {size:.2f} MB; the target is under "
+                f"{self.target_mb:g} MB. Try q1.hint().",
+            )
         return self.outcome(PASSED, f"It prints the greeting and weighs {size * 1000:.0f} kB.")
 
 
@@ -86,22 +92,39 @@ CMD ["cat", "/etc/alpine-release"]
             return self.outcome(NOT_YET, "There is no FROM line with a base image to pin.")
         loose = [b for b in bases if unpinned(b)]
         if loose:
-            return self.outcome(NOT_YET, f"Not pinned: {', '.join(loose)}. Without a tag you get "
-                                         "`latest`, which moves. Try q2.hint().")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"Not pinned: {', '.join(loose)}. Without a tag you get "
+                "`latest`, which moves. Try q2.hint().",
+            )
         with self.build(dockerfile) as img:
-            release = run(img, ["cat", "/etc/alpine-release"], entrypoint=[], timeout=20,
-                          raise_on_timeout=False)  # fmt: skip
+            release = run(
+                img,
+                ["cat", "/etc/alpine-release"],
+                entrypoint=[],
+                timeout=20,
+                raise_on_timeout=False,
+            )
             result = run(img, timeout=20, raise_on_timeout=False)
         if release.exit_code != 0:
-            return self.outcome(NOT_YET, f"Pinned, but the image has no /etc/alpine-release: its "
-                                         f"base is not Alpine ({', '.join(bases)}).")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"Pinned, but the image has no /etc/alpine-release: its "
+                f"base is not Alpine ({', '.join(bases)}).",
+            )
         if not result.ok or result.output.strip() != release.output.strip():
-            return self.outcome(NOT_YET, f"Pinned, but run as is, the image printed "
-                                         f"{result.output.strip()[:200]!r} (exit code "
-                                         f"{result.exit_code}); it should print the Alpine release "
-                                         f"of its base, {release.output.strip()!r}.")  # fmt: skip
-        return self.outcome(PASSED, f"Every base is pinned: {', '.join(bases)}; the image prints "
-                                    f"its Alpine release, {release.output.strip()}.")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"Pinned, but run as is, the image printed "
+                f"{result.output.strip()[:200]!r} (exit code "
+                f"{result.exit_code}); it should print the Alpine release "
+                f"of its base, {release.output.strip()!r}.",
+            )
+        return self.outcome(
+            PASSED,
+            f"Every base is pinned: {', '.join(bases)}; the image prints "
+            f"its Alpine release, {release.output.strip()}.",
+        )
 
 
 class FewerLayers(Question):
@@ -130,16 +153,25 @@ RUN mkdir /app \
         base_layers = measure(ref("alpine")).layers
         with self.build(dockerfile) as img:
             added = measure(img).layers - base_layers
-            probe = run(img, ["sh", "-c", "stat -c '%U %n' /app/one.txt /app/two.txt && cat /app/*.txt"],
-                        timeout=20, raise_on_timeout=False)  # fmt: skip
+            probe = run(
+                img,
+                ["sh", "-c", "stat -c '%U %n' /app/one.txt /app/two.txt && cat /app/*.txt"],
+                timeout=20,
+                raise_on_timeout=False,
+            )
         expected = "app /app/one.txt\napp /app/two.txt\none\ntwo\n"
         if probe.output != expected:
-            return self.outcome(NOT_YET, "The image does not hold the same result: /app/one.txt and "
-                                         "/app/two.txt, owned by the user app. Got:\n"
-                                         + probe.output.strip()[:300])  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                "The image does not hold the same result: /app/one.txt and "
+                "/app/two.txt, owned by the user app. Got:\n" + probe.output.strip()[:300],
+            )
         if added > self.max_layers_added:
-            return self.outcome(NOT_YET, f"Same result, in {added} layers on top of the base; the "
-                                         f"target is {self.max_layers_added}. Try q3.hint().")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"Same result, in {added} layers on top of the base; the "
+                f"target is {self.max_layers_added}. Try q3.hint().",
+            )
         return self.outcome(PASSED, f"Same result in {added} layer on top of the base.")
 
 

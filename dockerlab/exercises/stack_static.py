@@ -60,29 +60,47 @@ ENTRYPOINT ["/recurse"]
         with self.build(dockerfile) as img:
             entry = _entrypoint(img)
             if not entry:
-                return self.outcome(NOT_YET, "The image has no ENTRYPOINT: set it to the program "
-                                             '(ENTRYPOINT ["/recurse"]).')  # fmt: skip
+                return self.outcome(
+                    NOT_YET,
+                    'The image has no ENTRYPOINT: set it to the program (ENTRYPOINT ["/recurse"]).',
+                )
             surface = attack_surface(img)
             # A depth of this check's own (never the example's): only recurse can report it.
-            depth = random.choice([d for d in range(self.depth // 2, self.depth * 3 // 2)
-                                   if d != self.depth])  # fmt: skip
-            result = run(img, [str(self.frame), str(depth)], timeout=20,
-                         raise_on_timeout=False, **recursion.CONTAINER_OPTIONS)  # fmt: skip
+            depth = random.choice(
+                [d for d in range(self.depth // 2, self.depth * 3 // 2) if d != self.depth]
+            )
+            result = run(
+                img,
+                [str(self.frame), str(depth)],
+                timeout=20,
+                raise_on_timeout=False,
+                **recursion.CONTAINER_OPTIONS,
+            )
             info = elf.inspect(img, entry[0])
             size = measure(img).size_mb
-        if not result.ok or not re.search(rf"reached depth {depth} with {self.frame}-byte frames",
-                                          result.output):  # fmt: skip
-            return self.outcome(NOT_YET, f"Running `{' '.join(entry)} {self.frame} {depth}` "
-                                         f"gave exit code {result.exit_code}: "
-                                         f"{result.output.strip()[:200]!r}; recurse.c prints "
-                                         f"'reached depth {depth} with {self.frame}-byte frames'. "
-                                         f"The program is {info.describe()}.")  # fmt: skip
+        if not result.ok or not re.search(
+            rf"reached depth {depth} with {self.frame}-byte frames", result.output
+        ):
+            return self.outcome(
+                NOT_YET,
+                f"Running `{' '.join(entry)} {self.frame} {depth}` "
+                f"gave exit code {result.exit_code}: "
+                f"{result.output.strip()[:200]!r}; recurse.c prints "
+                f"'reached depth {depth} with {self.frame}-byte frames'. "
+                f"The program is {info.describe()}.",
+            )
         if surface["files"] > 3 or surface["shells"]:
-            return self.outcome(NOT_YET, f"It runs, in an image of {surface['files']} files with "
-                                         f"{surface['shells']} shells: that is not FROM scratch. "
-                                         "Try q1.hint().")  # fmt: skip
-        return self.outcome(PASSED, f"It runs FROM scratch: {surface['files']} file(s), no shell, "
-                                    f"{size * 1000:.0f} kB. The program: {info.describe()}.")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"It runs, in an image of {surface['files']} files with "
+                f"{surface['shells']} shells: that is not FROM scratch. "
+                "Try q1.hint().",
+            )
+        return self.outcome(
+            PASSED,
+            f"It runs FROM scratch: {surface['files']} file(s), no shell, "
+            f"{size * 1000:.0f} kB. The program: {info.describe()}.",
+        )
 
 
 class DeepRecursionOnAlpine(Question):
@@ -108,43 +126,75 @@ COPY --from=build /recurse /usr/local/bin/recurse
 
     def _check(self, dockerfile: str) -> Outcome:
         with self.build(dockerfile) as img:
-            where = run(img, ["sh", "-c", "cat /etc/alpine-release && command -v recurse"],
-                        entrypoint=[], timeout=20, raise_on_timeout=False)  # fmt: skip
+            where = run(
+                img,
+                ["sh", "-c", "cat /etc/alpine-release && command -v recurse"],
+                entrypoint=[],
+                timeout=20,
+                raise_on_timeout=False,
+            )
             lines = where.output.split()
             if where.exit_code != 0 or len(lines) < 2:
-                return self.outcome(NOT_YET, "The image must be Alpine with `recurse` on its PATH "
-                                             f"(e.g. /usr/local/bin/recurse); got: "
-                                             f"{where.output.strip()[:200]!r}")  # fmt: skip
+                return self.outcome(
+                    NOT_YET,
+                    "The image must be Alpine with `recurse` on its PATH "
+                    f"(e.g. /usr/local/bin/recurse); got: "
+                    f"{where.output.strip()[:200]!r}",
+                )
             try:
                 info = elf.inspect(img, lines[-1])
             except elf.NotElf:
-                return self.outcome(NOT_YET, f"{lines[-1]} is not a program (ELF) but a script or "
-                                             "other file: build recurse.c itself so that its "
-                                             "threads get a bigger stack.")  # fmt: skip
-            result = run(img, [str(self.frame), str(self.depth)], entrypoint=["recurse"],
-                         timeout=30, raise_on_timeout=False, **recursion.CONTAINER_OPTIONS)  # fmt: skip
+                return self.outcome(
+                    NOT_YET,
+                    f"{lines[-1]} is not a program (ELF) but a script or "
+                    "other file: build recurse.c itself so that its "
+                    "threads get a bigger stack.",
+                )
+            result = run(
+                img,
+                [str(self.frame), str(self.depth)],
+                entrypoint=["recurse"],
+                timeout=30,
+                raise_on_timeout=False,
+                **recursion.CONTAINER_OPTIONS,
+            )
         if info.interpreter and "musl" not in info.interpreter:
-            return self.outcome(NOT_YET, f"{lines[-1]} is {info.describe()}: a glibc program, "
-                                         "which Alpine cannot run. Build it with musl-gcc.")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"{lines[-1]} is {info.describe()}: a glibc program, "
+                "which Alpine cannot run. Build it with musl-gcc.",
+            )
         probe = f"recurse {self.frame} {self.depth}"
         if result.exit_code == recursion.SIGSEGV_EXIT:
-            return self.outcome(NOT_YET, f"`{probe}` died of SIGSEGV (exit 139): the thread's "
-                                         f"stack ran out before depth {self.depth} "
-                                         f"(about {self.frame * self.depth // 1024} KiB). "
-                                         "Try q2.hint().")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"`{probe}` died of SIGSEGV (exit 139): the thread's "
+                f"stack ran out before depth {self.depth} "
+                f"(about {self.frame * self.depth // 1024} KiB). "
+                "Try q2.hint().",
+            )
         if not result.ok:
-            return self.outcome(NOT_YET, f"`{probe}` exited with {result.exit_code}: "
-                                         f"{result.output.strip()[:200]!r}")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"`{probe}` exited with {result.exit_code}: {result.output.strip()[:200]!r}",
+            )
         wanted = f"reached depth {self.depth} with {self.frame}-byte frames; thread stack"
         if wanted not in result.output:
-            return self.outcome(NOT_YET, f"`{probe}` exited cleanly but printed "
-                                         f"{result.output.strip()[:200]!r}; recurse.c, recursing in "
-                                         f"its thread, prints '{wanted}: ... bytes'. Is "
-                                         f"{lines[-1]} the program of recurse.c?")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"`{probe}` exited cleanly but printed "
+                f"{result.output.strip()[:200]!r}; recurse.c, recursing in "
+                f"its thread, prints '{wanted}: ... bytes'. Is "
+                f"{lines[-1]} the program of recurse.c?",
+            )
         size = recursion.thread_stack(result.output)
-        return self.outcome(PASSED, f"On Alpine (musl, {info.linking}), the thread reached depth "
-                                    f"{self.depth} with {self.frame}-byte frames; its stack: "
-                                    + (recursion.human(size) if size else "?") + ".")  # fmt: skip
+        return self.outcome(
+            PASSED,
+            f"On Alpine (musl, {info.linking}), the thread reached depth "
+            f"{self.depth} with {self.frame}-byte frames; its stack: "
+            + (recursion.human(size) if size else "?")
+            + ".",
+        )
 
 
 q1, q2 = StaticFromScratch(), DeepRecursionOnAlpine()

@@ -71,22 +71,30 @@ CMD ["cat", "/srv/greeting.txt"]
         serious = findings[findings["level"].isin(["error", "warning"])]
         if len(serious):
             listed = "; ".join(f"line {r.line} {r.code}: {r.message}" for r in serious.itertuples())
-            silenced = (" (`# hadolint ignore=` comments do not count here: fix what they hide)"
-                        if "hadolint" in dockerfile and "ignore" in dockerfile else "")  # fmt: skip
-            return self.outcome(NOT_YET, f"hadolint reports {len(serious)} warning(s)/error(s)"
-                                         f"{silenced}: {listed}")  # fmt: skip
+            silenced = (
+                " (`# hadolint ignore=` comments do not count here: fix what they hide)"
+                if "hadolint" in dockerfile and "ignore" in dockerfile
+                else ""
+            )
+            return self.outcome(
+                NOT_YET, f"hadolint reports {len(serious)} warning(s)/error(s){silenced}: {listed}"
+            )
         greeting = self.new_greeting()
         with self.build(dockerfile) as img:
             result = run(img, timeout=20, raise_on_timeout=False)
-            size = run(img, ["cat", "/srv/size.txt"], entrypoint=[], timeout=20,
-                       raise_on_timeout=False)  # fmt: skip
+            size = run(
+                img, ["cat", "/srv/size.txt"], entrypoint=[], timeout=20, raise_on_timeout=False
+            )
         counted = f"{len(greeting)} greeting.txt"
         if result.output != greeting or size.output.strip() != counted:
-            return self.outcome(NOT_YET, "hadolint is happy, but the image does not do the same: "
-                                         f"it printed {result.output.strip()[:200]!r} (greeting.txt "
-                                         f"holds {greeting.strip()!r} this time), and "
-                                         f"/srv/size.txt holds {size.output.strip()[:100]!r} "
-                                         f"(`wc -c greeting.txt` writes {counted!r}).")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                "hadolint is happy, but the image does not do the same: "
+                f"it printed {result.output.strip()[:200]!r} (greeting.txt "
+                f"holds {greeting.strip()!r} this time), and "
+                f"/srv/size.txt holds {size.output.strip()[:100]!r} "
+                f"(`wc -c greeting.txt` writes {counted!r}).",
+            )
         notes = f" ({len(findings)} info/style notes left)" if len(findings) else ""
         return self.outcome(PASSED, f"No hadolint warning or error{notes}; it prints the greeting.")
 
@@ -108,19 +116,27 @@ CMD ["cat", "/greeting.txt"]
     def _check(self, dockerfile: str) -> Outcome:
         loose = [b for b in base_images(dockerfile) if unpinned(b)]
         if loose:
-            return self.outcome(NOT_YET, f"Not pinned: {', '.join(loose)} (no tag means `latest`, "
-                                         "which moves). Try q2.hint().")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"Not pinned: {', '.join(loose)} (no tag means `latest`, "
+                "which moves). Try q2.hint().",
+            )
         greeting = self.new_greeting()
         with self.build(dockerfile) as img:
             size = measure(img).size_mb
             result = run(img, timeout=20, raise_on_timeout=False)
         if result.output != greeting:
-            return self.outcome(NOT_YET, f"Pinned, but it printed {result.output.strip()[:200]!r} "
-                                         f"instead of greeting.txt ({greeting.strip()!r} this "
-                                         "time).")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"Pinned, but it printed {result.output.strip()[:200]!r} "
+                f"instead of greeting.txt ({greeting.strip()!r} this "
+                "time).",
+            )
         if size >= self.max_mb:
-            return self.outcome(NOT_YET, f"Pinned and working, and {size:.1f} MB; the target is "
-                                         f"under {self.max_mb:g} MB.")  # fmt: skip
+            return self.outcome(
+                NOT_YET,
+                f"Pinned and working, and {size:.1f} MB; the target is under {self.max_mb:g} MB.",
+            )
         return self.outcome(PASSED, f"Every base pinned, it prints the greeting, {size:.2f} MB.")
 
 

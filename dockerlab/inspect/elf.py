@@ -40,8 +40,17 @@ MAGIC = b"\x7fELF"
 #: ``e_type`` values.
 TYPES = {0: "NONE", 1: "REL", 2: "EXEC", 3: "DYN", 4: "CORE"}
 #: Common ``e_machine`` values (others are shown as their number).
-MACHINES = {3: "x86", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 22: "S390", 40: "ARM",
-            62: "x86-64", 183: "AArch64", 243: "RISC-V"}  # fmt: skip
+MACHINES = {
+    3: "x86",
+    8: "MIPS",
+    20: "PowerPC",
+    21: "PowerPC64",
+    22: "S390",
+    40: "ARM",
+    62: "x86-64",
+    183: "AArch64",
+    243: "RISC-V",
+}
 
 # Program header types and dynamic tags this module reads.
 PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
@@ -350,16 +359,23 @@ def plot_run_matrix(ran, loaders: dict[str, str | None], *, title: str = "", cap
     from dockerlab.core.plotting import BAD_LIGHT, GOOD_LIGHT, caption_below
 
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
-    ax.imshow(ran.astype(int).to_numpy(), cmap=ListedColormap([BAD_LIGHT, GOOD_LIGHT]),
-              vmin=0, vmax=1, aspect="auto")  # fmt: skip
+    ax.imshow(
+        ran.astype(int).to_numpy(),
+        cmap=ListedColormap([BAD_LIGHT, GOOD_LIGHT]),
+        vmin=0,
+        vmax=1,
+        aspect="auto",
+    )
     for i, build in enumerate(ran.index):
         for j, base in enumerate(ran.columns):
             text = "runs" if ran.loc[build, base] else "exec fails:\nno such file"
             ax.text(j, i, text, ha="center", va="center", fontsize=9)
     ax.set_xticks(range(len(ran.columns)), ran.columns)
-    ax.set_yticks(range(len(ran.index)),
-                  [f"{b}\n({loaders.get(b) or 'no loader needed'})" for b in ran.index],
-                  fontsize=8)  # fmt: skip
+    ax.set_yticks(
+        range(len(ran.index)),
+        [f"{b}\n({loaders.get(b) or 'no loader needed'})" for b in ran.index],
+        fontsize=8,
+    )
     ax.grid(False)
     ax.set_title(title)
     if caption:

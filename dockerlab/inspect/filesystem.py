@@ -17,8 +17,18 @@ from dockerlab.core.images import resolve
 from dockerlab.core.streams import Chunks, tar_stream
 
 #: What Docker adds to every container's filesystem (its "init layer"); not the image's.
-DOCKER_INIT = frozenset({"/.dockerenv", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",
-                         "/etc/mtab", "/dev/console", "/dev/pts", "/dev/shm"})  # fmt: skip
+DOCKER_INIT = frozenset(
+    {
+        "/.dockerenv",
+        "/etc/hostname",
+        "/etc/hosts",
+        "/etc/resolv.conf",
+        "/etc/mtab",
+        "/dev/console",
+        "/dev/pts",
+        "/dev/shm",
+    }
+)
 
 
 @dataclass
@@ -69,10 +79,14 @@ def filesystem(image) -> FileSystem:
     """
     img = resolve(image)
     entries: dict[str, tarfile.TarInfo] = {}
-    texts = dict.fromkeys(("var/lib/dpkg/status", "lib/apk/db/installed", "etc/os-release",
-                           "usr/lib/os-release"), "")  # fmt: skip
-    with created(img.id) as box, closing(Chunks(box.export())) as export, \
-            tarfile.open(fileobj=tar_stream(export), mode="r:") as tar:  # fmt: skip
+    texts = dict.fromkeys(
+        ("var/lib/dpkg/status", "lib/apk/db/installed", "etc/os-release", "usr/lib/os-release"), ""
+    )
+    with (
+        created(img.id) as box,
+        closing(Chunks(box.export())) as export,
+        tarfile.open(fileobj=tar_stream(export), mode="r:") as tar,
+    ):
         for info in tar:
             name = info.name.removeprefix("./").lstrip("/")
             entries["/" + name.rstrip("/")] = info
@@ -80,5 +94,9 @@ def filesystem(image) -> FileSystem:
                 texts[name] = tar.extractfile(info).read().decode(errors="replace")
     for path in ("/", *DOCKER_INIT):
         entries.pop(path, None)
-    return FileSystem(entries, texts["var/lib/dpkg/status"], texts["lib/apk/db/installed"],
-                      texts["etc/os-release"] or texts["usr/lib/os-release"])  # fmt: skip
+    return FileSystem(
+        entries,
+        texts["var/lib/dpkg/status"],
+        texts["lib/apk/db/installed"],
+        texts["etc/os-release"] or texts["usr/lib/os-release"],
+    )

@@ -263,9 +263,26 @@ def _pick(index: dict) -> dict:
 
 # --------------------------------------------------------------------------- history and layers
 
-_INSTRUCTIONS = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE",
-                           "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "SHELL",
-                           "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"})  # fmt: skip
+_INSTRUCTIONS = frozenset(
+    {
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    }
+)
 _HASH = re.compile(r"(file|dir|multi):([0-9a-f]{12})[0-9a-f]{52}\b")
 
 
@@ -415,8 +432,9 @@ class LayerAnalysis:
     def top_wasted(self, n: int = 10) -> pd.DataFrame:
         """The paths that waste the most bytes, with the layers that added and removed them."""
         if self.wasted.empty:
-            return pd.DataFrame(columns=["path", "wasted_bytes", "copies", "added_in",
-                                         "removed_in", "how"])  # fmt: skip
+            return pd.DataFrame(
+                columns=["path", "wasted_bytes", "copies", "added_in", "removed_in", "how"]
+            )
         grouped = self.wasted.groupby("path", sort=False).agg(
             wasted_bytes=("size", "sum"),
             copies=("size", "size"),
@@ -428,8 +446,9 @@ class LayerAnalysis:
 
     def layer_of(self, instruction_part: str) -> int:
         """The index of the first layer whose instruction contains ``instruction_part``."""
-        hits = self.layers.index[self.layers["instruction"].str.contains(instruction_part,
-                                                                         regex=False)]  # fmt: skip
+        hits = self.layers.index[
+            self.layers["instruction"].str.contains(instruction_part, regex=False)
+        ]
         if not len(hits):
             raise KeyError(f"No layer's instruction contains {instruction_part!r}.")
         return int(hits[0])
@@ -458,8 +477,9 @@ def _analyse_save(save: _Save, image: str) -> LayerAnalysis:
     def waste(path: str, layer: int, how: str) -> None:
         src, size, kind = tree.nodes[path]
         if kind != "dir":
-            wasted_rows.append({"path": path, "size": size, "added_in": src,
-                                "removed_in": layer, "how": how})  # fmt: skip
+            wasted_rows.append(
+                {"path": path, "size": size, "added_in": src, "removed_in": layer, "how": how}
+            )
             fate[(src, path)] = f"{how} in {layer}"
 
     for i, name in enumerate(blob_names):
@@ -476,9 +496,16 @@ def _analyse_save(save: _Save, image: str) -> LayerAnalysis:
                     waste(p, i, "deleted")
             for p in doomed:
                 tree.drop(p)
-            file_rows.append({"layer": i, "path": e.path, "size": 0, "kind": e.kind,
-                              "change": "deleted" if e.kind == "whiteout" else "opaque",
-                              "entry": e.entry})  # fmt: skip
+            file_rows.append(
+                {
+                    "layer": i,
+                    "path": e.path,
+                    "size": 0,
+                    "kind": e.kind,
+                    "change": "deleted" if e.kind == "whiteout" else "opaque",
+                    "entry": e.entry,
+                }
+            )
         for e in entries:
             if e.kind in ("whiteout", "opaque"):
                 continue
@@ -505,8 +532,16 @@ def _analyse_save(save: _Save, image: str) -> LayerAnalysis:
                 modified += change == "modified"
             tree.nodes[e.path] = (i, e.size, e.kind)
             tree.link(e.path)
-            file_rows.append({"layer": i, "path": e.path, "size": e.size, "kind": e.kind,
-                              "change": change, "entry": e.path})  # fmt: skip
+            file_rows.append(
+                {
+                    "layer": i,
+                    "path": e.path,
+                    "size": e.size,
+                    "kind": e.kind,
+                    "change": change,
+                    "entry": e.path,
+                }
+            )
         h = by_layer.get(i) if mapping_ok else None
         layer_rows.append(
             {
@@ -523,14 +558,39 @@ def _analyse_save(save: _Save, image: str) -> LayerAnalysis:
         )
 
     wasted = pd.DataFrame(wasted_rows, columns=["path", "size", "added_in", "removed_in", "how"])
-    layers = pd.DataFrame(layer_rows).set_index("layer") if layer_rows else pd.DataFrame(
-        columns=["instruction", "size", "added", "modified", "deleted", "blob_bytes", "diff_id",
-                 "created_by"])  # fmt: skip
+    layers = (
+        pd.DataFrame(layer_rows).set_index("layer")
+        if layer_rows
+        else pd.DataFrame(
+            columns=[
+                "instruction",
+                "size",
+                "added",
+                "modified",
+                "deleted",
+                "blob_bytes",
+                "diff_id",
+                "created_by",
+            ]
+        )
+    )
     per_layer = wasted.groupby("added_in")["size"].sum() if not wasted.empty else pd.Series()
     layers["wasted_bytes"] = [int(per_layer.get(i, 0)) for i in layers.index]
     layers["kept_bytes"] = layers["size"] - layers["wasted_bytes"]
-    layers = layers[["instruction", "size", "kept_bytes", "wasted_bytes", "added", "modified",
-                     "deleted", "blob_bytes", "diff_id", "created_by"]]  # fmt: skip
+    layers = layers[
+        [
+            "instruction",
+            "size",
+            "kept_bytes",
+            "wasted_bytes",
+            "added",
+            "modified",
+            "deleted",
+            "blob_bytes",
+            "diff_id",
+            "created_by",
+        ]
+    ]
 
     files = pd.DataFrame(file_rows, columns=["layer", "path", "size", "kind", "change", "entry"])
     files["fate"] = [
@@ -540,12 +600,21 @@ def _analyse_save(save: _Save, image: str) -> LayerAnalysis:
     sizes = layers["size"].to_dict()
     history = pd.DataFrame([r for r in hist_rows if not r["kit"]])
     if not history.empty:
-        history["size"] = [sizes.get(r, 0) if r is not None and mapping_ok else 0
-                           for r in history["layer"]]  # fmt: skip
+        history["size"] = [
+            sizes.get(r, 0) if r is not None and mapping_ok else 0 for r in history["layer"]
+        ]
         history["layer"] = history["layer"].astype("Int64")
         history = history[["step", "instruction", "empty_layer", "layer", "size", "created_by"]]
-    return LayerAnalysis(image, layout, config, layers, history.set_index("step")
-                         if not history.empty else history, files, wasted, mapping_ok)  # fmt: skip
+    return LayerAnalysis(
+        image,
+        layout,
+        config,
+        layers,
+        history.set_index("step") if not history.empty else history,
+        files,
+        wasted,
+        mapping_ok,
+    )
 
 
 # --------------------------------------------------------------------------- sources
@@ -711,18 +780,29 @@ def search_many(
         save = _scan_save(stream, hook if raws else None)
     analysis = _analyse_save(save, _name(image))
     index = {b: i for i, b in reversed(list(enumerate(_layout(save)[1])))}
-    rows = [{"where": "layer", "layer": index[b], "path": p, "needle": n}
-            for b, p, n in hits if b in index]  # fmt: skip
+    rows = [
+        {"where": "layer", "layer": index[b], "path": p, "needle": n}
+        for b, p, n in hits
+        if b in index
+    ]
     for n, r in raws.items():
         text = r.decode(errors="ignore")
-        rows += [{"where": "layer", "layer": e.layer, "path": e.path, "needle": n}
-                 for e in analysis.files.itertuples() if text and text in e.path]  # fmt: skip
-        rows += [{"where": "config", "layer": None, "path": key, "needle": n}
-                 for key in _json_hits(analysis.config, r.decode(errors="replace"))]  # fmt: skip
+        rows += [
+            {"where": "layer", "layer": e.layer, "path": e.path, "needle": n}
+            for e in analysis.files.itertuples()
+            if text and text in e.path
+        ]
+        rows += [
+            {"where": "config", "layer": None, "path": key, "needle": n}
+            for key in _json_hits(analysis.config, r.decode(errors="replace"))
+        ]
     df = pd.DataFrame(rows, columns=["where", "layer", "path", "needle"]).drop_duplicates()
     df["layer"] = df["layer"].astype("Int64")
-    df.insert(2, "instruction", [analysis.layers["instruction"].get(i, "") if pd.notna(i) else ""
-                                 for i in df["layer"]])  # fmt: skip
+    df.insert(
+        2,
+        "instruction",
+        [analysis.layers["instruction"].get(i, "") if pd.notna(i) else "" for i in df["layer"]],
+    )
     return analysis, df.reset_index(drop=True)
 
 
@@ -751,19 +831,25 @@ def analyse_and_search(image, secrets: list[str]) -> tuple[LayerAnalysis, pd.Dat
         ``path``, ``secret`` (the value's first characters, or the variable's name)).
     """
     analysis, hits = search_many(image, secrets)
-    rows = [{"where": h.where, "layer": h.layer, "path": h.path, "secret": h.needle[:6] + "..."}
-            for h in hits.itertuples()]  # fmt: skip
+    rows = [
+        {"where": h.where, "layer": h.layer, "path": h.path, "secret": h.needle[:6] + "..."}
+        for h in hits.itertuples()
+    ]
     found = {r["path"] for r in rows}
     env = (analysis.config.get("config") or {}).get("Env") or []
     for i, entry in enumerate(env):
         name = entry.split("=", 1)[0]
         if SECRET_NAME.search(name) and f"config.Env[{i}]" not in found:
-            rows.append({"where": "config", "layer": None, "path": f"config.Env[{i}]",
-                         "secret": name})  # fmt: skip
+            rows.append(
+                {"where": "config", "layer": None, "path": f"config.Env[{i}]", "secret": name}
+            )
     df = pd.DataFrame(rows, columns=["where", "layer", "path", "secret"]).drop_duplicates()
     df["layer"] = df["layer"].astype("Int64")
-    df.insert(2, "instruction", [analysis.layers["instruction"].get(i, "") if pd.notna(i) else ""
-                                 for i in df["layer"]])  # fmt: skip
+    df.insert(
+        2,
+        "instruction",
+        [analysis.layers["instruction"].get(i, "") if pd.notna(i) else "" for i in df["layer"]],
+    )
     return analysis, df.reset_index(drop=True)
 
 

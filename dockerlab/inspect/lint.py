@@ -80,9 +80,15 @@ def parse(report: str) -> pd.DataFrame:
         raise HadolintFailed(f"hadolint printed no JSON report: {report.strip()[:300]!r}") from None
     if not isinstance(items, list):
         raise HadolintFailed("hadolint's JSON report should be a list of findings.")
-    rows = [{"line": int(i.get("line", 0)), "code": str(i.get("code", "")),
-             "level": str(i.get("level", "")), "message": str(i.get("message", ""))}
-            for i in items]  # fmt: skip
+    rows = [
+        {
+            "line": int(i.get("line", 0)),
+            "code": str(i.get("code", "")),
+            "level": str(i.get("level", "")),
+            "message": str(i.get("message", "")),
+        }
+        for i in items
+    ]
     df = pd.DataFrame(rows, columns=COLUMNS)
     return df.sort_values(["line", "code"], kind="stable").reset_index(drop=True)
 
@@ -135,8 +141,15 @@ def lint(
             cmd.append("--disable-ignore-pragma")
         text, lines = _spaced_heredocs(dockerfile)
         try:
-            p = subprocess.run([*cmd, "-"], input=text, capture_output=True, text=True,
-                               timeout=timeout, cwd=tmp, env={**os.environ, "XDG_CONFIG_HOME": tmp})  # fmt: skip
+            p = subprocess.run(
+                [*cmd, "-"],
+                input=text,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=tmp,
+                env={**os.environ, "XDG_CONFIG_HOME": tmp},
+            )
         except subprocess.TimeoutExpired:
             raise HadolintFailed(f"hadolint did not finish within {timeout:.0f} s.") from None
     if p.returncode != 0 and not p.stdout.strip():

@@ -24,8 +24,9 @@ from dockerlab.inspect.filesystem import FileSystem, filesystem
 from dockerlab.inspect.packages import installed
 
 PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
-SHELLS = frozenset({"sh", "bash", "rbash", "dash", "ash", "hush", "zsh", "ksh", "mksh", "csh",
-                    "tcsh", "fish"})  # fmt: skip
+SHELLS = frozenset(
+    {"sh", "bash", "rbash", "dash", "ash", "hush", "zsh", "ksh", "mksh", "csh", "tcsh", "fish"}
+)
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,11 @@ def sizes(image) -> Sizes:
         return Sizes(int(img.attrs.get("Size") or 0), None, info.image_store)
     unpacked = content = None
     with contextlib.suppress(docker.errors.APIError, ValueError, KeyError):
-        mine = [m for m in inspect_image_manifests(img.id) if m.get("Kind") == "image"
-                and m.get("Available") and _platform_is(m, info.arch)]  # fmt: skip
+        mine = [
+            m
+            for m in inspect_image_manifests(img.id)
+            if m.get("Kind") == "image" and m.get("Available") and _platform_is(m, info.arch)
+        ]
         if len(mine) >= 1:
             unpacked = int(mine[0]["ImageData"]["Size"]["Unpacked"])
             content = int(mine[0]["Size"]["Content"])
@@ -153,8 +157,24 @@ def attack_surface(image) -> dict[str, int]:
 
 
 #: Instructions that only add a history entry, never a filesystem layer.
-METADATA = frozenset({"ENV", "LABEL", "CMD", "ENTRYPOINT", "EXPOSE", "USER", "VOLUME", "ARG",
-                      "STOPSIGNAL", "HEALTHCHECK", "SHELL", "ONBUILD", "MAINTAINER", "WORKDIR"})  # fmt: skip
+METADATA = frozenset(
+    {
+        "ENV",
+        "LABEL",
+        "CMD",
+        "ENTRYPOINT",
+        "EXPOSE",
+        "USER",
+        "VOLUME",
+        "ARG",
+        "STOPSIGNAL",
+        "HEALTHCHECK",
+        "SHELL",
+        "ONBUILD",
+        "MAINTAINER",
+        "WORKDIR",
+    }
+)
 
 
 def makes_layer(created_by: str, size: int) -> bool:

@@ -139,8 +139,11 @@ def control_stanzas(text: str) -> list[dict[str, str]]:
 
 def parse_dpkg_status(text: str) -> list[dict[str, str]]:
     """The stanzas of a dpkg status file whose Status is ``install ok installed``."""
-    return [f for f in control_stanzas(text)
-            if f.get("Package") and f.get("Status", "").endswith("install ok installed")]  # fmt: skip
+    return [
+        f
+        for f in control_stanzas(text)
+        if f.get("Package") and f.get("Status", "").endswith("install ok installed")
+    ]
 
 
 def _apk_record(lines: list[str]) -> ApkRecord:
@@ -218,13 +221,19 @@ def packages_from_dpkg_status(status: str, os_version: str) -> list[Package]:
         name, version, arch = f["Package"], f.get("Version", ""), f.get("Architecture", "")
         m = _SOURCE.match(f.get("Source", "").strip())
         source, source_version = (m.group(1), m.group(2) or version) if m else (name, version)
-        out.append(Package(
-            name=name, version=version, source=source, source_version=source_version,
-            architecture=arch, ecosystem="Debian",
-            purl=purl("deb", "debian", name, version, {"arch": arch, "distro": distro}),
-            maintainer=f.get("Maintainer", ""),
-            description=f.get("Description", "").split("\n", 1)[0],
-        ))  # fmt: skip
+        out.append(
+            Package(
+                name=name,
+                version=version,
+                source=source,
+                source_version=source_version,
+                architecture=arch,
+                ecosystem="Debian",
+                purl=purl("deb", "debian", name, version, {"arch": arch, "distro": distro}),
+                maintainer=f.get("Maintainer", ""),
+                description=f.get("Description", "").split("\n", 1)[0],
+            )
+        )
     return out
 
 
@@ -237,13 +246,21 @@ def packages_from_apk_installed(installed: str, os_version: str) -> list[Package
     out = []
     for r in parse_apk_installed(installed):
         name, version, arch = r["P"], r.get("V", ""), r.get("A", "")
-        out.append(Package(
-            name=name, version=version, date=_unix_time(r.get("t", "")),
-            source=r.get("o") or name, source_version=version,
-            architecture=arch, ecosystem="Alpine",
-            purl=purl("apk", "alpine", name, version, {"arch": arch, "distro": os_version}),
-            license=r.get("L", ""), maintainer=r.get("m", ""), description=r.get("T", ""),
-        ))  # fmt: skip
+        out.append(
+            Package(
+                name=name,
+                version=version,
+                date=_unix_time(r.get("t", "")),
+                source=r.get("o") or name,
+                source_version=version,
+                architecture=arch,
+                ecosystem="Alpine",
+                purl=purl("apk", "alpine", name, version, {"arch": arch, "distro": os_version}),
+                license=r.get("L", ""),
+                maintainer=r.get("m", ""),
+                description=r.get("T", ""),
+            )
+        )
     return out
 
 

@@ -94,8 +94,10 @@ def procstat_binary() -> bytes:
     """
     global _PROCSTAT
     if _PROCSTAT is None:
-        dockerfile = (f"FROM {ref('builder')}\nCOPY procstat.c /src/procstat.c\n"
-                      "RUN musl-gcc -static -Os -o /procstat /src/procstat.c && strip /procstat\n")  # fmt: skip
+        dockerfile = (
+            f"FROM {ref('builder')}\nCOPY procstat.c /src/procstat.c\n"
+            "RUN musl-gcc -static -Os -o /procstat /src/procstat.c && strip /procstat\n"
+        )
         with build(dockerfile, {"procstat.c": assets.text("procstat.c")}, progress=False) as img:
             _PROCSTAT = read_file(img, "/procstat")
     return _PROCSTAT

@@ -88,8 +88,9 @@ class Inventory:
     def table(self) -> pd.DataFrame:
         """One row per package: package, version, source, source_version,
         architecture, ecosystem, purl."""
-        rows = [{c: getattr(p, "name" if c == "package" else c) for c in COLUMNS}
-                for p in self.packages]  # fmt: skip
+        rows = [
+            {c: getattr(p, "name" if c == "package" else c) for c in COLUMNS} for p in self.packages
+        ]
         return pd.DataFrame(rows, columns=COLUMNS)
 
     def __len__(self) -> int:
@@ -130,7 +131,7 @@ def listed_by_manager(inv: Inventory) -> list[str] | None:
 DPKG_COMMANDS = (
     'for p in "$@"; do size=$(dpkg-query -W -f "\\${Installed-Size}" "$p") || continue; '
     'echo "$p $size $(dpkg -L "$p" | grep -E "^/(usr/)?s?bin/[^/]+$" | sed "s#.*/##" | sort -u | tr "\\n" ,)"; done'
-)  # fmt: skip
+)
 
 
 def commands_by_package(
@@ -165,8 +166,11 @@ def commands_by_package(
         if len(fields) < 2 or not fields[1].isdigit():  # not the script's (a dpkg message)
             continue
         names = set(filter(None, fields[2].split(","))) if len(fields) > 2 else set()
-        row = {"package": fields[0], "installed_mb": round(int(fields[1]) * 1024 / 1e6, 2),
-               "commands": len(names)}  # fmt: skip
+        row = {
+            "package": fields[0],
+            "installed_mb": round(int(fields[1]) * 1024 / 1e6, 2),
+            "commands": len(names),
+        }
         row.update({label: len(names & set(other)) for label, other in (also_in or {}).items()})
         rows.append(row)
     table = pd.DataFrame(rows, columns=["package", "installed_mb", "commands", *(also_in or {})])
@@ -180,11 +184,14 @@ def from_filesystem(fs: FileSystem, image: str = "", image_id: str = "") -> Inve
     osr = parse_os_release(fs.os_release)
     packages = installed(fs)
     return Inventory(
-        image=image, image_id=image_id, os_id=osr.get("ID", ""),
+        image=image,
+        image_id=image_id,
+        os_id=osr.get("ID", ""),
         os_version=osr.get("VERSION_ID", ""),
         os_name=osr.get("PRETTY_NAME") or ("unknown" if packages else "no operating system"),
-        packages=packages, database=database(fs),
-    )  # fmt: skip
+        packages=packages,
+        database=database(fs),
+    )
 
 
 def inventory(image) -> Inventory:
@@ -274,9 +281,15 @@ def cyclonedx(
     libraries = [_component(p) for p in [*inv.packages, *extra]]
     components = []
     if inv.os_id:
-        components.append({"type": "operating-system", "bom-ref": f"os:{inv.os_id}",
-                           "name": inv.os_id, "version": inv.os_version,
-                           "description": inv.os_name})  # fmt: skip
+        components.append(
+            {
+                "type": "operating-system",
+                "bom-ref": f"os:{inv.os_id}",
+                "name": inv.os_id,
+                "version": inv.os_version,
+                "description": inv.os_name,
+            }
+        )
     return {
         "$schema": CYCLONEDX_SCHEMA,
         "bomFormat": "CycloneDX",
@@ -306,18 +319,73 @@ def package_components(doc: Mapping) -> list[dict]:
 
 
 #: CycloneDX 1.5: allowed component types, and the keys a BOM / component may have.
-CDX_COMPONENT_TYPES = frozenset({"application", "framework", "library", "container", "platform",
-                                 "operating-system", "device", "device-driver", "firmware", "file",
-                                 "machine-learning-model", "data"})  # fmt: skip
-CDX_BOM_KEYS = frozenset({"$schema", "bomFormat", "specVersion", "serialNumber", "version",
-                          "metadata", "components", "services", "externalReferences",
-                          "dependencies", "compositions", "properties", "vulnerabilities",
-                          "annotations", "formulation", "signature"})  # fmt: skip
-CDX_COMPONENT_KEYS = frozenset({"type", "mime-type", "bom-ref", "supplier", "author", "publisher",
-                                "group", "name", "version", "description", "scope", "hashes",
-                                "licenses", "copyright", "cpe", "purl", "swid", "modified",
-                                "pedigree", "externalReferences", "properties", "components",
-                                "evidence", "releaseNotes", "modelCard", "data", "signature"})  # fmt: skip
+CDX_COMPONENT_TYPES = frozenset(
+    {
+        "application",
+        "framework",
+        "library",
+        "container",
+        "platform",
+        "operating-system",
+        "device",
+        "device-driver",
+        "firmware",
+        "file",
+        "machine-learning-model",
+        "data",
+    }
+)
+CDX_BOM_KEYS = frozenset(
+    {
+        "$schema",
+        "bomFormat",
+        "specVersion",
+        "serialNumber",
+        "version",
+        "metadata",
+        "components",
+        "services",
+        "externalReferences",
+        "dependencies",
+        "compositions",
+        "properties",
+        "vulnerabilities",
+        "annotations",
+        "formulation",
+        "signature",
+    }
+)
+CDX_COMPONENT_KEYS = frozenset(
+    {
+        "type",
+        "mime-type",
+        "bom-ref",
+        "supplier",
+        "author",
+        "publisher",
+        "group",
+        "name",
+        "version",
+        "description",
+        "scope",
+        "hashes",
+        "licenses",
+        "copyright",
+        "cpe",
+        "purl",
+        "swid",
+        "modified",
+        "pedigree",
+        "externalReferences",
+        "properties",
+        "components",
+        "evidence",
+        "releaseNotes",
+        "modelCard",
+        "data",
+        "signature",
+    }
+)
 _SERIAL = re.compile(
     r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 )
@@ -353,15 +421,21 @@ def _check_component(c, where: str, refs: set[str], problems: list[str]) -> None
             problems.append(f"{where}: 'bom-ref' {c['bom-ref']!r} is not unique")
         refs.add(c["bom-ref"])
     for i, p in enumerate(c.get("properties", [])):
-        if not (isinstance(p, dict) and isinstance(p.get("name"), str)
-                and isinstance(p.get("value", ""), str)):  # fmt: skip
+        if not (
+            isinstance(p, dict)
+            and isinstance(p.get("name"), str)
+            and isinstance(p.get("value", ""), str)
+        ):
             problems.append(f"{where}.properties[{i}]: needs a string 'name' (and string 'value')")
     for i, lic in enumerate(c.get("licenses", [])):
         ok = isinstance(lic, dict) and (
-            ("license" in lic and isinstance(lic["license"], dict)
-             and bool({"id", "name"} & set(lic["license"])))
+            (
+                "license" in lic
+                and isinstance(lic["license"], dict)
+                and bool({"id", "name"} & set(lic["license"]))
+            )
             or isinstance(lic.get("expression"), str)
-        )  # fmt: skip
+        )
         if not ok:
             problems.append(
                 f"{where}.licenses[{i}]: needs 'license' with 'id' or 'name', or 'expression'"
@@ -443,30 +517,52 @@ def spdx(inv: Inventory, *, namespace: str | None = None, created: str | None = 
     them reliably.
     """
     root = _spdx_id("image-" + (inv.image_id.split(":")[-1][:12] or inv.image))
-    packages = [{
-        "name": inv.image, "SPDXID": root, "versionInfo": inv.image_id,
-        "downloadLocation": "NOASSERTION", "filesAnalyzed": False,
-        "primaryPackagePurpose": "CONTAINER",
-    }]  # fmt: skip
-    relationships = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES",
-                      "relatedSpdxElement": root}]  # fmt: skip
+    packages = [
+        {
+            "name": inv.image,
+            "SPDXID": root,
+            "versionInfo": inv.image_id,
+            "downloadLocation": "NOASSERTION",
+            "filesAnalyzed": False,
+            "primaryPackagePurpose": "CONTAINER",
+        }
+    ]
+    relationships = [
+        {
+            "spdxElementId": "SPDXRef-DOCUMENT",
+            "relationshipType": "DESCRIBES",
+            "relatedSpdxElement": root,
+        }
+    ]
     seen: set[str] = {root}
     for p in inv.packages:
         sid = _spdx_id(f"{p.ecosystem}-{p.name}-{p.architecture}-{p.version}")
         while sid in seen:
             sid += "-x"
         seen.add(sid)
-        packages.append({
-            "name": p.name, "SPDXID": sid, "versionInfo": p.version,
-            "downloadLocation": "NOASSERTION", "filesAnalyzed": False,
-            "licenseConcluded": "NOASSERTION", "licenseDeclared": "NOASSERTION",
-            "copyrightText": "NOASSERTION",
-            "sourceInfo": f"built from source package {p.source} {p.source_version}",
-            "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
-                              "referenceLocator": p.purl}],
-        })  # fmt: skip
-        relationships.append({"spdxElementId": root, "relationshipType": "CONTAINS",
-                              "relatedSpdxElement": sid})  # fmt: skip
+        packages.append(
+            {
+                "name": p.name,
+                "SPDXID": sid,
+                "versionInfo": p.version,
+                "downloadLocation": "NOASSERTION",
+                "filesAnalyzed": False,
+                "licenseConcluded": "NOASSERTION",
+                "licenseDeclared": "NOASSERTION",
+                "copyrightText": "NOASSERTION",
+                "sourceInfo": f"built from source package {p.source} {p.source_version}",
+                "externalRefs": [
+                    {
+                        "referenceCategory": "PACKAGE-MANAGER",
+                        "referenceType": "purl",
+                        "referenceLocator": p.purl,
+                    }
+                ],
+            }
+        )
+        relationships.append(
+            {"spdxElementId": root, "relationshipType": "CONTAINS", "relatedSpdxElement": sid}
+        )
     return {
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
@@ -485,8 +581,11 @@ def spdx(inv: Inventory, *, namespace: str | None = None, created: str | None = 
 def validate_spdx(doc: Mapping) -> list[str]:
     """Check an SPDX 2.3 JSON document's required fields; returns the problems."""
     problems: list[str] = []
-    for key, want in (("spdxVersion", "SPDX-2.3"), ("dataLicense", "CC0-1.0"),
-                      ("SPDXID", "SPDXRef-DOCUMENT")):  # fmt: skip
+    for key, want in (
+        ("spdxVersion", "SPDX-2.3"),
+        ("dataLicense", "CC0-1.0"),
+        ("SPDXID", "SPDXRef-DOCUMENT"),
+    ):
         if doc.get(key) != want:
             problems.append(f"{key!r} (required) must be {want!r}")
     for key in ("name", "documentNamespace"):
@@ -535,8 +634,12 @@ def static_package(
     so declared by hand for :func:`cyclonedx`'s ``extra``."""
     type_, ns = ("deb", "debian") if ecosystem == "Debian" else ("apk", "alpine")
     return Package(
-        name=name, version=version, source=source or name, source_version=version,
-        architecture=architecture, ecosystem=ecosystem,
+        name=name,
+        version=version,
+        source=source or name,
+        source_version=version,
+        architecture=architecture,
+        ecosystem=ecosystem,
         purl=purl(type_, ns, name, version, {"arch": architecture, "distro": distro}),
         description="linked statically into a binary of this image",
-    )  # fmt: skip
+    )

@@ -74,12 +74,16 @@ def parse_trivy(doc: Mapping) -> pd.DataFrame:
     rows = []
     for result in doc.get("Results") or []:
         for v in result.get("Vulnerabilities") or []:
-            rows.append({
-                "id": v.get("VulnerabilityID"), "package": v.get("PkgName"),
-                "installed_version": v.get("InstalledVersion"),
-                "fixed_version": v.get("FixedVersion") or None,
-                "severity": v.get("Severity"), "source": "trivy",
-            })  # fmt: skip
+            rows.append(
+                {
+                    "id": v.get("VulnerabilityID"),
+                    "package": v.get("PkgName"),
+                    "installed_version": v.get("InstalledVersion"),
+                    "fixed_version": v.get("FixedVersion") or None,
+                    "severity": v.get("Severity"),
+                    "source": "trivy",
+                }
+            )
     return frame(rows)
 
 
@@ -93,11 +97,16 @@ def parse_grype(doc: Mapping) -> pd.DataFrame:
     for m in doc.get("matches") or []:
         v, a = m.get("vulnerability") or {}, m.get("artifact") or {}
         fixes = (v.get("fix") or {}).get("versions") or []
-        rows.append({
-            "id": v.get("id"), "package": a.get("name"), "installed_version": a.get("version"),
-            "fixed_version": ", ".join(fixes) or None, "severity": v.get("severity"),
-            "source": "grype",
-        })  # fmt: skip
+        rows.append(
+            {
+                "id": v.get("id"),
+                "package": a.get("name"),
+                "installed_version": a.get("version"),
+                "fixed_version": ", ".join(fixes) or None,
+                "severity": v.get("severity"),
+                "source": "grype",
+            }
+        )
     return frame(rows)
 
 
@@ -120,8 +129,11 @@ def parse_scout_sarif(doc: Mapping) -> pd.DataFrame:
     for run in doc.get("runs") or []:
         rules = ((run.get("tool") or {}).get("driver") or {}).get("rules") or []
         used = {r.get("ruleId") for r in run.get("results") or []}
-        used |= {rules[r["ruleIndex"]].get("id") for r in run.get("results") or []
-                 if isinstance(r.get("ruleIndex"), int) and r["ruleIndex"] < len(rules)}  # fmt: skip
+        used |= {
+            rules[r["ruleIndex"]].get("id")
+            for r in run.get("results") or []
+            if isinstance(r.get("ruleIndex"), int) and r["ruleIndex"] < len(rules)
+        }
         for rule in rules:
             if rule.get("id") not in used:
                 continue
@@ -132,11 +144,16 @@ def parse_scout_sarif(doc: Mapping) -> pd.DataFrame:
                 fixed = None
             for p in purls or [""]:
                 _, name, version = parse_purl(p) if p else ("", None, None)
-                rows.append({
-                    "id": rule.get("id"), "package": name, "installed_version": version,
-                    "fixed_version": fixed, "severity": props.get("cvssV3_severity"),
-                    "source": "docker scout",
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "id": rule.get("id"),
+                        "package": name,
+                        "installed_version": version,
+                        "fixed_version": fixed,
+                        "severity": props.get("cvssV3_severity"),
+                        "source": "docker scout",
+                    }
+                )
     return frame(rows)
 
 
@@ -168,8 +185,9 @@ class Tool:
 
 def _run(cmd: Sequence[str], timeout: float) -> subprocess.CompletedProcess | None:
     try:
-        return subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)  # fmt: skip
+        return subprocess.run(
+            list(cmd), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
 
@@ -194,9 +212,11 @@ def scanners() -> list[Tool]:
     ``docker scan`` is listed for the record: it was removed in 2023.
     """
     out = []
-    for name, does in (("trivy", "vulnerability scanner (Aqua Security)"),
-                       ("grype", "vulnerability scanner (Anchore)"),
-                       ("syft", "SBOM generator (Anchore)")):  # fmt: skip
+    for name, does in (
+        ("trivy", "vulnerability scanner (Aqua Security)"),
+        ("grype", "vulnerability scanner (Anchore)"),
+        ("syft", "SBOM generator (Anchore)"),
+    ):
         path = shutil.which(name)
         version = ""
         if path:
@@ -204,20 +224,34 @@ def scanners() -> list[Tool]:
             version = _first_line(p.stdout) if p else ""
         out.append(Tool(name, does, path, version, "found" if path else "not installed"))
     path, version = _docker_plugin("scout")
-    out.append(Tool("docker scout", "Docker's scanner (CLI plugin)", path, version,
-                    "found" if path else "not installed (no `docker scout` plugin)"))  # fmt: skip
+    out.append(
+        Tool(
+            "docker scout",
+            "Docker's scanner (CLI plugin)",
+            path,
+            version,
+            "found" if path else "not installed (no `docker scout` plugin)",
+        )
+    )
     path, version = _docker_plugin("scan")
-    out.append(Tool("docker scan", "Docker's old scanner (Snyk)", path, version,
-                    "found (deprecated)" if path
-                    else "removed: deprecated Feb 2023, removed Apr 2023"))  # fmt: skip
+    out.append(
+        Tool(
+            "docker scan",
+            "Docker's old scanner (Snyk)",
+            path,
+            version,
+            "found (deprecated)" if path else "removed: deprecated Feb 2023, removed Apr 2023",
+        )
+    )
     return out
 
 
 def scanner_table(tools: Sequence[Tool] | None = None) -> pd.DataFrame:
     """:func:`scanners` as a table: tool, what it does, status, version."""
     tools = scanners() if tools is None else tools
-    rows = [{"tool": t.name, "does": t.does, "status": t.status, "version": t.version}
-            for t in tools]  # fmt: skip
+    rows = [
+        {"tool": t.name, "does": t.does, "status": t.status, "version": t.version} for t in tools
+    ]
     return pd.DataFrame(rows).set_index("tool")
 
 
@@ -310,8 +344,12 @@ class OSVClient:
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})  # fmt: skip
+        req = urllib.request.Request(
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
         self.requests += 1
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
@@ -331,8 +369,12 @@ class OSVClient:
         tokens: dict[int, str] = {}
         while pending:
             chunk, pending = pending[: self.BATCH], pending[self.BATCH :]
-            body = {"queries": [dict(queries[i], **({"page_token": tokens[i]} if i in tokens else {}))
-                                for i in chunk]}  # fmt: skip
+            body = {
+                "queries": [
+                    dict(queries[i], **({"page_token": tokens[i]} if i in tokens else {}))
+                    for i in chunk
+                ]
+            }
             results = self._call("POST", "/v1/querybatch", body).get("results")
             if not isinstance(results, list) or len(results) != len(chunk):
                 raise OSVUnavailable("OSV querybatch answered with the wrong number of results.")
@@ -475,11 +517,17 @@ def osv_findings(inv, client: OSVClient | None = None) -> pd.DataFrame:
     for p in inv.packages:
         for vid in by_source.get((p.source, p.source_version), []):
             record = client.vuln(vid)
-            rows.append({
-                "id": vid, "package": p.name, "installed_version": p.version,
-                "fixed_version": osv_fixed(record, p.source, eco),
-                "severity": osv_severity(record), "source": "osv.dev", "source_package": p.source,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "id": vid,
+                    "package": p.name,
+                    "installed_version": p.version,
+                    "fixed_version": osv_fixed(record, p.source, eco),
+                    "severity": osv_severity(record),
+                    "source": "osv.dev",
+                    "source_package": p.source,
+                }
+            )
     df = frame(rows)
     df["source_package"] = [r["source_package"] for r in rows] if rows else []
     return df
@@ -527,8 +575,10 @@ class ScanReport:
         if self.obtained:
             head = "Vulnerability data WAS obtained, from: " + "; ".join(self.sources)
         else:
-            head = ("Vulnerability data was NOT obtained on this machine. "
-                    "The inventory above is all we have.")  # fmt: skip
+            head = (
+                "Vulnerability data was NOT obtained on this machine. "
+                "The inventory above is all we have."
+            )
         return "\n".join([head, *(f"  - {reason}" for reason in self.missing)])
 
 
@@ -576,8 +626,10 @@ def find_vulnerabilities(
         missing.append(f"OSV.dev ({host}) did not answer within 2 s: no internet here")
     if not matching:
         missing.append("no scanner (docker scout, Trivy, Grype) is installed")
-    results = {label: pd.concat(dfs, ignore_index=True) if dfs else frame([])
-               for label, dfs in found.items()}  # fmt: skip
+    results = {
+        label: pd.concat(dfs, ignore_index=True) if dfs else frame([])
+        for label, dfs in found.items()
+    }
     return ScanReport(results, sources, missing)
 
 
@@ -619,8 +671,15 @@ def severity_chart(counts: pd.DataFrame, *, title: str | None = None, caption: s
         ax.bar(x, values, bottom=bottom, color=SEVERITY_COLORS[sev], label=sev.lower())
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for i, total in enumerate(bottom):
-        ax.annotate(str(total), (i, total), ha="center", va="bottom", fontsize=9,
-                    xytext=(0, 2), textcoords="offset points")  # fmt: skip
+        ax.annotate(
+            str(total),
+            (i, total),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
     ax.set_xticks(x, [str(i) for i in counts.index], rotation=0)
     ax.set_ylabel("distinct vulnerabilities")
     ax.set_ylim(0, max([*bottom, 1]) * 1.15)

@@ -44,8 +44,15 @@ def plot_search_hits(hits: Mapping[str, pd.DataFrame], *, title: str = "", capti
     ax.barh(y, in_config, left=in_files, color=CAUTION, label="in the image config or history")
     for yi, total in zip(y, in_files + in_config, strict=True):
         if total == 0:
-            ax.annotate("none: clean", (0, yi), xytext=(4, 0), textcoords="offset points",
-                        va="center", color=GOOD, fontweight="bold")  # fmt: skip
+            ax.annotate(
+                "none: clean",
+                (0, yi),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                color=GOOD,
+                fontweight="bold",
+            )
     ax.set_yticks(y, where.index)
     ax.set_ylim(len(where) - 0.5, -0.5)
     ax.xaxis.get_major_locator().set_params(integer=True)

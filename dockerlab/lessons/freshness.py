@@ -64,8 +64,17 @@ CREATED_LABEL = "org.opencontainers.image.created"
 #: Columns of :func:`diff_packages`.
 DIFF_COLUMNS = ["package", "old", "new", "change", "old_date", "new_date"]
 #: Columns of :func:`check_bases`.
-CHECK_COLUMNS = ["line", "image", "pinned", "tag", "pinned_digest", "current_digest",
-                 "newer_digest", "newer_tags", "note"]  # fmt: skip
+CHECK_COLUMNS = [
+    "line",
+    "image",
+    "pinned",
+    "tag",
+    "pinned_digest",
+    "current_digest",
+    "newer_digest",
+    "newer_tags",
+    "note",
+]
 
 
 # --------------------------------------------------------------------------- dates
@@ -197,9 +206,15 @@ class ImageFacts:
 
     def package_table(self) -> pd.DataFrame:
         """Every package with its version, date and age in days, newest first."""
-        rows = [{"package": p.name, "version": p.version,
-                 "date": p.date.strftime("%Y-%m-%d") if p.date else None,
-                 "age (days)": age_days(p.date, self.computed_at)} for p in self.packages.values()]  # fmt: skip
+        rows = [
+            {
+                "package": p.name,
+                "version": p.version,
+                "date": p.date.strftime("%Y-%m-%d") if p.date else None,
+                "age (days)": age_days(p.date, self.computed_at),
+            }
+            for p in self.packages.values()
+        ]
         df = pd.DataFrame(rows, columns=["package", "version", "date", "age (days)"])
         return df.sort_values("age (days)", na_position="last", kind="stable").reset_index(
             drop=True
@@ -231,7 +246,9 @@ def inspect(image, now: datetime | None = None) -> ImageFacts:
     name = name_of(image)
     config_created = parse_time(img.attrs.get("Created"))
     label = parse_time((img.labels or {}).get(CREATED_LABEL))
-    created, source = (label, f"label {CREATED_LABEL}") if label else (config_created, "config Created")  # fmt: skip
+    created, source = (
+        (label, f"label {CREATED_LABEL}") if label else (config_created, "config Created")
+    )
     fs = filesystem(img.id)
     release = parse_os_release(fs.os_release)
     return ImageFacts(
@@ -327,7 +344,9 @@ def _as_package(name: str, value) -> Package:
     return value if isinstance(value, Package) else Package(name, str(value))
 
 
-def diff_packages(old: Mapping[str, Package | str], new: Mapping[str, Package | str]) -> pd.DataFrame:  # fmt: skip
+def diff_packages(
+    old: Mapping[str, Package | str], new: Mapping[str, Package | str]
+) -> pd.DataFrame:
     """The packages that differ between two images' package lists.
 
     Args:
@@ -351,9 +370,16 @@ def diff_packages(old: Mapping[str, Package | str], new: Mapping[str, Package | 
             change = "removed"
         else:
             change = "upgraded" if compare_versions(a.version, b.version) < 0 else "downgraded"
-        rows.append({"package": name, "old": a.version if a else None,
-                     "new": b.version if b else None, "change": change,
-                     "old_date": a.date if a else None, "new_date": b.date if b else None})  # fmt: skip
+        rows.append(
+            {
+                "package": name,
+                "old": a.version if a else None,
+                "new": b.version if b else None,
+                "change": change,
+                "old_date": a.date if a else None,
+                "new_date": b.date if b else None,
+            }
+        )
     return pd.DataFrame(rows, columns=DIFF_COLUMNS)
 
 
@@ -437,8 +463,11 @@ def added_and_removed(diff: pd.DataFrame, rename_suffix: str = "t64") -> AddedRe
     """
     added = set(diff.loc[diff["change"] == "added", "package"])
     removed = set(diff.loc[diff["change"] == "removed", "package"])
-    renamed = sorted((p.removesuffix(rename_suffix), p) for p in added
-                     if p.endswith(rename_suffix) and p.removesuffix(rename_suffix) in removed)  # fmt: skip
+    renamed = sorted(
+        (p.removesuffix(rename_suffix), p)
+        for p in added
+        if p.endswith(rename_suffix) and p.removesuffix(rename_suffix) in removed
+    )
     return AddedRemoved(
         renamed=renamed,
         only_old=sorted(removed - {a for a, _ in renamed}),
@@ -546,12 +575,20 @@ def fixed_between(
         if compare_versions(new_version, old_version) <= 0:
             continue
         named_before = set().union(*(e.cves for e in old_entries))
-        since = set().union(*(e.cves for e in new_entries
-                              if compare_versions(e.version, old_version) > 0))  # fmt: skip
+        since = set().union(
+            *(e.cves for e in new_entries if compare_versions(e.version, old_version) > 0)
+        )
         fixed = sorted(since - named_before)
         if fixed:
-            rows.append({"source": source, "old": old_version, "new": new_version,
-                         "cves": len(fixed), "examples": ", ".join(fixed[-3:])})  # fmt: skip
+            rows.append(
+                {
+                    "source": source,
+                    "old": old_version,
+                    "new": new_version,
+                    "cves": len(fixed),
+                    "examples": ", ".join(fixed[-3:]),
+                }
+            )
     df = pd.DataFrame(rows, columns=FIXED_COLUMNS)
     return df.sort_values(["cves", "source"], ascending=[False, True], ignore_index=True)
 
@@ -646,8 +683,11 @@ def _check_one(rc: RegistryClient, b: BaseImage) -> dict:
         row["current_digest"] = current
         if b.digest:
             row["newer_digest"] = current != b.digest
-            notes.append(f"{tag} now points at another digest than the one pinned"
-                         if current != b.digest else f"pinned digest is still what {tag} points at")  # fmt: skip
+            notes.append(
+                f"{tag} now points at another digest than the one pinned"
+                if current != b.digest
+                else f"pinned digest is still what {tag} points at"
+            )
         else:
             notes.append(f"not pinned by digest: {tag} is whatever the registry serves today")
     except NoRegistry as e:
@@ -706,8 +746,10 @@ def tag_changes(snapshots: Mapping[str, Mapping[str, str | None]]) -> pd.DataFra
             return "removed"
         return "moved" if first != last else "stayed"
 
-    table["what happened"] = [_what(a, b) for a, b in
-                              zip(table.iloc[:, 0], table.iloc[:, len(snapshots) - 1], strict=True)]  # fmt: skip
+    table["what happened"] = [
+        _what(a, b)
+        for a, b in zip(table.iloc[:, 0], table.iloc[:, len(snapshots) - 1], strict=True)
+    ]
     return table
 
 
@@ -727,16 +769,23 @@ def checks_table(checks: pd.DataFrame, registry_host: str | None = None) -> pd.D
     def short(d):
         return short_digest(d) if d else None
 
-    view = checks.assign(pinned_digest=checks["pinned_digest"].map(short),
-                         current_digest=checks["current_digest"].map(short))  # fmt: skip
+    view = checks.assign(
+        pinned_digest=checks["pinned_digest"].map(short),
+        current_digest=checks["current_digest"].map(short),
+    )
     if registry_host:
         view = view.assign(image=view["image"].str.replace(registry_host, "<registry>"))
-    return view[["image", "pinned", "pinned_digest", "current_digest", "newer_digest",
-                 "newer_tags", "note"]]  # fmt: skip
+    return view[
+        ["image", "pinned", "pinned_digest", "current_digest", "newer_digest", "newer_tags", "note"]
+    ]
 
 
-def plot_tag_timeline(snapshots: Mapping[str, Mapping[str, str | None]], *, title: str = "",
-                      caption: str | None = None):  # fmt: skip
+def plot_tag_timeline(
+    snapshots: Mapping[str, Mapping[str, str | None]],
+    *,
+    title: str = "",
+    caption: str | None = None,
+):
     """Which digest each tag points at, moment by moment: one row per tag, one column per moment.
 
     Each cell shows the digest (its first hex digits), coloured by digest, so
@@ -761,19 +810,42 @@ def plot_tag_timeline(snapshots: Mapping[str, Mapping[str, str | None]], *, titl
     for x, moment in enumerate(moments):
         for y, tag in enumerate(tags):
             d = snapshots[moment].get(tag)
-            box = FancyBboxPatch((x - 0.42, y - 0.32), 0.84, 0.64, boxstyle="round,pad=0.02",
-                                 facecolor=colour[d] if d else PAPER, alpha=0.9 if d else 1,
-                                 edgecolor=GUIDE, linestyle="-" if d else ":")  # fmt: skip
+            box = FancyBboxPatch(
+                (x - 0.42, y - 0.32),
+                0.84,
+                0.64,
+                boxstyle="round,pad=0.02",
+                facecolor=colour[d] if d else PAPER,
+                alpha=0.9 if d else 1,
+                edgecolor=GUIDE,
+                linestyle="-" if d else ":",
+            )
             ax.add_patch(box)
-            ax.text(x, y, short_digest(d) if d else "(no such tag)", ha="center", va="center",
-                    fontsize=10, family="monospace", color=PAPER if d else MUTED)  # fmt: skip
+            ax.text(
+                x,
+                y,
+                short_digest(d) if d else "(no such tag)",
+                ha="center",
+                va="center",
+                fontsize=10,
+                family="monospace",
+                color=PAPER if d else MUTED,
+            )
         if x:
             for y, tag in enumerate(tags):
                 before, after = snapshots[moments[x - 1]].get(tag), snapshots[moment].get(tag)
                 if before and after and before != after:
-                    ax.annotate("moved", (x - 0.42, y), (x - 0.58, y), ha="right", va="center",
-                                fontsize=9, color=BAD, fontweight="bold",
-                                arrowprops={"arrowstyle": "->", "color": BAD})  # fmt: skip
+                    ax.annotate(
+                        "moved",
+                        (x - 0.42, y),
+                        (x - 0.58, y),
+                        ha="right",
+                        va="center",
+                        fontsize=9,
+                        color=BAD,
+                        fontweight="bold",
+                        arrowprops={"arrowstyle": "->", "color": BAD},
+                    )
     ax.set_xlim(-0.6, len(moments) - 0.4)
     ax.set_ylim(len(tags) - 0.5, -0.5)
     ax.set_xticks(range(len(moments)), moments)
@@ -803,17 +875,35 @@ def plot_package_dates(facts: Sequence[ImageFacts], *, caption: str | None = Non
     for y, f in enumerate(facts):
         dates = sorted(p.date for p in f.packages.values() if p.date is not None)
         jitter = [((i % 5) - 2) * 0.06 for i in range(len(dates))]
-        ax.scatter(dates, [y + j for j in jitter], s=18, alpha=0.6, color=SERIES[y % len(SERIES)],
-                   label=None)  # fmt: skip
+        ax.scatter(
+            dates,
+            [y + j for j in jitter],
+            s=18,
+            alpha=0.6,
+            color=SERIES[y % len(SERIES)],
+            label=None,
+        )
         if f.created:
             ax.plot([f.created], [y], marker="|", markersize=28, color=INK, mew=2)
             ax.annotate("image created", (f.created, y - 0.3), ha="right", va="bottom", fontsize=8)
         if dates:
-            ax.annotate(f"{len(dates)} packages, {dates[0]:%Y-%m-%d} ... {dates[-1]:%Y-%m-%d}",
-                        (dates[0], y + 0.3), ha="left", va="top", fontsize=8, color=INK)  # fmt: skip
+            ax.annotate(
+                f"{len(dates)} packages, {dates[0]:%Y-%m-%d} ... {dates[-1]:%Y-%m-%d}",
+                (dates[0], y + 0.3),
+                ha="left",
+                va="top",
+                fontsize=8,
+                color=INK,
+            )
     ax.axvline(facts[0].computed_at, color=BAD, linestyle="--", linewidth=1)
-    ax.annotate(f"now ({facts[0].computed_at:%Y-%m-%d})", (facts[0].computed_at, len(facts) - 0.45),
-                ha="right", va="bottom", fontsize=8, color=BAD)  # fmt: skip
+    ax.annotate(
+        f"now ({facts[0].computed_at:%Y-%m-%d})",
+        (facts[0].computed_at, len(facts) - 0.45),
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color=BAD,
+    )
     ax.set_yticks(range(len(facts)), [f.image for f in facts])
     ax.set_ylim(len(facts) - 0.4, -0.6)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
@@ -824,9 +914,14 @@ def plot_package_dates(facts: Sequence[ImageFacts], *, caption: str | None = Non
     return fig
 
 
-def plot_package_changes(diff: pd.DataFrame, *, old_label: str = "older build",
-                         new_label: str = "newer build", caption: str | None = None,
-                         top: int | None = None):  # fmt: skip
+def plot_package_changes(
+    diff: pd.DataFrame,
+    *,
+    old_label: str = "older build",
+    new_label: str = "newer build",
+    caption: str | None = None,
+    top: int | None = None,
+):
     """One row per changed package: an arrow from the old version's date to the new one's.
 
     The arrow's length is how far behind the older build was on that package.
@@ -848,15 +943,27 @@ def plot_package_changes(diff: pd.DataFrame, *, old_label: str = "older build",
         rows = rows.loc[behind.sort_values(ascending=False).index[:top]].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(10, 0.55 * max(1, len(rows)) + 1.6))
     for y, r in rows.iterrows():
-        ax.annotate("", (r["new_date"], y), (r["old_date"], y),
-                    arrowprops={"arrowstyle": "->", "color": MUTED, "lw": 1.5})  # fmt: skip
-        ax.scatter([r["old_date"]], [y], color=CAUTION, s=45, zorder=3,
-                   label=old_label if y == 0 else None)  # fmt: skip
-        ax.scatter([r["new_date"]], [y], color=ACCENT, s=45, zorder=3,
-                   label=new_label if y == 0 else None)  # fmt: skip
+        ax.annotate(
+            "",
+            (r["new_date"], y),
+            (r["old_date"], y),
+            arrowprops={"arrowstyle": "->", "color": MUTED, "lw": 1.5},
+        )
+        ax.scatter(
+            [r["old_date"]], [y], color=CAUTION, s=45, zorder=3, label=old_label if y == 0 else None
+        )
+        ax.scatter(
+            [r["new_date"]], [y], color=ACCENT, s=45, zorder=3, label=new_label if y == 0 else None
+        )
         days = (r["new_date"] - r["old_date"]).days
-        ax.annotate(f"{r['old']} -> {r['new']}  ({days} days newer)", (r["new_date"], y),
-                    xytext=(8, 0), textcoords="offset points", va="center", fontsize=8)  # fmt: skip
+        ax.annotate(
+            f"{r['old']} -> {r['new']}  ({days} days newer)",
+            (r["new_date"], y),
+            xytext=(8, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
     ax.set_yticks(range(len(rows)), rows["package"], family="monospace")
     ax.set_ylim(len(rows) - 0.5, -0.8)
     ax.xaxis.set_major_locator(mdates.YearLocator())

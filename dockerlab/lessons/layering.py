@@ -42,24 +42,38 @@ def plot_layers(
         analyses = {analyses.image: analyses}
     n = len(analyses)
     tallest = max(len(a.layers) for a in analyses.values())
-    fig, axes = plt.subplots(1, n, figsize=(min(5.4 * n, 16.5), 1.6 + 0.36 * tallest),
-                             squeeze=False, sharex=True)  # fmt: skip
+    fig, axes = plt.subplots(
+        1, n, figsize=(min(5.4 * n, 16.5), 1.6 + 0.36 * tallest), squeeze=False, sharex=True
+    )
     top = max(a.layers["size"].max() for a in analyses.values()) / 1e6
     for ax, (label, a) in zip(axes[0], analyses.items(), strict=True):
         df = a.layers
-        names = [_cut(f"{i}: {ins}", width) for i, ins in zip(df.index, df["instruction"],
-                                                               strict=True)]  # fmt: skip
+        names = [
+            _cut(f"{i}: {ins}", width) for i, ins in zip(df.index, df["instruction"], strict=True)
+        ]
         kept, wasted = df["kept_bytes"] / 1e6, df["wasted_bytes"] / 1e6
         y = list(range(len(df)))  # layer 0 at the top, as in a Dockerfile
         ax.barh(
             y, kept, height=0.7, color=LAYER_COLORS["kept"], label="kept: in the final filesystem"
         )
-        ax.barh(y, wasted, height=0.7, left=kept, color=LAYER_COLORS["wasted"],
-                label="wasted: overwritten or deleted by a later layer")  # fmt: skip
+        ax.barh(
+            y,
+            wasted,
+            height=0.7,
+            left=kept,
+            color=LAYER_COLORS["wasted"],
+            label="wasted: overwritten or deleted by a later layer",
+        )
         for yi, k, w in zip(y, kept, wasted, strict=True):
             text = f"{k + w:.2f} MB" + (f" ({w:.1f} wasted)" if w >= 0.01 else "")
-            ax.annotate(text, (k + w, yi), xytext=(3, 0), textcoords="offset points",
-                        va="center", fontsize=8)  # fmt: skip
+            ax.annotate(
+                text,
+                (k + w, yi),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
         ax.set_yticks(y, names, fontsize=8)
         ax.set_ylim(tallest - 0.5, -0.5)  # same bar thickness in every panel
         ax.set_xlim(0, top * 2.1 + 0.01)
@@ -68,8 +82,14 @@ def plot_layers(
         ax.grid(axis="y", visible=False)
         ax.set_title(f"{label}\n{len(a.layers)} layers, efficiency {a.efficiency:.0%}", fontsize=10)
     handles, names = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="upper center", ncol=2, fontsize=9,
-               bbox_to_anchor=(0.5, 1.0 if not title else 0.95))  # fmt: skip
+    fig.legend(
+        handles,
+        names,
+        loc="upper center",
+        ncol=2,
+        fontsize=9,
+        bbox_to_anchor=(0.5, 1.0 if not title else 0.95),
+    )
     if title:
         fig.suptitle(title, fontweight="bold", y=1.04)
     if caption:
@@ -108,8 +128,9 @@ def plot_rebuilds(rebuilds: pd.DataFrame, *, better: str, title: str = "", capti
     axes[1].yaxis.get_major_locator().set_params(integer=True)
     for i, order in enumerate(stats.index):
         pts = rebuilds.loc[rebuilds["order"] == order, "seconds"]
-        axes[0].scatter([i] * len(pts), pts, color=INK, s=12, zorder=3,
-                        label="each rebuild" if i else None)  # fmt: skip
+        axes[0].scatter(
+            [i] * len(pts), pts, color=INK, s=12, zorder=3, label="each rebuild" if i else None
+        )
     axes[0].legend(fontsize=8, loc="upper center")
     if title:
         fig.suptitle(title, fontweight="bold")

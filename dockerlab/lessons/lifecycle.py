@@ -156,10 +156,18 @@ def plot_phases(df: pd.DataFrame, caption: str = "", title: str | None = None):
         ax.bar(x, median, color=color, alpha=0.35, width=0.6)
         offsets = [0.25 * ((i % 9) / 8 - 0.5) for i in range(len(ms))]
         ax.scatter([x + o for o in offsets], ms, color=color, s=16, zorder=3)
-        ax.annotate(f"median {median:.0f} ms", (x, float(ms.max())), ha="center", va="bottom",
-                    xytext=(0, 4), textcoords="offset points", fontsize=9)  # fmt: skip
-    ax.set_xticks(range(len(phases)), [f"docker {p}" if p != "remove" else "docker rm"
-                                       for p in phases])  # fmt: skip
+        ax.annotate(
+            f"median {median:.0f} ms",
+            (x, float(ms.max())),
+            ha="center",
+            va="bottom",
+            xytext=(0, 4),
+            textcoords="offset points",
+            fontsize=9,
+        )
+    ax.set_xticks(
+        range(len(phases)), [f"docker {p}" if p != "remove" else "docker rm" for p in phases]
+    )
     ax.set_ylabel("milliseconds (dots: containers)")
     ax.set_title(title or f"The life of {df['container'].nunique()} throwaway containers")
     ax.set_ylim(0, float(df["seconds"].max()) * 1000 * 1.15)

@@ -104,8 +104,9 @@ def build_images(progress: bool = False) -> dict[str, BuiltImage]:
     images: dict[str, BuiltImage] = {}
     try:
         for kind in FINAL_STAGES:
-            images[kind] = build(dockerfile(kind), files, tag=f"dockerlab/webcache:{kind}",
-                                 progress=progress)  # fmt: skip
+            images[kind] = build(
+                dockerfile(kind), files, tag=f"dockerlab/webcache:{kind}", progress=progress
+            )
     except BaseException:
         remove_images(images)
         raise
@@ -347,8 +348,9 @@ def plot_outages(
     """
     paths = list(paths)
     scenarios = list(dict.fromkeys(df["scenario"]))
-    fig, axes = plt.subplots(1, len(paths), figsize=(5.2 * len(paths), 3.8), sharey=True,
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        1, len(paths), figsize=(5.2 * len(paths), 3.8), sharey=True, squeeze=False
+    )
     for ax, path in zip(axes.flat, paths, strict=True):
         for x, scenario in enumerate(scenarios):
             rows = df[df["scenario"] == scenario]
@@ -358,10 +360,16 @@ def plot_outages(
             ax.bar(x, median, color=color, alpha=0.35, width=0.6)
             jitter = [x + 0.12 * (i - (len(ms) - 1) / 2) for i in range(len(ms))]
             ax.scatter(jitter, ms, color=color, zorder=3, s=22)
-            ax.annotate(f"{median:.0f} ms", (x, max(median, float(ms.max()))), ha="center", va="bottom",
-                        xytext=(0, 4), textcoords="offset points", fontsize=9)  # fmt: skip
-        ax.set_xticks(range(len(scenarios)), [textwrap.fill(s, 18) for s in scenarios],
-                      fontsize=8)  # fmt: skip
+            ax.annotate(
+                f"{median:.0f} ms",
+                (x, max(median, float(ms.max()))),
+                ha="center",
+                va="bottom",
+                xytext=(0, 4),
+                textcoords="offset points",
+                fontsize=9,
+            )
+        ax.set_xticks(range(len(scenarios)), [textwrap.fill(s, 18) for s in scenarios], fontsize=8)
         ax.set_title(f"{path} was down for (ms)")
     axes.flat[0].set_ylabel("ms (dots: repeats in order, bar: median)")
     if caption:
@@ -381,8 +389,9 @@ def combined(images: Mapping[str, BuiltImage]) -> Deployment:
     """
     deployment = Deployment("combined", _pod(images))
     try:
-        deployment.containers["app"] = start(images["combined"], network=deployment.network,
-                                             init=True, role="app")  # fmt: skip
+        deployment.containers["app"] = start(
+            images["combined"], network=deployment.network, init=True, role="app"
+        )
         deployment.wait_ready()
     except BaseException:
         deployment.remove()
@@ -402,10 +411,12 @@ def split(
     """
     deployment = Deployment("split", _pod(images))
     try:
-        deployment.containers["cache"] = start(images["cache"], network=deployment.network,
-                                               role="cache", restart_policy=restart_policy)  # fmt: skip
-        deployment.containers["web"] = start(images["web"], network=deployment.network,
-                                             init=True, role="web")  # fmt: skip
+        deployment.containers["cache"] = start(
+            images["cache"], network=deployment.network, role="cache", restart_policy=restart_policy
+        )
+        deployment.containers["web"] = start(
+            images["web"], network=deployment.network, init=True, role="web"
+        )
         deployment.wait_ready()
     except BaseException:
         deployment.remove()

@@ -349,8 +349,12 @@ class Prober:
         self._programs, self._lifetime = programs, lifetime
         try:
             for libc in libcs:
-                self.boxes[libc] = start(programs[libc], ["sleep", str(int(lifetime))],
-                                         role="stack-probe", **CONTAINER_OPTIONS)  # fmt: skip
+                self.boxes[libc] = start(
+                    programs[libc],
+                    ["sleep", str(int(lifetime))],
+                    role="stack-probe",
+                    **CONTAINER_OPTIONS,
+                )
         except BaseException:
             self.close()
             raise
@@ -365,8 +369,12 @@ class Prober:
                     f"This prober has no {libc!r} container; it has {list(self.boxes)}."
                 )
             options = {**CONTAINER_OPTIONS, "ulimits": stack_ulimit(ulimit_s)}
-            self.boxes[key] = start(self._programs[libc], ["sleep", str(int(self._lifetime))],
-                                    role="stack-probe", **options)  # fmt: skip
+            self.boxes[key] = start(
+                self._programs[libc],
+                ["sleep", str(int(self._lifetime))],
+                role="stack-probe",
+                **options,
+            )
         return key
 
     def _exec(self, libc: str, command: list[str]) -> RunResult:
@@ -552,8 +560,17 @@ def find_limits(
                 b.update(pts, [next(results) for _ in pts])
     rows = []
     for (libc, case, frame), b in todo.items():
-        rows.append({"libc": libc, "case": case.label, "frame": frame, "max_depth": b.limit,
-                     "reached_cap": b.hi is None, "rounds": b.rounds, "probes": b.probes})  # fmt: skip
+        rows.append(
+            {
+                "libc": libc,
+                "case": case.label,
+                "frame": frame,
+                "max_depth": b.limit,
+                "reached_cap": b.hi is None,
+                "rounds": b.rounds,
+                "probes": b.probes,
+            }
+        )
     df = pd.DataFrame(rows)
     df["frame_x_depth"] = df["frame"] * df["max_depth"]
     return df
@@ -578,8 +595,9 @@ def ulimit_sweep(
     return df
 
 
-def compare_cases(prober: Prober, cases: Iterable[Case], frame: int, depth: int,
-                  libcs: Iterable[str] = LIBCS) -> pd.DataFrame:  # fmt: skip
+def compare_cases(
+    prober: Prober, cases: Iterable[Case], frame: int, depth: int, libcs: Iterable[str] = LIBCS
+) -> pd.DataFrame:
     """Run every case once at one frame size and depth, per libc.
 
     Returns:
@@ -682,8 +700,14 @@ def plot_depths(limits: pd.DataFrame, fitted: dict[str, StackFit], *, caption: s
     frames = np.geomspace(limits["frame"].min() / 1.3, limits["frame"].max() * 1.3, 50)
     for size, name in ((GLIBC_DEFAULT_STACK, "8 MiB"), (MUSL_DEFAULT_STACK, "128 KiB")):
         ax.plot(frames, size / frames, ":", color=GUIDE, lw=1)
-        ax.annotate(f"depth x frame = {name}", (frames[0], size / frames[0]), fontsize=8,
-                    color=MUTED, xytext=(2, 4), textcoords="offset points")  # fmt: skip
+        ax.annotate(
+            f"depth x frame = {name}",
+            (frames[0], size / frames[0]),
+            fontsize=8,
+            color=MUTED,
+            xytext=(2, 4),
+            textcoords="offset points",
+        )
     for libc, g in limits.groupby("libc"):
         color = LIBC_COLORS.get(libc, ACCENT)
         ax.plot(
@@ -695,8 +719,14 @@ def plot_depths(limits: pd.DataFrame, fitted: dict[str, StackFit], *, caption: s
         )
         if libc in fitted:
             fit = fitted[libc]
-            ax.plot(frames, fit.depth(frames), "-", color=color, alpha=0.6,
-                    label=f"{libc}: fit, implied stack {human(fit.stack)}")  # fmt: skip
+            ax.plot(
+                frames,
+                fit.depth(frames),
+                "-",
+                color=color,
+                alpha=0.6,
+                label=f"{libc}: fit, implied stack {human(fit.stack)}",
+            )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     fs = sorted(limits["frame"].unique())
@@ -744,11 +774,20 @@ def plot_ulimit(
             ax.plot([unl_x] * len(u), u["max_depth"], "s", color=color, mfc=PAPER, mew=2)
         if fitted and libc in fitted:
             per_level = frame + fitted[libc].overhead
-            points = [*zip(f["ulimit_kib"].tail(1), f["max_depth"].tail(1), strict=True),
-                      *zip([unl_x] * len(u), u["max_depth"], strict=True)]  # fmt: skip
+            points = [
+                *zip(f["ulimit_kib"].tail(1), f["max_depth"].tail(1), strict=True),
+                *zip([unl_x] * len(u), u["max_depth"], strict=True),
+            ]
             for x, d in points:
-                ax.annotate(f"{human(d * per_level)} stack", (x, d), xytext=(0, 7),
-                            textcoords="offset points", ha="center", fontsize=8, color=color)  # fmt: skip
+                ax.annotate(
+                    f"{human(d * per_level)} stack",
+                    (x, d),
+                    xytext=(0, 7),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=8,
+                    color=color,
+                )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     labels = [f"{int(t) // 1024} MiB" if t >= 1024 else f"{int(t)} KiB" for t in ticks]
@@ -796,8 +835,7 @@ def try_depth(
     # Not exec'd: as a container's PID 1, a program that qemu emulates hangs where it
     # should die of SIGSEGV (qemu re-raises the signal at itself, and PID 1 ignores it).
     command = f"ulimit -c 0; {probe.shell(frame, depth, exec_=False)}; exit $?"
-    result = run(programs[libc], ["sh", "-c", command], timeout=60, role="stack-probe",
-                 **options)  # fmt: skip
+    result = run(programs[libc], ["sh", "-c", command], timeout=60, role="stack-probe", **options)
     return ProbeOutcome(
         libc, case, int(frame), int(depth), result.exit_code or 0, result.output.strip()
     )
@@ -805,8 +843,10 @@ def try_depth(
 
 def describe(outcome: ProbeOutcome) -> str:
     """One line for a learner: survived, or crashed and why."""
-    what = f"{RUNS_ON.get(outcome.libc, outcome.libc)}, {outcome.case.label}, " \
-           f"{outcome.frame}-byte frames, depth {outcome.depth:,}"  # fmt: skip
+    what = (
+        f"{RUNS_ON.get(outcome.libc, outcome.libc)}, {outcome.case.label}, "
+        f"{outcome.frame}-byte frames, depth {outcome.depth:,}"
+    )
     if outcome.survived:
         return f"SURVIVED: {what}. {outcome.output}"
     if outcome.crashed:
@@ -827,14 +867,26 @@ def explorer(programs: Programs, frame: int = 256, depth: int = 1000):
     import ipywidgets as w
 
     cases = {c.label: c for c in (DEFAULT, SETSTACKSIZE, LINKED, with_ulimit(65536), MAIN_THREAD)}
-    libc = w.ToggleButtons(options=[("musl (Alpine)", "musl"), ("glibc (Debian)", "glibc")],
-                           description="libc")  # fmt: skip
+    libc = w.ToggleButtons(
+        options=[("musl (Alpine)", "musl"), ("glibc (Debian)", "glibc")], description="libc"
+    )
     fix = w.Dropdown(options=list(cases), description="run with", layout=w.Layout(width="420px"))
     frames = [2**k for k in range(5, 17)]
-    frame_s = w.SelectionSlider(options=[(f"{f:,}", f) for f in frames], value=frame,
-                                description="frame (B)", continuous_update=False)  # fmt: skip
-    depth_s = w.IntSlider(value=depth, min=1, max=50_000, step=1, description="depth",
-                          continuous_update=False, layout=w.Layout(width="520px"))  # fmt: skip
+    frame_s = w.SelectionSlider(
+        options=[(f"{f:,}", f) for f in frames],
+        value=frame,
+        description="frame (B)",
+        continuous_update=False,
+    )
+    depth_s = w.IntSlider(
+        value=depth,
+        min=1,
+        max=50_000,
+        step=1,
+        description="depth",
+        continuous_update=False,
+        layout=w.Layout(width="520px"),
+    )
     button = w.Button(description="Run it", button_style="primary", icon="play")
     result = w.HTML(value="<i>Choose, then press Run it.</i>")
 

@@ -142,7 +142,9 @@ def parse_reference(ref: str, default_registry: str = DOCKER_HUB) -> Reference:
         registry = DOCKER_HUB
     if registry == DOCKER_HUB and "/" not in path:
         path = f"library/{path}"
-    if not path or not re.fullmatch(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*", path):  # fmt: skip
+    if not path or not re.fullmatch(
+        r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*", path
+    ):
         raise ValueError(f"{ref!r}: {path!r} is not a valid repository name (lowercase, / . _ -)")
     if tag is not None and not re.fullmatch(r"[\w][\w.-]{0,127}", tag):
         raise ValueError(f"{ref!r}: {tag!r} is not a valid tag")
@@ -384,7 +386,9 @@ class RegistryClient:
                 "the kit only reads public images anonymously."
             )
         scope = params.get("scope") or f"repository:{ref.repository}:pull"
-        hdrs["Authorization"] = f"Bearer {self._token(params['realm'], params.get('service', ''), scope)}"  # fmt: skip
+        hdrs["Authorization"] = (
+            f"Bearer {self._token(params['realm'], params.get('service', ''), scope)}"
+        )
         resp = self._send(method, ref, path, hdrs)
         if resp.status_code == 401:
             raise RegistryError(
@@ -402,7 +406,9 @@ class RegistryClient:
         try:
             r = self.session.get(realm, params=params, timeout=self.timeout)
         except (requests.ConnectionError, requests.Timeout) as e:
-            raise NoRegistry(f"The token service {realm} does not answer ({type(e).__name__}).") from None  # fmt: skip
+            raise NoRegistry(
+                f"The token service {realm} does not answer ({type(e).__name__})."
+            ) from None
         if r.status_code != 200:
             raise RegistryError(
                 f"The token service {realm} answered {r.status_code}: {r.text[:200]}"
@@ -426,8 +432,9 @@ class RegistryClient:
             ManifestNotFound: No such repository or tag on the registry.
         """
         ref = parse_reference(ref) if isinstance(ref, str) else ref
-        resp = self.request("GET", ref, f"{ref.repository}/manifests/{ref.reference}",
-                            {"Accept": ACCEPT})  # fmt: skip
+        resp = self.request(
+            "GET", ref, f"{ref.repository}/manifests/{ref.reference}", {"Accept": ACCEPT}
+        )
         if resp.status_code == 404:
             raise ManifestNotFound(f"{ref} does not exist: {error_text(resp)}")
         if resp.status_code != 200:
@@ -437,11 +444,15 @@ class RegistryClient:
             doc = json.loads(body)
         except ValueError:
             raise RegistryError(f"{ref}: the registry's answer is not JSON.") from None
-        media_type = (resp.headers.get("Content-Type", "").split(";")[0].strip()
-                      or doc.get("mediaType", ""))  # fmt: skip
+        media_type = resp.headers.get("Content-Type", "").split(";")[0].strip() or doc.get(
+            "mediaType", ""
+        )
         if media_type not in INDEX_TYPES | IMAGE_TYPES:
             media_type = doc.get("mediaType") or media_type
-        digest = resp.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest()  # fmt: skip
+        digest = (
+            resp.headers.get("Docker-Content-Digest")
+            or "sha256:" + hashlib.sha256(body).hexdigest()
+        )
         return doc, media_type, digest
 
     def manifest(self, ref: Reference | str, platform: str | None = None) -> ImageManifest:
@@ -487,8 +498,9 @@ class RegistryClient:
     def digest(self, ref: Reference | str) -> str:
         """The digest a tag points at now (a ``HEAD``; for an index, the index's digest)."""
         ref = parse_reference(ref) if isinstance(ref, str) else ref
-        resp = self.request("HEAD", ref, f"{ref.repository}/manifests/{ref.reference}",
-                            {"Accept": ACCEPT})  # fmt: skip
+        resp = self.request(
+            "HEAD", ref, f"{ref.repository}/manifests/{ref.reference}", {"Accept": ACCEPT}
+        )
         if resp.status_code == 404:
             raise ManifestNotFound(f"{ref} does not exist.")
         if resp.status_code != 200 or "Docker-Content-Digest" not in resp.headers:
@@ -500,7 +512,9 @@ class RegistryClient:
         ref = parse_reference(repository) if isinstance(repository, str) else repository
         resp = self.request("GET", ref, f"{ref.repository}/tags/list")
         if resp.status_code == 404:
-            raise ManifestNotFound(f"The repository {ref.registry}/{ref.repository} does not exist.")  # fmt: skip
+            raise ManifestNotFound(
+                f"The repository {ref.registry}/{ref.repository} does not exist."
+            )
         if resp.status_code != 200:
             raise RegistryError(f"Listing tags of {ref.repository} failed: HTTP {resp.status_code}")
         return sorted(resp.json().get("tags") or [])
@@ -536,7 +550,7 @@ def read_manifest(ref: str, platform: str | None = None) -> ImageManifest:
         return rc.manifest(ref, platform)
 
 
-def compressed_sizes(refs: Iterable[str], platform: str | None = None) -> dict[str, ImageManifest]:  # fmt: skip
+def compressed_sizes(refs: Iterable[str], platform: str | None = None) -> dict[str, ImageManifest]:
     """Read several references' manifests with one client (shared tokens and connections)."""
     with RegistryClient() as rc:
         return {r: rc.manifest(r, platform) for r in refs}
@@ -610,10 +624,15 @@ def sizes_on_record(
         (``could not read: ...``) instead of a size.
     """
     measured = dict(measured or {})
-    rows = {r.image: {"article (2021)": r.article,
-                      "measured here": measured.get(r.image, "not measured (offline)"),
-                      "recorded": r.recorded, "source of 'recorded'": r.source}
-            for r in SIZES_ON_RECORD}  # fmt: skip
+    rows = {
+        r.image: {
+            "article (2021)": r.article,
+            "measured here": measured.get(r.image, "not measured (offline)"),
+            "recorded": r.recorded,
+            "source of 'recorded'": r.source,
+        }
+        for r in SIZES_ON_RECORD
+    }
     to_read = [image for image in rows if image not in measured]
     if live and to_read:
         rc = client or RegistryClient()

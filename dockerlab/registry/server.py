@@ -188,14 +188,20 @@ class LocalRegistry:
             self.port = fixed or free_port()
             (self.folder / "data").mkdir()
             cfg = self.folder / "config.yml"
-            cfg.write_text(_CONFIG.format(root=self.folder / "data", port=self.port,
-                                          secret=secrets.token_hex(16)))  # fmt: skip
+            cfg.write_text(
+                _CONFIG.format(
+                    root=self.folder / "data", port=self.port, secret=secrets.token_hex(16)
+                )
+            )
             log = open(self.folder / "registry.log", "wb")  # noqa: SIM115 - the child holds it
             try:
                 self._proc = subprocess.Popen(
-                    [binary, "serve", str(cfg)], stdout=log, stderr=log,
-                    stdin=subprocess.DEVNULL, start_new_session=True,
-                )  # fmt: skip
+                    [binary, "serve", str(cfg)],
+                    stdout=log,
+                    stderr=log,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
             finally:
                 log.close()
             if self._wait_ready():

@@ -73,9 +73,15 @@ class Scorecard:
             else:
                 shown = show_value(v, m.unit, m.key)
             met = m.met(v)
-            rows.append({"measure": m.label, "value": shown, "target": m.target or "",
-                         "ok": {True: "✓", False: "✗", None: "" if m.target is None else "–"}[met],
-                         "from": "Dockerfile" if m.static else "image"})  # fmt: skip
+            rows.append(
+                {
+                    "measure": m.label,
+                    "value": shown,
+                    "target": m.target or "",
+                    "ok": {True: "✓", False: "✗", None: "" if m.target is None else "–"}[met],
+                    "from": "Dockerfile" if m.static else "image",
+                }
+            )
         return pd.DataFrame(rows).set_index("measure")
 
     @property
@@ -102,22 +108,33 @@ class Scorecard:
     def __str__(self) -> str:
         t = self.table().reset_index()
         widths = {c: max(len(c), *(len(str(v)) for v in t[c])) for c in t.columns}
-        lines = [f"Scorecard: {self.label}  ({self.summary()})",
-                 "  ".join(c.ljust(widths[c]) for c in t.columns).rstrip()]  # fmt: skip
-        lines += ["  ".join(str(v).ljust(widths[c]) for c, v in row.items()).rstrip()
-                  for _, row in t.iterrows()]  # fmt: skip
-        serious = (self.lint[self.lint["level"].isin(["error", "warning"])]
-                   if "level" in self.lint else self.lint)  # fmt: skip
+        lines = [
+            f"Scorecard: {self.label}  ({self.summary()})",
+            "  ".join(c.ljust(widths[c]) for c in t.columns).rstrip(),
+        ]
+        lines += [
+            "  ".join(str(v).ljust(widths[c]) for c, v in row.items()).rstrip()
+            for _, row in t.iterrows()
+        ]
+        serious = (
+            self.lint[self.lint["level"].isin(["error", "warning"])]
+            if "level" in self.lint
+            else self.lint
+        )
         if len(serious) and "code" in serious:
-            lines.append("hadolint: " + "; ".join(f"line {r.line} {r.code}"
-                                                  for r in serious.itertuples()))  # fmt: skip
+            lines.append(
+                "hadolint: " + "; ".join(f"line {r.line} {r.code}" for r in serious.itertuples())
+            )
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<br><small>note: {n}</small>" for n in self.notes)
-        return (f"<b>Scorecard: {self.label}</b> ({self.summary()})"
-                + self.table()._repr_html_() + notes)  # fmt: skip
+        return (
+            f"<b>Scorecard: {self.label}</b> ({self.summary()})"
+            + self.table()._repr_html_()
+            + notes
+        )
 
 
 def _network_reason(steps: list[NetworkStep]) -> str:
@@ -188,8 +205,9 @@ def score(
         findings = lint.lint(text, pragmas=False)
         values["hadolint"] = int(findings["level"].isin(["error", "warning"]).sum())
         if re.search(r"#\s*hadolint\s+(global\s+)?ignore", text, re.I):
-            notes.append("hadolint findings that `# hadolint ignore=` comments hide are "
-                         "counted too.")  # fmt: skip
+            notes.append(
+                "hadolint findings that `# hadolint ignore=` comments hide are counted too."
+            )
     except (lint.HadolintMissing, lint.HadolintFailed) as e:
         unmeasured["hadolint"] = str(e).splitlines()[0]
     values.update(read_dockerfile(text, secrets))
@@ -199,16 +217,27 @@ def score(
     output, why = "", None
     if steps:
         why = _network_reason(steps)
-        notes.append("Not built: the kit's builds have no network, and these steps download: "
-                     + "; ".join(f"{s} `{s.command}`" for s in steps[:6])
-                     + (" ..." if len(steps) > 6 else "")
-                     + ". The rows read from the Dockerfile are scored; `docker build` on a "
-                     "machine with internet builds it.")  # fmt: skip
+        notes.append(
+            "Not built: the kit's builds have no network, and these steps download: "
+            + "; ".join(f"{s} `{s.command}`" for s in steps[:6])
+            + (" ..." if len(steps) > 6 else "")
+            + ". The rows read from the Dockerfile are scored; `docker build` on a "
+            "machine with internet builds it."
+        )
     else:
         try:
             measured, hits, output = measure_image(
-                text, files, secrets=secrets, env=env, settle=settle, grace=grace,
-                works=works, timeout=timeout, progress=progress, notes=notes)  # fmt: skip
+                text,
+                files,
+                secrets=secrets,
+                env=env,
+                settle=settle,
+                grace=grace,
+                works=works,
+                timeout=timeout,
+                progress=progress,
+                notes=notes,
+            )
             values.update(measured)
         except BaseImageMissing as e:
             names = re.findall(r"'([^']+)'", e.args[0]) or ["a base image"]
@@ -228,8 +257,18 @@ def score(
                 unmeasured[m.key] = why
             elif m.key in ("zombies", "stop_s", "uid") and values.get("size_mb") is not None:
                 unmeasured[m.key] = "the container had exited"
-    return Scorecard(label or default_label, text, values, findings, hits, notes, output,
-                     unmeasured, found_in_text, steps)  # fmt: skip
+    return Scorecard(
+        label or default_label,
+        text,
+        values,
+        findings,
+        hits,
+        notes,
+        output,
+        unmeasured,
+        found_in_text,
+        steps,
+    )
 
 
 def compare(cards: Mapping[str, Scorecard] | list[Scorecard]) -> pd.DataFrame:
@@ -238,11 +277,12 @@ def compare(cards: Mapping[str, Scorecard] | list[Scorecard]) -> pd.DataFrame:
     cols = {}
     for name, card in items:
         cols[name] = [
-            "not measured" if card.values.get(m.key) is None
+            "not measured"
+            if card.values.get(m.key) is None
             else show_value(card.values[m.key], m.unit, m.key)
             + {True: " ✓", False: " ✗", None: ""}[m.met(card.values[m.key])]
             for m in MEASURES
-        ]  # fmt: skip
+        ]
     df = pd.DataFrame(cols, index=[m.label for m in MEASURES])
     df["target"] = [m.target or "" for m in MEASURES]
     return df

@@ -45,12 +45,18 @@ def plot(cards: Mapping[str, Scorecard] | list[Scorecard], *, title: str | None 
         else:
             ax.set_ylim(0, max(max(values) * 1.3, 1))
         ax.set_xticks(range(len(items)), names)
-        labels = ["not measured" if r is None else (f"{v:.3g}" if v else "0")
-                  for r, v in zip(raw, values, strict=True)]  # fmt: skip
+        labels = [
+            "not measured" if r is None else (f"{v:.3g}" if v else "0")
+            for r, v in zip(raw, values, strict=True)
+        ]
         ax.bar_label(bars, labels=labels, fontsize=9, padding=2)
         ax.set_title(panel, fontsize=10)
-    who = ", ".join(f"{n}: uid {c.values.get('uid')}" + (" (root)" if c.values.get("uid") == 0
-                                                           else "") for n, c in items)  # fmt: skip
-    fig.suptitle(title or f"Every practice, measured (lower is better). PID 1 runs as {who}",
-                 fontweight="bold")  # fmt: skip
+    who = ", ".join(
+        f"{n}: uid {c.values.get('uid')}" + (" (root)" if c.values.get("uid") == 0 else "")
+        for n, c in items
+    )
+    fig.suptitle(
+        title or f"Every practice, measured (lower is better). PID 1 runs as {who}",
+        fontweight="bold",
+    )
     return fig

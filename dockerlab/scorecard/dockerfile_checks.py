@@ -28,8 +28,18 @@ from dockerlab.core.dockerfile import (
 from dockerlab.inspect.layers import SECRET_NAME
 
 #: Programs that, as PID 1, reap orphans and pass signals on.
-INITS = frozenset({"tini", "tini-static", "dumb-init", "docker-init", "catatonit", "init",
-                   "s6-svscan", "runit-init"})  # fmt: skip
+INITS = frozenset(
+    {
+        "tini",
+        "tini-static",
+        "dumb-init",
+        "docker-init",
+        "catatonit",
+        "init",
+        "s6-svscan",
+        "runit-init",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -61,17 +71,40 @@ _SUBCOMMANDS = {
     "npm": {"install", "i", "ci", "add", "update", "exec"},
     "git": {"clone", "fetch", "pull", "submodule", "ls-remote", "push"},
 }  # fmt: skip
-_FAMILY = {"apt": "apt-get", "aptitude": "apt-get", "yum": "dnf", "microdnf": "dnf",
-           "tdnf": "dnf", "yarn": "npm", "pnpm": "npm"}  # fmt: skip
+_FAMILY = {
+    "apt": "apt-get",
+    "aptitude": "apt-get",
+    "yum": "dnf",
+    "microdnf": "dnf",
+    "tdnf": "dnf",
+    "yarn": "npm",
+    "pnpm": "npm",
+}
 _OFFLINE_FLAGS = {"apk": "--no-network", "pip": "--no-index", "npm": "--offline"}
-_WRAPPERS = {"sudo", "command", "exec", "env", "time", "nice", "nohup", "xargs", "then",
-             "do", "else", "!", "{"}  # fmt: skip
+_WRAPPERS = {
+    "sudo",
+    "command",
+    "exec",
+    "env",
+    "time",
+    "nice",
+    "nohup",
+    "xargs",
+    "then",
+    "do",
+    "else",
+    "!",
+    "{",
+}
 
 
 def _network_use(words: list[str]) -> str | None:
     """What in one simple command downloads (``"apk add"``), or None."""
-    while words and (words[0] in _WRAPPERS or re.fullmatch(r"\w+=.*", words[0])
-                     or (words[0].startswith("-") and len(words) > 1)):  # fmt: skip
+    while words and (
+        words[0] in _WRAPPERS
+        or re.fullmatch(r"\w+=.*", words[0])
+        or (words[0].startswith("-") and len(words) > 1)
+    ):
         words = words[1:]  # env assignments, sudo, xargs -rt ...
     if not words:
         return None
@@ -137,8 +170,9 @@ def dockerfile_secrets(dockerfile: str, secrets: list[str] = ()) -> pd.DataFrame
                 why = "its name says secret" + ("" if value else " (its value given at build time)")
             else:
                 continue
-            rows.append({"line": item["line"], "instruction": item["instruction"],
-                         "name": name, "why": why})  # fmt: skip
+            rows.append(
+                {"line": item["line"], "instruction": item["instruction"], "name": name, "why": why}
+            )
     return pd.DataFrame(rows, columns=["line", "instruction", "name", "why"])
 
 

@@ -43,9 +43,11 @@ def _substitute(dockerfile: str, notes: list[str]) -> str:
         if registry_reachable():
             continue  # the build will pull it
         out = replace_base(out, base, target)
-        notes.append(f"`{base}` (latest) is not on this engine and no registry is reachable: "
-                     f"measured with {target} instead; hadolint and the pinning check read "
-                     "the Dockerfile as written.")  # fmt: skip
+        notes.append(
+            f"`{base}` (latest) is not on this engine and no registry is reachable: "
+            f"measured with {target} instead; hadolint and the pinning check read "
+            "the Dockerfile as written."
+        )
     return out
 
 
@@ -73,8 +75,9 @@ def run_checks(image, env: Mapping[str, str], settle: float, grace: int) -> dict
     return out
 
 
-def measure_image(text, files, *, secrets, env, settle, grace, works, timeout, progress,
-                  notes) -> tuple[dict, pd.DataFrame, str]:  # fmt: skip
+def measure_image(
+    text, files, *, secrets, env, settle, grace, works, timeout, progress, notes
+) -> tuple[dict, pd.DataFrame, str]:
     """Build the image and measure it: (values, secret hits, what the app printed).
 
     Args:
@@ -97,11 +100,15 @@ def measure_image(text, files, *, secrets, env, settle, grace, works, timeout, p
         ran = run_checks(img, env, settle, grace)
     output = str(ran["output"])
     if ran["status"] != "running":
-        notes.append(f"The container had exited (code {ran['exit_code']}) after {settle:g} s, "
-                     "so there was no app left to count zombies in or to stop.")  # fmt: skip
+        notes.append(
+            f"The container had exited (code {ran['exit_code']}) after {settle:g} s, "
+            "so there was no app left to count zombies in or to stop."
+        )
     elif ran["zombies"] is None:
-        notes.append("Zombies could not be counted: the kit's /proc reader could not be copied "
-                     "into the container or run there (a read-only root filesystem?).")  # fmt: skip
+        notes.append(
+            "Zombies could not be counted: the kit's /proc reader could not be copied "
+            "into the container or run there (a read-only root filesystem?)."
+        )
     did_run = ran["status"] == "running" or ran["exit_code"] == 0
     values = {
         "size_mb": round(size / 1e6, 2),

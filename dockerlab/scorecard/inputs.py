@@ -34,8 +34,10 @@ def read_inputs(source, context, notes: list[str]) -> tuple[str, dict[str, FileS
         if path.is_dir():
             path = path / "Dockerfile"
         if not path.is_file():
-            raise InvalidOption(f"No Dockerfile at {path}.",
-                                 hint="Give a Dockerfile's path, its folder, or its text.")  # fmt: skip
+            raise InvalidOption(
+                f"No Dockerfile at {path}.",
+                hint="Give a Dockerfile's path, its folder, or its text.",
+            )
         text, label = path.read_text(), str(path)
     elif isinstance(source, str):
         text, label = source, "Dockerfile text"

@@ -146,11 +146,27 @@ def build(
     image_labels = {**(labels or {}), **({} if base else build_labels())}
     if chosen == "buildkit":
         dockerfile = offline_syntax(dockerfile, bar)
-        return build_buildkit(dockerfile, files, tag=tag, buildargs=buildargs or {},
-                               secrets=secrets or {}, labels=image_labels, network=network,
-                               timeout=timeout, bar=bar)  # fmt: skip
-    return build_legacy(dockerfile, files, tag=tag, buildargs=buildargs or {},
-                         labels=image_labels, network=network, timeout=timeout, bar=bar)  # fmt: skip
+        return build_buildkit(
+            dockerfile,
+            files,
+            tag=tag,
+            buildargs=buildargs or {},
+            secrets=secrets or {},
+            labels=image_labels,
+            network=network,
+            timeout=timeout,
+            bar=bar,
+        )
+    return build_legacy(
+        dockerfile,
+        files,
+        tag=tag,
+        buildargs=buildargs or {},
+        labels=image_labels,
+        network=network,
+        timeout=timeout,
+        bar=bar,
+    )
 
 
 __all__ = [

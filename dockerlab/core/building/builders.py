@@ -41,8 +41,9 @@ def needs_buildkit(dockerfile: str) -> str | None:
     return None
 
 
-def choose_builder(dockerfile: str = "", builder: str | None = None, *,
-                   secrets: bool = False) -> str:  # fmt: skip
+def choose_builder(
+    dockerfile: str = "", builder: str | None = None, *, secrets: bool = False
+) -> str:
     """Which builder a build of ``dockerfile`` uses here: ``"buildkit"`` or ``"legacy"``.
 
     ``builder`` (or ``DOCKERLAB_BUILDER``) forces one; otherwise what ``docker
@@ -86,8 +87,11 @@ def describe_builders() -> str:
     line = f"`docker build` on Docker {info.version} uses {default}."
     if cli is None:
         return line + " No BuildKit client here: BuildKit-only lessons are explained, not run."
-    how = {"buildx": "docker buildx build", "standalone buildx": "docker-buildx build",
-           "DOCKER_BUILDKIT=1": "DOCKER_BUILDKIT=1 docker build"}[cli.how]  # fmt: skip
+    how = {
+        "buildx": "docker buildx build",
+        "standalone buildx": "docker-buildx build",
+        "DOCKER_BUILDKIT=1": "DOCKER_BUILDKIT=1 docker build",
+    }[cli.how]
     return line + f" BuildKit builds run with {cli.path} ({how}); the legacy builder is here too."
 
 

@@ -53,22 +53,42 @@ def offline_syntax(dockerfile: str, bar: BuildProgress) -> str:
     with contextlib.suppress(docker.errors.APIError):
         client().api.inspect_image(m[2])
         return dockerfile
-    bar.note(f"`# syntax={m[2]}` left out: that frontend image cannot be pulled offline; "
-             "building with the engine's built-in Dockerfile frontend.")  # fmt: skip
+    bar.note(
+        f"`# syntax={m[2]}` left out: that frontend image cannot be pulled offline; "
+        "building with the engine's built-in Dockerfile frontend."
+    )
     return dockerfile[: m.start(0)] + m[1] + dockerfile[m.end(0) :]
 
 
-def _buildkit_command(tag: str | None, buildargs: Mapping[str, str], secrets: Mapping[str, Path],
-                      labels: Mapping[str, str], network: bool, work: Path) -> list[str]:  # fmt: skip
+def _buildkit_command(
+    tag: str | None,
+    buildargs: Mapping[str, str],
+    secrets: Mapping[str, Path],
+    labels: Mapping[str, str],
+    network: bool,
+    work: Path,
+) -> list[str]:
     cli = buildkit_cli()
     assert cli is not None  # choose_builder made sure
-    cmd = [*cli.command(), "--progress", "plain", "--iidfile", str(work / "iid"),
-           "--network", "default" if network else "none"]  # fmt: skip
+    cmd = [
+        *cli.command(),
+        "--progress",
+        "plain",
+        "--iidfile",
+        str(work / "iid"),
+        "--network",
+        "default" if network else "none",
+    ]
     for k, v in labels.items():
         cmd += ["--label", f"{k}={v}"]
     if cli.buildx:  # into the engine's image store, without attestation manifests
-        cmd += ["--load", "--provenance=false", "--sbom=false",
-                "--metadata-file", str(work / "metadata.json")]  # fmt: skip
+        cmd += [
+            "--load",
+            "--provenance=false",
+            "--sbom=false",
+            "--metadata-file",
+            str(work / "metadata.json"),
+        ]
     if tag:
         cmd += ["-t", tag]
     if platform := requested_platform():
@@ -80,10 +100,18 @@ def _buildkit_command(tag: str | None, buildargs: Mapping[str, str], secrets: Ma
     return [*cmd, "-"]  # the context: a tar on standard input
 
 
-def build_buildkit(dockerfile: str, files: Mapping[str, FileSpec] | None, *, tag: str | None,
-                   buildargs: Mapping[str, str], secrets: Mapping[str, str | bytes],
-                   labels: Mapping[str, str], network: bool, timeout: float,
-                   bar: BuildProgress) -> BuiltImage:  # fmt: skip
+def build_buildkit(
+    dockerfile: str,
+    files: Mapping[str, FileSpec] | None,
+    *,
+    tag: str | None,
+    buildargs: Mapping[str, str],
+    secrets: Mapping[str, str | bytes],
+    labels: Mapping[str, str],
+    network: bool,
+    timeout: float,
+    bar: BuildProgress,
+) -> BuiltImage:
     """Build with BuildKit (the arguments: :func:`dockerlab.core.building.build`'s).
 
     Raises:
@@ -106,11 +134,20 @@ def build_buildkit(dockerfile: str, files: Mapping[str, FileSpec] | None, *, tag
             secret_paths[name] = p
         # Untagged: apply_tag names it afterwards, through the engine.
         cmd = _buildkit_command(None, buildargs, secret_paths, labels, network, work)
-        env = {**os.environ, **cli.env(), "DOCKER_HOST": host(),
-               "BUILDX_NO_DEFAULT_ATTESTATIONS": "1"}  # fmt: skip
+        env = {
+            **os.environ,
+            **cli.env(),
+            "DOCKER_HOST": host(),
+            "BUILDX_NO_DEFAULT_ATTESTATIONS": "1",
+        }
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, env=env)  # fmt: skip
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
         except OSError as e:
             raise BuildKitUnavailable(
                 f"The BuildKit client {cli.path} could not be run: {e}"

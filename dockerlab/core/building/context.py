@@ -121,8 +121,11 @@ def read_context(folder: Path, notes: list[str] | None = None) -> dict[str, tupl
             continue
         files[rel] = (p.read_bytes(), p.stat().st_mode & 0o777)
     if big and notes is not None:
-        notes.append(f"Left out of the build context (over {MAX_CONTEXT_FILE // 10**6} MB): "
-                     + ", ".join(big[:5]) + (" ..." if len(big) > 5 else ""))  # fmt: skip
+        notes.append(
+            f"Left out of the build context (over {MAX_CONTEXT_FILE // 10**6} MB): "
+            + ", ".join(big[:5])
+            + (" ..." if len(big) > 5 else "")
+        )
     return files
 
 

@@ -63,8 +63,14 @@ def explain_failure(message: str, tail: list[str], *, network: bool = False) -> 
                      "unable to locate package", "unable to select packages",
                      "failed to download metadata", "cannot download repomd",
                      "no matching distribution found")  # fmt: skip
-    failed_step = any(s in low for s in ("returned a non-zero code", "did not complete successfully",
-                                         "executor failed running"))  # fmt: skip
+    failed_step = any(
+        s in low
+        for s in (
+            "returned a non-zero code",
+            "did not complete successfully",
+            "executor failed running",
+        )
+    )
     if failed_step and any(w in line.lower() for line in tail for w in network_words):
         if network:
             return "The step could not download what it needed: check this machine's network."
@@ -74,9 +80,17 @@ def explain_failure(message: str, tail: list[str], *, network: bool = False) -> 
         )
     if failed_step:
         return "The command in the failing step exited with an error: read the log's last lines."
-    if any(s in low for s in ("pull access denied", "no such host", "manifest unknown",
-                              "repository does not exist", "failed to resolve source metadata",
-                              "not found")):  # fmt: skip
+    if any(
+        s in low
+        for s in (
+            "pull access denied",
+            "no such host",
+            "manifest unknown",
+            "repository does not exist",
+            "failed to resolve source metadata",
+            "not found",
+        )
+    ):
         return (
             "A base image is missing and cannot be pulled"
             + ("" if registry_reachable() else " (no registry is reachable from here)")
@@ -98,8 +112,12 @@ def build_failed(log: BuildLog, message: str | None = None) -> BuildFailed:
     log.flush()
     message = (message if message is not None else _logged_error(log)).strip()
     tail = log.failing or [*log.tail]
-    return BuildFailed(f"The build failed: {message}", step=log.step, log_tail=tail,
-                       hint=explain_failure(message, tail, network=log.network))  # fmt: skip
+    return BuildFailed(
+        f"The build failed: {message}",
+        step=log.step,
+        log_tail=tail,
+        hint=explain_failure(message, tail, network=log.network),
+    )
 
 
 def _logged_error(log: BuildLog) -> str:

@@ -27,9 +27,17 @@ from dockerlab.errors import BuildFailed
 _READ_TIMEOUTS = (TimeoutError, requests.exceptions.ConnectionError, urllib3.exceptions.HTTPError)
 
 
-def build_legacy(dockerfile: str, files: Mapping[str, FileSpec] | None, *, tag: str | None,
-                 buildargs: Mapping[str, str], labels: Mapping[str, str], network: bool,
-                 timeout: float, bar: BuildProgress) -> BuiltImage:  # fmt: skip
+def build_legacy(
+    dockerfile: str,
+    files: Mapping[str, FileSpec] | None,
+    *,
+    tag: str | None,
+    buildargs: Mapping[str, str],
+    labels: Mapping[str, str],
+    network: bool,
+    timeout: float,
+    bar: BuildProgress,
+) -> BuiltImage:
     """Build with the legacy builder (the arguments: :func:`dockerlab.core.building.build`'s).
 
     Raises:

@@ -123,8 +123,9 @@ class BuildLog:
         else:
             self.bar.line(BUILDKIT_OUTPUT.sub("", line))
 
-    def _step(self, n: int, total: int, instruction: str, stage: str | None,
-              header: bool = True) -> None:  # fmt: skip
+    def _step(
+        self, n: int, total: int, instruction: str, stage: str | None, header: bool = True
+    ) -> None:
         where = f" ({stage})" if stage and stage != "internal" else ""
         self.step = f"Step {n}/{total}{where} : {instruction}"
         if self.tail and header:  # the header line just read, in the kit's words

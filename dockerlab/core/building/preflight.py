@@ -12,8 +12,9 @@ from dockerlab.core.engine import client, registry_reachable
 from dockerlab.errors import BaseImageMissing, BuildFailed
 
 
-def require_bases(dockerfile: str, buildargs: Mapping[str, str] | None = None, *,
-                  builder: str = "legacy") -> None:  # fmt: skip
+def require_bases(
+    dockerfile: str, buildargs: Mapping[str, str] | None = None, *, builder: str = "legacy"
+) -> None:
     """Fail before building if a base image is missing and cannot be pulled.
 
     Raises:

@@ -119,8 +119,9 @@ def ensure(
     with tempfile.TemporaryDirectory(prefix="work-", dir=work_root) as work:
         for key in wanted:
             try:
-                result = _ensure_one(CATALOG[key], Path(work), force=force,
-                                     say=_sayer(key, progress))  # fmt: skip
+                result = _ensure_one(
+                    CATALOG[key], Path(work), force=force, say=_sayer(key, progress)
+                )
             except OSError as e:
                 if e.errno != errno.ENOSPC:
                     raise
@@ -274,8 +275,9 @@ def pull(ref: str, say: Say, *, override: str = "") -> None:
         NoRegistry: The registry stopped answering.
     """
     try:
-        transfer.pull(ref, platform=requested_platform(), timeout=transfer.TRANSFER_TIMEOUT,
-                      on_progress=say)  # fmt: skip
+        transfer.pull(
+            ref, platform=requested_platform(), timeout=transfer.TRANSFER_TIMEOUT, on_progress=say
+        )
     except (RegistryError, NoRegistry) as e:
         if override:
             e.hint = f"{e.hint} Or unset {override} to use the course's default image.".lstrip()
@@ -305,8 +307,15 @@ def _build_builder(entry: CatalogImage, say: Say) -> None:
 
     dockerfile = assets.text(BUILDER_DOCKERFILE)
     try:
-        build(dockerfile, tag=entry.ref, labels=image_labels, builder="legacy", network=True,
-              timeout=BUILDER_TIMEOUT, progress=show)  # fmt: skip
+        build(
+            dockerfile,
+            tag=entry.ref,
+            labels=image_labels,
+            builder="legacy",
+            network=True,
+            timeout=BUILDER_TIMEOUT,
+            progress=show,
+        )
     except BuildFailed as e:
         raise type(e)(f"Building {entry.ref}: {e.args[0]}", e.step, e.log_tail, e.hint) from None
 
@@ -389,8 +398,13 @@ def _import(entry: CatalogImage, name: str, rootfs: Rootfs, work: Path) -> None:
     archive, about = _kept(entry)
     archive.parent.mkdir(parents=True, exist_ok=True)
     about.unlink(missing_ok=True)
-    meta = {"provenance": rootfs.provenance, "recipe": rootfs.recipe,
-            "version": rootfs.version, "source": rootfs.source, "cmd": rootfs.cmd}  # fmt: skip
+    meta = {
+        "provenance": rootfs.provenance,
+        "recipe": rootfs.recipe,
+        "version": rootfs.version,
+        "source": rootfs.source,
+        "cmd": rootfs.cmd,
+    }
     try:
         write_tar(rootfs, archive)
     except BaseException:
@@ -402,8 +416,13 @@ def _import(entry: CatalogImage, name: str, rootfs: Rootfs, work: Path) -> None:
 
 def _import_archive(entry: CatalogImage, name: str, archive: Path, meta: dict) -> None:
     """``docker import`` an archived tree as ``name``, with its command and labels."""
-    image_labels = _labels(entry, provenance=meta["provenance"], recipe=meta["recipe"],
-                           version=meta["version"], source=meta["source"])  # fmt: skip
+    image_labels = _labels(
+        entry,
+        provenance=meta["provenance"],
+        recipe=meta["recipe"],
+        version=meta["version"],
+        source=meta["source"],
+    )
     changes = [f"CMD {json.dumps(meta['cmd'])}"]
     changes += [f"LABEL {k}={json.dumps(v)}" for k, v in image_labels.items()]
     repo, tag = parse_repository_tag(name)

@@ -253,8 +253,13 @@ def _packages_index(suite: str) -> str:
 def _required_packages(suite: str) -> list[str]:
     """Every package of Priority ``required`` in Debian ``suite`` main."""
     text = run(["/usr/lib/apt/apt-helper", "cat-file", _packages_index(suite)], "apt-helper")
-    return sorted({f["Package"] for f in control_stanzas(text)
-                   if f.get("Priority") == "required" and f.get("Package")})  # fmt: skip
+    return sorted(
+        {
+            f["Package"]
+            for f in control_stanzas(text)
+            if f.get("Priority") == "required" and f.get("Package")
+        }
+    )
 
 
 def closure(suite: str, extra: tuple[str, ...] = ()) -> list[str]:
@@ -378,8 +383,14 @@ def clean(rootfs: Path, suite: str = SUITE) -> None:
         (rootfs / name).unlink(missing_ok=True)
     (rootfs / "etc/apt/sources.list").unlink(missing_ok=True)  # debootstrap's file:// line
     keyrings = rootfs / "usr/share/keyrings"
-    keyring = next((k for k in ("debian-archive-keyring.pgp", "debian-archive-keyring.gpg")
-                    if (keyrings / k).exists()), "debian-archive-keyring.gpg")  # fmt: skip
+    keyring = next(
+        (
+            k
+            for k in ("debian-archive-keyring.pgp", "debian-archive-keyring.gpg")
+            if (keyrings / k).exists()
+        ),
+        "debian-archive-keyring.gpg",
+    )
     sources = rootfs / "etc/apt/sources.list.d/debian.sources"
     sources.parent.mkdir(parents=True, exist_ok=True)
     sources.write_text(apt_sources(suite, f"/usr/share/keyrings/{keyring}"))
