@@ -93,6 +93,8 @@ MOVED = {
 MOVED_NAMES = {
     "layers": {"plot_layers": "lessons.layering", "plot_rebuilds": "lessons.layering",
                "plot_search_hits": "lessons.configuration"},
+    "elf": {"plot_run_matrix": "lessons.static_binaries"},
+    "vulns": {"severity_chart": "lessons.scanning"},
 }  # fmt: skip
 _MODULES = ("images", "labels")  # modules a notebook uses as dl.images, dl.labels, ...
 

@@ -17,6 +17,7 @@ import pandas as pd
 import dockerlab as dl
 from dockerlab import assets
 from dockerlab.inspect import elf, layers
+from dockerlab.lessons import static_binaries
 
 dl.setup()
 
@@ -179,7 +180,7 @@ runs = {
 }
 ran = pd.DataFrame({b: {name: r.ok for name, r in row.items()} for b, row in runs.items()}).T
 
-fig = elf.plot_run_matrix(
+fig = static_binaries.plot_run_matrix(
     ran,
     {b: elves[b].interpreter for b in ran.index},
     title="Does the program run? Only where its loader is, or when it needs none",

@@ -22,6 +22,7 @@ from IPython.display import display
 import dockerlab as dl
 from dockerlab import assets
 from dockerlab.inspect import lint, sbom, vulns
+from dockerlab.lessons import scanning
 
 dl.setup()
 
@@ -254,7 +255,7 @@ print(report)
 severity = report.severity()
 if severity is not None:
     display(severity)
-    vulns.severity_chart(
+    scanning.severity_chart(
         severity,
         title="Known vulnerabilities in the same app, per base",
         caption="Sources: " + "; ".join(report.sources),

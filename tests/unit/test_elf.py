@@ -11,6 +11,7 @@ import pytest
 
 from dockerlab.errors import DockerlabError
 from dockerlab.inspect import elf
+from dockerlab.lessons import static_binaries
 
 HELLO = 'int puts(const char *); int main(void) { puts("hi"); return 0; }\n'
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="no gcc on this host")
@@ -198,7 +199,7 @@ def test_run_matrix_marks_each_cell_and_names_the_loader():
 
     ran = pd.DataFrame({"scratch": [False, True], "alpine": [True, True]},
                        index=["musl-dynamic", "musl-static"])  # fmt: skip
-    fig = elf.plot_run_matrix(ran, {"musl-dynamic": "/lib/ld-musl-x86_64.so.1",
+    fig = static_binaries.plot_run_matrix(ran, {"musl-dynamic": "/lib/ld-musl-x86_64.so.1",
                                     "musl-static": None}, title="t")  # fmt: skip
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.texts] == ["exec fails:\nno such file", "runs", "runs", "runs"]

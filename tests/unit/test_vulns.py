@@ -20,6 +20,7 @@ import pytest
 
 from dockerlab.inspect import sbom, vulns
 from dockerlab.inspect.filesystem import FileSystem
+from dockerlab.lessons import scanning
 
 # Every scanner's findings in one shape: the columns a learner compares, in this order.
 FINDING_COLUMNS = ["id", "package", "installed_version", "fixed_version", "severity", "source"]
@@ -254,7 +255,7 @@ def test_severity_counts_and_chart_from_osv_data(osv, alpine_inventory):
     assert counts.loc["alpine"].to_dict() == {"CRITICAL": 1, "HIGH": 1, "MEDIUM": 1, "LOW": 0,
                                               "NEGLIGIBLE": 0, "UNKNOWN": 1}  # fmt: skip
     assert counts.loc["scratch"].sum() == 0
-    fig = vulns.severity_chart(counts, caption="test data from a local OSV-shaped server")
+    fig = scanning.severity_chart(counts, caption="test data from a local OSV-shaped server")
     assert fig.axes[0].get_ylabel() == "distinct vulnerabilities"
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["critical", "high", "medium", "unknown"]
