@@ -179,8 +179,12 @@ assert no_shell
 #
 # The article says a current Alpine image is "under 6 MB". Sizes come in two
 # kinds that are easy to mix up: **compressed** (what a registry stores and you
-# download) and **on disk** (unpacked, what `docker images` shows). We can measure
-# the on-disk size here; the compressed sizes come from Docker's published records.
+# download) and **on disk** (the layers unpacked, ready for a container to use). We
+# measure the on-disk size here; the compressed sizes come from Docker's published
+# records. (`docker images` is not a safe guide: on the classic image store it shows
+# the on-disk size, on the containerd image store the on-disk size *plus* the
+# compressed copy that store also keeps; see
+# [image stores](../docs/sources.md#image-stores).)
 
 # %%
 claims = pd.DataFrame(
@@ -193,10 +197,11 @@ claims = pd.DataFrame(
             "source": "docker-library/repo-info repos/alpine/{remote,local}/",
         },
         {
-            "image": "alpine (2021)",
+            "image": "alpine 3.14 (the 2021 release)",
             "article": "under 6 MB",
             "measured here, on disk": "not measured",
-            "published": "alpine:3.14.8: 2.8 MB compressed, 5.60 MB on disk",
+            "published": "alpine:3.14.8 (its last build, 2022-08-09): "
+            "2.8 MB compressed, 5.60 MB on disk",
             "source": "docker-library/repo-info repos/alpine/",
         },
     ]
@@ -205,7 +210,8 @@ claims
 
 # %%
 dl.md(
-    f"In 2021 the claim held on disk (5.60 MB, on record). The Alpine measured here, "
+    "The claim held on disk for Alpine 3.14, the release of 2021: its last build "
+    "(alpine:3.14.8, August 2022) is 5.60 MB on record. The Alpine measured here, "
     f"`{dl.ref('alpine')}`, is **{a['size_mb']:.1f} MB** on this engine's disk, and Alpine "
     "3.23.6 is on record at 3.8 MB to download ([sources](../docs/sources.md#image-sizes-on-record)). "
     f"The point stands: it is **{d['size_mb'] / a['size_mb']:.0f} times** smaller than "

@@ -43,11 +43,15 @@ pd.DataFrame({"image": bases, "provenance": {k: dl.provenance(v) for k, v in bas
 #
 # Two sizes are easy to mix up:
 #
-# - **on disk**: the layers unpacked, what `docker images` shows;
+# - **on disk**: the layers unpacked, ready for a container to use;
 # - **compressed**: the layers as gzip files, what a registry stores and what
 #   `docker pull` downloads. Registries (and Docker Hub's web page) show this one.
 #
-# The on-disk size and the file count come from the engine (`dl.compare`).
+# The on-disk size and the file count come from the engine (`dl.compare`). Do not
+# read sizes off `docker images`: on the classic image store it shows the on-disk
+# size, but on the containerd image store it shows the on-disk size *plus* the
+# compressed layers that store also keeps (source:
+# [image stores](../docs/sources.md#image-stores)).
 
 # %%
 df = dl.compare(bases)[["size_mb", "files", "packages", "commands", "executables"]]
@@ -153,14 +157,16 @@ recorded
 # %%
 alpine_release = dl.run(bases["alpine"], ["cat", "/etc/alpine-release"]).output.strip()
 dl.md(f"""
-- **Alpine** was "under 6 MB" on disk in 2021 (alpine:3.14.8: 5.60 MB on record). The one
+- **Alpine** was "under 6 MB" on disk in 2021: Alpine 3.14, that year's release, is 5.60 MB
+  on record in its last build (alpine:3.14.8, August 2022). The one
   here, `{bases["alpine"]}` (Alpine {alpine_release}), is **{a["size_mb"]:.1f} MB** on this
   engine's disk and **{a["compressed_mb"]:.1f} MB** compressed, as our push to the registry
   measured (alpine:3.23.6 is on record at 3.8 MB compressed). Still tiny.
-- **postgres**: the article's "314 MB" looks like an *on-disk* size (what `docker images`
-  shows); compressed, `postgres:13` was 136.7 MB on record and the Alpine one 92.0 MB:
-  two thirds, not half. Compare like with like: on disk with on disk, compressed with
-  compressed.
+- **postgres**: the article does not say which size its "314 MB" is, nor which release.
+  Compare like with like, the same release on the same date (January 2023, on record):
+  on disk, `postgres:13.9` was 373.36 MB and `postgres:13.9-alpine` 237.99 MB; compressed,
+  `postgres:13` was 136.7 MB and `postgres:13-alpine` 92.0 MB. Either way the Alpine
+  variant is about two thirds of the Debian one, not half.
 - **ruby**: the gap is real (ruby:2.7.7 337.1 MB, its Alpine variant 20.9 MB, compressed, on
   record), but the `-slim` variant (56.0 MB) already removes most of it while keeping glibc.
 """)
@@ -427,8 +433,9 @@ print("all lessons hold")
 # - Alpine is several times smaller than Debian slim (the ratio is printed above),
 #   **on disk and compressed**, both measured here; the compressed size is what a registry stores and a pull
 #   downloads, and we read it from a real registry's manifests without pulling.
-# - Say which size you mean: the article's "314MB" and the registry's "136.7 MB"
-#   describe the same kind of image, one unpacked and one compressed (source:
+# - Say which size you mean, and compare like with like: the same release, on
+#   disk with on disk, compressed with compressed. Either way `postgres:13-alpine`
+#   was about two thirds of `postgres:13`, not half (source:
 #   [image sizes on record](../docs/sources.md#image-sizes-on-record)).
 # - busybox is one file behind more than a hundred commands, choosing by the name
 #   it was called with; it stands in for a dozen Debian packages, with fewer options.
