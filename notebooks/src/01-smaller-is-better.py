@@ -57,8 +57,10 @@ scratch = dl.build(
 print(dl.run(scratch).output)
 
 # %% [markdown]
-# It runs. Apart from our binary, `/` holds only what Docker itself mounts into
-# every container (`dev`, `proc`, `sys`, and `etc` for the host name and DNS files).
+# It runs. Apart from our binary, the program lists only what Docker itself puts
+# into every container (`dev`, `proc`, `sys`, and `etc` for the host name and DNS
+# files). It skips names that start with a dot, so it does not show the empty
+# `/.dockerenv` file Docker adds as well.
 
 # %% [markdown]
 # ## Measuring the four images

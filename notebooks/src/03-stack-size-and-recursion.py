@@ -222,9 +222,9 @@ fig = stack.plot_ulimit(
 # glibc's thread stack follows the limit: a quarter of the limit, a quarter of
 # the depth. With **no** limit (`unlimited`) glibc falls back to a fixed
 # default, **2 MiB** on x86_64 and arm64 alike (`ARCH_STACK_DEFAULT_SIZE`; source:
-# [glibc thread stacks](../docs/sources.md#glibc-thread-stacks)). That is
-# where the article's "2MB" comes from, but it is the exception, not the normal
-# case. musl's line is flat: `ulimit -s` does nothing for its threads.
+# [glibc thread stacks](../docs/sources.md#glibc-thread-stacks)). That may be
+# where the article's "2MB" comes from (the article does not say), but it is the
+# exception, not the normal case. musl's line is flat: `ulimit -s` does nothing for its threads.
 
 # %%
 depth_at = sweep.set_index(["libc", "case"])["max_depth"]

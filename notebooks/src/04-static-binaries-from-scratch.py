@@ -85,8 +85,8 @@ print(info.describe())
 # kernel looks for that loader, does not find it, and `exec` fails with
 # `ENOENT`, "no such file or directory". The error names the program, but the
 # missing file is the loader. Its path depends on the C library and on the CPU
-# (an x86_64 PC and an Apple Silicon Mac differ), so we do not type it in: each
-# base's own programs name theirs. Which images have it?
+# (an x86_64 PC and an Apple Silicon Mac differ), so the code below does not
+# type it in: each base's own programs name theirs. Which images have it?
 
 # %%
 loader = info.interpreter

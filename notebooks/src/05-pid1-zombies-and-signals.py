@@ -238,8 +238,11 @@ for variant in ["--init (tini)", "dumb-init", "reaping shell"]:
 #   is no longer PID 1, so the default action applies and it ends at once. The
 #   init exits with its child's status: **143** (128 + 15, "ended by SIGTERM").
 #
-# (A program that *handles* SIGTERM itself, as PID 1, also stops promptly. Many
-# do not: most language runtimes and shell scripts rely on the default action.)
+# (A program that *handles* SIGTERM itself, as PID 1, also stops promptly. Some
+# runtimes install such a handler for you: a Go program exits on SIGTERM, a JVM runs
+# its shutdown hooks and exits. Shell scripts and C programs that set no handler
+# rely on the default action, which PID 1 does not get. Sources:
+# [PID 1 and signals](../docs/sources.md#pid-1-and-signals).)
 
 # %% [markdown]
 # ## Signals that must reach a grandchild
@@ -260,7 +263,8 @@ print(assets.text("worker.sh"))
 #
 # - tini (`--init`) signals the child only; `tini -g` signals the group. Docker's
 #   `--init` takes no options, but tini reads `TINI_KILL_PROCESS_GROUP=1` from
-#   the environment, which does the same as `-g`;
+#   the environment, which does the same as `-g` (source:
+#   [docker stop and init](../docs/sources.md#docker-stop-and-init));
 # - dumb-init signals the group by default; `--single-child` signals the child only.
 
 # %%

@@ -426,10 +426,11 @@ print(
 # It depends on the image store. The **classic store** (Docker Engine up to 28,
 # and 29 when upgraded from an older one) refuses an image of more than 125 layers, and its
 # overlay2 driver stacks at most 128 lower directories; the **containerd image
-# store** (Docker Desktop, fresh Docker Engine 29 installs) has neither limit
+# store** (Docker Desktop installed fresh since 4.34, fresh Docker Engine 29
+# installs; an upgraded Docker Desktop keeps the classic store) has neither limit
 # (source: [layer limits](../docs/sources.md#layer-limits)). So images of more than
 # 125 layers build on one engine and fail on another. No need to hit it here: the
-# images above use a handful. What applies on this engine:
+# table below sets the images above against this engine's limit:
 
 # %%
 store = dl.engine_info().image_store
