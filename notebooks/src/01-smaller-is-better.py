@@ -112,8 +112,8 @@ fig = dl.compare_bars(
 # %% [markdown]
 # ## What the numbers say
 #
-# Read the chart from left to right: every measure falls, by orders of magnitude
-# by the time we reach `scratch`. The notebook checks that, so a change in the
+# Read the chart from left to right: every measure falls, and by the time we
+# reach `scratch` little is left (the ratios are printed below). The notebook checks that, so a change in the
 # images that broke the lesson would fail the course's tests.
 
 # %%
@@ -224,7 +224,7 @@ dl.md(
 # ## What we learned
 #
 # - Every step down (Debian → Alpine → scratch) cuts size **and** attack surface,
-#   by orders of magnitude: measured above, not assumed.
+#   by the ratios printed above: measured, not assumed.
 # - `-slim` variants shrink the download, not the attack surface.
 # - busybox makes many commands out of one binary: count files, not names.
 # - `FROM scratch` with a static binary is the floor: one file, no shell, no

@@ -64,7 +64,7 @@ bases
 # %% [markdown]
 # ## A first look: 256-byte frames, 1,000 levels deep
 #
-# Not a deep recursion: 1,000 levels of 256 bytes is about a quarter of a megabyte.
+# Not a deep recursion: 1,000 levels, each holding a 256-byte buffer.
 
 # %%
 first = {libc: probe.outcome(libc, frame=256, depth=1000) for libc in stack.LIBCS}

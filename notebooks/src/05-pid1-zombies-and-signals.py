@@ -107,8 +107,8 @@ print(assets.text("reaper.sh"))
 #
 # Each `( ... &)` is a subshell that starts `sleep 0.2` in the background and exits
 # at once: the five sleeps are orphans, handed to PID 1. Then the shell *becomes*
-# `sleep 30` (`exec`), a PID 1 that never calls `wait()`. A fifth of a second
-# later the five orphans exit, and nobody reaps them.
+# `sleep 30` (`exec`), a PID 1 that never calls `wait()`. When their `sleep 0.2`
+# ends, the five orphans exit, and nobody reaps them.
 #
 # We look at that container three ways at the same moment: from **inside**
 # (`docker exec` of `/procstat`, which reads `/proc`), with **`docker top`**, and

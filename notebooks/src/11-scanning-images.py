@@ -359,8 +359,8 @@ assert good_findings.empty and not any(ours.values())
 # - Scanning is two steps: **inventory** (read from the image's package
 #   database, no need to run it; written out as CycloneDX or SPDX with purls),
 #   then **matching** against a vulnerability database, which needs the network.
-# - The base decides the inventory: the same app comes with dozens of packages
-#   on Debian, a handful on Alpine, none on scratch (measured above). Fewer
+# - The base decides the inventory: the same app comes with its base's packages,
+#   many on Debian, few on Alpine, none on scratch (counted above). Fewer
 #   packages, less to patch.
 # - Zero packages is not zero dependencies: a static binary carries its
 #   libraries inside, invisible to database-based scanners. Record them in
