@@ -20,6 +20,11 @@
 #    replaces;
 # 3. musl vs glibc: what programs link to, how big each C library is, and a program
 #    that behaves differently on each.
+#
+# **How to read it.** Sections 1 to 3 and the start of section 4 are the main path.
+# The part titled *Going deeper (optional)* (what the same C program answers on each
+# C library) can be skimmed on a first pass; run its cells all the same, since the
+# checks at the end use them.
 
 # %%
 import pandas as pd
@@ -329,13 +334,18 @@ fig = dl.plotting.breakdown_bars(
         "The C library": {"debian: glibc (libc6)": glibc_pkg / 1e6, "alpine: musl": musl_pkg / 1e6},
     },
     xlabel="installed size (MB)",
-    suptitle="What Alpine swaps out: busybox for a dozen packages, musl for glibc",
+    suptitle=f"What Alpine swaps out: busybox for {len(parts)} packages, musl for glibc",
     caption=f"Measured in {bases['debian']} (dpkg Installed-Size) and "
     f"{bases['alpine']} (file size, apk record).",
 )
 
 # %% [markdown]
-# **Same source, different answers.** A short C program asks the C library four
+# ## Going deeper (optional): same source, different answers
+#
+# *Optional reading.* Run the cells of this section all the same: later cells and
+# the notebook's checks use what they measure.
+#
+# A short C program asks the C library four
 # questions. We compile it twice in the kit's builder image (with `gcc` for glibc and
 # `musl-gcc` for musl) and run each build on its own base: a multi-stage build
 # copies only the binary into Debian slim and into Alpine.

@@ -17,7 +17,12 @@
 # 4. **How old is my base, and what changes when it is updated?** We date each
 #    image and every package in it, then build the same Dockerfile on the older
 #    Debian (12, bookworm) and on the current one (13, trixie), and list the
-#    packages that changed and the vulnerabilities fixed between them.
+#    packages that changed and the CVEs their changelogs name as fixed.
+#
+# **How to read it.** Parts 1 to 3 and the start of part 5 (what changes inside
+# when the base is updated) are the main path. The parts titled *Going deeper
+# (optional)* read package dates and changelogs: skim them on a first pass, but run
+# every cell, since later cells and the checks use them.
 
 # %%
 import pandas as pd
@@ -206,7 +211,10 @@ else:
 # you keep a fixed, reviewable pin, and you find out when it falls behind.
 
 # %% [markdown]
-# ## 4. How old is my base?
+# ## 4. Going deeper (optional): how old is my base?
+#
+# *Optional reading.* Run the cells of this section all the same: later cells and
+# the notebook's checks use what they measure.
 #
 # Three dates can answer this, and they do not agree:
 #
@@ -319,6 +327,11 @@ fig = freshness.plot_package_changes(
 )  # fmt: skip
 
 # %% [markdown]
+# ### Going deeper (optional): package dates and changelogs
+#
+# *Optional reading.* Run the cells of this section all the same: later cells and
+# the notebook's checks use what they measure.
+#
 # A version's date says when it was made, not which version is newer. The old
 # release keeps receiving *stable updates* (fixes made for its own versions,
 # security ones and others), so a bookworm package can carry a later date than the newer trixie
