@@ -57,9 +57,10 @@ assert q2.passed  # solution-only
 # %% [markdown]
 # ## Q3: one layer instead of five
 #
-# Every `RUN` that changes files adds a filesystem layer (notebook 08 shows which
-# instructions make layers, and when a `RUN` makes none). This Dockerfile makes
-# **five** layers on top of Alpine:
+# Each `RUN` below changes files, so each adds a filesystem layer with either
+# builder (BuildKit adds one for every `RUN`; the legacy builder only for a `RUN`
+# that changes files: notebook 08 shows both). This Dockerfile makes **five**
+# layers on top of Alpine:
 
 # %%
 print(q3.starting_point)

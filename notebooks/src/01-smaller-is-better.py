@@ -57,8 +57,10 @@ scratch = dl.build(
 print(dl.run(scratch).output)
 
 # %% [markdown]
-# It runs. Apart from our binary, `/` holds only what Docker itself mounts into
-# every container (`dev`, `proc`, `sys`, and `etc` for the host name and DNS files).
+# It runs. Apart from our binary, the program lists only what Docker itself puts
+# into every container (`dev`, `proc`, `sys`, and `etc` for the host name and DNS
+# files). It skips names that start with a dot, so it does not show the empty
+# `/.dockerenv` file Docker adds as well.
 
 # %% [markdown]
 # ## Measuring the four images
@@ -110,8 +112,8 @@ fig = dl.compare_bars(
 # %% [markdown]
 # ## What the numbers say
 #
-# Read the chart from left to right: every measure falls, by orders of magnitude
-# by the time we reach `scratch`. The notebook checks that, so a change in the
+# Read the chart from left to right: every measure falls, and by the time we
+# reach `scratch` little is left (the ratios are printed below). The notebook checks that, so a change in the
 # images that broke the lesson would fail the course's tests.
 
 # %%
@@ -179,8 +181,12 @@ assert no_shell
 #
 # The article says a current Alpine image is "under 6 MB". Sizes come in two
 # kinds that are easy to mix up: **compressed** (what a registry stores and you
-# download) and **on disk** (unpacked, what `docker images` shows). We can measure
-# the on-disk size here; the compressed sizes come from Docker's published records.
+# download) and **on disk** (the layers unpacked, ready for a container to use). We
+# measure the on-disk size here; the compressed sizes come from Docker's published
+# records. (`docker images` is not a safe guide: on the classic image store it shows
+# the on-disk size, on the containerd image store the on-disk size *plus* the
+# compressed copy that store also keeps; see
+# [image stores](../docs/sources.md#image-stores).)
 
 # %%
 claims = pd.DataFrame(
@@ -193,10 +199,11 @@ claims = pd.DataFrame(
             "source": "docker-library/repo-info repos/alpine/{remote,local}/",
         },
         {
-            "image": "alpine (2021)",
+            "image": "alpine 3.14 (the 2021 release)",
             "article": "under 6 MB",
             "measured here, on disk": "not measured",
-            "published": "alpine:3.14.8: 2.8 MB compressed, 5.60 MB on disk",
+            "published": "alpine:3.14.8 (its last build, 2022-08-09): "
+            "2.8 MB compressed, 5.60 MB on disk",
             "source": "docker-library/repo-info repos/alpine/",
         },
     ]
@@ -205,7 +212,8 @@ claims
 
 # %%
 dl.md(
-    f"In 2021 the claim held on disk (5.60 MB, on record). The Alpine measured here, "
+    "The claim held on disk for Alpine 3.14, the release of 2021: its last build "
+    "(alpine:3.14.8, August 2022) is 5.60 MB on record. The Alpine measured here, "
     f"`{dl.ref('alpine')}`, is **{a['size_mb']:.1f} MB** on this engine's disk, and Alpine "
     "3.23.6 is on record at 3.8 MB to download ([sources](../docs/sources.md#image-sizes-on-record)). "
     f"The point stands: it is **{d['size_mb'] / a['size_mb']:.0f} times** smaller than "
@@ -216,7 +224,7 @@ dl.md(
 # ## What we learned
 #
 # - Every step down (Debian → Alpine → scratch) cuts size **and** attack surface,
-#   by orders of magnitude: measured above, not assumed.
+#   by the ratios printed above: measured, not assumed.
 # - `-slim` variants shrink the download, not the attack surface.
 # - busybox makes many commands out of one binary: count files, not names.
 # - `FROM scratch` with a static binary is the floor: one file, no shell, no

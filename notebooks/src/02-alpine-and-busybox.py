@@ -20,6 +20,11 @@
 #    replaces;
 # 3. musl vs glibc: what programs link to, how big each C library is, and a program
 #    that behaves differently on each.
+#
+# **How to read it.** Sections 1 to 3 and the start of section 4 are the main path.
+# The part titled *Going deeper (optional)* (what the same C program answers on each
+# C library) can be skimmed on a first pass; run its cells all the same, since the
+# checks at the end use them.
 
 # %%
 import pandas as pd
@@ -43,11 +48,15 @@ pd.DataFrame({"image": bases, "provenance": {k: dl.provenance(v) for k, v in bas
 #
 # Two sizes are easy to mix up:
 #
-# - **on disk**: the layers unpacked, what `docker images` shows;
+# - **on disk**: the layers unpacked, ready for a container to use;
 # - **compressed**: the layers as gzip files, what a registry stores and what
 #   `docker pull` downloads. Registries (and Docker Hub's web page) show this one.
 #
-# The on-disk size and the file count come from the engine (`dl.compare`).
+# The on-disk size and the file count come from the engine (`dl.compare`). Do not
+# read sizes off `docker images`: on the classic image store it shows the on-disk
+# size, but on the containerd image store it shows the on-disk size *plus* the
+# compressed layers that store also keeps (source:
+# [image stores](../docs/sources.md#image-stores)).
 
 # %%
 df = dl.compare(bases)[["size_mb", "files", "packages", "commands", "executables"]]
@@ -105,11 +114,17 @@ fig = dl.compare_bars(
     + "; ".join(f"{k}: {dl.provenance(v)}" for k, v in bases.items()),
 )
 
-# %% [markdown]
-# Alpine is many times smaller than both Debians, compressed or not, and has far
-# fewer files. `-slim` cuts Debian's size by a third or more, but stays many times
-# Alpine's. Each image shrinks by a factor of two to three when compressed, so the
-# *ratios* between images hold either way. The lesson, checked:
+# %%
+dl.md(
+    f"Alpine is smaller than both Debians, compressed or not, and has fewer files: "
+    f"debian-slim is **{df.loc['debian-slim', 'size_mb'] / df.loc['alpine', 'size_mb']:.0f}"
+    f" times** Alpine's size on disk. `-slim` cuts Debian's size on disk by "
+    f"**{1 - df.loc['debian-slim', 'size_mb'] / df.loc['debian', 'size_mb']:.0%}**. "
+    f"Compression shrinks each image by a factor between "
+    f"**{df['disk / compressed'].min():.1f}** and **{df['disk / compressed'].max():.1f}** "
+    "(the `disk / compressed` column), so the *ratios* between images hold either way. "
+    "The lesson, checked:"
+)
 
 # %%
 d, s, a = (df.loc[k] for k in ["debian", "debian-slim", "alpine"])
@@ -153,14 +168,16 @@ recorded
 # %%
 alpine_release = dl.run(bases["alpine"], ["cat", "/etc/alpine-release"]).output.strip()
 dl.md(f"""
-- **Alpine** was "under 6 MB" on disk in 2021 (alpine:3.14.8: 5.60 MB on record). The one
+- **Alpine** was "under 6 MB" on disk in 2021: Alpine 3.14, that year's release, is 5.60 MB
+  on record in its last build (alpine:3.14.8, August 2022). The one
   here, `{bases["alpine"]}` (Alpine {alpine_release}), is **{a["size_mb"]:.1f} MB** on this
   engine's disk and **{a["compressed_mb"]:.1f} MB** compressed, as our push to the registry
   measured (alpine:3.23.6 is on record at 3.8 MB compressed). Still tiny.
-- **postgres**: the article's "314 MB" looks like an *on-disk* size (what `docker images`
-  shows); compressed, `postgres:13` was 136.7 MB on record and the Alpine one 92.0 MB:
-  two thirds, not half. Compare like with like: on disk with on disk, compressed with
-  compressed.
+- **postgres**: the article does not say which size its "314 MB" is, nor which release.
+  Compare like with like, the same release on the same date (January 2023, on record):
+  on disk, `postgres:13.9` was 373.36 MB and `postgres:13.9-alpine` 237.99 MB; compressed,
+  `postgres:13` was 136.7 MB and `postgres:13-alpine` 92.0 MB. Either way the Alpine
+  variant is about two thirds of the Debian one, not half.
 - **ruby**: the gap is real (ruby:2.7.7 337.1 MB, its Alpine variant 20.9 MB, compressed, on
   record), but the `-slim` variant (56.0 MB) already removes most of it while keeping glibc.
 """)
@@ -168,7 +185,7 @@ dl.md(f"""
 # %% [markdown]
 # ## 3. busybox: many commands, one file
 #
-# In Alpine, `ls`, `cp`, `sed`, `tar`, `vi`, `sh` and hundreds more are **symbolic
+# In Alpine, `ls`, `cp`, `sed`, `tar`, `vi`, `sh` and many more are **symbolic
 # links** to one binary, `/bin/busybox`. We ask the container itself: every symlink
 # whose target (followed to the end) is `/bin/busybox`, and the inode it lands on.
 
@@ -209,7 +226,7 @@ print(f"/tmp/ls    -> exit {as_ls.exit_code}: {as_ls.output.split()}")
 # Exit status 127 is what a shell returns for "command not found": busybox has no
 # applet called `hello`.
 #
-# **What it replaces.** On Debian those commands come from a dozen packages. We ask
+# **What it replaces.** On Debian those commands come from several packages. We ask
 # Debian's package database (`dpkg-query`) for each package's installed size and the
 # commands it puts on `PATH`, and count how many of those names Alpine's busybox
 # also answers to. (busybox's versions are simpler: fewer options, no
@@ -317,13 +334,18 @@ fig = dl.plotting.breakdown_bars(
         "The C library": {"debian: glibc (libc6)": glibc_pkg / 1e6, "alpine: musl": musl_pkg / 1e6},
     },
     xlabel="installed size (MB)",
-    suptitle="What Alpine swaps out: busybox for a dozen packages, musl for glibc",
+    suptitle=f"What Alpine swaps out: busybox for {len(parts)} packages, musl for glibc",
     caption=f"Measured in {bases['debian']} (dpkg Installed-Size) and "
     f"{bases['alpine']} (file size, apk record).",
 )
 
 # %% [markdown]
-# **Same source, different answers.** A short C program asks the C library four
+# ## Going deeper (optional): same source, different answers
+#
+# *Optional reading.* Run the cells of this section all the same: later cells and
+# the notebook's checks use what they measure.
+#
+# A short C program asks the C library four
 # questions. We compile it twice in the kit's builder image (with `gcc` for glibc and
 # `musl-gcc` for musl) and run each build on its own base: a multi-stage build
 # copies only the binary into Debian slim and into Alpine.
@@ -424,14 +446,15 @@ print("all lessons hold")
 # %% [markdown]
 # ## What we learned
 #
-# - Alpine is several times smaller than Debian slim (the ratio is printed above),
+# - Alpine is smaller than Debian slim by the ratio printed above,
 #   **on disk and compressed**, both measured here; the compressed size is what a registry stores and a pull
 #   downloads, and we read it from a real registry's manifests without pulling.
-# - Say which size you mean: the article's "314MB" and the registry's "136.7 MB"
-#   describe the same kind of image, one unpacked and one compressed (source:
+# - Say which size you mean, and compare like with like: the same release, on
+#   disk with on disk, compressed with compressed. Either way `postgres:13-alpine`
+#   was about two thirds of `postgres:13`, not half (source:
 #   [image sizes on record](../docs/sources.md#image-sizes-on-record)).
-# - busybox is one file behind more than a hundred commands, choosing by the name
-#   it was called with; it stands in for a dozen Debian packages, with fewer options.
+# - busybox is one file behind the commands counted above, choosing by the name
+#   it was called with; it stands in for several Debian packages, with fewer options.
 # - musl is one small file where glibc is a big package; the same C source can
 #   behave differently on each (error texts, locales, character sets: one EBCDIC
 #   code page on musl, and thread stacks: next notebook).

@@ -15,6 +15,11 @@
 # (exit status 139). We build it for glibc (run on the course's Debian) and for musl
 # (run on its Alpine; the table below names both), find the deepest level each
 # survives, and turn that into the stack size each C library really gives a thread.
+#
+# **How to read it.** The main path: the first look, the lesson checked, the
+# article's numbers corrected, the fixes, and what we learned. Sections titled
+# *Going deeper (optional)* show how the numbers are measured (bisection, fitted
+# lines, `ulimit -s`, Python); skim them on a first pass, but run every cell.
 
 # %%
 import pandas as pd
@@ -64,7 +69,7 @@ bases
 # %% [markdown]
 # ## A first look: 256-byte frames, 1,000 levels deep
 #
-# Not a deep recursion: 1,000 levels of 256 bytes is about a quarter of a megabyte.
+# Not a deep recursion: 1,000 levels, each holding a 256-byte buffer.
 
 # %%
 first = {libc: probe.outcome(libc, frame=256, depth=1000) for libc in stack.LIBCS}
@@ -77,9 +82,18 @@ assert first["glibc"].survived
 # %% [markdown]
 # Same source code, same depth, same frame size: the musl build dies of a stack
 # overflow, the glibc build does not. How much stack does each thread really have?
+#
+# Why a *thread*? A program's main thread has a stack that grows on demand up to
+# `ulimit -s`, on both C libraries. A thread the program starts gets a stack of
+# fixed size when it is created, and unless the program asks for a size, the C
+# library's default decides it. That default is where musl and glibc differ; fix 5
+# below runs the same recursion on the main thread.
 
 # %% [markdown]
-# ## Measuring the limit: bisection
+# ## Going deeper (optional): measuring the limit by bisection
+#
+# *Optional reading.* Run the cells of this section all the same: later cells and
+# the notebook's checks use what they measure.
 #
 # For each frame size we look for the deepest level that survives. That is a
 # bisection: try a depth; if it survives, the limit is deeper; if it crashes, it
@@ -186,7 +200,10 @@ print(
 )
 
 # %% [markdown]
-# ## Where glibc's number comes from: `ulimit -s`
+# ## Going deeper (optional): where glibc's number comes from, `ulimit -s`
+#
+# *Optional reading.* Run the cells of this section all the same: later cells and
+# the notebook's checks use what they measure.
 #
 # glibc sizes a new thread's stack from the **soft stack limit** of the process
 # (`ulimit -s`, 8 MiB on most Linux systems and in our containers; source:
@@ -222,9 +239,9 @@ fig = stack.plot_ulimit(
 # glibc's thread stack follows the limit: a quarter of the limit, a quarter of
 # the depth. With **no** limit (`unlimited`) glibc falls back to a fixed
 # default, **2 MiB** on x86_64 and arm64 alike (`ARCH_STACK_DEFAULT_SIZE`; source:
-# [glibc thread stacks](../docs/sources.md#glibc-thread-stacks)). That is
-# where the article's "2MB" comes from, but it is the exception, not the normal
-# case. musl's line is flat: `ulimit -s` does nothing for its threads.
+# [glibc thread stacks](../docs/sources.md#glibc-thread-stacks)). That may be
+# where the article's "2MB" comes from (the article does not say), but it is the
+# exception, not the normal case. musl's line is flat: `ulimit -s` does nothing for its threads.
 
 # %%
 depth_at = sweep.set_index(["libc", "case"])["max_depth"]
@@ -348,7 +365,7 @@ assert musl_col[stack.with_ulimit(65536).label] == "crashed"  # ulimit -s is no 
 assert (outcomes["glibc"] == "survived").all()
 
 # %% [markdown]
-# How far does each fix go? The same bisection on musl with the two real fixes
+# **Going deeper (optional).** How far does each fix go? The same bisection on musl with the two real fixes
 # (1024-byte frames): the implied stack is the size each fix asked for.
 
 # %%
@@ -367,7 +384,7 @@ assert abs(depth_by_case[stack.SETSTACKSIZE.label] * per_level / (1 * MiB) - 1) 
 assert abs(depth_by_case[stack.LINKED.label] * per_level / stack.LINKED_STACK - 1) < 0.10
 
 # %% [markdown]
-# ## Try it yourself
+# ## Going deeper (optional): try it yourself
 #
 # Pick a C library, a way to run it, a frame size and a depth, and press **Run it**:
 # the program runs in a fresh container (no network, limited memory) and the
@@ -395,7 +412,7 @@ print(stack.describe(press))
 assert press.survived
 
 # %% [markdown]
-# ## And Python?
+# ## Going deeper (optional): and Python?
 #
 # Pure-Python recursion (since Python 3.11) uses little C stack, but C code called
 # from Python can recurse deeply on the C stack: for example `json.dumps` of a

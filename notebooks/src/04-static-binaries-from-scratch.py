@@ -86,8 +86,8 @@ print(info.describe())
 # kernel looks for that loader, does not find it, and `exec` fails with
 # `ENOENT`, "no such file or directory". The error names the program, but the
 # missing file is the loader. Its path depends on the C library and on the CPU
-# (an x86_64 PC and an Apple Silicon Mac differ), so we do not type it in: each
-# base's own programs name theirs. Which images have it?
+# (an x86_64 PC and an Apple Silicon Mac differ), so the code below does not
+# type it in: each base's own programs name theirs. Which images have it?
 
 # %%
 loader = info.interpreter
@@ -470,8 +470,8 @@ assert "13:00 CET (UTC+0100)" in posix.output and "14:00 CEST (UTC+0200)" in pos
 # ## What we learned
 #
 # - A `FROM scratch` image with a static program is the program and nothing
-#   else: measured here at a few tens of KB, hundreds of times smaller than
-#   Alpine and thousands of times smaller than Debian slim with the same program.
+#   else: measured here in KB, smaller than Alpine and than Debian slim with the
+#   same program by the ratios printed above.
 
 # %%
 dl.md(

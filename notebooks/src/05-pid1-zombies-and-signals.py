@@ -107,8 +107,8 @@ print(assets.text("reaper.sh"))
 #
 # Each `( ... &)` is a subshell that starts `sleep 0.2` in the background and exits
 # at once: the five sleeps are orphans, handed to PID 1. Then the shell *becomes*
-# `sleep 30` (`exec`), a PID 1 that never calls `wait()`. A fifth of a second
-# later the five orphans exit, and nobody reaps them.
+# `sleep 30` (`exec`), a PID 1 that never calls `wait()`. When their `sleep 0.2`
+# ends, the five orphans exit, and nobody reaps them.
 #
 # We look at that container three ways at the same moment: from **inside**
 # (`docker exec` of `/procstat`, which reads `/proc`), with **`docker top`**, and
@@ -238,8 +238,11 @@ for variant in ["--init (tini)", "dumb-init", "reaping shell"]:
 #   is no longer PID 1, so the default action applies and it ends at once. The
 #   init exits with its child's status: **143** (128 + 15, "ended by SIGTERM").
 #
-# (A program that *handles* SIGTERM itself, as PID 1, also stops promptly. Many
-# do not: most language runtimes and shell scripts rely on the default action.)
+# (A program that *handles* SIGTERM itself, as PID 1, also stops promptly. Some
+# runtimes install such a handler for you: a Go program exits on SIGTERM, a JVM runs
+# its shutdown hooks and exits. Shell scripts and C programs that set no handler
+# rely on the default action, which PID 1 does not get. Sources:
+# [PID 1 and signals](../docs/sources.md#pid-1-and-signals).)
 
 # %% [markdown]
 # ## Signals that must reach a grandchild
@@ -260,7 +263,8 @@ print(assets.text("worker.sh"))
 #
 # - tini (`--init`) signals the child only; `tini -g` signals the group. Docker's
 #   `--init` takes no options, but tini reads `TINI_KILL_PROCESS_GROUP=1` from
-#   the environment, which does the same as `-g`;
+#   the environment, which does the same as `-g` (source:
+#   [docker stop and init](../docs/sources.md#docker-stop-and-init));
 # - dumb-init signals the group by default; `--single-child` signals the child only.
 
 # %%

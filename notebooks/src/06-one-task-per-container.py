@@ -258,7 +258,8 @@ fig = services.plot_outages(
 # - **Restarting the whole takes everything down**: the combined container's web
 #   service went down with it on every restart.
 # - **The cache itself comes back in about the same time either way**: a
-#   container restart costs a few hundred milliseconds whatever is in it, so the
+#   container restart costs about the same time whatever is in it (the medians
+#   are printed below), so the
 #   gain of splitting is not speed but everything else staying up.
 
 # %%
@@ -289,8 +290,8 @@ print(
 # - Split, each task has its own state, exit code (139 for our crash), log and
 #   restart policy: the failure is visible, and the engine repairs it by itself.
 # - Restarting one part leaves the rest serving; restarting a combined container
-#   takes everything down, every time, for about as long as the part alone
-#   would have needed.
+#   takes everything down, every time, until the whole container is back (the
+#   web service's downtime is printed above).
 # - The cost is one more container. Containers can share a loopback (as here, or
 #   as a Kubernetes pod does), so splitting does not mean opening a network.
 #

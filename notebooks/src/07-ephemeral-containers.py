@@ -128,12 +128,17 @@ fig = lifecycle.plot_phases(
     "(median).",
 )
 
+# %%
+slowest = summary.drop(index="replace")["median_ms"].idxmax()
+dl.md(
+    f"A replacement took **{summary.loc['replace', 'median_ms']:.0f} ms** here (median), the "
+    f"longest phase being `docker {slowest}` (**{summary.loc[slowest, 'median_ms']:.0f} ms**; "
+    "`docker start` sets up namespaces, cgroups and the root filesystem). That is cheap "
+    "enough to replace a container at every deploy and every failure, instead of logging "
+    "into it to repair it, which would be lost at the next replacement anyway."
+)
+
 # %% [markdown]
-# A replacement costs a fraction of a second, most of it in `docker start`
-# (setting up namespaces, cgroups and the root filesystem). That is cheap enough
-# to replace a container at every deploy and every failure, instead of logging
-# into it to repair it, which would be lost at the next replacement anyway.
-#
 # What can make throwing away expensive is a process that does not stop when
 # asked. Without an init process, a PID 1 with no SIGTERM handler ignores
 # `docker stop`'s signal (notebook 05), and the engine waits out the whole grace
@@ -234,8 +239,8 @@ assert too_big.exit_code != 0 and "No space left on device" in too_big.output
 #   from the image, as good as new.
 # - Data that must outlive containers goes into a volume: it survived `docker rm`
 #   and was read back by a new container.
-# - Replacing a container took a fraction of a second here: replace, don't
-#   repair. Make sure the process stops on SIGTERM, or every stop waits out the
+# - Replacing a container was cheap here (the median is printed above): replace,
+#   don't repair. Make sure the process stops on SIGTERM, or every stop waits out the
 #   grace period.
 # - `read_only=True` plus a small tmpfs makes a container that cannot accumulate
 #   state at all: writes fail with "Read-only file system" except in the scratch

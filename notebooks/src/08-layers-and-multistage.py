@@ -230,8 +230,10 @@ print(
 # - Set ownership and modes **when the file is created or copied**, never in a
 #   later `RUN chown`/`chmod`.
 #
-# (`docker build --squash`, which merged all new layers into one, was an
-# experimental flag of the legacy builder; it is not enabled on this engine.)
+# (`docker build --squash` merges all new layers into one, but it is an
+# experimental option: an engine refuses it unless its daemon runs in experimental
+# mode (source: [layers and history](../docs/sources.md#layers-and-history)).
+# Multi-stage does the same job on every engine.)
 
 # %% [markdown]
 # ## 3. Which instructions make layers?
@@ -287,17 +289,18 @@ table
 #
 # - `ARG`, `ENV`, `LABEL`, `EXPOSE`, `USER` and `CMD` only add a **history entry**
 #   (and change the image config): no layer, with either builder.
-# - `RUN` and `COPY` make layers when they change files.
-# - `WORKDIR` is where the builders differ: the legacy builder makes a layer
-#   only when it has to create the directory (`/srv/app`), while **BuildKit
-#   records a layer for every `WORKDIR`**, even for `/tmp`, which exists.
-# - A `RUN` that changes nothing (`RUN true`) gets no layer from this legacy
-#   builder; BuildKit records one (holding only directory entries of its own mounts).
+# - `RUN` and `COPY` that change files make layers, with either builder.
+# - The rule for a layer differs by builder:
+#   - **BuildKit** makes a layer for **every** `RUN`, `COPY` and `ADD`, changed
+#     files or not (`RUN true` gets one), and for every `WORKDIR` other than `/`,
+#     even `WORKDIR /tmp`, which exists;
+#   - the **legacy builder** makes a layer only for a step that changed files:
+#     `RUN true` gets none, and `WORKDIR` one only when it had to create the
+#     directory (`/srv/app`, not `/tmp`).
 #
-# So "every `RUN` gets its own layer" is roughly right, not exactly (a `RUN` that
-# changes nothing gets none from the legacy builder); the precise rule is that
-# filesystem-changing instructions (`RUN`, `COPY`, `ADD`, and under BuildKit
-# `WORKDIR`) make layers, everything else is configuration.
+# So under BuildKit "every `RUN` gets its own layer" holds exactly; under the
+# legacy builder every `RUN` *that changes files* does. Everything else is
+# configuration (source: [layers and history](../docs/sources.md#layers-and-history)).
 
 # %%
 legacy = table["layer? (legacy builder)"]
@@ -424,10 +427,11 @@ print(
 # It depends on the image store. The **classic store** (Docker Engine up to 28,
 # and 29 when upgraded from an older one) refuses an image of more than 125 layers, and its
 # overlay2 driver stacks at most 128 lower directories; the **containerd image
-# store** (Docker Desktop, fresh Docker Engine 29 installs) has neither limit
+# store** (Docker Desktop installed fresh since 4.34, fresh Docker Engine 29
+# installs; an upgraded Docker Desktop keeps the classic store) has neither limit
 # (source: [layer limits](../docs/sources.md#layer-limits)). So images of more than
 # 125 layers build on one engine and fail on another. No need to hit it here: the
-# images above use a handful. What applies on this engine:
+# table below sets the images above against this engine's limit:
 
 # %%
 store = dl.engine_info().image_store
@@ -443,9 +447,9 @@ pd.DataFrame({"layers": summary["layers"],
 # %% [markdown]
 # ## What we learned
 #
-# - Only filesystem changes make layers: `RUN`, `COPY`, `ADD`, and under BuildKit
-#   also `WORKDIR`. `ENV`, `LABEL`, `CMD`, `USER`, `EXPOSE`, `ARG` only add history
-#   entries. Counted above with both builders.
+# - BuildKit makes a layer for every `RUN`, `COPY` and `ADD`, and for `WORKDIR`;
+#   the legacy builder only for a step that changed files. `ENV`, `LABEL`, `CMD`,
+#   `USER`, `EXPOSE`, `ARG` only add history entries, with either. Counted above.
 # - A file deleted in a later step still costs its bytes (the archive's, above): a
 #   whiteout only hides it. Delete it in the step that created it, or build it in a
 #   separate stage.

@@ -17,7 +17,12 @@
 # 4. **How old is my base, and what changes when it is updated?** We date each
 #    image and every package in it, then build the same Dockerfile on the older
 #    Debian (12, bookworm) and on the current one (13, trixie), and list the
-#    packages that changed and the vulnerabilities fixed between them.
+#    packages that changed and the CVEs their changelogs name as fixed.
+#
+# **How to read it.** Parts 1 to 3 and the start of part 5 (what changes inside
+# when the base is updated) are the main path. The parts titled *Going deeper
+# (optional)* read package dates and changelogs: skim them on a first pass, but run
+# every cell, since later cells and the checks use them.
 
 # %%
 import pandas as pd
@@ -110,11 +115,15 @@ fig = freshness.plot_tag_timeline(
 # %% [markdown]
 # "Same bytes every time" is not a promise, it is arithmetic: the manifest the
 # registry serves for the pinned digest is the same document, so it names the
-# same config and the same layers. An image's id is a hash too: of its config
-# on the classic image store (Docker Engine up to 28, and 29 upgraded from one), of its
-# manifest on the containerd image store (Docker Desktop, fresh Docker Engine 29
-# installs), so there the id *is* the digest you pin. The checks below fail if any
-# of that stops being true on the engine in front of you.
+# same config and the same layers. An image's id is a hash too, of what the image
+# store keeps: its config on the classic image store, the document its digest names
+# on the containerd image store. For a one-platform image like this one that is its
+# manifest, so there the id *is* the digest you pin; for a multi-platform pull, or a
+# buildx build with attestations, it is the digest of the *index* (the list of
+# manifests), which is again what you pin. Which store you have depends on the engine
+# and on how it was installed (source: [image stores](../docs/sources.md#image-stores));
+# the cell says. The checks below fail if any of this stops being true on the engine
+# in front of you.
 
 # %%
 pin_manifest = reg.manifest(pinned)
@@ -202,7 +211,10 @@ else:
 # you keep a fixed, reviewable pin, and you find out when it falls behind.
 
 # %% [markdown]
-# ## 4. How old is my base?
+# ## 4. Going deeper (optional): how old is my base?
+#
+# *Optional reading.* Run the cells of this section all the same: later cells and
+# the notebook's checks use what they measure.
 #
 # Three dates can answer this, and they do not agree:
 #
@@ -249,8 +261,10 @@ for f in facts.values():
 # %% [markdown]
 # ## 5. Same Dockerfile, older base vs newer base: what changed?
 #
-# A base falls behind in two ways. Its tag is rebuilt when Debian publishes
-# fixes, and pulling or rebuilding picks them up. And the release itself ages:
+# A base falls behind in two ways. Its tag is rebuilt on a schedule, every few
+# weeks, not each time Debian publishes a fix: pulling or rebuilding picks up the
+# fixes published by the last rebuild (source:
+# [Debian images](../docs/sources.md#debian-images)). And the release itself ages:
 # Debian 12 "bookworm" is *oldstable* since Debian 13 "trixie" was released in
 # August 2025, and its regular security support ended in mid-2026; Debian LTS
 # continues for part of it (source: [Debian releases](../docs/sources.md#debian-releases)).
@@ -292,7 +306,7 @@ changed.assign(old_date=changed["old_date"].dt.strftime("%Y-%m-%d"),
 # %% [markdown]
 # Most packages are in both images, at a newer version on trixie. The ones
 # "removed" and "added" are of two kinds: the same library under a new name
-# (trixie moved 32-bit architectures to a 64-bit `time_t`, and libraries whose
+# (trixie moved its 32-bit architectures other than i386 to a 64-bit `time_t`, and libraries whose
 # interface changed got a `t64` suffix on every architecture; source:
 # [Debian releases](../docs/sources.md#debian-releases)), and packages that one
 # release's minimal system needs and the other's does not. Both, as found here:
@@ -313,9 +327,14 @@ fig = freshness.plot_package_changes(
 )  # fmt: skip
 
 # %% [markdown]
+# ### Going deeper (optional): package dates and changelogs
+#
+# *Optional reading.* Run the cells of this section all the same: later cells and
+# the notebook's checks use what they measure.
+#
 # A version's date says when it was made, not which version is newer. The old
-# release keeps receiving *stable updates* (security fixes backported to its own
-# versions), so a bookworm package can carry a later date than the newer trixie
+# release keeps receiving *stable updates* (fixes made for its own versions,
+# security ones and others), so a bookworm package can carry a later date than the newer trixie
 # version of it:
 
 # %%
@@ -335,10 +354,12 @@ dl.md(
 # with no network) and, for each source package, keep the CVE ids that trixie's
 # changelog names in entries *newer than bookworm's version* and that
 # bookworm's own changelog never names (a bookworm stable update may have fixed
-# it too). Two limits, so read the count as a floor: a fix that came with a new
-# upstream version is often not named in Debian's changelog, and a CVE that
-# bookworm does not mention may never have affected bookworm (Debian's
-# security tracker says, per CVE; source:
+# it too). Read the count as an estimate, neither a floor nor a ceiling, because
+# its two limits pull in opposite directions: a fix that came with a new upstream
+# version is often not named in Debian's changelog (so the count misses it), and a
+# CVE that bookworm does not mention may never have affected bookworm (so the
+# count includes it although there was nothing to fix). Debian's security tracker
+# says which, per CVE (source:
 # [Debian security tracker](../docs/sources.md#debian-security-tracker)).
 
 # %%
@@ -346,10 +367,10 @@ logs = {k: freshness.changelogs(img) for k, img in built.items()}
 fixed = freshness.fixed_between(logs["older"], logs["newer"])
 display(fixed)
 dl.md(
-    f"The changelogs name **{fixed['cves'].sum()} vulnerabilities** (CVE ids) in "
-    f"**{len(fixed)} of {len(freshness.sources_in_both(logs['older'], logs['newer']))} source packages** that "
-    f"`{newer_base}`'s versions fixed after `{older_base}`'s and that `{older_base}` "
-    "never records as fixed."
+    f"Trixie's changelogs name **{fixed['cves'].sum()} CVE ids** in "
+    f"**{len(fixed)} of {len(freshness.sources_in_both(logs['older'], logs['newer']))} source packages** "
+    f"in entries newer than `{older_base}`'s versions, ids that `{older_base}`'s own changelogs "
+    "never name: candidates, some of which may never have affected bookworm."
 )
 
 # %%
@@ -364,7 +385,7 @@ assert len(fixed) > 0 and fixed["cves"].sum() > 0  # the newer base carries fixe
 furthest = dated.loc[dated["days_behind"].idxmax()]
 print(
     f"{len(upgraded)} packages upgraded; the older build was up to {furthest['days_behind']:.0f} days behind "
-    f"({furthest['package']}); {fixed['cves'].sum()} CVE ids fixed since."
+    f"({furthest['package']}); {fixed['cves'].sum()} CVE ids named as fixed since (candidates)."
 )
 # the app itself runs on both
 assert {dl.run(img).output.strip() for img in built.values()} == {"hello from the app"}
@@ -396,8 +417,9 @@ assert both["os"].nunique() == 2
 # - An image's date is not its age: read the **packages**, their versions first
 #   (an old release's stable update can be dated after the new release's
 #   version). Rebuilding on a newer base is how fixes arrive; comparing the two
-#   builds' packages shows exactly which, and their changelogs name the
-#   vulnerabilities fixed between them (bookworm vs trixie, above).
+#   builds' packages shows exactly which, and their changelogs name CVEs fixed in
+#   the newer versions (bookworm vs trixie, above): candidates to check against
+#   Debian's security tracker, not a proof that the older base was vulnerable.
 # - A pinned release ages too: move `FROM` to the current release (here
 #   `debian:trixie`) before the old one's security support ends.
 #

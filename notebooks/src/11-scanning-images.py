@@ -109,8 +109,8 @@ deb[deb["version"].str.contains(r"\+deb\d+u\d+", regex=True)][["package", "versi
 #
 # An SBOM is that inventory in a standard format other tools read: **CycloneDX**
 # (OWASP) or **SPDX** (Linux Foundation). The kit writes CycloneDX 1.5 and
-# SPDX 2.3, versions today's tools read; the current ones are CycloneDX 1.7 (also
-# published as ECMA-424) and SPDX 3.0, while the ISO standard, ISO/IEC 5962:2021,
+# SPDX 2.3, versions today's tools read; the current ones are CycloneDX 1.7 (its
+# version 1.6 is also the standard ECMA-424) and SPDX 3.0, while the ISO standard, ISO/IEC 5962:2021,
 # is SPDX 2.2.1 (source: [SBOM standards](../docs/sources.md#sbom-standards)).
 # Here is the CycloneDX document for Alpine, first components only, and a check
 # of its shape against the specification's required fields.
@@ -360,8 +360,8 @@ assert good_findings.empty and not any(ours.values())
 # - Scanning is two steps: **inventory** (read from the image's package
 #   database, no need to run it; written out as CycloneDX or SPDX with purls),
 #   then **matching** against a vulnerability database, which needs the network.
-# - The base decides the inventory: the same app comes with dozens of packages
-#   on Debian, a handful on Alpine, none on scratch (measured above). Fewer
+# - The base decides the inventory: the same app comes with its base's packages,
+#   many on Debian, few on Alpine, none on scratch (counted above). Fewer
 #   packages, less to patch.
 # - Zero packages is not zero dependencies: a static binary carries its
 #   libraries inside, invisible to database-based scanners. Record them in

@@ -16,6 +16,13 @@ ratio, depth or count** (a number with a unit: ``3.9 MB``, ``10 s``, ``64 times`
   check, in bold (``**under 1 MB**``, ``grace period **3 s**``) or in the
   question's heading (``## Q1: ship a program in under 1 MB``).
 
+A magnitude or ratio **in words** is a measurement too, and follows the same rule
+(generated, cited, or quoted; never a setting): fractions (``a third``, ``two
+thirds``), factors (``a factor of two``, ``three times``, ``twice as long``,
+``tenfold``), rough counts (``hundreds of``, ``thousands more``, ``dozens``, ``a
+handful``, ``a few hundred``), ``orders of magnitude``, shares (``most of it``, ``a
+fraction of``), comparisons (``about as long as``, ``many times smaller``).
+
 Not measurements, so never flagged: numbers without a unit (versions such as
 ``musl 1.1.21`` or ``Docker 20.10``, years and dates in citations, step numbers,
 exit codes such as ``137``), and anything in code (inline code, fenced code, link
@@ -50,6 +57,29 @@ UNIT = "|".join(
 #: A number (``1,000``, ``3.9``, ``128``) and its unit (``MB``, ``-byte``, `` times``).
 MEASURE = re.compile(
     r"(?<![\w.,/:#@$])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s|-)?(" + UNIT + r")(?![\w])",
+    re.IGNORECASE,
+)
+#: Numbers in words, for "three times smaller" (never "three times each": a repetition).
+_WORD_NUMBER = (
+    "two|three|four|five|six|seven|eight|nine|ten|a hundred|a thousand|hundreds|thousands"
+)
+#: A magnitude or ratio typed as words (``a third``, ``a factor of two``, ``hundreds of``).
+MAGNITUDE = re.compile(
+    r"\b(?:"
+    r"(?:a|one|two|three|four)\s+(?:third|quarter|fifth|tenth)s?"
+    r"|(?:a\s+)?factor\s+of"
+    r"|(?:" + _WORD_NUMBER + r"|many|several)\s+times\s+"
+    r"(?:smaller|larger|bigger|faster|slower|more|less|fewer|longer|shorter|as|the)"
+    r"|(?:twice|thrice|half|about|roughly|nearly|almost)\s+as\s+"
+    r"(?:long|fast|slow|big|large|small|much|many|heavy)\s+as"
+    r"|(?:two|three|four|five|ten|hundred|thousand)fold|\w+-fold"
+    r"|hundreds|thousands|millions|billions|dozens?"
+    r"|a\s+few\s+(?:hundred|thousand|dozen)"
+    r"|a\s+handful"
+    r"|orders?\s+of\s+magnitude"
+    r"|most\s+of\s+(?:it|them|its|their)"
+    r"|a\s+(?:small\s+|tiny\s+|large\s+)?fraction\s+of"
+    r")\b",
     re.IGNORECASE,
 )
 #: What is code or a link target, never prose: fenced blocks, inline code, URLs, comments.
@@ -153,6 +183,7 @@ def offenders(markdown: str, code: str = "", exercise: bool = False) -> list[str
             if float(number.replace(",", "")) in targets or _is_setting(number, unit, values):
                 continue
             found.append(" ".join(m.group(0).split()))
+        found.extend(" ".join(m.group(0).split()) for m in MAGNITUDE.finditer(prose))
     return found
 
 
@@ -226,3 +257,42 @@ def test_what_a_question_sets_is_allowed_in_exercises_only():
     assert offenders(text, exercise=True) == []
     assert offenders(text) == ["1 MB", "1 MB"]
     assert offenders("Debian alone would be over 100 MB.", exercise=True) == ["100 MB"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "`-slim` cuts Debian's size by a third or more.",
+        "Each image shrinks by a factor of two to three when compressed.",
+        "`ls`, `cp` and hundreds more are symbolic links.",
+        "It is called hundreds of times, and the loop thousands of times.",
+        "Starting takes a few hundred milliseconds, about as long as a build step.",
+        "The run takes a second, most of it in `docker start`.",
+        "The scanner found dozens of packages, and a handful of fixes.",
+        "Every step cuts size by orders of magnitude.",
+        "Alpine is many times smaller than Debian.",
+        "it takes twice as long as the other",
+    ],
+)
+def test_the_rule_catches_magnitudes_typed_as_words(text):
+    assert offenders(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'The article says the Alpine variant "is only half of that".',
+        "Two thirds, on record (source: [sizes](../docs/sources.md#image-sizes-on-record)).",
+        'The article\'s "hundreds of times" smaller.',
+        "Run `seq 1000 | head` and read `most of it` in code.",
+        "This builds on the third notebook, one step at a time, most days.",
+        "We time three ways back, three times each (a repetition, not a ratio).",
+    ],
+)
+def test_magnitude_words_in_quotes_code_or_cited_paragraphs_pass(text):
+    assert offenders(text) == []
+
+
+def test_magnitude_words_are_never_settings():
+    # a word is a result even where the code sets the same value
+    assert offenders("a factor of two", "factor = 2\n") == ["a factor of"]
