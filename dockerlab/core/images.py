@@ -211,7 +211,7 @@ def name_of(image) -> str:
     """
     if isinstance(image, str):
         return image
-    ref = getattr(image, "ref", None)  # a BuiltImage (building imports this module)
+    ref = getattr(image, "ref", None)  # a BuiltImage
     if isinstance(ref, str):
         return ref
     if isinstance(image, docker.models.images.Image):

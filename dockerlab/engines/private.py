@@ -45,7 +45,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dockerlab.core.config import (
     ENGINE_28_PACKAGES,
@@ -62,12 +61,9 @@ from dockerlab.core.config import (
     socket_path,
     tag,
 )
-from dockerlab.core.downloads import apt_install
+from dockerlab.core.downloads import Apt, apt_install
 from dockerlab.core.engine import ping
 from dockerlab.errors import EngineNotRunning, PrivateEngineFailed
-
-if TYPE_CHECKING:
-    from dockerlab.core.downloads import Apt
 
 #: binfmt_misc handlers that run each foreign architecture's programs (qemu-user-static).
 QEMU_HANDLERS = {"arm64": "qemu-aarch64", "amd64": "qemu-x86_64"}
@@ -260,8 +256,6 @@ def _apt_dir() -> Path:
 def _unstable() -> Apt:
     """Debian unstable as a private apt configuration (:class:`dockerlab.core.downloads.Apt`):
     only Debian unstable is a source; the host's apt is neither read nor changed."""
-    from dockerlab.core.downloads import Apt  # downloads imports this module's cache_dir
-
     return Apt(
         "Debian unstable",
         _apt_dir(),

@@ -796,14 +796,20 @@ def search_many(
             {"where": "config", "layer": None, "path": key, "needle": n}
             for key in _json_hits(analysis.config, r.decode(errors="replace"))
         ]
-    df = pd.DataFrame(rows, columns=["where", "layer", "path", "needle"]).drop_duplicates()
+    return analysis, _places(analysis, rows, "needle")
+
+
+def _places(analysis: LayerAnalysis, rows: list[dict], what: str) -> pd.DataFrame:
+    """The places found, one row each (``where``, ``layer``, ``instruction``, ``path``,
+    ``what``), each layer named by the instruction that made it."""
+    df = pd.DataFrame(rows, columns=["where", "layer", "path", what]).drop_duplicates()
     df["layer"] = df["layer"].astype("Int64")
     df.insert(
         2,
         "instruction",
         [analysis.layers["instruction"].get(i, "") if pd.notna(i) else "" for i in df["layer"]],
     )
-    return analysis, df.reset_index(drop=True)
+    return df.reset_index(drop=True)
 
 
 def _json_hits(node: Any, text: str, key: str = "") -> list[str]:
@@ -843,14 +849,7 @@ def analyse_and_search(image, secrets: list[str]) -> tuple[LayerAnalysis, pd.Dat
             rows.append(
                 {"where": "config", "layer": None, "path": f"config.Env[{i}]", "secret": name}
             )
-    df = pd.DataFrame(rows, columns=["where", "layer", "path", "secret"]).drop_duplicates()
-    df["layer"] = df["layer"].astype("Int64")
-    df.insert(
-        2,
-        "instruction",
-        [analysis.layers["instruction"].get(i, "") if pd.notna(i) else "" for i in df["layer"]],
-    )
-    return analysis, df.reset_index(drop=True)
+    return analysis, _places(analysis, rows, "secret")
 
 
 __all__ = [

@@ -12,6 +12,7 @@ import docker.errors
 
 from dockerlab.core.building.failures import build_failed
 from dockerlab.core.building.log import BuildLog
+from dockerlab.core.containers import create, find
 from dockerlab.core.engine import client, engine_info
 from dockerlab.errors import DockerlabError
 
@@ -52,8 +53,6 @@ def _naming(image_id: str, name: str, patience: float = 10):
     if not engine_info().containerd_store:
         yield
         return
-    from dockerlab.core.containers import create, find  # only on the containerd store
-
     lock = "dockerlab-naming-" + hashlib.sha256(name.encode()).hexdigest()[:16]
     deadline = time.monotonic() + patience
     while True:

@@ -42,6 +42,7 @@ from dockerlab.core.engine import (
 from dockerlab.core.images import CATALOG, CatalogImage, provenance
 from dockerlab.engines.bases.rootfs import Rootfs, Say
 from dockerlab.errors import BootstrapFailed, BuildFailed, ImageNotFound, NoRegistry, RegistryError
+from dockerlab.inspect.measuring import size_on_disk
 
 #: The module (of this package) whose ``make()`` bootstraps each catalog key offline.
 _RECIPE_MODULES = {
@@ -322,10 +323,6 @@ def _build_builder(entry: CatalogImage, say: Say) -> None:
 
 def _size(image_id: str) -> int:
     """The image's unpacked size on this engine's store (see :func:`dockerlab.inspect.measuring.sizes`)."""
-    from dockerlab.inspect.measuring import (
-        size_on_disk,  # measure imports containers, which imports images
-    )
-
     return size_on_disk(image_id)
 
 
