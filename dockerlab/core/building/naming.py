@@ -27,6 +27,9 @@ def apply_tag(image_id: str, tag: str | None, log: BuildLog) -> None:
     if not tag:
         return
     repository, _, name = tag.rpartition(":") if ":" in tag.rsplit("/", 1)[-1] else (tag, "", "")
+    with contextlib.suppress(docker.errors.APIError):  # not found: name it below
+        if client().api.inspect_image(f"{repository}:{name or 'latest'}")["Id"] == image_id:
+            return  # a cached rebuild: the name already names this very image, nothing moves
     try:
         with _naming(image_id, f"{repository}:{name or 'latest'}"):
             _tag(image_id, repository, name or "latest")
