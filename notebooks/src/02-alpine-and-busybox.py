@@ -32,6 +32,7 @@ import pandas as pd
 import dockerlab as dl
 from dockerlab import assets
 from dockerlab.inspect import sbom
+from dockerlab.lessons import busybox
 from dockerlab.registry import api as registry_client
 from dockerlab.registry import server as registry_server
 
@@ -190,20 +191,12 @@ dl.md(f"""
 # whose target (followed to the end) is `/bin/busybox`, and the inode it lands on.
 
 # %%
-find_links = (
-    "find / -xdev -type l | while read -r f; do "
-    '[ "$(readlink -f "$f")" = /bin/busybox ] && echo "$f $(stat -L -c %i "$f")"; done; '
-    'echo "BINARY $(stat -c %i /bin/busybox) $(stat -c %s /bin/busybox)"; '
-    "echo APPLETS $(busybox --list | wc -l)"
-)
-out = dl.run(dl.ref("alpine"), ["sh", "-c", find_links]).output.split("\n")
-links = dict(line.split() for line in out if line.startswith("/"))
-_, bb_inode, bb_bytes = next(line for line in out if line.startswith("BINARY")).split()
-applets = int(next(line for line in out if line.startswith("APPLETS")).split()[1])
+bb = busybox.busybox_links(dl.ref("alpine"))
+links, bb_inode, bb_bytes, applets = bb.links, bb.inode, bb.size, bb.applets
 print(f"{len(links)} symlinks point at /bin/busybox, e.g. {', '.join(sorted(links)[:8])} ...")
 print(
     f"inodes they land on: {set(links.values())} (busybox's own: {bb_inode}); "
-    f"one file of {int(bb_bytes):,} bytes"
+    f"one file of {bb_bytes:,} bytes"
 )
 print(f"busybox has {applets} applets compiled in ({applets - len(links)} of them without a link)")
 
@@ -276,42 +269,13 @@ print("debian: ldd /bin/ls   (GNU coreutils)\n" + ldd_debian)
 # in bytes; the package totals from `apk` and `dpkg` records):
 
 # %%
-musl_files = dl.run(
-    dl.ref("alpine"),
-    [
-        "sh",
-        "-c",
-        "stat -c '%n %s' /lib/ld-musl-*.so.1; "
-        "awk '/^P:musl$/{p=1} p&&/^I:/{print \"package \" substr($0,3); exit}' /lib/apk/db/installed",
-    ],
-).output
-glibc_files = dl.run(
-    dl.ref("debian"),
-    [
-        "sh",
-        "-c",
-        "ldconfig -p | awk '$1 ~ /^(libc[.]so[.]6|ld-linux.*|libm[.]so[.]6|libresolv[.]so[.]2)$/ {print $NF}'"
-        " | sort -u | xargs stat -L -c '%n %s'; "
-        "echo package $(( $(dpkg-query -W -f '${Installed-Size}' libc6) * 1024 ))",
-    ],
-).output
-libc = pd.DataFrame(
-    [("musl", *line.split()) for line in musl_files.splitlines()]
-    + [("glibc", *line.split()) for line in glibc_files.splitlines()],
-    columns=["libc", "path", "bytes"],
-).astype({"bytes": int})
-libc.insert(1, "file", libc["path"].str.rsplit("/", n=1).str[-1])
-libc["MB"] = (libc["bytes"] / 1e6).round(2)
+libc = busybox.libc_files(dl.ref("alpine"), dl.ref("debian"))
 libc
 
 # %%
-musl_pkg = libc.query("libc == 'musl' and file == 'package'")["bytes"].item()
-glibc_pkg = libc.query("libc == 'glibc' and file == 'package'")["bytes"].item()
-musl_so = libc.query("libc == 'musl' and file != 'package'")["bytes"].sum()
-glibc = libc[libc["libc"] == "glibc"]
-glibc_core = glibc[(glibc["file"] == "libc.so.6") | glibc["file"].str.startswith("ld-linux")][
-    "bytes"
-].sum()
+sizes = busybox.libc_sizes(libc)
+musl_so, glibc_core = sizes.musl_so, sizes.glibc_core
+musl_pkg, glibc_pkg = sizes.musl_package, sizes.glibc_package
 print(
     f"loader + libc: musl {musl_so / 1e6:.2f} MB vs glibc {glibc_core / 1e6:.2f} MB; "
     f"whole package: musl {musl_pkg / 1e6:.2f} MB vs glibc (libc6) {glibc_pkg / 1e6:.1f} MB "
@@ -329,7 +293,7 @@ fig = dl.plotting.breakdown_bars(
     {
         f"The basic tools ({in_common} commands in common)": {
             f"debian: {len(parts)} packages": parts.to_dict(),
-            "alpine: busybox (one file)": int(bb_bytes) / 1e6,
+            "alpine: busybox (one file)": bb_bytes / 1e6,
         },
         "The C library": {"debian: glibc (libc6)": glibc_pkg / 1e6, "alpine: musl": musl_pkg / 1e6},
     },
@@ -428,7 +392,7 @@ assert set(links.values()) == {bb_inode}
 assert renamed.exit_code == 127 and "applet not found" in renamed.output
 assert as_ls.ok and as_ls.output.split() == ["/etc", "/usr"]
 # One busybox file is a small fraction of the Debian packages whose commands it covers.
-assert int(bb_bytes) * 10 < replaced.loc["total", "installed_mb"] * 1e6
+assert bb_bytes * 10 < replaced.loc["total", "installed_mb"] * 1e6
 assert replaced.loc["total", "busybox has"] > 100
 # musl's whole C library is much smaller than glibc's core files, and its package 10x+ smaller.
 assert musl_so < glibc_core / 2 and musl_pkg * 10 < glibc_pkg
