@@ -36,13 +36,16 @@ lab: $(STAMP) ## Open the course in JupyterLab (starts an engine and makes the b
 	$(WITH_ENGINE) bash -c '$(PY) -m dockerlab bases && $(PY) -m dockerlab doctor; \
 	  $(VENV)/bin/jupyter lab --ip=127.0.0.1 $(ROOT_FLAG) notebooks/00-start-here.ipynb'
 
+# Prints how long a lane took (the README's per-lane times come from these lines).
+LANE_TIME = t0=$$(date +%s); $(1); rc=$$?; echo "== lane $(2): $$(( $$(date +%s) - t0 )) s (exit $$rc)"; [ $$rc -eq 0 ]
+
 test: $(STAMP) lint ## Run every test: unit, integration on a real engine, and all notebooks under nbval
-	$(WITH_ENGINE) $(MAKE) --no-print-directory _test-inner
+	@$(call LANE_TIME,$(WITH_ENGINE) $(MAKE) --no-print-directory _test-inner,main)
 	@if $(PRIVATE_ENGINES); then \
-	  DOCKERLAB_ENGINE=$(OTHER_ENGINE) $(WITH_ENGINE) $(MAKE) --no-print-directory _test-lane; \
+	  $(call LANE_TIME,DOCKERLAB_ENGINE=$(OTHER_ENGINE) $(WITH_ENGINE) $(MAKE) --no-print-directory _test-lane,$(OTHER_ENGINE)); \
 	else echo "== second engine lane skipped: your own engine answers (the kit starts its own engines only on Linux, as root, with none running)"; fi
 	@if $(PRIVATE_ENGINES); then \
-	  DOCKERLAB_ENGINE=28-arm64 $(WITH_ENGINE) $(MAKE) --no-print-directory _test-arm64; \
+	  $(call LANE_TIME,DOCKERLAB_ENGINE=28-arm64 $(WITH_ENGINE) $(MAKE) --no-print-directory _test-arm64,arm64); \
 	else echo "== arm64 lane skipped: your own engine answers (on an Apple Silicon Mac the main run is the arm64 one)"; fi
 
 _test-inner:
