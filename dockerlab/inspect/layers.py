@@ -54,7 +54,13 @@ import pandas as pd
 from dockerlab.core import labels
 from dockerlab.core.building import BuiltImage
 from dockerlab.core.engine import client
-from dockerlab.core.streams import Chunks, tar_stream
+from dockerlab.core.streams import (
+    Chunks,
+    decompression_errors,
+    prefetched,
+    tar_stream,
+    uncompressed,
+)
 from dockerlab.errors import ImageNotFound, LayerAnalysisError
 
 WHITEOUT_PREFIX = ".wh."
@@ -125,30 +131,31 @@ def _blob_format(head: bytes) -> str:
 
 def _scan_layer(name: str, stream: IO[bytes], compression: str, hook: FileHook | None) -> _Blob:
     blob = _Blob()
-    # A compressed layer must be read through; a plain tar (seekable here) skips file data.
-    if compression == "zstd":
-        import zstandard  # only for images whose layers are zstd-compressed
-
-        stream = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
-    mode = {"gzip": "r|gz", "zstd": "r|"}.get(compression, "r:")
-    with tarfile.open(fileobj=stream, mode=mode) as tar:
-        for info in tar:
-            path = _norm(info.name)
-            if not path:
-                continue
-            folder, base = posixpath.split(path)
-            if base == OPAQUE:
-                blob.entries.append(_Entry("/" + folder, 0, "opaque", "/" + path))
-            elif base.startswith(WHITEOUT_PREFIX):
-                target = posixpath.join(folder, base[len(WHITEOUT_PREFIX) :])
-                blob.entries.append(_Entry("/" + target, 0, "whiteout", "/" + path))
-            else:
-                kind = _kind(info)
-                size = info.size if kind == "file" else 0
-                blob.entries.append(_Entry("/" + path, size, kind))
-                if hook is not None and kind == "file":
-                    hook(name, "/" + path, tar.extractfile(info), size)
-            tar.members = []  # tarfile keeps every TarInfo otherwise
+    # A plain tar (seekable here) skips file data; a compressed one is decompressed as it
+    # goes, and skipping drops what comes out in large blocks.
+    if compression in ("gzip", "zstd"):
+        stream = uncompressed(stream, compression)
+    try:
+        with tarfile.open(fileobj=stream, mode="r:") as tar:
+            for info in tar:
+                path = _norm(info.name)
+                if not path:
+                    continue
+                folder, base = posixpath.split(path)
+                if base == OPAQUE:
+                    blob.entries.append(_Entry("/" + folder, 0, "opaque", "/" + path))
+                elif base.startswith(WHITEOUT_PREFIX):
+                    target = posixpath.join(folder, base[len(WHITEOUT_PREFIX) :])
+                    blob.entries.append(_Entry("/" + target, 0, "whiteout", "/" + path))
+                else:
+                    kind = _kind(info)
+                    size = info.size if kind == "file" else 0
+                    blob.entries.append(_Entry("/" + path, size, kind))
+                    if hook is not None and kind == "file":
+                        hook(name, "/" + path, tar.extractfile(info), size)
+                tar.members = []  # tarfile keeps every TarInfo otherwise
+    except decompression_errors() as e:  # corrupt or cut compressed data
+        raise tarfile.ReadError(f"{compression} data unreadable: {e}") from None
     return blob
 
 
@@ -657,7 +664,7 @@ class _Opened:
             chunks = api.get_image(name)
         except docker.errors.ImageNotFound:
             raise ImageNotFound(f"The image {name!r} is not on this engine.") from None
-        stream = Chunks(chunks)
+        stream = Chunks(prefetched(chunks))  # the engine sends while the tar is parsed
         self._close = stream.close
         return stream
 

@@ -68,3 +68,77 @@ def test_chunks_close_the_iterator():
     assert c.read(2) == b"ab"
     c.close()
     assert closed == [True]
+
+
+def test_a_compressed_layer_reads_as_its_tar_and_a_corrupt_one_says_so():
+    import gzip
+    import io
+    import tarfile
+
+    import zstandard
+
+    from dockerlab.core.streams import decompression_errors, uncompressed
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for i in range(3):
+            data = bytes(range(256)) * (i + 1) * 1000
+            info = tarfile.TarInfo(f"f{i}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    plain = buf.getvalue()
+    for kind, packed in (("gzip", gzip.compress(plain)),
+                         ("zstd", zstandard.ZstdCompressor().compress(plain))):  # fmt: skip
+        with tarfile.open(fileobj=uncompressed(io.BytesIO(packed), kind), mode="r:") as tar:
+            assert [(m.name, m.size) for m in tar] == [("f0", 256000), ("f1", 512000),
+                                                        ("f2", 768000)]  # fmt: skip
+    packed = gzip.compress(plain)
+    cut = packed[: len(packed) // 2]
+    try:
+        with tarfile.open(fileobj=uncompressed(io.BytesIO(cut), "gzip"), mode="r:") as tar:
+            list(tar)
+    except decompression_errors():
+        pass
+    else:
+        raise AssertionError("a cut gzip layer read without error")
+
+
+def test_prefetched_chunks_arrive_in_order_and_errors_where_they_happened():
+    from dockerlab.core.streams import Chunks, prefetched
+
+    chunks = [bytes([i]) * 1000 for i in range(200)]
+    assert Chunks(prefetched(iter(chunks), depth=4)).read() == b"".join(chunks)
+
+    def broken():
+        yield b"first"
+        raise ConnectionError("the engine went away")
+
+    it = prefetched(broken())
+    assert next(it) == b"first"
+    try:
+        next(it)
+    except ConnectionError as e:
+        assert "went away" in str(e)
+    else:
+        raise AssertionError("the reading thread's error was lost")
+
+
+def test_closing_a_prefetch_closes_the_source_from_its_own_thread():
+    import threading
+
+    from dockerlab.core.streams import prefetched
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            while True:
+                yield b"x" * 100
+        finally:
+            closed.set()  # a generator closed by another thread would raise instead
+
+    it = prefetched(endless(), depth=2)
+    assert next(it) == b"x" * 100
+    it.close()
+    assert closed.wait(5), "the source was not closed"
+    assert list(it) == []
