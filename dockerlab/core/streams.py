@@ -174,7 +174,7 @@ class prefetched(Iterator[bytes]):
         self._closed = threading.Event()
         threading.Thread(target=self._pump, daemon=True).start()
 
-    def _put(self, item: object) -> None:
+    def _offer(self, item: object) -> None:
         while not self._closed.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
@@ -187,11 +187,11 @@ class prefetched(Iterator[bytes]):
             for chunk in self._chunks:
                 if self._closed.is_set():
                     break
-                self._put(chunk)
+                self._offer(chunk)
             else:
-                self._put(self._END)
+                self._offer(self._END)
         except BaseException as e:  # handed to the reader, raised there
-            self._put(e)
+            self._offer(e)
         if self._closed.is_set() and hasattr(self._chunks, "close"):
             self._chunks.close()
 
