@@ -37,6 +37,16 @@ class EngineNotRunning(DockerlabError):
     )
 
 
+class EngineContextMissing(DockerlabError):
+    """``DOCKER_CONTEXT`` or the docker CLI's current context names a context that does
+    not exist (the docker CLI refuses to run then, too)."""
+
+    hint = (
+        "See your contexts with `docker context ls`; pick one with `docker context use NAME` "
+        "(`default` for the default socket), or unset DOCKER_CONTEXT."
+    )
+
+
 class EngineStopped(EngineNotRunning):
     """The engine answered at first, then stopped in the middle of the work."""
 

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import html
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker.errors
 import pandas as pd
 
 from dockerlab.core import images
+from dockerlab.core.containers import run
 from dockerlab.core.engine import (
     buildkit_cli,
     client,
     emulated,
     engine_info,
+    found,
     host,
     platform,
     registry_reachable,
@@ -84,6 +85,7 @@ def _engine_checks() -> list[Check]:
     )
     checks = [
         Check("engine", OK, f"Docker {e.version} (API {e.api}) on {e.os}, {where} at {host()}"),
+        Check("found", OK, f"{found().how}: {found().why}"),
         Check("store", OK, store),
         Check("platform", OK, f"linux/{e.arch}, cgroup v{e.cgroup}, "
                               + ("rootless" if e.rootless else "rootful (not rootless)")
@@ -104,19 +106,50 @@ def _engine_checks() -> list[Check]:
             Check("course platform", OK, f"{platform()}, the engine's own (not emulated)")
         )
     checks.append(_limits_check(info))
-    root = info.get("DockerRootDir", "/")
-    path = root if os.path.isdir(root) else "/"
-    free = shutil.disk_usage(path).free / 1e9
-    status = OK if free > 10 else WARN if free > 3 else FAIL
-    checks.append(
-        Check(
-            "disk",
-            status,
-            f"{free:.0f} GB free for images ({path})"
-            + ("" if status == OK else ": the course needs about 3 GB"),
-        )
-    )
+    checks.append(_disk_check())
     return checks
+
+
+def free_kib(df_output: str) -> int | None:
+    """Kibibytes available in the output of ``df -Pk PATH`` (POSIX format), or None.
+
+    The last line is the filesystem's: ``overlay 61255492 20511236 37602148 36% /``;
+    its fourth field is what is available.
+    """
+    lines = [line.split() for line in df_output.strip().splitlines()]
+    if len(lines) < 2 or len(lines[-1]) < 6 or not lines[-1][3].isdigit():
+        return None
+    return int(lines[-1][3])
+
+
+def _disk_check() -> Check:
+    """Free space on the engine's own storage, as a container on it sees its root.
+
+    A container's root filesystem lives in the engine's data root, so ``df /`` in one
+    measures the disk images and builds fill, wherever the engine runs (in Docker
+    Desktop's VM too, where the notebook cannot see that disk). The engine's API has no
+    such number: ``/system/df`` gives only what images, containers and caches use.
+    """
+    key = next((k for k, here in images.present().items() if here), None)
+    if key is None:
+        return Check("disk", WARN, "free space unknown until a base image exists: `make bases`")
+    try:
+        result = run(images.ref(key), ["df", "-Pk", "/"], timeout=60)
+    except (DockerlabError, docker.errors.DockerException) as e:
+        return Check("disk", WARN, f"free space unknown: df in {images.ref(key)} failed ({e})")
+    kib = free_kib(result.output) if result.exit_code == 0 else None
+    if kib is None:
+        return Check(
+            "disk", WARN, f"free space unknown: df in {images.ref(key)} said nothing usable"
+        )
+    free = kib * 1024 / 1e9
+    status = OK if free > 10 else WARN if free > 3 else FAIL
+    return Check(
+        "disk",
+        status,
+        f"{free:.0f} GB free for images on the engine's storage"
+        + ("" if status == OK else ": the course needs about 3 GB"),
+    )
 
 
 def own_budget() -> dict[str, str]:

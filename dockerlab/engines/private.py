@@ -62,8 +62,8 @@ from dockerlab.core.config import (
     tag,
 )
 from dockerlab.core.downloads import Apt, apt_install
-from dockerlab.core.engine import ping
-from dockerlab.errors import EngineNotRunning, PrivateEngineFailed
+from dockerlab.core.engine import Found, find, ping
+from dockerlab.errors import EngineNotRunning, EnginePermissionDenied, PrivateEngineFailed
 
 #: binfmt_misc handlers that run each foreign architecture's programs (qemu-user-static).
 QEMU_HANDLERS = {"arm64": "qemu-aarch64", "amd64": "qemu-x86_64"}
@@ -110,18 +110,29 @@ def describe(host: str, timeout: float = 10.0) -> str:
     return f"Docker Engine {info.get('ServerVersion')}, {store} ({info.get('Driver')})"
 
 
-def system_engine_host() -> str | None:
-    """The address of an engine the user already has, or None.
+def system_engine() -> Found | None:
+    """An engine the user already has, found as the kit finds engines, or None.
 
-    Looks at ``DOCKER_HOST`` first, then the default socket.
+    :func:`dockerlab.core.engine.find` without the kit's own engine: ``DOCKER_HOST``,
+    ``DOCKER_CONTEXT``, the docker CLI's current context, the default socket, then the
+    well-known sockets of Docker Desktop, rootless Docker, Colima, Rancher Desktop,
+    OrbStack and Podman. ``DOCKER_HOST`` naming the kit's own engine is not the user's.
+
+    Raises:
+        EngineContextMissing: A context is named that does not exist.
     """
-    env = os.environ.get("DOCKER_HOST")
-    if env:
-        return env if env != docker_host() and ping(env) else None
-    default = "unix:///var/run/docker.sock"
-    if Path("/var/run/docker.sock").exists() and ping(default):
-        return default
-    return None
+    if os.environ.get("DOCKER_HOST") == docker_host():
+        return None
+    try:
+        return find(kit=False)
+    except (EngineNotRunning, EnginePermissionDenied):
+        return None
+
+
+def system_engine_host() -> str | None:
+    """The address of an engine the user already has (:func:`system_engine`), or None."""
+    own = system_engine()
+    return own.host if own else None
 
 
 def is_running() -> bool:
@@ -461,9 +472,9 @@ def start(wait: float = 90.0) -> str:
         DockerlabError: ``DOCKERLAB_ENGINE`` names no known profile.
     """
     name = profile()
-    own = system_engine_host()
+    own = system_engine()
     if own:
-        return own
+        return own.host
     if is_running():
         return docker_host()
     if not may_start():
@@ -632,8 +643,9 @@ def with_engine(command: list[str]) -> int:
     previous = signal.signal(signal.SIGTERM, _terminated)
     host = child = None
     try:
-        host = start()
-        env = dict(os.environ, DOCKER_HOST=host)
+        own = system_engine()
+        host = own.host if own else start()
+        env = dict(os.environ, **(own.environment() if own else {"DOCKER_HOST": host}))
         if host == docker_host() and profile() in PROFILE_PLATFORM:
             env.setdefault("DOCKERLAB_PLATFORM", PROFILE_PLATFORM[profile()])
         child = subprocess.Popen(command, env=env)
