@@ -274,7 +274,8 @@ def find(kit: bool = True, timeout: float = 3.0) -> Found:
             f"No Docker engine may be used here. Tried, in order:\n{lines}"
         )
     raise EngineNotRunning(
-        f"Docker is not running, or not where the kit looks: no engine answered. Tried, in order:\n{lines}",
+        "Docker is not running, or not where the kit looks: no engine answered. "
+        f"Tried, in order:\n{lines}",
         hint=what_to_do(),
     )
 
