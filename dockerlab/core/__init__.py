@@ -2,7 +2,7 @@
 
 Its modules form a chain, each importing only those before it (checked by
 ``tests/unit/test_layering.py``, which holds the order): the kit's settings, labels,
-tar streams, Dockerfiles, the engine, transfers, the
+tar streams, Dockerfiles, where the engine is, the engine, transfers, the
 image catalog, demo containers, building, cleaning up, pinned downloads, charts, and the
 notebook's setup.
 """

@@ -61,8 +61,8 @@ from dockerlab.core.config import (
     socket_path,
     tag,
 )
+from dockerlab.core.discovery import Found, find, ping
 from dockerlab.core.downloads import Apt, apt_install
-from dockerlab.core.engine import Found, find, ping
 from dockerlab.errors import EngineNotRunning, EnginePermissionDenied, PrivateEngineFailed
 
 #: binfmt_misc handlers that run each foreign architecture's programs (qemu-user-static).
@@ -113,7 +113,7 @@ def describe(host: str, timeout: float = 10.0) -> str:
 def system_engine() -> Found | None:
     """An engine the user already has, found as the kit finds engines, or None.
 
-    :func:`dockerlab.core.engine.find` without the kit's own engine: ``DOCKER_HOST``,
+    :func:`dockerlab.core.discovery.find` without the kit's own engine: ``DOCKER_HOST``,
     ``DOCKER_CONTEXT``, the docker CLI's current context, the default socket, then the
     well-known sockets of Docker Desktop, rootless Docker, Colima, Rancher Desktop,
     OrbStack and Podman. ``DOCKER_HOST`` naming the kit's own engine is not the user's.

@@ -8,7 +8,7 @@ This is not a fake engine: nothing here stands in for what an engine does with i
 containers; it tests *discovery*, against sockets that really answer the ping (or really
 do not), which is all discovery asks of them. ``/var/run``, ``/run/user`` and
 ``/run/podman`` cannot be written without root, so the system-wide places are looked for
-under ``engine.SYSTEM_ROOT``, pointed at a temporary folder here.
+under ``discovery.SYSTEM_ROOT``, pointed at a temporary folder here.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import docker.context.config
 import docker.tls
 import pytest
 
-from dockerlab.core import engine
+from dockerlab.core import discovery
 from dockerlab.errors import EngineContextMissing, EngineNotRunning
 
 API = "1.45"
@@ -93,7 +93,7 @@ def machine(monkeypatch):
     monkeypatch.setenv("DOCKERLAB_CACHE", str(base / "cache"))  # not this machine's kit engine
     for name in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(engine, "SYSTEM_ROOT", root)
+    monkeypatch.setattr(discovery, "SYSTEM_ROOT", root)
     servers: list[Listening] = []
 
     class Machine:
@@ -140,7 +140,7 @@ def test_docker_host_wins_over_every_context(machine, monkeypatch):
     machine.use("b")
     monkeypatch.setenv("DOCKER_CONTEXT", "b")
     monkeypatch.setenv("DOCKER_HOST", a)
-    found = engine.find()
+    found = discovery.find()
     assert (found.host, found.how, found.context) == (a, "DOCKER_HOST", None)
     assert found.environment() == {"DOCKER_HOST": a}
 
@@ -149,7 +149,7 @@ def test_docker_host_is_used_alone(machine, monkeypatch):
     machine.listen(machine.root / "var/run/docker.sock")  # would answer, but is not asked
     monkeypatch.setenv("DOCKER_HOST", f"unix://{machine.home}/nothing.sock")
     with pytest.raises(EngineNotRunning) as e:
-        engine.find()
+        discovery.find()
     assert "1. DOCKER_HOST" in str(e.value) and "2." not in str(e.value)
 
 
@@ -159,7 +159,7 @@ def test_docker_context_wins_over_config_json(machine, monkeypatch):
     machine.context("b", machine.listen(machine.home / "b.sock"))
     machine.use("b")
     monkeypatch.setenv("DOCKER_CONTEXT", "a")
-    found = engine.find()
+    found = discovery.find()
     assert (found.host, found.how, found.context) == (a, "DOCKER_CONTEXT=a", "a")
     assert found.environment() == {"DOCKER_CONTEXT": "a"}
 
@@ -169,7 +169,7 @@ def test_docker_context_is_used_alone(machine, monkeypatch):
     machine.listen(machine.root / "var/run/docker.sock")  # would answer, but is not asked
     monkeypatch.setenv("DOCKER_CONTEXT", "gone")
     with pytest.raises(EngineNotRunning) as e:
-        engine.find()
+        discovery.find()
     assert "1. DOCKER_CONTEXT=gone" in str(e.value) and "2." not in str(e.value)
 
 
@@ -180,14 +180,14 @@ def test_docker_context_in_docker_config_without_config_json(machine, monkeypatc
     machine.context("a", a, config=config)
     monkeypatch.setenv("DOCKER_CONFIG", str(config))
     monkeypatch.setenv("DOCKER_CONTEXT", "a")
-    assert engine.find().host == a
+    assert discovery.find().host == a
 
 
 def test_the_current_context(machine):
     b = machine.listen(machine.home / ".colima/default/docker.sock")
     machine.context("colima", b)
     machine.use("colima")
-    found = engine.find()
+    found = discovery.find()
     assert found.host == b
     assert found.how == "current context colima in ~/.docker/config.json"
 
@@ -198,14 +198,14 @@ def test_the_current_context_of_docker_config(machine, monkeypatch):
     machine.context("b", b, config=config)
     machine.use("b", config=config)
     monkeypatch.setenv("DOCKER_CONFIG", str(config))
-    assert engine.find().how == "current context b in ~/cfg/config.json"
+    assert discovery.find().how == "current context b in ~/cfg/config.json"
 
 
 def test_a_current_context_that_does_not_answer_falls_through(machine):
     machine.context("desktop-linux", machine.dead(machine.home / ".docker/desktop/docker.sock"))
     machine.use("desktop-linux")
     default = machine.listen(machine.root / "var/run/docker.sock")
-    found = engine.find()
+    found = discovery.find()
     assert found.host == default and found.how.startswith("the default socket")
 
 
@@ -217,7 +217,7 @@ def test_a_missing_named_context_is_an_error(machine, monkeypatch, how):
     else:
         machine.use("nope")
     with pytest.raises(EngineContextMissing, match="'nope'"):
-        engine.find()
+        discovery.find()
 
 
 @pytest.mark.parametrize("how", ["DOCKER_CONTEXT", "currentContext"])
@@ -227,14 +227,14 @@ def test_the_default_context_is_the_default_socket(machine, monkeypatch, how):
         monkeypatch.setenv("DOCKER_CONTEXT", "default")
     else:
         machine.use("default")
-    found = engine.find()
+    found = discovery.find()
     assert found.host == default and found.context is None
 
 
 def test_nothing_set_the_default_socket_first(machine):
     default = machine.listen(machine.root / "var/run/docker.sock")
     machine.listen(machine.home / ".docker/run/docker.sock")
-    assert engine.find().host == default
+    assert discovery.find().host == default
 
 
 #: Each well-known socket: where (under HOME, XDG_RUNTIME_DIR or the system root) and how
@@ -257,7 +257,7 @@ WELL_KNOWN = [
 @pytest.mark.parametrize(("under", "where", "how"), WELL_KNOWN, ids=[w for _, w, _ in WELL_KNOWN])
 def test_each_well_known_socket_is_found_when_only_it_answers(machine, under, where, how):
     host = machine.listen(getattr(machine, under) / where)
-    found = engine.find()
+    found = discovery.find()
     assert found.host == host and found.how.startswith(how)
     assert found.environment() == {"DOCKER_HOST": host}
 
@@ -265,20 +265,20 @@ def test_each_well_known_socket_is_found_when_only_it_answers(machine, under, wh
 def test_rootless_without_xdg_runtime_dir_is_run_user_uid(machine, monkeypatch):
     monkeypatch.delenv("XDG_RUNTIME_DIR")
     host = machine.listen(machine.root / f"run/user/{os.getuid()}/docker.sock")
-    assert engine.find().how.startswith("rootless Docker's socket")
-    assert engine.find().host == host
+    assert discovery.find().how.startswith("rootless Docker's socket")
+    assert discovery.find().host == host
 
 
 def test_a_socket_that_does_not_answer_is_skipped(machine):
     machine.dead(machine.home / ".docker/run/docker.sock")
     colima = machine.listen(machine.home / ".colima/default/docker.sock")
-    assert engine.find().host == colima
+    assert discovery.find().host == colima
 
 
 def test_a_socket_that_does_not_answer_is_listed_as_tried(machine):
     machine.dead(machine.home / ".docker/run/docker.sock")
     with pytest.raises(EngineNotRunning) as e:
-        engine.find(kit=False)
+        discovery.find(kit=False)
     assert "Docker Desktop's socket ~/.docker/run/docker.sock: does not answer" in str(e.value)
 
 
@@ -286,9 +286,9 @@ def test_nothing_answers_the_error_lists_every_place_tried(machine):
     machine.dead(machine.home / ".docker/desktop/docker.sock")
     machine.context("colima", f"unix://{machine.home}/.colima/default/docker.sock")
     machine.use("colima")
-    places = engine.places()
+    places = discovery.places()
     with pytest.raises(EngineNotRunning) as e:
-        engine.find()
+        discovery.find()
     text = str(e.value)
     assert places[0].how == "current context colima in ~/.docker/config.json"
     assert places[-1].how == "the kit's own engine"
@@ -296,13 +296,13 @@ def test_nothing_answers_the_error_lists_every_place_tried(machine):
         assert f"\n  {n}. {place.how}" in text
     assert "~/.docker/desktop/docker.sock: does not answer" in text
     assert "~/.rd/docker.sock: no socket" in text
-    assert e.value.hint == engine.what_to_do()
+    assert e.value.hint == discovery.what_to_do()
 
 
 def test_what_to_do_per_platform():
-    assert "Docker Desktop" in engine.what_to_do("darwin")
-    assert "colima start" in engine.what_to_do("win32")
-    linux = engine.what_to_do("linux")
+    assert "Docker Desktop" in discovery.what_to_do("darwin")
+    assert "colima start" in discovery.what_to_do("win32")
+    linux = discovery.what_to_do("linux")
     assert "sudo systemctl start docker" in linux and "systemctl --user start docker" in linux
     assert "make lab" in linux
 
@@ -313,7 +313,7 @@ def test_a_context_over_tls_carries_its_material(machine):
     tls.mkdir(parents=True)
     for name in ("ca.pem", "cert.pem", "key.pem"):
         (tls / name).write_text("-----BEGIN-----\n")
-    found = engine.load_context("remote", "DOCKER_CONTEXT=remote")
+    found = discovery.load_context("remote", "DOCKER_CONTEXT=remote")
     assert found is not None and found.host == "tcp://build.example:2376"
     assert isinstance(found.tls, docker.tls.TLSConfig)
     assert found.tls.cert == (str(tls / "cert.pem"), str(tls / "key.pem"))
