@@ -20,8 +20,6 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-import docker.errors
-
 from dockerlab.core import labels, transfer
 from dockerlab.core.building import build
 from dockerlab.core.config import cache_dir
@@ -138,11 +136,8 @@ def distribution_version(package: str | None) -> str:
 
 
 def _present(name: str) -> bool:
-    try:
-        client().images.get(name)
-        return True
-    except docker.errors.ImageNotFound:
-        return False
+    """True if the engine has an image of this name (``repository:tag``)."""
+    return bool(client().images.list(name=name))
 
 
 def registry_image() -> str:
