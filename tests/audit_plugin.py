@@ -12,8 +12,9 @@ Loaded by ``tests/conftest.py`` (``pytest_plugins``), so every run that includes
    process: a thread follows the engine's own event stream for the whole run and
    inspects every container the moment it is created. Any of them with the
    socket fails the run; so does a container of the kit (its session label)
-   without the demo defaults: no network (or another container's loopback),
-   every capability dropped, ``no-new-privileges``, pids and memory limits.
+   without the demo defaults: no network (or another container's loopback; the
+   kit's own registry alone is on the engine's network), every capability
+   dropped, ``no-new-privileges``, pids and memory limits.
 2. **Secrets.** At import, before any notebook kernel or JupyterLab starts (they
    inherit the environment), the usual secret variables are replaced by random
    canaries, and ``DOCKER_CONFIG`` points to a config.json whose registry
@@ -158,12 +159,28 @@ def made_by_kit(record: dict) -> bool:
     return SESSION in labels and any(labels.get(k) != inherited.get(k) for k in (SESSION, ROLE))
 
 
+#: The role label ``dockerlab.core.containers.registry_container`` sets (its REGISTRY_ROLE;
+#: a test checks they are the same).
+REGISTRY_ROLE = "registry"
+
+
+def _registry_on_host(record: dict) -> bool:
+    """The one exception to "no network": the kit's own registry
+    (``dockerlab.core.containers.registry_container``, its role label ``registry``) on the
+    engine's own network (``host``), where the engine dials it. Nothing else of its
+    defaults is excused."""
+    from dockerlab.core.labels import ROLE  # see socket_mounts
+
+    network = record["host_config"].get("NetworkMode") or ""
+    return network == "host" and record["labels"].get(ROLE) == REGISTRY_ROLE
+
+
 def missing_defaults(record: dict) -> list[str]:
     """Which demo-container defaults a container of the kit lacks (empty: it has all)."""
     hc = record["host_config"]
     missing = []
     network = hc.get("NetworkMode") or ""
-    if network != "none" and not network.startswith("container:"):
+    if network != "none" and not network.startswith("container:") and not _registry_on_host(record):
         missing.append(f"network {network!r}")
     if "ALL" not in (hc.get("CapDrop") or []):
         missing.append("capabilities not dropped")

@@ -11,6 +11,9 @@ container is refused before anything is created: the Docker socket, privileged
 mode, a folder of the host, devices, capabilities beyond Docker's default set,
 the host's or another container's namespaces. These refusals catch mistakes in
 notebooks; they are no boundary (a kernel can call the engine's API itself).
+
+One container of the kit's own is on the engine's network: its registry
+(:func:`registry_container`), which the engine must reach at ``127.0.0.1``.
 """
 
 from __future__ import annotations
@@ -641,6 +644,55 @@ def created(image, role: str = "measure") -> Iterator:
     finally:
         with contextlib.suppress(docker.errors.NotFound):
             box.remove(force=True)
+
+
+#: The role label of the kit's own registry (:func:`registry_container`): the one container of
+#: the kit on the engine's own network. ``tests/audit_plugin.py`` knows it by this label.
+REGISTRY_ROLE = "registry"
+#: Processes the registry may have: a Go program counts its threads, and pushes run in parallel.
+REGISTRY_PIDS = 512
+
+
+def registry_container(image: str, port: int) -> DemoContainer:
+    """Create (not start) the kit's own registry, on the **engine's** loopback.
+
+    The one exception to "no network": the registry of
+    :class:`dockerlab.registry.server.LocalRegistry` must answer at ``127.0.0.1:PORT`` where
+    the engine dials it for a push, which is the engine's own network (inside its VM, with
+    Docker Desktop or Colima). So it gets ``network_mode="host"`` of the engine, and
+    everything else of the demo defaults: every capability dropped, ``no-new-privileges``,
+    pids and memory limits, capped logs, the session label (role :data:`REGISTRY_ROLE`);
+    :class:`DemoContainer` removes it. Its config (copied in before it starts) makes it
+    listen on ``127.0.0.1:PORT`` only. Learners' demo containers never get this network:
+    :func:`create` still refuses it.
+
+    Args:
+        image: The registry's image (``registry:2`` or the kit's ``dockerlab/registry:...``).
+        port: The port it listens on; also in its environment (``REGISTRY_HTTP_ADDR``), so
+            it listens on ``127.0.0.1`` even before the kit's config replaces the image's.
+
+    Raises:
+        ImageNotFound: The image is not on this engine.
+        ContainerFailed: The engine refused to create it.
+    """
+    opts = _options(
+        memory=DEFAULT_LIMITS["memory"],
+        pids=REGISTRY_PIDS,
+        cpus=DEFAULT_LIMITS["cpus"],
+        cap_add=(),
+        network="none",
+        role=REGISTRY_ROLE,
+        environment={"REGISTRY_HTTP_ADDR": f"127.0.0.1:{port}"},
+    )
+    opts["network_mode"] = "host"
+    try:
+        return DemoContainer(client().containers.create(image, **opts))
+    except docker.errors.ImageNotFound:
+        raise ImageNotFound(f"The image {image!r} is not on this engine.") from None
+    except docker.errors.APIError as e:
+        raise ContainerFailed(
+            f"The registry's container could not be created: {e.explanation or e}"
+        ) from None
 
 
 def create(

@@ -10,8 +10,9 @@ works wherever Docker Hub is reachable. For a multi-platform image (manifest lis
 
 Nothing here waits on a registry that is not there: remote hosts get short
 timeouts, and an unreachable (or ``DOCKERLAB_OFFLINE``) registry raises
-:class:`~dockerlab.errors.NoRegistry` at once. A registry of one's own on this
-machine is :class:`dockerlab.registry.server.LocalRegistry`.
+:class:`~dockerlab.errors.NoRegistry` at once. The kit's own registry,
+:class:`dockerlab.registry.server.LocalRegistry`, runs on the engine's loopback and
+is read through the engine's API (:data:`ROUTES`).
 
 Example:
     >>> from dockerlab import registry_client
@@ -54,6 +55,12 @@ DOCKER_HUB = "registry-1.docker.io"
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 #: (connect, read) seconds for remote registries; loopback ones answer at once.
 TIMEOUT = (3.0, 15.0)
+
+#: Registry (``127.0.0.1:PORT``) -> the ``requests`` adapter that reaches it, for a registry
+#: on the engine's loopback rather than this machine's (the kit's own registry, through the
+#: engine's API: :mod:`dockerlab.registry.route`). Set and removed by
+#: :class:`dockerlab.registry.server.LocalRegistry`; every client uses it.
+ROUTES: dict[str, requests.adapters.BaseAdapter] = {}
 
 # --------------------------------------------------------------------------- references
 
@@ -356,6 +363,11 @@ class RegistryClient:
 
     def _send(self, method: str, ref: Reference, path: str, headers: dict[str, str]):
         url = f"{ref.base_url}/v2/{path}"
+        prefix = f"{ref.base_url}/"
+        if (route := ROUTES.get(ref.registry)) is not None:
+            self.session.mount(prefix, route)
+        else:
+            self.session.adapters.pop(prefix, None)
         timeout = (1.0, 10.0) if ref.is_loopback else self.timeout
         try:
             return self.session.request(method, url, headers=headers, timeout=timeout)
@@ -662,6 +674,7 @@ __all__ = [
     "OCI_INDEX",
     "OCI_MANIFEST",
     "RECORD_COLUMNS",
+    "ROUTES",
     "SIZES_ON_RECORD",
     "TIMEOUT",
     "Blob",

@@ -1,13 +1,18 @@
-"""A real distribution registry on this machine, and the engine pushing to it.
+"""A real distribution registry on the engine's loopback, and the engine pushing to it.
 
-:class:`LocalRegistry` runs the real distribution registry (Debian's
-``docker-registry`` package, distribution 2.8) on ``127.0.0.1`` at a free port,
-with its storage in a temporary folder. It is a context manager: started on
-demand, stopped and its folder removed afterwards. The engine pushes to
-``127.0.0.1:PORT`` without any TLS setting, because Docker treats ``127.0.0.0/8``
-as an insecure registry it may use over plain HTTP. Pushes and pulls go through
-:mod:`dockerlab.core.transfer`; manifests are read with
-:class:`~dockerlab.registry.api.RegistryClient`.
+:class:`LocalRegistry` runs the real distribution registry (2.x) as a container on
+the learner's engine, on the engine's own network (``network_mode="host"`` of the
+engine: inside its VM with Docker Desktop or Colima), listening on ``127.0.0.1`` at
+a free port only, with its storage inside the container. Its image is the official
+``registry:2`` where a registry answers, else one the kit builds offline from
+Debian's ``docker-registry`` package (:mod:`dockerlab.registry.image`). It is a
+context manager: started on demand, removed with its storage afterwards. The
+engine pushes to ``127.0.0.1:PORT`` of its own network without any TLS setting,
+because Docker treats ``127.0.0.0/8`` as an insecure registry it may use over
+plain HTTP. Pushes and pulls go through :mod:`dockerlab.core.transfer`; manifests
+are read with :class:`~dockerlab.registry.api.RegistryClient` through the
+engine's API (:mod:`dockerlab.registry.route`), which the notebook always
+reaches, wherever the engine runs.
 
 Example:
     >>> from dockerlab import registry_server
@@ -21,12 +26,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
 import secrets
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -36,92 +38,39 @@ from pathlib import Path
 import docker.errors
 import requests
 
-from dockerlab.core import transfer
+from dockerlab.core import containers, transfer
 from dockerlab.core.building import BuiltImage
-from dockerlab.core.config import cache_dir
+from dockerlab.core.containers import DemoContainer
 from dockerlab.core.engine import client
+from dockerlab.core.images import ref as catalog_ref
 from dockerlab.core.transfer import Pushed
 from dockerlab.errors import DockerlabError, ImageNotFound, ManifestNotFound, RegistryError
 from dockerlab.registry.api import (
+    ROUTES,
     ImageManifest,
     Reference,
     RegistryClient,
     error_text,
     parse_reference,
 )
+from dockerlab.registry.image import (
+    CONFIG,
+    CONFIG_PATH,
+    REGISTRY_PACKAGE,
+    STORAGE,
+    registry_binary,
+    registry_image,
+)
+from dockerlab.registry.route import EngineRoute
 
-REGISTRY_PACKAGE = "docker-registry"
-_CONFIG = """\
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: {root}
-  delete:
-    enabled: true
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: 127.0.0.1:{port}
-  secret: {secret}
-"""
+#: The role label of the helper container the registry is read through.
+READER_ROLE = "registry-reader"
 _RUNNING: set[LocalRegistry] = set()
 
 
-def registry_binary() -> str:
-    """Path of the ``docker-registry`` program, fetching it if we may.
-
-    Looks at ``$DOCKERLAB_REGISTRY_BIN``, then ``PATH``, then the kit's cache. If
-    it is nowhere and this is Debian/Ubuntu as root, Debian's ``docker-registry``
-    package (distribution 2.8) is downloaded with ``apt-get download`` and
-    unpacked into the kit's cache: its binary only, so no system service is
-    installed or started (the package's own service would listen on every
-    interface).
-
-    Raises:
-        DockerlabError: It is missing and cannot be fetched here.
-    """
-    env = os.environ.get("DOCKERLAB_REGISTRY_BIN")
-    if env:
-        if not os.access(env, os.X_OK):
-            raise RegistryError(f"DOCKERLAB_REGISTRY_BIN={env} is not an executable file.")
-        return env
-    cached = cache_dir() / "registry" / "usr" / "bin" / "docker-registry"
-    for candidate in (shutil.which("docker-registry"), "/usr/bin/docker-registry", str(cached)):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    if not (sys.platform.startswith("linux") and os.geteuid() == 0 and shutil.which("apt-get")):
-        raise RegistryError(
-            "The registry program (docker-registry, distribution 2.8) is not installed.",
-            hint="Install it (Debian/Ubuntu: `sudo apt-get install docker-registry`) or set "
-            "DOCKERLAB_REGISTRY_BIN to a `registry` binary of distribution 2.x.",
-        )
-    _fetch_registry_package(cached.parents[2])
-    return str(cached)
-
-
-def _fetch_registry_package(target: Path) -> None:
-    """``apt-get download docker-registry`` (this machine's apt sources) and unpack its
-    files into ``target``."""
-    from dataclasses import replace
-
-    from dockerlab.core.downloads import HOST_APT, download_debian_packages, unpack_deb
-
-    print("Fetching Debian's docker-registry package (the distribution registry) ...", flush=True)
-    hint = f"Install it by hand: `apt-get install {REGISTRY_PACKAGE}`."
-    with tempfile.TemporaryDirectory(prefix="dockerlab-registry-deb-") as tmp:
-        (deb,) = download_debian_packages(
-            [REGISTRY_PACKAGE], Path(tmp), apt=replace(HOST_APT, hint=hint)
-        )
-        unpack_deb(deb, target, hint=hint)
-
-
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now (on this machine: where
+    the engine runs elsewhere, a likely free one there too; the registry retries if not)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -129,12 +78,16 @@ def free_port() -> int:
 
 @dataclass(eq=False)
 class LocalRegistry:
-    """A real distribution registry on ``127.0.0.1``, for as long as you need it.
+    """A real distribution registry on the engine's ``127.0.0.1``, for as long as you need it.
 
-    Storage lives in a temporary folder that :meth:`stop` deletes; the port is a
-    free one (or ``port``). Nothing listens beyond loopback. As a context
-    manager it starts on entry and stops on exit; a registry left running when
-    Python exits is stopped then.
+    It runs in a container on the engine's own network (the kit's one container there:
+    :func:`dockerlab.core.containers.registry_container`) and keeps its storage inside
+    that container, which :meth:`stop` removes; the port is a free one (or ``port``).
+    Nothing listens beyond loopback. :attr:`folder` holds the config it runs with (as
+    written here, then copied in). It is read through the engine's API: a helper
+    container on the registry's network (:mod:`dockerlab.registry.route`). As a context
+    manager it starts on entry and stops on exit; a registry left running when Python
+    exits is stopped then.
 
     Args:
         port: A port to use instead of a free one.
@@ -150,7 +103,8 @@ class LocalRegistry:
     port: int | None = None
     wait: float = 15.0
     folder: Path | None = field(default=None, init=False)
-    _proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
+    container: DemoContainer | None = field(default=None, init=False, repr=False)
+    _reader: DemoContainer | None = field(default=None, init=False, repr=False)
     _client: RegistryClient | None = field(default=None, init=False, repr=False)
     _tags: list[str] = field(default_factory=list, init=False, repr=False)
 
@@ -158,7 +112,13 @@ class LocalRegistry:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        """True while its container runs (a paused one too: it is there, not answering)."""
+        if self.container is None:
+            return False
+        try:
+            return bool(self.container.inspect()["State"]["Running"])
+        except DockerlabError:
+            return False
 
     @property
     def host(self) -> str:
@@ -172,75 +132,79 @@ class LocalRegistry:
         return f"http://{self.host}"
 
     def start(self) -> LocalRegistry:
-        """Start the registry and wait until ``GET /v2/`` answers.
+        """Start the registry's container and wait until ``GET /v2/`` answers.
 
         Raises:
-            DockerlabError: The program is missing or did not come up (its log's
-                end is in the message).
+            DockerlabError: No registry image can be had here, or the registry did not
+                come up (its log's end is in the message).
         """
         if self.running:
             return self
-        binary = registry_binary()
+        image = registry_image()
         fixed = self.port
         last = ""
         for _attempt in range(3):  # a free port can be taken between our check and its bind
             self.folder = Path(tempfile.mkdtemp(prefix="dockerlab-registry-"))
             self.port = fixed or free_port()
-            (self.folder / "data").mkdir()
-            cfg = self.folder / "config.yml"
-            cfg.write_text(
-                _CONFIG.format(
-                    root=self.folder / "data", port=self.port, secret=secrets.token_hex(16)
-                )
-            )
-            log = open(self.folder / "registry.log", "wb")  # noqa: SIM115 - the child holds it
+            config = CONFIG.format(root=STORAGE, port=self.port, secret=secrets.token_hex(16))
+            (self.folder / "config.yml").write_text(config)
+            _RUNNING.add(self)
             try:
-                self._proc = subprocess.Popen(
-                    [binary, "serve", str(cfg)],
-                    stdout=log,
-                    stderr=log,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            finally:
-                log.close()
+                self._run_containers(image, config)
+            except DockerlabError:
+                self.stop()
+                raise
             if self._wait_ready():
-                _RUNNING.add(self)
-                self._client = RegistryClient()
                 return self
-            last = (self.folder / "registry.log").read_text(errors="replace")[-2000:]
+            with contextlib.suppress(DockerlabError):
+                last = self.container.logs()[-2000:]
             self.stop()
             if fixed:
                 break
             self.port = None
         raise RegistryError(
             "The local registry did not start.\n" + last,
-            hint="Is another program using the port? Is /tmp writable?",
+            hint="Is another program using the port on the engine's machine?",
         )
+
+    def _run_containers(self, image: str, config: str) -> None:
+        """Start the registry with ``config``, and the helper it is read through."""
+        assert self.port is not None
+        self.container = containers.registry_container(image, self.port)
+        self.container.copy_in(str(Path(CONFIG_PATH).parent), {"config.yml": config})
+        self.container.start()
+        self._reader = containers.start(
+            catalog_ref("alpine"),
+            ["sleep", "2147483647"],
+            network=f"container:{self.container.id}",
+            role=READER_ROLE,
+        )
+        ROUTES[self.host] = EngineRoute(self._reader, self.port)
+        self._client = RegistryClient()
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + self.wait
+        assert self._client is not None
         while time.monotonic() < deadline:
-            if self._proc is None or self._proc.poll() is not None:
+            if not self.running:
                 return False
-            with contextlib.suppress(requests.RequestException):
-                r = requests.get(f"{self.url}/v2/", timeout=1)
+            with contextlib.suppress(DockerlabError, requests.RequestException):
+                r = self._client.request("GET", Reference(self.host, "x", "latest"), "")
                 if r.status_code == 200:
                     return True
             time.sleep(0.1)
         return False
 
     def stop(self) -> None:
-        """Untag what we pushed, stop the registry and delete its storage. Safe to repeat."""
+        """Untag what we pushed, remove the registry (its storage with it). Safe to repeat."""
         self._untag_all()
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        if self.port is not None and ROUTES.get(self.host) is not None:
+            del ROUTES[self.host]
+        for box in (self._reader, self.container):
+            if box is not None:
+                with contextlib.suppress(DockerlabError, docker.errors.APIError):
+                    box.remove()
+        self._reader = self.container = None
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -409,6 +373,7 @@ def _stop_all() -> None:
 
 
 __all__ = [
+    "READER_ROLE",
     "REGISTRY_PACKAGE",
     "LocalRegistry",
     "Pushed",

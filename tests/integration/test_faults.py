@@ -12,10 +12,8 @@ engine the rest of the run uses.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -226,7 +224,7 @@ def test_full_disk_fails_the_build_readably_and_leaves_nothing(tmp_path, kit_on)
 def test_registry_that_stops_answering(bases):
     with LocalRegistry() as reg:
         reg.push(bases["alpine"], "course/alpine", "1")
-        os.kill(reg._proc.pid, signal.SIGSTOP)  # still listening, never answering
+        reg.container.container.pause()  # still listening, never answering
         try:
             with pytest.raises(NoRegistry, match="No answer") as no_answer:
                 reg.manifest("course/alpine:1")
@@ -235,7 +233,7 @@ def test_registry_that_stops_answering(bases):
             with pytest.raises(NoRegistry, match="no progress for 5 s") as no_pull:
                 reg.pull("course/alpine:1", timeout=5)
         finally:
-            os.kill(reg._proc.pid, signal.SIGCONT)
+            reg.container.container.unpause()
         for e in (no_answer, no_push, no_pull):
             assert "did not answer in time" in str(e.value)
         # Back: the same registry works again.
@@ -256,7 +254,7 @@ def test_a_mirror_that_freezes_while_the_bases_pull_from_it(bases, monkeypatch):
 
         def answers_then_freezes(ref: str) -> bool:
             answered = checked(ref)
-            os.kill(reg._proc.pid, signal.SIGSTOP)
+            reg.container.container.pause()
             return answered
 
         monkeypatch.setattr(base_images, "_pullable", answers_then_freezes)
@@ -264,7 +262,7 @@ def test_a_mirror_that_freezes_while_the_bases_pull_from_it(bases, monkeypatch):
             with pytest.raises(NoRegistry, match="no progress for 5 s") as frozen:
                 base_images.ensure(["alpine"], progress=False)
         finally:
-            os.kill(reg._proc.pid, signal.SIGCONT)
+            reg.container.container.unpause()
         assert "DOCKERLAB_IMAGE_ALPINE" in str(frozen.value)
         assert pushed.ref not in [t for i in dl.client().images.list() for t in i.tags]
 

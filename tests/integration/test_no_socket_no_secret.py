@@ -207,6 +207,33 @@ def test_the_audit_flags_a_socket_in_binds_or_mounts():
     assert [line.split(" ")[0] for line in flagged] == ["a", "b"]
 
 
+def test_the_audit_excuses_the_engine_network_for_the_kits_registry_only():
+    from dockerlab.core.containers import REGISTRY_ROLE
+
+    assert audit_plugin.REGISTRY_ROLE == REGISTRY_ROLE
+    defaults = {"CapDrop": ["ALL"], "SecurityOpt": ["no-new-privileges"], "PidsLimit": 512,
+                "Memory": 2**28}  # fmt: skip
+
+    def record(role: str, network: str, **host_config) -> dict:
+        labels = {dl.labels.SESSION: "s", dl.labels.ROLE: role}
+        return {
+            "labels": labels,
+            "host_config": {**defaults, "NetworkMode": network, **host_config},
+        }
+
+    assert audit_plugin.missing_defaults(record(REGISTRY_ROLE, "host")) == []
+    assert audit_plugin.missing_defaults(record("demo", "host")) == ["network 'host'"]
+    assert audit_plugin.missing_defaults(record("registry-reader", "host")) == ["network 'host'"]
+    assert audit_plugin.missing_defaults(record(REGISTRY_ROLE, "bridge")) == ["network 'bridge'"]
+    # Only the network is excused: the registry's other defaults are still required.
+    assert audit_plugin.missing_defaults(record(REGISTRY_ROLE, "host", CapDrop=[])) == [
+        "capabilities not dropped"
+    ]
+    assert audit_plugin.missing_defaults(record(REGISTRY_ROLE, "host", Privileged=True)) == [
+        "privileged or host pids"
+    ]
+
+
 def test_the_canaries_are_planted():
     for name in audit_plugin.CANARY_ENV:
         assert audit_plugin.leaks(os.environ.get(name, "")), f"{name} holds no canary"

@@ -1,8 +1,9 @@
-"""A real distribution registry on 127.0.0.1, and the engine pushing to it."""
+"""A real distribution registry on the engine's 127.0.0.1, and the engine pushing to it."""
 
 from __future__ import annotations
 
 import os
+import time
 
 import docker.errors
 import pytest
@@ -10,6 +11,7 @@ import requests
 
 import dockerlab as dl
 from dockerlab.registry import api as registry_client
+from dockerlab.registry import image as registry_image
 from dockerlab.registry import server as registry_server
 
 
@@ -47,12 +49,15 @@ def test_push_a_built_image_and_read_its_compressed_size(engine, bases, reg):
         n_layers = len(engine.images.get(img.id).attrs["RootFS"]["Layers"])
         assert len(m.layers) == n_layers == 3
 
-        # each size in the manifest is the size of the blob the registry stores
-        blobs = reg.folder / "data" / "docker" / "registry" / "v2" / "blobs" / "sha256"
+        # each size in the manifest is the size of the blob the registry stores (in its
+        # container, wherever the engine runs: read through the engine's API)
+        blobs = f"{registry_image.STORAGE}/docker/registry/v2/blobs/sha256"
         for blob in (m.config, *m.layers):
             assert reg.blob_size("test/regtest", blob.digest) == blob.size
             hexd = blob.digest.split(":")[1]
-            assert (blobs / hexd[:2] / hexd / "data").stat().st_size == blob.size
+            chunks, stat = reg.container.container.get_archive(f"{blobs}/{hexd[:2]}/{hexd}/data")
+            b"".join(chunks)
+            assert stat["size"] == blob.size
         assert m.compressed_bytes == m.config.size + sum(m.layer_sizes)
 
         # compressed is smaller than on disk; the random layer barely compresses
@@ -110,3 +115,63 @@ def test_push_many_pushes_in_parallel(engine, bases, reg):
     assert pushed["test/many-a"].digest == pushed["test/many-b"].digest  # same image, same digest
     assert reg.manifest("test/many-b:t").digest == pushed["test/many-b"].digest
     assert not [t for t in engine.images.get(bases["alpine"]).tags if t.startswith(reg.host)]
+
+
+def _listening(reader, port: int) -> set[str]:
+    """The local addresses listening on ``port`` in the network ``reader`` is on (its
+    ``/proc/net/tcp``: state 0A is LISTEN; the address is little-endian hex)."""
+    rows = reader.exec(["cat", "/proc/net/tcp", "/proc/net/tcp6"]).output.splitlines()
+    found = set()
+    for row in rows[1:]:
+        cols = row.split()
+        if len(cols) > 3 and cols[3] == "0A" and cols[1].endswith(f":{port:04X}"):
+            found.add(cols[1].rsplit(":", 1)[0])
+    return found
+
+
+def test_the_registry_runs_on_the_engine_and_is_read_through_its_api(engine, bases, reg):
+    """The topology claim: the registry is a container of the engine, on the engine's own
+    network, listening on its 127.0.0.1 only; reads go through the engine's API (a helper
+    container's exec), not a connection of this process to the registry's port."""
+    import socket
+
+    hc = reg.container.inspect()["HostConfig"]
+    assert hc["NetworkMode"] == "host" and hc["CapDrop"] == ["ALL"]
+    assert hc["SecurityOpt"] == ["no-new-privileges"] and hc["PidsLimit"] > 0 and hc["Memory"] > 0
+    env = reg.container.inspect()["Config"]["Env"]
+    assert f"REGISTRY_HTTP_ADDR=127.0.0.1:{reg.port}" in env
+    # Its listening socket: 127.0.0.1 (0100007F) only, in the network its container is on.
+    assert _listening(reg._reader, reg.port) == {"0100007F"}
+    # The registry's process is the one the engine runs for that container.
+    procs = " ".join(p["args"] for p in reg.container.top(("pid", "args")))
+    assert "registry" in procs and "serve" in procs
+
+    # Every connection this process opens while reading: none to the registry's port.
+    opened: list[tuple] = []
+    real_connect = socket.socket.connect
+
+    def recording_connect(self, address):
+        opened.append(address)
+        return real_connect(self, address)
+
+    pushed = reg.push(bases["alpine"], "test/topology", "t")
+    since = int(time.time()) - 1
+    socket.socket.connect = recording_connect
+    try:
+        m = reg.manifest("test/topology:t")
+        assert reg.digest("test/topology:t") == pushed.digest == m.digest
+        assert reg.tags("test/topology") == ["t"]
+        assert reg.blob_size("test/topology", m.layers[0].digest) == m.layers[0].size
+    finally:
+        socket.socket.connect = real_connect
+    to_registry = [a for a in opened if isinstance(a, tuple) and reg.port in a[1:2]]
+    assert not to_registry, opened
+    # ... and the engine ran an `nc` in the helper for each read (four reads, four or more:
+    # a manifest's digest may need a second request).
+    until = int(time.time()) + 1
+    execs = [
+        e for e in engine.api.events(since=since, until=until, decode=True,
+                                     filters={"type": "container", "container": reg._reader.id})
+        if e.get("status", e.get("Action", "")).startswith("exec_create") and "nc" in str(e)
+    ]  # fmt: skip
+    assert len(execs) >= 4, execs

@@ -329,3 +329,55 @@ def test_sizes_on_record_are_the_figures_of_the_sources_page():
     for record in r.SIZES_ON_RECORD:
         for figure in re.findall(r"\d+\.\d+ MB|\d+\.\d+ /", record.recorded):
             assert figure.split()[0] in section, (record.image, figure)
+
+
+# --------------------------------------------------------------------------- the engine route
+
+
+def test_the_route_writes_one_request_per_connection():
+    import requests
+
+    from dockerlab.registry.route import request_bytes
+
+    req = requests.Request(
+        "HEAD", "http://127.0.0.1:5000/v2/a/b/manifests/t?n=1", headers={"Accept": "x/y"}
+    ).prepare()
+    raw = request_bytes(req, "127.0.0.1:5000")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "HEAD /v2/a/b/manifests/t?n=1 HTTP/1.1"
+    assert {"Host: 127.0.0.1:5000", "Connection: close", "Accept: x/y"} <= set(lines)
+    assert body == b""
+
+
+def test_the_route_knows_when_an_answer_is_whole():
+    from dockerlab.registry.route import answer_complete
+
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
+    assert not answer_complete(b"HTTP/1.1 200 OK\r\nContent-Le", "GET")
+    assert not answer_complete(ok + b"{", "GET")
+    assert answer_complete(ok + b"{}", "GET")
+    assert answer_complete(b"HTTP/1.1 200 OK\r\nContent-Length: 3862211\r\n\r\n", "HEAD")
+    assert answer_complete(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n", "DELETE")
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n"
+    assert not answer_complete(chunked, "GET")
+    assert answer_complete(chunked + b"0\r\n\r\n", "GET")
+    assert not answer_complete(b"HTTP/1.1 200 OK\r\n\r\nno length", "GET")  # until EOF
+
+
+def test_the_route_reads_an_answer_as_requests_does():
+    import requests
+
+    from dockerlab.registry.route import parse_response
+
+    req = requests.Request("GET", "http://127.0.0.1:5000/v2/x/tags/list").prepare()
+    body = b'{"name":"x","tags":["1"]}'
+    raw = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        b"Docker-Content-Digest: sha256:ab\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    )
+    resp = parse_response(raw, req)
+    assert resp.status_code == 200 and resp.json() == {"name": "x", "tags": ["1"]}
+    assert resp.headers["docker-content-digest"] == "sha256:ab"
+    with pytest.raises(requests.ConnectionError, match="No HTTP answer"):
+        parse_response(b"", req)
