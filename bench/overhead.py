@@ -1,7 +1,8 @@
 """The package's overhead: the same measurements through dockerlab and through the bare CLI.
 
 Each pair does the same work on the same engine, alternating, N times; the
-report gives medians and the ratio dockerlab / CLI (goal: within 1.2x).
+report gives medians and the ratio dockerlab / CLI (goal: within 1.2x; a cached build and
+the layer analysis against the bare ``docker save``: within 1.1x).
 
     python bench/overhead.py [--runs N] [--out FILE]
 

@@ -78,6 +78,10 @@ def _notebooks(engines: dict[str, dict]) -> list[str]:
     return [*lines, "![notebook times](benchmarks.png)", ""]
 
 
+#: Measurements with a goal tighter than 1.2x (issue 24): what a learner repeats most.
+TIGHTER = {"build (cached)": 1.1, "layer analysis vs docker save alone (floor)": 1.1}
+
+
 def _overhead(engines: dict[str, dict]) -> list[str]:
     have = {k: e["overhead"] for k, e in engines.items() if e["overhead"]}
     if not have:
@@ -85,7 +89,8 @@ def _overhead(engines: dict[str, dict]) -> list[str]:
     names = list(dict.fromkeys(n for r in have.values() for n in r))
     lines = ["## dockerlab vs the bare docker CLI, per engine", "",
              "Same work, same engine, alternating runs; medians; ratio = dockerlab / CLI "
-             "(goal: within 1.2x). The CLI figures include starting the `docker` process, as a "
+             "(goal: within 1.2x; a cached build, and the layer analysis against the bare "
+             "`docker save`, within 1.1x). The CLI figures include starting the `docker` process, as a "
              "learner typing the command would. A build uses the builder `docker build` uses on "
              "that engine, on both sides.", "",
              "| measurement | " + " | ".join(f"{k}: kit / CLI (s), ratio" for k in have) + " |",
@@ -97,7 +102,8 @@ def _overhead(engines: dict[str, dict]) -> list[str]:
             if not x:
                 cells.append("-")
                 continue
-            flag = "" if "floor" in n or x["ratio"] <= 1.2 else " **over 1.2x**"
+            goal = TIGHTER.get(n, 1.2)
+            flag = "" if x["ratio"] <= goal else f" **over {goal}x**"
             cells.append(f"{x['dockerlab_s']:.3f} / {x['cli_s']:.3f}, {x['ratio']:.2f}{flag}")
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
     lines += ["", "The layer analysis lists every file of every layer with its size; the CLI "
