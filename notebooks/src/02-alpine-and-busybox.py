@@ -15,7 +15,7 @@
 #
 # 1. their size **on disk** and their size **compressed** (what a registry stores and
 #    a pull downloads), both measured here: the second by pushing them to a real
-#    registry running on this machine and reading its manifests;
+#    registry running on your engine and reading its manifests;
 # 2. busybox: how many commands are one file, how it picks what to do, and what it
 #    replaces;
 # 3. musl vs glibc: what programs link to, how big each C library is, and a program
@@ -64,14 +64,17 @@ df = dl.compare(bases)[["size_mb", "files", "packages", "commands", "executables
 df
 
 # %% [markdown]
-# For the compressed size we need a registry. The kit starts a real one on this
-# machine (the `docker-registry` program: the same open-source *distribution*
-# registry Docker Hub grew from) on `127.0.0.1` only, with its storage in a temporary
-# folder. The engine pushes the three bases to it (side by side, to save time),
-# compressing every layer with gzip on the way, exactly as a push to Docker Hub would. Then we read each image's
-# **manifest**: the registry's list of the image's blobs (its config and its
-# layers) with their stored sizes. Nothing is pulled; the manifest alone tells the
-# compressed size. When the cell ends, the registry stops and its folder is deleted.
+# For the compressed size we need a registry. The kit starts a real one as a
+# container on your Docker engine (the same open-source *distribution* registry
+# Docker Hub grew from: the official `registry:2` image where it can be pulled, else
+# Debian's `docker-registry` program in an image the kit builds), listening only on
+# the engine's own `127.0.0.1`, where the engine can reach it even when it runs in a
+# virtual machine (Docker Desktop). The engine pushes the three bases to it (side by
+# side, to save time), compressing every layer with gzip on the way, exactly as a
+# push to Docker Hub would. Then we read each image's **manifest** (through the
+# engine): the registry's list of the image's blobs (its config and its layers) with
+# their stored sizes. Nothing is pulled; the manifest alone tells the compressed
+# size. When the cell ends, the registry container and its storage are removed.
 
 # %%
 with registry_server.LocalRegistry() as reg:

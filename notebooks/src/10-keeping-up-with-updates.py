@@ -9,7 +9,7 @@
 # **The test.** Four parts, all on the real engine and a real registry:
 #
 # 1. **Tags move.** We push an image as `lesson/app:1.0` and `:latest` to a
-#    registry on this machine, then a changed one as `:1.1` and `:latest`.
+#    registry on your engine, then a changed one as `:1.1` and `:latest`.
 #    `latest` now gives something else; a **digest** pin gives the same bytes.
 # 2. **hadolint** flags bases with no tag (`DL3006`) or `latest` (`DL3007`).
 # 3. **Is there a newer base?** A checker reads a Dockerfile's `FROM` lines and
@@ -45,9 +45,10 @@ alpine = dl.ref("alpine")
 # layer: change one byte and the digest changes. So `image@sha256:...` can only
 # ever mean one image.
 #
-# We run a real registry (the distribution registry, Debian's `docker-registry`
-# package) on `127.0.0.1`, and two versions of a tiny "app": an Alpine image
-# whose only difference is the version file it prints.
+# We run a real registry (the distribution registry: the official `registry:2` image,
+# or Debian's `docker-registry` package in an image the kit builds offline) as a
+# container on the engine's own `127.0.0.1`, and two versions of a tiny "app": an
+# Alpine image whose only difference is the version file it prints.
 
 # %%
 app_dockerfile = f"""
@@ -109,7 +110,8 @@ pd.DataFrame(pulls, index=["image id", "the container prints"]).T
 fig = freshness.plot_tag_timeline(
     timeline,
     title="Which digest each tag points at",
-    caption=f"Measured on a distribution registry at {reg.host} (this machine). Same colour = same image.",
+    caption=f"Measured on a distribution registry at {reg.host} (a container on this engine). "
+    "Same colour = same image.",
 )
 
 # %% [markdown]
