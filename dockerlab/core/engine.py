@@ -135,11 +135,9 @@ def client(timeout: int = 300) -> docker.DockerClient:
     global _client, _host, _found, _connected
     had = _connected  # an engine answered this process before (not undone by reset())
     if _client is not None:
-        try:
-            _client.ping()
-            return _client
-        except Exception:
-            _client = None
+        # No ping here: every request of the shared client is guarded (:func:`guard`), and
+        # a failed one pings afresh to tell a stopped engine (EngineStopped) from the rest.
+        return _client
     try:
         place = find()
         c = _connect(place.host, timeout, place.tls)
