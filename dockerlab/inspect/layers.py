@@ -568,36 +568,12 @@ def _analyse_save(save: _Save, image: str) -> LayerAnalysis:
     layers = (
         pd.DataFrame(layer_rows).set_index("layer")
         if layer_rows
-        else pd.DataFrame(
-            columns=[
-                "instruction",
-                "size",
-                "added",
-                "modified",
-                "deleted",
-                "blob_bytes",
-                "diff_id",
-                "created_by",
-            ]
-        )
+        else pd.DataFrame(columns=LAYER_COLUMNS)
     )
     per_layer = wasted.groupby("added_in")["size"].sum() if not wasted.empty else pd.Series()
     layers["wasted_bytes"] = [int(per_layer.get(i, 0)) for i in layers.index]
     layers["kept_bytes"] = layers["size"] - layers["wasted_bytes"]
-    layers = layers[
-        [
-            "instruction",
-            "size",
-            "kept_bytes",
-            "wasted_bytes",
-            "added",
-            "modified",
-            "deleted",
-            "blob_bytes",
-            "diff_id",
-            "created_by",
-        ]
-    ]
+    layers = layers[LAYER_COLUMNS]
 
     files = pd.DataFrame(file_rows, columns=["layer", "path", "size", "kind", "change", "entry"])
     files["fate"] = [
@@ -671,6 +647,11 @@ class _Opened:
     def __exit__(self, *exc: object) -> None:
         if self._close is not None:
             self._close()
+
+
+#: The columns of :attr:`LayerAnalysis.layers`, in order.
+LAYER_COLUMNS = ["instruction", "size", "kept_bytes", "wasted_bytes", "added", "modified",
+                 "deleted", "blob_bytes", "diff_id", "created_by"]  # fmt: skip
 
 
 def analyse(image: Source) -> LayerAnalysis:
