@@ -484,3 +484,18 @@ def apt_install(packages: list[str], why: str) -> None:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", NEEDRESTART_SUSPEND="1")
     for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
         subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+#: Debian's archive keyring as the host has it (package ``debian-archive-keyring``).
+HOST_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+
+def apt_sources(suite: str, keyring: str = HOST_KEYRING) -> str:
+    """The suite, its updates and its security archive, as deb822 ``.sources`` stanzas
+    (the form the official images carry in ``/etc/apt/sources.list.d/debian.sources``)."""
+    return (
+        f"Types: deb\nURIs: http://deb.debian.org/debian\nSuites: {suite} {suite}-updates\n"
+        f"Components: main\nSigned-By: {keyring}\n\n"
+        f"Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: {suite}-security\n"
+        f"Components: main\nSigned-By: {keyring}\n"
+    )

@@ -22,8 +22,9 @@ from pathlib import Path
 
 from dockerlab.core import labels, transfer
 from dockerlab.core.building import build
-from dockerlab.core.config import cache_dir
-from dockerlab.core.engine import client, registry_reachable
+from dockerlab.core.config import cache_dir, machine_arch
+from dockerlab.core.downloads import Apt, apt_sources, download_debian_packages, unpack_deb
+from dockerlab.core.engine import client, platform, registry_reachable
 from dockerlab.core.images import ref
 from dockerlab.errors import DockerlabError, RegistryError
 
@@ -115,6 +116,38 @@ def _fetch_registry_package(target: Path) -> None:
         unpack_deb(deb, target, hint=hint)
 
 
+def registry_binary_for(arch: str) -> str:
+    """The ``docker-registry`` program for the Debian architecture ``arch`` (the engine's
+    course platform: ``arm64`` on an Apple Silicon Mac, or the emulated arm64 engine here).
+
+    This machine's own architecture: :func:`registry_binary`. Another: Debian trixie's
+    package for ``arch``, downloaded with a private apt configuration (signatures checked
+    as always) and unpacked into the kit's cache, once.
+    """
+    if arch == machine_arch():
+        return registry_binary()
+    cached = cache_dir() / f"registry-{arch}" / "usr" / "bin" / "docker-registry"
+    if os.access(cached, os.X_OK):
+        return str(cached)
+    hint = (
+        f"The lessons' registry for linux/{arch} comes from Debian's {REGISTRY_PACKAGE} "
+        f"package for {arch} (deb.debian.org, once), or `docker pull {OFFICIAL_IMAGE}`."
+    )
+    apt = Apt(
+        f"Debian trixie ({arch})",
+        cache_dir() / f"apt-registry-{arch}",
+        apt_sources("trixie"),
+        arch=arch,
+        error=RegistryError,
+        hint=hint,
+    )
+    print(f"Fetching Debian's {REGISTRY_PACKAGE} package for {arch} ...", flush=True)
+    with tempfile.TemporaryDirectory(prefix="dockerlab-registry-deb-") as tmp:
+        (deb,) = download_debian_packages([REGISTRY_PACKAGE], Path(tmp), apt=apt)
+        unpack_deb(deb, cached.parents[2], hint=hint)
+    return str(cached)
+
+
 def package_version(binary: str) -> str | None:
     """The Debian version of the package ``binary`` came from (``2.8.2+ds1-1``), read from
     the changelog it installs beside it; None if there is none."""
@@ -169,7 +202,7 @@ def build_kit_image() -> str:
     the kit's config; labelled like the course's own images (kit, provenance, OCI
     annotations) and with no session, so it outlives sessions like a base.
     """
-    binary = registry_binary()
+    binary = registry_binary_for(platform().split("/")[1])
     package = package_version(binary)
     tag = f"{KIT_REPOSITORY}:{distribution_version(package)}"
     if _present(tag):

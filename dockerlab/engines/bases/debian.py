@@ -30,7 +30,7 @@ from pathlib import Path
 
 from dockerlab.core.building import DISK_FULL_HINT, disk_full
 from dockerlab.core.config import cache_dir, machine_arch
-from dockerlab.core.downloads import Apt, download_debian_packages
+from dockerlab.core.downloads import Apt, apt_sources, download_debian_packages
 from dockerlab.core.downloads import (
     parse_print_uris as parse_print_uris,  # its home now; still importable here
 )
@@ -48,7 +48,6 @@ SUITE_OF = {"debian": SUITE, "debian_slim": SUITE, "builder": SUITE, "debian_old
 BUILDER_PACKAGES = ("gcc", "libc6-dev", "musl-tools")
 SOURCE = "https://deb.debian.org/debian"
 #: The host's keyring apt checks the archive's signatures with (Debian 12's holds trixie's keys).
-HOST_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
 #: The official ``-slim`` rules (debuerreotype's ``.slimify-excludes`` / ``-includes``).
 SLIM_EXCLUDES = (
@@ -71,17 +70,6 @@ SLIM_INCLUDES = (
     "/usr/share/locale/locale.alias",
     "/usr/share/omf/*/*-C.emf",
 )
-
-
-def apt_sources(suite: str, keyring: str = HOST_KEYRING) -> str:
-    """The suite, its updates and its security archive, as deb822 ``.sources`` stanzas
-    (the form the official images carry in ``/etc/apt/sources.list.d/debian.sources``)."""
-    return (
-        f"Types: deb\nURIs: http://deb.debian.org/debian\nSuites: {suite} {suite}-updates\n"
-        f"Components: main\nSigned-By: {keyring}\n\n"
-        f"Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: {suite}-security\n"
-        f"Components: main\nSigned-By: {keyring}\n"
-    )
 
 
 #: Files debootstrap leaves that describe the host or the build, not the image.
