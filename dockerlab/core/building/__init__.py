@@ -141,7 +141,6 @@ def build(
             hint="Name your image under your own repository, e.g. tag='my/app:1.0'.",
         )
     chosen = choose_builder(dockerfile, builder, secrets=bool(secrets))
-    require_bases(dockerfile, buildargs, builder=chosen)
     bar = BuildProgress(dockerfile, progress)
     image_labels = {**(labels or {}), **({} if base else build_labels())}
     if chosen == "buildkit":
@@ -156,7 +155,10 @@ def build(
             network=network,
             timeout=timeout,
             bar=bar,
+            # checked while BuildKit's client starts: a missing base stops it at once
+            preflight=lambda: require_bases(dockerfile, buildargs, builder=chosen),
         )
+    require_bases(dockerfile, buildargs, builder=chosen)
     return build_legacy(
         dockerfile,
         files,

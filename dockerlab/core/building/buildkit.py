@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import docker.errors
@@ -23,11 +23,12 @@ from dockerlab.core.building.context import FileSpec, context_tar
 from dockerlab.core.building.failures import build_failed, timed_out
 from dockerlab.core.building.image import BuiltImage
 from dockerlab.core.building.log import BuildLog
-from dockerlab.core.building.naming import apply_tag
+from dockerlab.core.building.naming import apply_tag, tag_target
 from dockerlab.core.building.progress_bar import BuildProgress
 from dockerlab.core.engine import (
     buildkit_cli,
     client,
+    engine_info,
     host,
     registry_reachable,
     requested_platform,
@@ -111,8 +112,12 @@ def build_buildkit(
     network: bool,
     timeout: float,
     bar: BuildProgress,
+    preflight: Callable[[], None] | None = None,
 ) -> BuiltImage:
     """Build with BuildKit (the arguments: :func:`dockerlab.core.building.build`'s).
+
+    ``preflight`` (the base images' check) runs while the client starts; if it raises,
+    the client is stopped before it reaches a registry, and its error stands.
 
     Raises:
         BuildFailed: A step failed, or no image came of it.
@@ -157,6 +162,13 @@ def build_buildkit(
         timer = threading.Timer(timeout, proc.kill)  # the client's end cancels the build
         timer.start()
         try:
+            if preflight is not None:
+                try:
+                    preflight()
+                except BaseException:
+                    bar.discard()
+                    raise
+            named = tag_target(tag)  # asked while the build runs: it costs the build no time
             assert proc.stdout is not None
             for raw in proc.stdout:
                 log.feed(raw.decode(errors="replace"))
@@ -178,7 +190,7 @@ def build_buildkit(
         image_id = _built_image_id(work, log.lines)
     if not image_id:
         raise BuildFailed("The build ended without producing an image.", log.step, [*log.tail])
-    apply_tag(image_id, tag, log)
+    apply_tag(image_id, tag, log, named=named)
     bar.done(seconds)
     return BuiltImage(image_id, tag, seconds, log.lines, [], "buildkit")
 
@@ -192,13 +204,21 @@ def _feed(proc: subprocess.Popen, data: bytes) -> None:
         proc.stdin.close()
 
 
+#: Engines (by address) whose first BuildKit build showed the image's id to be the digest
+#: buildx's metadata names for that store (the manifest's on the containerd store, the
+#: config's on the classic one): later builds take it from there, with no inspect.
+_NAMING_CONFIRMED: dict[str, bool] = {}
+
+
 def _built_image_id(work: Path, lines: list[str]) -> str | None:
     """The engine's id of what BuildKit made.
 
     The classic store names an image by its config digest (the ``--iidfile``);
     the containerd image store by its manifest digest (buildx's metadata file's
     ``containerimage.digest``, or the log's ``exporting manifest`` line for a
-    client without metadata files). Ask the engine which it knows.
+    client without metadata files). Ask the engine which it knows; once an engine's
+    answer was the digest its store's naming predicts, later builds take that digest
+    without asking (an inspect costs about as much as a tenth of a cached build).
     """
     candidates = []
     for line in reversed(lines):
@@ -206,13 +226,21 @@ def _built_image_id(work: Path, lines: list[str]) -> str | None:
             candidates.append(m[1])
     if (work / "iid").exists():
         candidates.append((work / "iid").read_text().strip())
+    meta: dict = {}
     with contextlib.suppress(OSError, ValueError):
         meta = json.loads((work / "metadata.json").read_text())
         candidates += [meta.get("containerimage.digest"), meta.get("containerimage.config.digest")]
+    containerd = engine_info().containerd_store
+    expected = meta.get("containerimage.digest" if containerd else "containerimage.config.digest")
+    if expected and _NAMING_CONFIRMED.get(host()) == containerd:
+        return expected  # this engine names a build so, as its first build showed
     api = client().api
     for candidate in filter(None, candidates):
         with contextlib.suppress(docker.errors.APIError):
-            return api.inspect_image(candidate)["Id"]
+            found = api.inspect_image(candidate)["Id"]
+            if expected and found == expected:
+                _NAMING_CONFIRMED[host()] = containerd
+            return found
     return None
 
 

@@ -17,22 +17,43 @@ from dockerlab.core.engine import client, engine_info
 from dockerlab.errors import DockerlabError
 
 
-def apply_tag(image_id: str, tag: str | None, log: BuildLog) -> None:
+def tag_target(tag: str | None) -> str | None:
+    """The id of the image ``tag`` names now, or None (no tag, or nothing has that name)."""
+    if not tag:
+        return None
+    repository, name = _split(tag)
+    try:
+        return client().api.inspect_image(f"{repository}:{name}")["Id"]
+    except docker.errors.APIError:
+        return None
+
+
+def _split(tag: str) -> tuple[str, str]:
+    repository, _, name = tag.rpartition(":") if ":" in tag.rsplit("/", 1)[-1] else (tag, "", "")
+    return repository, name or "latest"
+
+
+def apply_tag(
+    image_id: str, tag: str | None, log: BuildLog, *, named: str | bool | None = False
+) -> None:
     """Give the built image its name, through the engine, after the build (both builders).
 
     Not by the builder: BuildKit's exporter takes a name from any image that had it, and
     on the containerd store that image is then gone (two learners building one lesson's
     tag at once lost their images); the engine's own tag keeps the other image, untagged.
+
+    Args:
+        named: What :func:`tag_target` said of ``tag`` while the build ran (the BuildKit
+            back-end asks then, at no cost); by default it is asked now.
     """
     if not tag:
         return
-    repository, _, name = tag.rpartition(":") if ":" in tag.rsplit("/", 1)[-1] else (tag, "", "")
-    with contextlib.suppress(docker.errors.APIError):  # not found: name it below
-        if client().api.inspect_image(f"{repository}:{name or 'latest'}")["Id"] == image_id:
-            return  # a cached rebuild: the name already names this very image, nothing moves
+    repository, name = _split(tag)
+    if (tag_target(tag) if named is False else named) == image_id:
+        return  # a cached rebuild: the name already names this very image, nothing moves
     try:
-        with _naming(image_id, f"{repository}:{name or 'latest'}"):
-            _tag(image_id, repository, name or "latest")
+        with _naming(image_id, f"{repository}:{name}"):
+            _tag(image_id, repository, name)
     except docker.errors.APIError as e:
         with contextlib.suppress(docker.errors.APIError):
             client().api.remove_image(image_id, force=True)
@@ -94,4 +115,4 @@ def _tag(image_id: str, repository: str, name: str, attempts: int = 6) -> None:
             time.sleep(0.05 * (attempt + 1) + random.random() * 0.05)
 
 
-__all__ = ["apply_tag"]
+__all__ = ["apply_tag", "tag_target"]

@@ -38,6 +38,12 @@ class BuildProgress:
             self.widget = w.HBox([self.bar, self.label])
             display(self.widget)
 
+    def discard(self) -> None:
+        """Take the bar away: the build did not start after all (a base image is missing)."""
+        if self.widget is not None:
+            self.widget.close()
+            self.widget = None
+
     def step(self, n: int, total: int, instruction: str) -> None:
         text = f"Step {n}/{total}: {instruction}"
         if self.sink:
