@@ -7,7 +7,8 @@ mode, where skipping a file's data is a forward seek (read and drop in big
 blocks) instead of every byte going through tarfile's small stream buffers:
 on a 270 MB image that takes a third off the analysis. :func:`prefetched` reads the
 engine's chunks on a second thread, so that the engine goes on sending while the
-tar is parsed (the thread waits on the socket without the interpreter lock).
+tar is parsed: measured, it pays on the containerd store's gzip layers (a few percent)
+and costs on the classic store's plain ones, where both threads want the interpreter lock.
 
 :func:`tar_stream` puts them together for any source of bytes, and
 :func:`uncompressed` reads a gzip- or zstd-compressed layer as its tar (gzip with ISA-L's
