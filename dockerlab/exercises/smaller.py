@@ -126,8 +126,8 @@ CMD ["cat", "/etc/alpine-release"]
             return self.outcome(
                 NOT_YET,
                 f"Pinned, but run as is, the image printed "
-                f"{printed.strip()[:200]!r} (exit code {code}); it should print "
-                "its /etc/alpine-release. For this run the check wrote "
+                f"{printed.strip()[:200]!r} (exit code {code}); it should print the "
+                "Alpine release in its /etc/alpine-release. For this run the check wrote "
                 f"{planted!r} into that file: a program that reads it prints that.",
             )
         return self.outcome(
