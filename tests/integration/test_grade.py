@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from dockerlab.classroom import learners as classroom
+from dockerlab.core import engine
 from dockerlab.core.sessions import sessions
+from dockerlab.engines.private import cgroup_name
 
 pytestmark = pytest.mark.usefixtures("nothing_left")
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +52,8 @@ def forged(home: Path) -> None:
 def test_a_class_is_regraded_by_measurement_and_a_forged_progress_file_changes_nothing(
     bases, tmp_path
 ):
+    """Her solutions pass, his wrong answers do not, and both wrote "passed" everywhere
+    in their own progress files: the grades are what was measured."""
     home = tmp_path / "class"
     alice, bob = tmp_path / "alice", tmp_path / "bob"
     for who in (alice, bob):
@@ -88,6 +92,10 @@ def test_a_class_is_regraded_by_measurement_and_a_forged_progress_file_changes_n
     kept = home / "grades"
     assert os.stat(kept).st_uid == 0 and os.stat(kept).st_mode & 0o777 == 0o700
     assert not (tmp_path / "instructor-progress.json").exists()  # the grader wrote no progress
+    if engine.is_private():  # the learner's budget bounded the engine's containers; lifted now
+        group = Path("/sys/fs/cgroup/memory") / cgroup_name()
+        if group.is_dir():
+            assert int((group / "memory.limit_in_bytes").read_text()) > 2**31
     view = subprocess.run(
         [sys.executable, "-c", "from dockerlab.classroom import view\n"
          "print(view.class_progress().to_json())"],
