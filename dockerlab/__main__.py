@@ -23,6 +23,10 @@ Commands:
                            (root) a workshop machine: a Unix user and a rootless engine
                            per learner, each in a budget of their own, and a JupyterHub
                            configuration; then start | status | stop | teardown
+    grade SUBMISSIONS | --class [--csv F --json F --junit F --fail-under PERCENT]
+                           regrade each learner's saved answers on this engine (never a
+                           learner's): a folder with one folder per learner, or the class
+                           of this machine; exit 1 if a learner is under PERCENT
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     cr.add_argument("--disk", default="8g", help="each learner's engine's disk")
     cr.add_argument("--images", nargs="*", help="catalog keys to load (default: every base)")
     cr.add_argument("--no-hub", action="store_true", help="no JupyterHub environment/config")
+    _grade_parser(sub)
     args = parser.parse_args(argv)
 
     try:
@@ -159,6 +164,8 @@ def _run(args: argparse.Namespace) -> int:
         return 1 if any(left.values()) else 0
     if args.command == "score":
         return _score(args)
+    if args.command == "grade":
+        return _grade(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
@@ -239,6 +246,66 @@ def _classroom(args: argparse.Namespace) -> int:
     else:
         getattr(classroom, args.action)()
     return 0
+
+
+def _grade_parser(sub) -> None:
+    g = sub.add_parser("grade", help="regrade learners' saved answers on a trusted engine")
+    g.add_argument("submissions", nargs="?", help="a folder with one folder per learner")
+    g.add_argument(
+        "--class",
+        dest="whole_class",
+        action="store_true",
+        help="every learner of this machine's class (as root)",
+    )
+    g.add_argument("--csv", help="write the gradebook CSV here (Canvas, Moodle)")
+    g.add_argument("--json", help="write every question's measurements and messages here")
+    g.add_argument("--junit", help="write JUnit XML here (CI)")
+    g.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="PERCENT",
+        help="exit 1 if a learner passed fewer than PERCENT of the questions",
+    )
+    g.add_argument("--time-limit", type=float, help="seconds each question's check may take")
+    g.add_argument(
+        "--memory", default="2g", help="each learner's memory (folder; a class: its own)"
+    )
+    g.add_argument("--pids", type=int, default=1024, help="each learner's processes")
+    g.add_argument("--cpus", type=float, default=1.0, help="each learner's CPUs")  # fmt: skip
+
+
+def _grade(args: argparse.Namespace) -> int:
+    """``grade``: regrade, write what was asked, print one line per learner."""
+    from pathlib import Path
+
+    from dockerlab.classroom import gradebook, grader, grades
+    from dockerlab.classroom import learners as classroom
+
+    if bool(args.submissions) == bool(args.whole_class):
+        raise InvalidOption("grade needs a folder of submissions or --class (one of them).")
+    limit = {"time_limit": args.time_limit} if args.time_limit else {}
+    if args.whole_class:
+        state = classroom.Class.load()
+        graded = grader.regrade(
+            grader.class_submissions(state),
+            budget=state.budget,
+            forbidden_hosts=tuple(x.docker_host for x in state.learners),
+            **limit,
+        )
+        print(f"grades kept in {grades.save(graded)} (root's only)")
+    else:
+        budget = classroom.Budget(args.memory, args.pids, args.cpus)
+        graded = grader.regrade(grader.folder_submissions(args.submissions), budget=budget, **limit)
+    for flag, write in (("csv", gradebook.to_csv), ("json", gradebook.to_json),
+                        ("junit", gradebook.to_junit)):  # fmt: skip
+        if getattr(args, flag):
+            Path(getattr(args, flag)).write_text(write(graded))
+    for g in graded:
+        print(f"{g.learner}: {g.points} of {g.possible} passed on regrade ({g.percent:g}%)")
+    under = gradebook.below(graded, args.fail_under)
+    if under:
+        print(f"under {args.fail_under:g}%: {', '.join(under)}")
+    return 1 if under else 0
 
 
 if __name__ == "__main__":
