@@ -16,7 +16,7 @@ Commands:
                            build context, as for docker build); partial if it cannot
                            be built here (a step needs the network, a base is missing)
     score --compare A B    two Dockerfiles' scorecards side by side
-    classroom setup NAME... [--memory 2g --pids 1024 --cpus 1 --disk 8g --images KEY...]
+    classroom setup NAME... [--memory 2g --pids 1024 --cpus 1 --disk 8g --home 2g --images KEY...]
                            (root) a workshop machine: a Unix user and a rootless engine
                            per learner, each in a budget of their own, and a JupyterHub
                            configuration; then start | status | stop | teardown
@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     cr.add_argument("--pids", type=int, default=1024, help="each learner's processes")
     cr.add_argument("--cpus", type=float, default=1.0, help="each learner's CPUs")
     cr.add_argument("--disk", default="8g", help="each learner's engine's disk")
+    cr.add_argument("--home", default="2g", help="each learner's home's disk")
+    cr.add_argument("--workers", type=int, help="engines started at once (default: one per CPU)")
     cr.add_argument("--images", nargs="*", help="catalog keys to load (default: every base)")
     cr.add_argument("--no-hub", action="store_true", help="no JupyterHub environment/config")
     args = parser.parse_args(argv)
@@ -185,8 +187,9 @@ def _classroom(args: argparse.Namespace) -> int:
     if args.action == "setup":
         if not args.names:
             raise InvalidOption("Name the learners: `classroom setup alice bob ...`.")
-        budget = classroom.Budget(args.memory, args.pids, args.cpus, args.disk)
-        classroom.setup(args.names, budget, images=args.images, hub=not args.no_hub)
+        budget = classroom.Budget(args.memory, args.pids, args.cpus, args.disk, args.home)
+        classroom.setup(args.names, budget, images=args.images, hub=not args.no_hub,
+                        workers=args.workers)  # fmt: skip
     elif args.action == "status":
         import pandas as pd
 
