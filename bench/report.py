@@ -108,7 +108,8 @@ def _overhead(engines: dict[str, dict]) -> list[str]:
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
     lines += ["", "The layer analysis lists every file of every layer with its size; the CLI "
               "pipeline (`docker save`, unpack, `tar -tv` each layer) parses tar headers in C, "
-              "the kit with Python's `tarfile`. The floor row compares the analysis with the bare "
+              "the kit in Python (`dockerlab/core/tar_listing.py`, a lean reader that lists what "
+              "`tarfile` lists). The floor row compares the analysis with the bare "
               "`docker save`, which lists nothing: how much of the time is the engine's export "
               "alone (on the containerd image store, the export of compressed layers is much "
               "slower than on the classic store).", ""]  # fmt: skip

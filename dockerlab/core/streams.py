@@ -11,7 +11,7 @@ tar is parsed: measured, it pays on the containerd store's gzip layers (a few pe
 and costs on the classic store's plain ones, where both threads want the interpreter lock.
 
 :func:`tar_stream` puts them together for any source of bytes, and
-:func:`uncompressed` reads a gzip- or zstd-compressed layer as its tar (gzip with ISA-L's
+:func:`uncompressed` (over :func:`decompressor`) reads a gzip- or zstd-compressed layer as its tar (gzip with ISA-L's
 inflate, ``isal``, where it is installed: several times zlib's speed, which is most of the
 time an analysis of a containerd store's ``docker save`` spends in Python).
 """
@@ -58,6 +58,13 @@ class Chunks(io.RawIOBase):
         b[:n] = self._buf[:n]
         self._buf = self._buf[n:]
         return n
+
+    def remaining(self) -> Iterator[bytes]:
+        """What is left to read, as the chunks it comes in (none copied but a part-read one)."""
+        if self._buf:
+            rest, self._buf = bytes(self._buf), memoryview(b"")
+            yield rest
+        yield from self._it
 
     def close(self) -> None:
         if not self.closed and hasattr(self._chunks, "close"):
@@ -139,15 +146,24 @@ def uncompressed(stream: IO[bytes], compression: str) -> Forward:
     Raises:
         ValueError: ``compression`` is neither.
     """
+    return Forward(io.BufferedReader(_Borrowed(decompressor(stream, compression)), 1 << 20))
+
+
+def decompressor(stream: IO[bytes], compression: str) -> IO[bytes]:
+    """A compressed stream (``"gzip"`` or ``"zstd"``) as what it holds, read forward.
+
+    ``stream`` needs only ``read``.
+
+    Raises:
+        ValueError: ``compression`` is neither.
+    """
     if compression == "gzip":
-        raw: IO[bytes] = _gzip.GzipFile(fileobj=stream, mode="rb")
-    elif compression == "zstd":
+        return _gzip.GzipFile(fileobj=stream, mode="rb")
+    if compression == "zstd":
         import zstandard  # only for images whose layers are zstd-compressed
 
-        raw = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
-    else:
-        raise ValueError(f"not a compression: {compression!r}")
-    return Forward(io.BufferedReader(_Borrowed(raw), buffer_size=1 << 20))
+        return zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
+    raise ValueError(f"not a compression: {compression!r}")
 
 
 def decompression_errors() -> tuple[type[BaseException], ...]:

@@ -45,7 +45,7 @@ import posixpath
 import re
 import tarfile
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -57,10 +57,11 @@ from dockerlab.core.engine import client, engine_info
 from dockerlab.core.streams import (
     Chunks,
     decompression_errors,
+    decompressor,
     prefetched,
     tar_stream,
-    uncompressed,
 )
+from dockerlab.core.tar_listing import Data, TarListing, chunks_of
 from dockerlab.errors import ImageNotFound, LayerAnalysisError
 from dockerlab.inspect.secret_forms import SecretFinder
 
@@ -81,18 +82,6 @@ def _norm(name: str) -> str:
     """A tar member name as a clean relative path (``./a/b/`` -> ``a/b``)."""
     name = posixpath.normpath("/" + name).lstrip("/")
     return "" if name == "." else name
-
-
-def _kind(info: tarfile.TarInfo) -> str:
-    if info.isdir():
-        return "dir"
-    if info.issym():
-        return "symlink"
-    if info.islnk():
-        return "hardlink"
-    if info.isfile():
-        return "file"
-    return "other"
 
 
 @dataclass
@@ -130,31 +119,36 @@ def _blob_format(head: bytes) -> str:
     return "other"
 
 
-def _scan_layer(name: str, stream: IO[bytes], compression: str, hook: FileHook | None) -> _Blob:
+def _scan_layer(name: str, data: Data, compression: str, hook: FileHook | None) -> _Blob:
     blob = _Blob()
-    # A plain tar (seekable here) skips file data; a compressed one is decompressed as it
-    # goes, and skipping drops what comes out in large blocks.
+    # A plain tar is read from the save's own chunks, file data dropped without a copy; a
+    # compressed one is decompressed as it goes, and what comes out dropped in large blocks.
+    source: Data | Iterator[bytes] = data
     if compression in ("gzip", "zstd"):
-        stream = uncompressed(stream, compression)
+        source = chunks_of(decompressor(data, compression))
     try:
-        with tarfile.open(fileobj=stream, mode="r:") as tar:
-            for info in tar:
-                path = _norm(info.name)
-                if not path:
-                    continue
-                folder, base = posixpath.split(path)
-                if base == OPAQUE:
-                    blob.entries.append(_Entry("/" + folder, 0, "opaque", "/" + path))
-                elif base.startswith(WHITEOUT_PREFIX):
-                    target = posixpath.join(folder, base[len(WHITEOUT_PREFIX) :])
-                    blob.entries.append(_Entry("/" + target, 0, "whiteout", "/" + path))
-                else:
-                    kind = _kind(info)
-                    size = info.size if kind == "file" else 0
-                    blob.entries.append(_Entry("/" + path, size, kind))
-                    if hook is not None and kind == "file":
-                        hook(name, "/" + path, tar.extractfile(info), size)
-                tar.members = []  # tarfile keeps every TarInfo otherwise
+        tar = TarListing(source)
+        for m in tar:
+            path = _norm(m.name)
+            if not path:
+                continue
+            folder, base = posixpath.split(path)
+            if base == OPAQUE:
+                blob.entries.append(_Entry("/" + folder, 0, "opaque", "/" + path))
+            elif base.startswith(WHITEOUT_PREFIX):
+                target = posixpath.join(folder, base[len(WHITEOUT_PREFIX) :])
+                blob.entries.append(_Entry("/" + target, 0, "whiteout", "/" + path))
+            else:
+                kind = m.kind()
+                size = m.size if kind == "file" else 0
+                blob.entries.append(_Entry("/" + path, size, kind))
+                if hook is not None and kind == "file":
+                    if m.sparse:
+                        raise LayerAnalysisError(
+                            f"Layer {name!r} stores /{path} as a sparse file, which the kit "
+                            "does not read (it lists it)."
+                        )
+                    hook(name, "/" + path, tar.data(), size)
     except decompression_errors() as e:  # corrupt or cut compressed data
         raise tarfile.ReadError(f"{compression} data unreadable: {e}") from None
     return blob
@@ -186,36 +180,37 @@ class _Save:
 def _scan_save(fileobj: IO[bytes], hook: FileHook | None = None) -> _Save:
     """One pass over a ``docker save`` tar: buffer JSON, scan layer blobs as they stream by."""
     save = _Save({}, {}, {}, {})
+    # The engine's chunks are read as they come; any other source through tar_stream.
+    chunks = fileobj.remaining() if isinstance(fileobj, Chunks) else chunks_of(tar_stream(fileobj))
     try:
-        with tarfile.open(fileobj=tar_stream(fileobj), mode="r:") as outer:
-            for member in outer:
-                outer.members = []
-                name = _norm(member.name)
-                if member.issym() or member.islnk():
-                    target = member.linkname
-                    if member.issym():
-                        target = posixpath.join(posixpath.dirname(name), target)
-                    save.links[name] = _norm(target)
+        outer = TarListing(chunks)
+        for member in outer:
+            name = _norm(member.name)
+            kind = member.kind()
+            if kind in ("symlink", "hardlink"):
+                target = member.linkname
+                if kind == "symlink":
+                    target = posixpath.join(posixpath.dirname(name), target)
+                save.links[name] = _norm(target)
+                continue
+            if kind != "file":
+                continue
+            f = outer.data()  # reads nothing until asked
+            fmt = _blob_format(f.peek(512))
+            if fmt == "json" and member.size <= MAX_JSON:
+                save.jsons[name] = f.read()
+            elif fmt in ("tar", "tar?", "gzip", "zstd"):
+                try:
+                    blob = _scan_layer(name, f, fmt, hook)
+                except tarfile.ReadError as e:
+                    if fmt != "tar?":
+                        raise LayerAnalysisError(
+                            f"Layer {name!r} is not a readable tar: {e}"
+                        ) from None
+                    save.skipped[name] = "not a tar"
                     continue
-                if not member.isfile():
-                    continue
-                f = outer.extractfile(member)  # seekable, reads nothing until asked
-                head = f.peek(512)[:512]
-                fmt = _blob_format(head)
-                if fmt == "json" and member.size <= MAX_JSON:
-                    save.jsons[name] = f.read()
-                elif fmt in ("tar", "tar?", "gzip", "zstd"):
-                    try:
-                        blob = _scan_layer(name, f, fmt, hook)
-                    except tarfile.ReadError as e:
-                        if fmt != "tar?":
-                            raise LayerAnalysisError(
-                                f"Layer {name!r} is not a readable tar: {e}"
-                            ) from None
-                        save.skipped[name] = "not a tar"
-                        continue
-                    blob.blob_bytes = member.size
-                    save.blobs[name] = blob
+                blob.blob_bytes = member.size
+                save.blobs[name] = blob
     except (tarfile.ReadError, EOFError, gzip.BadGzipFile) as e:
         raise LayerAnalysisError(f"Not a `docker save` tar stream: {e}") from None
     return save

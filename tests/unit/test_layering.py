@@ -36,7 +36,7 @@ ALLOWED = {
 }
 #: The core's modules, in order: each imports only modules before it.
 CORE_ORDER = [
-    "config", "labels", "streams", "dockerfile", "discovery", "engine", "transfer",
+    "config", "labels", "streams", "tar_listing", "dockerfile", "discovery", "engine", "transfer",
     "images", "containers", "building", "sessions", "downloads", "plotting",
     "notebook",
 ]  # fmt: skip

@@ -338,3 +338,15 @@ def test_instruction_text():
     assert instruction("COPY app.c /src/ # buildkit") == "COPY app.c /src/"
     assert instruction("", "Imported from -") == "(base image, imported)"
     assert instruction("RUN |1 A=1 /bin/sh -c echo hi # buildkit") == "RUN |1 A=1 echo hi"
+
+
+@pytest.mark.parametrize("chunk", [97, 4096])
+def test_engine_chunks_of_any_size_give_the_same_analysis(save, chunk):
+    """The engine's stream (its chunks read as they come) and a file give one analysis."""
+    from dockerlab.core.streams import Chunks
+
+    chunks = Chunks(iter([save[i : i + chunk] for i in range(0, len(save), chunk)]))
+    a, b = analyse(chunks), analyse(save)
+    assert a.files.equals(b.files) and a.layers.equals(b.layers) and a.wasted.equals(b.wasted)
+    assert read_file(Chunks(iter([save[i : i + chunk] for i in range(0, len(save), chunk)])),
+                     "/etc/conf", 3) == read_file(save, "/etc/conf", 3)  # fmt: skip
