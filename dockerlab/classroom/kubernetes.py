@@ -42,6 +42,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from dockerlab.classroom.learners import Budget
@@ -219,6 +220,23 @@ def helm_values(
     }
 
 
+def cgroup_v1_warning(budget: Budget) -> str:
+    """A header line when the engine's CPU limit is under one CPU, the limit each of the
+    kit's containers asks for: on a node with cgroup v1 the kernel refuses a child's CPU
+    quota over its parent's, so none of them could start (found by
+    tests/integration/test_kubernetes_pods.py on this cgroup v1 machine); cgroup v2 allows
+    it. Empty when the engine's share is one CPU or more."""
+    engine = budget.cpus * (1 - NOTEBOOK_SHARE)
+    if engine >= 1:
+        return ""
+    least = math.ceil(100 / (1 - NOTEBOOK_SHARE)) / 100  # the fewest CPUs, to 0.01 up
+    return (
+        f"# On nodes with cgroup v1: the engine's CPU limit ({engine:g}) is under the 1 CPU each\n"
+        "# of the kit's containers asks for, and cgroup v1 refuses that: no container of the\n"
+        f"# course could start. Use cgroup v2 nodes, or --cpus {least:.2f} or more.\n"
+    )
+
+
 _HEADER = """\
 # Zero to JupyterHub values for a dockerlab class, written by
 # `python -m dockerlab classroom kubernetes`: per learner's pod, a Docker Engine 28
@@ -227,12 +245,13 @@ _HEADER = """\
 # (memory {memory}, CPU {cpus}, engine disk {disk}). Merge with your own values
 # (hub, proxy, auth): `helm upgrade --install class jupyterhub/jupyterhub -f THIS -f yours.yaml`.
 #
-# The engine container is privileged ({mode} engine: {why}); the notebook container is not.
+# The engine container is privileged ({mode} engine: {why});
+# the notebook container is not.
 # Your cluster must allow privileged pods in the learners' namespace (Pod Security
 # Standards "privileged" level for that namespace).
 # Not expressible in a pod's spec:
 {missing}
-# Tested without a cluster: tests/unit/test_kubernetes_values.py builds the pod with
+{cgroup_v1}# Tested without a cluster: tests/unit/test_kubernetes_values.py builds the pod with
 # KubeSpawner's own code; tests/integration/test_kubernetes_pods.py emulates two pods.
 # Untested here: scheduling, volumes, network policy, eviction (docs/instructor.md).
 """
@@ -263,6 +282,7 @@ def write_values(path: str | Path, budget: Budget, **options) -> Path:
         cpus=budget.cpus,
         disk=budget.disk,
         missing="\n".join(f"# - {what}: {how}" for what, how in NOT_EXPRESSIBLE.items()),
+        cgroup_v1=cgroup_v1_warning(budget),
     )
     path = Path(path)
     path.write_text(header + yaml.safe_dump(values, sort_keys=False, width=100))

@@ -181,3 +181,10 @@ def test_the_command_writes_the_values_with_what_they_cannot_say(tmp_path, capsy
 def test_an_image_without_a_tag_is_refused():
     with pytest.raises(kubernetes.InvalidOption):
         kubernetes.helm_values(Budget(), notebook_image="registry.example.org:5000/notebook")
+
+
+def test_the_header_warns_when_cgroup_v1_would_refuse_the_kits_containers(tmp_path):
+    small = kubernetes.write_values(tmp_path / "a.yaml", Budget(cpus=1.0), notebook_image=NOTEBOOK)
+    assert "cgroup v1" in small.read_text()
+    big = kubernetes.write_values(tmp_path / "b.yaml", Budget(cpus=2.0), notebook_image=NOTEBOOK)
+    assert "cgroup v1" not in big.read_text()
