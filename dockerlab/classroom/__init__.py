@@ -1,6 +1,7 @@
 """Is this machine ready (:mod:`.checkup`), and a workshop server: a Unix user and a
 rootless engine per learner (:mod:`.learners`), the hub's spawner (:mod:`.spawner`),
-the instructor's live view (:mod:`.view`) and every course image once (:mod:`.workshop`).
+the instructor's live view (:mod:`.view`) and every course image once (:mod:`.workshop`);
+the same model on Kubernetes as Zero to JupyterHub's Helm values (:mod:`.kubernetes`).
 
 ``from dockerlab import classroom`` then ``classroom.setup(...)`` sets a class up, as
 before the classroom was a folder.
