@@ -28,6 +28,9 @@ Commands:
                            regrade each learner's saved answers on this engine (never a
                            learner's): a folder with one folder per learner, or the class
                            of this machine; exit 1 if a learner is under PERCENT
+    classroom kubernetes --notebook-image NAME:TAG [--output values.yaml --registry HOST
+                           --rootful] [--memory --cpus --disk]  Zero to JupyterHub's Helm
+                           values for the same model: an engine sidecar per learner's pod
 """
 
 from __future__ import annotations
@@ -83,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         help="exit 1 if the score (percent of the targets met, 0-100) is under N",
     )
     cr = sub.add_parser("classroom", help="a rootless engine per learner on a workshop machine")
-    cr.add_argument("action", choices=["setup", "start", "status", "stop", "teardown"])
+    cr.add_argument(
+        "action", choices=["setup", "start", "status", "stop", "teardown", "kubernetes"]
+    )
     cr.add_argument("names", nargs="*", help="the learners' logins (setup)")
     cr.add_argument("--memory", default="2g", help="each learner's memory, engine and server")
     cr.add_argument("--pids", type=int, default=1024, help="each learner's processes")
@@ -94,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     cr.add_argument("--images", nargs="*", help="catalog keys to load (default: every base)")
     cr.add_argument("--no-hub", action="store_true", help="no JupyterHub environment/config")
     _grade_parser(sub)
+    cr.add_argument("--notebook-image", help="kubernetes: the learners' notebook image")
+    cr.add_argument("--output", default="values.yaml", help="kubernetes: the values file")
+    cr.add_argument("--registry", help="kubernetes: a registry serving the course's bases")
+    cr.add_argument("--rootful", action="store_true", help="kubernetes: the engine as root")
     args = parser.parse_args(argv)
 
     try:
@@ -235,6 +244,21 @@ def _score(args: argparse.Namespace) -> int:
 def _classroom(args: argparse.Namespace) -> int:
     from dockerlab.classroom import learners as classroom
 
+    if args.action == "kubernetes":
+        from dockerlab.classroom import kubernetes
+
+        if not args.notebook_image:
+            raise InvalidOption("Name the learners' notebook image: --notebook-image NAME:TAG.")
+        budget = classroom.Budget(args.memory, args.pids, args.cpus, args.disk)
+        path = kubernetes.write_values(
+            args.output,
+            budget,
+            notebook_image=args.notebook_image,
+            rootless=not args.rootful,
+            registry=args.registry,
+        )
+        print(f"Zero to JupyterHub values written to {path}")
+        return 0
     if args.action == "setup":
         if not args.names:
             raise InvalidOption("Name the learners: `classroom setup alice bob ...`.")

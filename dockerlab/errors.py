@@ -240,6 +240,17 @@ class GradingError(DockerlabError):
     keep the grades."""
 
 
+class PackageLockBusy(DockerlabError):
+    """Another program (often unattended-upgrades on a fresh machine) held apt's or dpkg's
+    package lock for longer than the kit waits (``DOCKERLAB_APT_LOCK_TIMEOUT``)."""
+
+    hint = (
+        "Wait until it is done (`systemctl status unattended-upgrades apt-daily.service "
+        "apt-daily-upgrade.service` shows it), then run the command again; or let the kit "
+        "wait longer: DOCKERLAB_APT_LOCK_TIMEOUT=SECONDS. Never delete the lock files."
+    )
+
+
 #: Every error class above (``from dockerlab.errors import *`` and ``dockerlab``'s exports).
 __all__ = sorted(
     name

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from dockerlab.core.apt_lock import LISTS_LOCK, check, run_apt
 from dockerlab.core.config import cache_dir
 from dockerlab.errors import DockerlabError, EngineNotRunning
 
@@ -273,12 +274,11 @@ class Apt:
                 hint="Run the kit on Debian or Ubuntu, or install what it downloads yourself.",
             )
         try:
-            p = subprocess.run(
+            p = run_apt(
                 [tool, "-q", *self.options(), *args],
                 cwd=cwd,
                 env=env,
-                capture_output=True,
-                text=True,
+                lists=self.folder / "lists" if self.folder else LISTS_LOCK.parent,
                 timeout=TIMEOUT,
             )
         except subprocess.TimeoutExpired:
@@ -467,23 +467,47 @@ def unpack_deb(
         )
 
 
-def apt_install(packages: list[str], why: str) -> None:
+def apt_install(
+    packages: list[str],
+    why: str,
+    *,
+    error: type[DockerlabError] = EngineNotRunning,
+    recommends: bool = True,
+) -> None:
     """Install Debian packages of the system's own release (apt-get), saying so.
 
+    Each apt call waits while another program (unattended-upgrades at boot) holds the
+    package lock, saying so, for at most ``DOCKERLAB_APT_LOCK_TIMEOUT`` seconds
+    (:func:`dockerlab.core.apt_lock.run_apt`).
+
+    Args:
+        packages: The packages.
+        why: What they are for, for the messages.
+        error: The error class its failures raise (default: no engine could be had).
+        recommends: Also install the packages they recommend (apt's default).
+
     Raises:
-        EngineNotRunning: This machine has no apt-get (the kit installs this way only
-            what its own engines need, where no engine is running).
+        EngineNotRunning: (or ``error``) This machine has no apt-get (the kit installs
+            this way only what its own engines and tools need), or apt-get failed.
+        PackageLockBusy: Another program held the package lock for too long.
     """
     names = ", ".join(packages)
     if not shutil.which("apt-get"):
-        raise EngineNotRunning(
+        raise error(
             f"No Docker engine is running, and the kit cannot install {names} ({why}): "
             "no apt-get here."
         )
     print(f"Installing Debian's {names} ({why}) ...", file=sys.stderr, flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", NEEDRESTART_SUSPEND="1")
-    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
-        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    install = ["apt-get", "install", "-y", "-qq"]
+    if not recommends:
+        install.append("--no-install-recommends")
+    for cmd in (["apt-get", "update", "-qq"], [*install, *packages]):
+        what = f"`{' '.join(cmd[:2])}` ({why})"
+        try:
+            check(run_apt(cmd, env=env, timeout=TIMEOUT), what, error)
+        except subprocess.TimeoutExpired:
+            raise error(f"{what} had not finished after {TIMEOUT} s.") from None
 
 
 #: Debian's archive keyring as the host has it (package ``debian-archive-keyring``).

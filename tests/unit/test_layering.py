@@ -37,7 +37,7 @@ ALLOWED = {
 #: The core's modules, in order: each imports only modules before it.
 CORE_ORDER = [
     "config", "labels", "streams", "tar_listing", "dockerfile", "discovery", "engine", "transfer",
-    "images", "containers", "building", "sessions", "downloads", "plotting",
+    "images", "containers", "building", "sessions", "apt_lock", "downloads", "plotting",
     "notebook",
 ]  # fmt: skip
 ENTRY = {"", "__main__"}

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from dockerlab.core.building import DISK_FULL_HINT, disk_full
 from dockerlab.core.config import cache_dir, machine_arch
-from dockerlab.core.downloads import Apt, apt_sources, download_debian_packages
+from dockerlab.core.downloads import Apt, apt_install, apt_sources, download_debian_packages
 from dockerlab.core.downloads import (
     parse_print_uris as parse_print_uris,  # its home now; still importable here
 )
@@ -141,9 +141,7 @@ def host_tools(tools: dict[str, str]) -> dict[str, str]:
                 hint=f"Install them (`sudo apt-get install -y {' '.join(missing)}`) and run "
                 "`make bases` again, or use a machine that can reach a registry.",
             )
-        print(f"Installing host tools: {' '.join(missing)} ...", flush=True)
-        run(["apt-get", "update", "-qq"], "apt-get update")
-        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], "apt-get")
+        apt_install(missing, "host tools", error=BootstrapFailed, recommends=False)
     return {tool: str(shutil.which(tool, path=_path())) for tool in tools}
 
 
