@@ -23,6 +23,14 @@ real engine and the real registry:
   :func:`check_bases` asks each image's registry, when it answers, whether its
   tag now points at another digest than the one pinned, and which version tags
   are newer. Whatever it could not check (no registry reachable) it says so.
+- **What does an upgrade line in the Dockerfile do, and why scan on a schedule?**
+  :func:`security_updates` asks Debian's archive (the host's apt, a private
+  configuration) which of an image's packages its security archive updated after the
+  last point release, with both versions' ``.deb`` files; :data:`OLD_BASE_DOCKERFILE`
+  makes the base as it was before them, :meth:`SecurityUpdates.repository` a local
+  stand-in for the security archive, and :func:`upgrade_summary` measures each build.
+  :func:`advisories` makes a small vulnerability database from Debian's changelogs,
+  :func:`scan_history` matches one image against it as of each day.
 
 Example:
     >>> from dockerlab import freshness
