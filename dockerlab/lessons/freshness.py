@@ -23,6 +23,14 @@ real engine and the real registry:
   :func:`check_bases` asks each image's registry, when it answers, whether its
   tag now points at another digest than the one pinned, and which version tags
   are newer. Whatever it could not check (no registry reachable) it says so.
+- **What does an upgrade line in the Dockerfile do, and why scan on a schedule?**
+  :func:`security_updates` asks Debian's archive (the host's apt, a private
+  configuration) which of an image's packages its security archive updated after the
+  last point release, with both versions' ``.deb`` files; :data:`OLD_BASE_DOCKERFILE`
+  makes the base as it was before them, :meth:`SecurityUpdates.repository` a local
+  stand-in for the security archive, and :func:`upgrade_summary` measures each build.
+  :func:`advisories` makes a small vulnerability database from Debian's changelogs,
+  :func:`scan_history` matches one image against it as of each day.
 
 Example:
     >>> from dockerlab import freshness
@@ -34,9 +42,11 @@ Example:
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pandas as pd
@@ -54,7 +64,7 @@ from dockerlab.core.plotting import (
     SERIES,
     caption_below,
 )
-from dockerlab.errors import ContainerFailed, NoRegistry
+from dockerlab.errors import ContainerFailed, LessonError, NoRegistry
 from dockerlab.inspect.filesystem import FileSystem, filesystem
 from dockerlab.inspect.packages import Package, installed, parse_os_release
 from dockerlab.registry.api import ManifestNotFound, RegistryClient, RegistryError
@@ -492,7 +502,7 @@ while read -r src version pkg; do
   for f in /usr/share/doc/"$pkg"/changelog.Debian.gz; do
     [ -r "$f" ] || continue
     echo "@@ $src $version"
-    zcat "$f" | grep -E '^[a-z0-9]|CVE-[0-9]'
+    zcat "$f" | grep -E '^[a-z0-9]|CVE-[0-9]|^ -- '
   done
 done
 """
@@ -500,10 +510,21 @@ done
 
 @dataclass(frozen=True)
 class ChangelogEntry:
-    """One entry of a Debian changelog: its version, and the CVE ids it names."""
+    """One entry of a Debian changelog: its version, the CVE ids it names, and its date
+    (the trailer line's, when the entry has one)."""
 
     version: str
     cves: frozenset[str]
+    date: datetime | None = None
+
+
+def _trailer_date(line: str) -> datetime | None:
+    """The date of a changelog entry's trailer, `` -- Name <mail>  Thu, 29 Feb 2024 ...``."""
+    _, _, when = line.partition(">  ")
+    try:
+        return parsedate_to_datetime(when.strip()).astimezone(UTC) if when else None
+    except (TypeError, ValueError):
+        return None
 
 
 def parse_changelogs(text: str) -> dict[str, tuple[str, list[ChangelogEntry]]]:
@@ -528,9 +549,11 @@ def parse_changelogs(text: str) -> dict[str, tuple[str, list[ChangelogEntry]]]:
         if m and out:
             version, cves = m[2], set()
             entries.append(ChangelogEntry(version, frozenset()))
+        elif version is not None and line.startswith(" -- "):
+            entries[-1] = replace(entries[-1], date=_trailer_date(line))
         elif version is not None and CVE.search(line):
             cves.update(CVE.findall(line))
-            entries[-1] = ChangelogEntry(version, frozenset(cves))
+            entries[-1] = replace(entries[-1], cves=frozenset(cves))
     return out
 
 
@@ -561,7 +584,7 @@ def fixed_between(
     too). What is left was fixed after the older version and is not recorded as
     fixed in it; some of those may never have affected it (Debian's security
     tracker says, per CVE). Fixes that came with a new upstream version without a
-    CVE id in the changelog are not counted: it is a lower bound.
+    CVE id in the changelog are not counted, so it is neither a floor nor a ceiling.
 
     Returns:
         One row per source package with at least one such CVE (columns
@@ -981,17 +1004,385 @@ def plot_package_changes(
     return fig
 
 
+# --------------------------------------------------------------- upgrading inside the Dockerfile
+
+#: Columns of :attr:`SecurityUpdates.table`.
+UPDATE_COLUMNS = ["package", "source", "point_release", "installed"]
+#: Where the lesson's updates repository sits in the build context and in the image.
+UPDATES_DIR = "updates"
+#: apt options that read only the lesson's repository (the image's own sources need a
+#: network the build does not have).
+UPDATES_APT = (
+    f"-o Dir::Etc::SourceList=/srv/{UPDATES_DIR}/sources.list -o Dir::Etc::SourceParts=/dev/null"
+)
+
+
+@dataclass(frozen=True)
+class SecurityUpdates:
+    """The packages of a Debian image that came from the security archive after its
+    release's last point release, and both versions of each as ``.deb`` files.
+
+    Attributes:
+        suite: The Debian release (``trixie``).
+        arch: Its architecture (``amd64``).
+        table: One row per package (:data:`UPDATE_COLUMNS`): the version the release's
+            own archive has (the last point release) and the installed one (the security
+            archive's).
+        point_release: File name -> bytes of each point-release ``.deb``.
+        updates: File name -> bytes of each installed version's ``.deb``.
+        index: Each installed version's stanza of Debian's own package index (signed by the
+            archive), its ``Filename`` made local: a repository apt reads.
+        where: Where the files came from (the archive's URLs).
+        missing: Why nothing could be measured here, or None.
+    """
+
+    suite: str
+    arch: str
+    table: pd.DataFrame
+    point_release: dict[str, bytes] = field(repr=False)
+    updates: dict[str, bytes] = field(repr=False)
+    index: str = field(repr=False)
+    where: str = ""
+    missing: str | None = None
+
+    def largest(self) -> str:
+        """The package whose update is the largest download (the one to upgrade by hand)."""
+        sizes = {name.split("_")[0]: len(data) for name, data in self.updates.items()}
+        if not sizes:
+            raise LessonError(
+                f"Debian {self.suite}'s security archive has no update of this image's packages "
+                "newer than the last point release.",
+                hint="A point release has just folded the security updates into the release: "
+                "this part can show something again after the next security update.",
+            )
+        return max(sizes, key=sizes.__getitem__)
+
+    def old_base_files(self) -> dict[str, bytes]:
+        """Build-context files for :data:`OLD_BASE_DOCKERFILE`: the point-release packages."""
+        return {f"point-release/{name}": data for name, data in self.point_release.items()}
+
+    def repository(self, *, empty: bool = False) -> dict[str, bytes | str]:
+        """Build-context files of a one-folder apt repository in ``updates/``: the updates'
+        ``.deb`` files, their ``Packages`` index and a ``sources.list`` naming it. It stands
+        in for Debian's security archive, which a build without a network cannot reach.
+
+        Args:
+            empty: The repository as it was before the updates were published: an index
+                with no package in it.
+        """
+        files: dict[str, bytes | str] = {
+            f"{UPDATES_DIR}/Packages": "" if empty else self.index,
+            f"{UPDATES_DIR}/sources.list": f"deb [trusted=yes] file:/srv/{UPDATES_DIR} ./\n",
+        }
+        if not empty:
+            files |= {f"{UPDATES_DIR}/{name}": data for name, data in self.updates.items()}
+        return files
+
+
+#: A base as it was at its release's last point release: the course's Debian with the
+#: packages the security archive has updated since put back to their point-release
+#: versions, squashed into one layer as a published base is.
+OLD_BASE_DOCKERFILE = """
+FROM {base} AS point_release
+COPY point-release/ /tmp/point-release/
+RUN dpkg -i /tmp/point-release/*.deb && rm -rf /tmp/point-release
+FROM scratch
+COPY --from=point_release / /
+CMD ["bash"]
+"""
+
+
+def parse_madison(text: str) -> dict[str, dict[str, str]]:
+    """``apt-cache madison``'s lines: package -> {archive (``trixie-security``): version}."""
+    out: dict[str, dict[str, str]] = {}
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) == 3 and " " in parts[2]:
+            archive = parts[2].split()[1].split("/")[0]
+            out.setdefault(parts[0], {}).setdefault(archive, parts[1])
+    return out
+
+
+def local_stanza(stanza: str) -> str:
+    """An ``apt-cache show`` stanza with its ``Filename`` made a file of the same folder."""
+    lines = [
+        f"Filename: ./{Path(line.split(':', 1)[1].strip()).name}"
+        if line.startswith("Filename:")
+        else line
+        for line in stanza.strip().splitlines()
+    ]
+    return "\n".join(lines) + "\n\n"
+
+
+def security_updates(image) -> SecurityUpdates:
+    """Which of a Debian image's packages the security archive updated after the last
+    point release, with both versions' ``.deb`` files, from Debian's archive.
+
+    Asks Debian's archive, through a private apt configuration in the kit's cache
+    (``lessons/apt-SUITE-ARCH``; offline, the index and files of an earlier run), which
+    version of each installed package the release itself has and which its security
+    archive has. The files are checked against the archive's signed index.
+
+    Where that cannot be done (no apt on this machine, Debian's archive unreachable and
+    nothing cached, or no such update right now), the result says why in ``missing`` and
+    holds no package.
+
+    Raises:
+        LessonError: The image is not a Debian image.
+    """
+    from dockerlab.core.config import cache_dir, machine_arch
+    from dockerlab.core.downloads import Apt, apt_sources, download_debian_packages
+
+    img = resolve(image)
+    fs = filesystem(img.id)
+    suite = parse_os_release(fs.os_release).get("VERSION_CODENAME", "")
+    packages = packages_of(fs)
+    if not suite or not packages or any(p.ecosystem != "Debian" for p in packages.values()):
+        raise LessonError(f"{name_of(image)} is not a Debian image with a package database.")
+    arch = img.attrs.get("Architecture") or machine_arch()
+    apt = Apt(
+        f"Debian {suite}",
+        cache_dir() / "lessons" / f"apt-{suite}-{arch}",
+        apt_sources(suite),
+        arch=arch,
+        error=LessonError,
+        hint="This part needs Debian's apt on this machine and, once, Debian's archive "
+        "(deb.debian.org).",
+    )
+    nothing = SecurityUpdates(suite, arch, pd.DataFrame(columns=UPDATE_COLUMNS), {}, {}, "")
+    if not (shutil.which("apt-cache") and shutil.which("apt-get")):
+        return replace(nothing, missing="this machine has no apt (Debian's package manager) "
+                       "to read Debian's archive with")  # fmt: skip
+    try:
+        apt.update()
+        versions = parse_madison(apt.run("apt-cache", "madison", *sorted(packages)))
+    except LessonError as e:
+        return replace(nothing, missing=str(e.args[0]).splitlines()[0])
+    rows = []
+    for name, p in sorted(packages.items()):
+        found = versions.get(name, {})
+        point, security = found.get(suite), found.get(f"{suite}-security")
+        if point and security == p.version and compare_versions(point, p.version) < 0:
+            rows.append([name, p.source or name, point, p.version])
+    table = pd.DataFrame(rows, columns=UPDATE_COLUMNS)
+    if table.empty:
+        return replace(nothing, where=apt.where, missing=(
+            f"Debian {suite}'s security archive has no update of these packages newer than the "
+            "last point release (a point release folds them in; the next security update brings "
+            "some again)"))  # fmt: skip
+    folder = cache_dir() / "lessons" / "debs"
+
+    def debs(column: str) -> dict[str, bytes]:
+        # named as in Debian's pool (apt-get download writes an epoch as "1%3a"; the pool
+        # has none), so that the index's Filename finds them
+        wanted = [f"{n}={v}" for n, v in zip(table["package"], table[column], strict=True)]
+        paths = download_debian_packages(wanted, folder, apt=apt) if wanted else []
+        return {re.sub(r"_\d+%3a", "_", path.name): path.read_bytes() for path in paths}
+
+    wanted = [f"{n}={v}" for n, v in zip(table["package"], table["installed"], strict=True)]
+    index = apt.run("apt-cache", "show", *wanted) if wanted else ""
+    return SecurityUpdates(
+        suite=suite,
+        arch=arch,
+        table=table,
+        point_release=debs("point_release"),
+        updates=debs("installed"),
+        index="".join(local_stanza(s) for s in index.split("\n\n") if s.strip()),
+        where=apt.where,
+    )
+
+
+def upgrade_summary(builds: Mapping[str, tuple[object, object]], run_part: str) -> pd.DataFrame:
+    """What an upgrade line in a Dockerfile did, per build, measured.
+
+    Args:
+        builds: Label -> (the base, the image built on it).
+        run_part: Part of the upgrade instruction (``"apt-get"``), to find its layer.
+
+    Returns:
+        One row per build: ``packages changed`` by it (versions read from both images'
+        package databases), ``upgrade layer (MB)`` (the bytes of the files the ``RUN``
+        layer holds, from the layer analysis), the ``largest file in it``, and
+        ``old copies kept (MB)`` (the bytes of
+        files that a later layer replaced: still shipped, never seen).
+    """
+    from dockerlab.inspect.layers import analyse
+
+    rows = {}
+    for label, (base, image) in builds.items():
+        analysis = analyse(image)
+        layers = analysis.layers
+        run = layers[layers["instruction"].str.contains(f"RUN {run_part}", regex=False)]
+        files = analysis.files[analysis.files["layer"].isin(run.index)]
+        largest = files.sort_values("size", ascending=False)["path"].head(1).tolist()
+        rows[label] = {
+            "packages changed": len(compare_builds(base, image)),
+            "upgrade layer (MB)": round(int(run["size"].sum()) / 1e6, 2),
+            "largest file in it": largest[0] if largest else None,
+            "old copies kept (MB)": round(analysis.wasted_bytes / 1e6, 2),
+        }
+    columns = [
+        "packages changed",
+        "upgrade layer (MB)",
+        "largest file in it",
+        "old copies kept (MB)",
+    ]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(rows).T[columns].astype({"packages changed": int})
+
+
+# --------------------------------------------------------------- scanning on a schedule
+
+#: Columns of :func:`advisories` and :func:`scan`.
+ADVISORY_COLUMNS = ["id", "source", "fixed_version", "published"]
+
+
+def advisory_table(
+    logs: Mapping[str, tuple[str, list[ChangelogEntry]]],
+    sources: Sequence[str],
+    newer_than: Mapping[str, str],
+) -> pd.DataFrame:
+    """A small vulnerability database from :func:`changelogs`: the CVE ids each source
+    package's changelog names as fixed, with the version that fixed each and the date of
+    its changelog entry (close to when the fix was published).
+
+    Args:
+        logs: What :func:`changelogs` (or :func:`parse_changelogs`) returns.
+        sources: The source packages to take.
+        newer_than: Source -> a version: only entries newer than it are kept.
+
+    Returns:
+        One row per (CVE id, source) (:data:`ADVISORY_COLUMNS`), oldest first.
+    """
+    rows = []
+    for source in sources:
+        floor = newer_than.get(source)
+        for entry in logs.get(source, ("", []))[1]:
+            if floor is not None and compare_versions(entry.version, floor) <= 0:
+                continue
+            rows += [[cve, source, entry.version, entry.date] for cve in sorted(entry.cves)]
+    df = pd.DataFrame(rows, columns=ADVISORY_COLUMNS)
+    return df.sort_values(["published", "id"], ignore_index=True)
+
+
+def advisories(image, sources: Sequence[str], newer_than: Mapping[str, str]) -> pd.DataFrame:
+    """:func:`advisory_table` of the changelogs in a Debian image (read in a container with
+    no network)."""
+    return advisory_table(changelogs(image), sources, newer_than)
+
+
+#: Columns of :func:`scan` and :func:`matches`.
+FINDING_COLUMNS = ["id", "package", "installed", "fixed_version", "published"]
+
+
+def matches(
+    packages: Mapping[str, Package], database: pd.DataFrame, as_of: datetime | None = None
+) -> pd.DataFrame:
+    """The advisories of ``database`` published by ``as_of`` (default: all) that affect
+    ``packages``: those of a package's source whose fixed version is newer than the
+    installed source version.
+
+    Returns:
+        One row per (advisory, installed package) (:data:`FINDING_COLUMNS`).
+    """
+    known = database if as_of is None else database[database["published"] <= as_of]
+    rows = []
+    for p in packages.values():
+        installed = p.source_version or p.version
+        for a in known[known["source"] == (p.source or p.name)].itertuples():
+            if compare_versions(installed, a.fixed_version) < 0:
+                rows.append([a.id, p.name, p.version, a.fixed_version, a.published])
+    df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    return df.sort_values(["id", "package"], ignore_index=True)
+
+
+def scan(image, database: pd.DataFrame, as_of: datetime | None = None) -> pd.DataFrame:
+    """:func:`matches` of an image's packages (read from its filesystem, never run)."""
+    return matches(packages_of(filesystem(resolve(image).id)), database, as_of)
+
+
+def scan_history(image, database: pd.DataFrame, dates: Sequence[datetime]) -> pd.DataFrame:
+    """:func:`scan` of the same image on each date: what a scheduled scan would have said.
+
+    Returns:
+        One row per date: ``date``, ``image id`` (the same on every row: the image never
+        changed), ``advisories known`` and ``findings`` (distinct ids that affect it).
+    """
+    image_id = resolve(image).id
+    packages = packages_of(filesystem(image_id))  # read once: the image does not change
+    rows = [
+        {
+            "date": when.strftime("%Y-%m-%d"),
+            "image id": image_id[:19],
+            "advisories known": int((database["published"] <= when).sum()),
+            "findings": matches(packages, database, when)["id"].nunique(),
+        }
+        for when in dates
+    ]
+    return pd.DataFrame(rows)
+
+
+def plot_scan_history(history: pd.DataFrame, *, caption: str | None = None):
+    """Findings of the same image on each day a scheduled scan ran: bars per day, with the
+    advisories known that day as a line.
+
+    Args:
+        history: What :func:`scan_history` returns.
+        caption: Under the chart (say where the data came from).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(history) + 2), 3.4))
+    x = list(range(len(history)))
+    ax.bar(x, history["findings"], color=BAD, width=0.6, label="findings in the image")
+    ax.plot(x, history["advisories known"], color=INK, marker="o", label="advisories known")
+    for i, n in enumerate(history["findings"]):
+        ax.annotate(str(n), (i, n), ha="center", va="bottom", xytext=(0, 2),
+                    textcoords="offset points", fontsize=9)  # fmt: skip
+    ax.set_xticks(x, history["date"])
+    ax.set_ylabel("count")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max([*history["advisories known"], *history["findings"], 1]) * 1.2)
+    ax.legend(loc="upper left", fontsize=8)
+    ids = history["image id"].unique()
+    ax.set_title(
+        f"The same image ({ids[0]}), scanned on each day" if len(ids) == 1 else "Scans on each day"
+    )
+    if caption:
+        caption_below(fig, caption)
+    return fig
+
+
+def scan_dates(database: pd.DataFrame, now: datetime) -> list[datetime]:
+    """The days a daily scan would have run on: the day before the first advisory, each
+    advisory's publication day, and ``now``."""
+    published = sorted({d.normalize() for d in pd.to_datetime(database["published"]).dropna()})
+    days = [published[0] - timedelta(days=1), *published] if published else []
+    return [*(d.to_pydatetime() + timedelta(hours=23, minutes=59) for d in days), now]
+
+
 __all__ = [
+    "ADVISORY_COLUMNS",
     "CHECK_COLUMNS",
     "CREATED_LABEL",
     "CVE",
     "DIFF_COLUMNS",
+    "FINDING_COLUMNS",
     "FIXED_COLUMNS",
+    "OLD_BASE_DOCKERFILE",
+    "UPDATES_APT",
+    "UPDATES_DIR",
+    "UPDATE_COLUMNS",
     "AddedRemoved",
     "ChangelogEntry",
     "ImageFacts",
     "Package",
+    "SecurityUpdates",
     "added_and_removed",
+    "advisories",
+    "advisory_table",
     "age_days",
     "age_table",
     "changelogs",
@@ -1004,16 +1395,25 @@ __all__ = [
     "diff_packages",
     "fixed_between",
     "inspect",
+    "local_stanza",
+    "matches",
     "newer_tags",
     "packages_of",
     "parse_changelogs",
+    "parse_madison",
     "parse_time",
     "plot_package_changes",
     "plot_package_dates",
+    "plot_scan_history",
     "plot_tag_timeline",
+    "scan",
+    "scan_dates",
+    "scan_history",
+    "security_updates",
     "short_digest",
     "sources_in_both",
     "tag_changes",
+    "upgrade_summary",
     "upgraded",
     "version_key",
 ]

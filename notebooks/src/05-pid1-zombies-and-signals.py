@@ -240,7 +240,8 @@ for variant in ["--init (tini)", "dumb-init", "reaping shell"]:
 #
 # (A program that *handles* SIGTERM itself, as PID 1, also stops promptly. Some
 # runtimes install such a handler for you: a Go program exits on SIGTERM, a JVM runs
-# its shutdown hooks and exits. Shell scripts and C programs that set no handler
+# its shutdown hooks and exits (unless started with `-Xrs`, which installs no handler
+# for it). Shell scripts and C programs that set no handler
 # rely on the default action, which PID 1 does not get. Sources:
 # [PID 1 and signals](../docs/sources.md#pid-1-and-signals).)
 

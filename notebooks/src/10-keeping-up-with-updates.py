@@ -6,7 +6,7 @@
 # "reduces the visibility of what exactly is on your image". Instead, pin a
 # version and check regularly whether a newer one exists.
 #
-# **The test.** Four parts, all on the real engine and a real registry:
+# **The test.** Five parts, all on the real engine and a real registry:
 #
 # 1. **Tags move.** We push an image as `lesson/app:1.0` and `:latest` to a
 #    registry on your engine, then a changed one as `:1.1` and `:latest`.
@@ -18,9 +18,13 @@
 #    image and every package in it, then build the same Dockerfile on the older
 #    Debian (12, bookworm) and on the current one (13, trixie), and list the
 #    packages that changed and the CVEs their changelogs name as fixed.
+# 5. **The article's two other tips**: upgrade a package in the Dockerfile with the
+#    distribution's package manager, and scan images on a schedule. We measure what
+#    the upgrade line adds and what it leaves, and scan one unchanged image against
+#    the vulnerability data of several days.
 #
-# **How to read it.** Parts 1 to 3 and the start of part 5 (what changes inside
-# when the base is updated) are the main path. The parts titled *Going deeper
+# **How to read it.** Parts 1 to 3, the start of section 5 (what changes inside
+# when the base is updated) and sections 6 and 7 are the main path. The parts titled *Going deeper
 # (optional)* read package dates and changelogs: skim them on a first pass, but run
 # every cell, since later cells and the checks use them.
 
@@ -407,6 +411,165 @@ display(both)
 assert both["os"].nunique() == 2
 
 # %% [markdown]
+# ## 6. Upgrading one package in the Dockerfile
+#
+# The article: *if you need to upgrade a specific package, you can always do so with
+# the distribution's package manager*, a line such as `RUN apt-get install
+# --only-upgrade PACKAGE` in the Dockerfile. To test it we need a base that is behind.
+# Debian publishes a stable release's security fixes in a separate archive
+# (`trixie-security`) as they are ready, and folds them into the release itself at its
+# next point release; a published base picks up both when it is rebuilt, every few weeks
+# (sources: [Debian security updates](../docs/sources.md#debian-security-updates),
+# [Debian images](../docs/sources.md#debian-images)).
+#
+# We ask Debian's archive which packages of the course's trixie came from the security
+# archive after the last point release, and make the base as it was before them: the
+# same packages at their point-release versions, in one layer like a published base.
+# (This part needs Debian's `apt` on this machine, and Debian's archive once.)
+
+# %%
+updates = freshness.security_updates(newer_base)
+measured = updates.missing is None  # False: this machine cannot fetch them (said below)
+if measured:
+    old_base = dl.build(freshness.OLD_BASE_DOCKERFILE.format(base=newer_base), updates.old_base_files(),
+                        tag="dockerlab/freshness-app:point-release", progress=False)  # fmt: skip
+    target = updates.largest()  # the package with the largest update
+    print(
+        f"Debian {updates.suite} ({updates.arch}), from {updates.where}; upgrading by hand: {target}"
+    )
+else:
+    target = "PACKAGE"
+    print("Not measured on this machine:", updates.missing)
+updates.table
+
+# %% [markdown]
+# A build here has no network, so a folder holding those updates and their entries of
+# Debian's signed index stands in for the security archive (the `COPY` line). The
+# Dockerfile upgrades one package, as the article says. We build it three times:
+#
+# - on the old base, **before** the update was published (the folder's index is empty);
+# - on the old base, **after** it was published;
+# - on the **updated** base (the course's trixie, which already has the update): the
+#   same Dockerfile after the base's next rebuild.
+
+# %%
+upgrade_dockerfile = f"""
+ARG BASE
+FROM ${{BASE}}
+COPY updates/ /srv/updates/
+RUN apt-get {freshness.UPDATES_APT} update \\
+ && apt-get {freshness.UPDATES_APT} install -y --only-upgrade {target} \\
+ && rm -rf /var/lib/apt/lists/*
+"""
+print(upgrade_dockerfile)
+old_tag = "dockerlab/freshness-app:point-release"
+upgrades = {
+    "old base, before the update": (old_tag, dl.build(upgrade_dockerfile, updates.repository(empty=True), buildargs={"BASE": old_tag}, progress=False)),
+    "old base, after the update": (old_tag, dl.build(upgrade_dockerfile, updates.repository(), buildargs={"BASE": old_tag}, progress=False)),
+    "updated base": (newer_base, dl.build(upgrade_dockerfile, updates.repository(), buildargs={"BASE": newer_base}, progress=False)),
+} if measured else {}  # fmt: skip
+summary = freshness.upgrade_summary(upgrades, "apt-get")
+summary
+
+# %%
+if measured:
+    before, after, rebased = (img for _, img in upgrades.values())
+    changed = freshness.compare_builds(old_tag, after)
+    left_behind = freshness.compare_builds(after, newer_base)  # what the updated base has newer
+    display(changed[["package", "old", "new", "change"]])
+    assert target in set(changed["package"]) and set(changed["change"]) == {"upgraded"}
+    assert freshness.compare_builds(old_tag, before).empty  # before the update: nothing to do
+    assert before.id != after.id  # same Dockerfile, same base, another image
+    assert summary.loc["old base, after the update", "old copies kept (MB)"] > 0
+    assert summary.loc["updated base", "packages changed"] == 0  # the line now does nothing
+    assert set(changed["package"]).isdisjoint(left_behind["package"])
+    dl.md(
+        f"Asked for one package, apt changed **{len(changed)}** ({', '.join(changed['package'])}): "
+        "what the upgraded one requires comes along. The `RUN` layer holds "
+        f"**{summary.loc['old base, after the update', 'upgrade layer (MB)']} MB**, and the "
+        f"**{summary.loc['old base, after the update', 'old copies kept (MB)']} MB** of the old "
+        "versions stay in the base's layer below it: shipped, never used. "
+        + (
+            f"The other **{len(left_behind)}** updated packages ({', '.join(left_behind['package'])}) "
+            "are still old in it; the updated base has them all. "
+            if len(left_behind)
+            else "The updated base has nothing newer. "
+        )
+        + "On the updated base the same line changed "
+        f"**{summary.loc['updated base', 'packages changed']}** packages and still added a layer of "
+        f"**{summary.loc['updated base', 'upgrade layer (MB)']} MB** (its largest file: "
+        f"`{summary.loc['updated base', 'largest file in it']}`)."
+    )
+else:
+    assert summary.empty and updates.table.empty
+    print("Nothing built: see the reason above.")
+
+# %% [markdown]
+# So the advice works, with four costs the article does not name, each measured above:
+#
+# - **It is not reproducible.** The same Dockerfile on the same base gave another image
+#   once the archive had the update: what you get depends on the day you build.
+# - **The image ships both versions.** The base's layer keeps the old files; the new ones
+#   come on top.
+# - **It fixes only what you name** (and what that needs). The base's next rebuild
+#   brings every update, and removes the old copies.
+# - **It outlives its use.** Once the base has the update, the line does nothing but add
+#   a layer. Remove it then.
+#
+# Use it as a stopgap between base rebuilds, and rebuild on the updated base (section 5)
+# as soon as there is one. The kit tests this with Debian; for Alpine (`apk upgrade`)
+# it has no package archive offline.
+
+# %% [markdown]
+# ## 7. Scanning on a schedule
+#
+# The article also says to *schedule automated scans of your Docker images and be
+# alerted about newly discovered security issues*. Why scan an image that does not
+# change? Because what is known about it does. Notebook 11 matches an image's packages
+# against OSV.dev, online. Here we make a small vulnerability database offline, from
+# Debian itself: each changelog entry of the updates above names the CVE ids it fixes,
+# with its date (close to when the fix was published). Then we scan the **same** image,
+# the old base, as a daily scan would have on each of those days.
+
+# %%
+if measured:
+    database = freshness.advisories(newer_base, sorted(set(updates.table["source"])),
+                                    dict(zip(updates.table["source"], updates.table["point_release"], strict=True)))  # fmt: skip
+    history = freshness.scan_history(old_tag, database, freshness.scan_dates(database, now))
+    display(database.assign(published=database["published"].dt.strftime("%Y-%m-%d")).head(8))
+    fig = freshness.plot_scan_history(
+        history,
+        caption="Advisories: the CVE ids named by Debian's changelogs of the updated packages, "
+        f"dated by their changelog entry. Image: {old_tag}, the course's trixie with its "
+        f"security updates undone (trixie: {dl.provenance(newer_base)}).",
+    )
+else:
+    print("No scan history: no old base was made here (see section 6).")
+
+# %%
+if measured:
+    assert set(history["image id"]) == {old_base.id[:19]}  # one image, the old base, never rebuilt
+    assert history["findings"].iloc[0] == 0 < history["findings"].iloc[-1]
+    assert history["findings"].is_monotonic_increasing
+    patched_findings = freshness.scan(after, database)["id"].nunique()
+    assert patched_findings < history["findings"].iloc[-1]
+    dl.md(
+        f"The image never changed; its scan found **{history['findings'].iloc[0]}** known "
+        f"vulnerabilities on {history['date'].iloc[0]} and **{history['findings'].iloc[-1]}** on "
+        f"{history['date'].iloc[-1]}. The image with the one-package upgrade still has "
+        f"**{patched_findings}**."
+    )
+
+# %% [markdown]
+# That is what a schedule is for: an image keeps its packages, and the database it is
+# matched against grows. A scheduled scan (a nightly CI job running `docker scout cves`,
+# Trivy or Grype on the images you run) re-reads the same inventory against the day's
+# data, so a new advisory shows up at the next run, without a rebuild. "Alerted
+# immediately", as the article puts it, means at the next run, and only once the
+# database has the advisory. The fix is then a rebuild on the updated base (or, until
+# there is one, the upgrade line of section 6).
+
+# %% [markdown]
 # ## What we learned
 #
 # - A tag is a pointer that moves: `latest` gave 1.0 on Monday and 1.1 on
@@ -424,6 +587,11 @@ assert both["os"].nunique() == 2
 #   Debian's security tracker, not a proof that the older base was vulnerable.
 # - A pinned release ages too: move `FROM` to the current release (here
 #   `debian:trixie`) before the old one's security support ends.
+# - Upgrading a package in the Dockerfile works, but the result depends on the build
+#   day, the old version stays in the base's layer, and the line is dead weight once
+#   the base catches up: a stopgap until the base is rebuilt.
+# - Scan on a schedule: the same image's findings grew with the vulnerability data,
+#   while the image did not change.
 #
 # **Exercise:** [exercise 6](../exercises/06-pinning-and-scanning.ipynb): write a Dockerfile, and the kit measures it.
 #
@@ -432,6 +600,8 @@ assert both["os"].nunique() == 2
 
 # %%
 reg.stop()
-for img in [*built.values(), v1, v2]:
+for img in [*built.values(), v1, v2, *(img for _, img in upgrades.values())]:
     img.remove()
+if measured:
+    old_base.remove()
 dl.cleanup()

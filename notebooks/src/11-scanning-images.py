@@ -240,6 +240,10 @@ print("scratch SBOM components:", [c["purl"] for c in scratch_cdx["components"]]
 # answers within two seconds. If neither does, we say so and stop at the
 # inventory: **an empty list because nobody was asked is not a clean bill of
 # health.**
+#
+# A result is true of the database of the day it was asked: the same image, unchanged,
+# can have more known vulnerabilities next week. That is why the article says to scan
+# on a schedule; [notebook 10](10-keeping-up-with-updates.ipynb) (section 7) measures it.
 
 # %%
 report = vulns.find_vulnerabilities(apps, app_inv, tools)

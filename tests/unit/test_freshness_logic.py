@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from dockerlab.errors import NoRegistry
+from dockerlab.errors import LessonError, NoRegistry
 from dockerlab.inspect.filesystem import FileSystem
 from dockerlab.lessons import freshness as f
 from dockerlab.registry.api import ManifestNotFound
@@ -363,3 +363,96 @@ def test_checks_table_shortens_digests_and_hides_the_registry_port():
     assert pd.isna(hub["pinned_digest"]) and pd.isna(hub["current_digest"])  # nothing to shorten
     assert checks.loc[0, "pinned_digest"] == old  # the checks themselves are left as they were
     assert f.checks_table(checks)["image"].iloc[0] == f"127.0.0.1:5123/app:latest@{old}"
+
+
+# ---------------------------------------------------------------- upgrades and scheduled scans
+
+MADISON = """\
+    passwd | 1:4.17.4-2+deb13u1 | http://deb.debian.org/debian-security trixie-security/main amd64 Packages
+    passwd |   1:4.17.4-2 | http://deb.debian.org/debian trixie/main amd64 Packages
+      bash | 5.2.37-2+b10 | http://deb.debian.org/debian trixie/main amd64 Packages
+"""
+
+
+def test_parse_madison_gives_each_archives_version():
+    assert f.parse_madison(MADISON) == {
+        "passwd": {"trixie-security": "1:4.17.4-2+deb13u1", "trixie": "1:4.17.4-2"},
+        "bash": {"trixie": "5.2.37-2+b10"},
+    }
+    assert f.parse_madison("") == {}
+
+
+def test_local_stanza_points_the_index_at_the_file_beside_it():
+    stanza = "Package: passwd\nVersion: 1:4.17.4-2+deb13u1\n" \
+             "Filename: pool/updates/main/s/shadow/passwd_4.17.4-2+deb13u1_amd64.deb\nSize: 1\n"  # fmt: skip
+    out = f.local_stanza(stanza)
+    assert "Filename: ./passwd_4.17.4-2+deb13u1_amd64.deb\n" in out
+    assert out.startswith("Package: passwd\n") and out.endswith("Size: 1\n\n")
+
+
+def _updates(table_rows, updates):
+    table = pd.DataFrame(table_rows, columns=f.UPDATE_COLUMNS)
+    return f.SecurityUpdates(
+        "trixie", "amd64", table, {"a_1_all.deb": b"old"}, updates, "Package: a\n\n"
+    )
+
+
+def test_security_updates_repository_and_largest():
+    up = _updates([["a", "a", "1", "1+deb13u1"], ["b", "b", "2", "2+deb13u1"]],
+                  {"a_1+deb13u1_all.deb": b"x", "b_2+deb13u1_amd64.deb": b"xxxx"})  # fmt: skip
+    assert up.largest() == "b"
+    repo = up.repository()
+    assert repo["updates/Packages"] == "Package: a\n\n"
+    assert repo["updates/sources.list"] == "deb [trusted=yes] file:/srv/updates ./\n"
+    assert repo["updates/b_2+deb13u1_amd64.deb"] == b"xxxx"
+    empty = up.repository(empty=True)
+    assert empty["updates/Packages"] == "" and not any(k.endswith(".deb") for k in empty)
+    assert up.old_base_files() == {"point-release/a_1_all.deb": b"old"}
+    with pytest.raises(LessonError, match="no update"):
+        _updates([], {}).largest()
+
+
+CHANGELOG_DATED = """@@ openssl 3.5.10-1~deb13u1 libssl3t64
+openssl (3.5.10-1~deb13u1) trixie-security; urgency=medium
+  * CVE-2026-0002, CVE-2026-0003
+ -- Debian Security <sec@example.org>  Tue, 01 Dec 2026 21:17:49 +0000
+openssl (3.5.9-1~deb13u1) trixie; urgency=medium
+  * CVE-2026-0001
+ -- Debian Security <sec@example.org>  Mon, 02 Nov 2026 10:00:00 +0000
+@@ libzstd 1.5.7+dfsg-1+deb13u1 libzstd1
+libzstd (1.5.7+dfsg-1+deb13u1) trixie-security; urgency=medium
+  * CVE-2026-0009
+ -- Debian Security <sec@example.org>  Tue, 24 Nov 2026 17:43:52 +0000
+"""
+
+
+def test_changelog_entries_carry_their_date():
+    entries = f.parse_changelogs(CHANGELOG_DATED)["openssl"][1]
+    assert [e.date.isoformat() for e in entries] == [
+        "2026-12-01T21:17:49+00:00", "2026-11-02T10:00:00+00:00"]  # fmt: skip
+    assert entries[0].cves == {"CVE-2026-0002", "CVE-2026-0003"}
+
+
+def test_a_scheduled_scan_finds_more_as_advisories_are_published():
+    logs = f.parse_changelogs(CHANGELOG_DATED)
+    db = f.advisory_table(logs, ["openssl", "libzstd"],
+                          {"openssl": "3.5.9-1~deb13u1", "libzstd": "1.5.7+dfsg-1"})  # fmt: skip
+    # only entries newer than the point release; oldest first
+    assert db["id"].tolist() == ["CVE-2026-0009", "CVE-2026-0002", "CVE-2026-0003"]
+    old = {
+        "libssl3t64": f.Package("libssl3t64", "3.5.9-1~deb13u1", source="openssl"),
+        "libzstd1": f.Package("libzstd1", "1.5.7+dfsg-1", source="libzstd"),
+    }
+    dates = f.scan_dates(db, datetime(2026, 12, 6, tzinfo=UTC))
+    assert [d.strftime("%Y-%m-%d") for d in dates] == [
+        "2026-11-23", "2026-11-24", "2026-12-01", "2026-12-06"]  # fmt: skip
+    found = [f.matches(old, db, when)["id"].nunique() for when in dates]
+    assert found == [0, 1, 3, 3]  # the same packages, more known each time
+    patched = dict(old, libssl3t64=f.Package("libssl3t64", "3.5.10-1~deb13u1", source="openssl"))
+    assert f.matches(patched, db)["id"].tolist() == ["CVE-2026-0009"]
+    assert list(f.matches(patched, db).columns) == f.FINDING_COLUMNS
+
+
+def test_upgrade_summary_of_nothing_is_an_empty_table():
+    summary = f.upgrade_summary({}, "apt-get")
+    assert summary.empty and "old copies kept (MB)" in summary.columns
