@@ -121,7 +121,7 @@ bench: $(STAMP) ## Benchmarks per engine: notebook times, overhead vs the docker
 	for e in $$engines; do \
 	  if [ $$e = yours ]; then unset DOCKERLAB_ENGINE; else export DOCKERLAB_ENGINE=$$e; fi; \
 	  if [ $$e = 28-arm64 ]; then run='$(PY) bench/figures.py && $(PY) bench/notebooks.py $(BENCH_ARM64)'; \
-	  else run='$(PY) bench/overhead.py && $(PY) bench/figures.py && $(PY) bench/notebooks.py'; fi; \
+	  else run='$(PY) bench/overhead.py && $(PY) bench/figures.py && $(PY) bench/notebooks.py && $(PY) bench/grade.py'; fi; \
 	  $(WITH_ENGINE) bash -c "$(PY) -m dockerlab bases && $$run" || exit 1; \
 	done
 	$(PY) bench/setup_time.py

@@ -16,10 +16,17 @@ Commands:
                            build context, as for docker build); partial if it cannot
                            be built here (a step needs the network, a base is missing)
     score --compare A B    two Dockerfiles' scorecards side by side
+    score ... --json       the same as JSON: each measure's value, verdict and message
+    score ... --fail-under N   exit 1 if the score (percent of targets met) is under N;
+                           exit 3 if the Dockerfile does not build, 2 on bad input
     classroom setup NAME... [--memory 2g --pids 1024 --cpus 1 --disk 8g --images KEY...]
                            (root) a workshop machine: a Unix user and a rootless engine
                            per learner, each in a budget of their own, and a JupyterHub
                            configuration; then start | status | stop | teardown
+    grade SUBMISSIONS | --class [--csv F --json F --junit F --fail-under PERCENT]
+                           regrade each learner's saved answers on this engine (never a
+                           learner's): a folder with one folder per learner, or the class
+                           of this machine; exit 1 if a learner is under PERCENT
 """
 
 from __future__ import annotations
@@ -67,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar=("A", "B"),
         help="two Dockerfiles (or folders): their scorecards side by side",
     )
+    sc.add_argument("--json", action="store_true", help="print the scorecard(s) as JSON")
+    sc.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="N",
+        help="exit 1 if the score (percent of the targets met, 0-100) is under N",
+    )
     cr = sub.add_parser("classroom", help="a rootless engine per learner on a workshop machine")
     cr.add_argument("action", choices=["setup", "start", "status", "stop", "teardown"])
     cr.add_argument("names", nargs="*", help="the learners' logins (setup)")
@@ -76,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     cr.add_argument("--disk", default="8g", help="each learner's engine's disk")
     cr.add_argument("--images", nargs="*", help="catalog keys to load (default: every base)")
     cr.add_argument("--no-hub", action="store_true", help="no JupyterHub environment/config")
+    _grade_parser(sub)
     args = parser.parse_args(argv)
 
     try:
@@ -149,34 +164,69 @@ def _run(args: argparse.Namespace) -> int:
         return 1 if any(left.values()) else 0
     if args.command == "score":
         return _score(args)
+    if args.command == "grade":
+        return _grade(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
+#: ``score``'s exit code when the Dockerfile does not build (a failing step, a timeout).
+SCORE_BUILD_FAILED = 3
+
+
 def _score(args: argparse.Namespace) -> int:
-    """``score PATH`` or ``score --compare A B``: exit 0 with the scorecard, partial or not."""
+    """``score PATH`` or ``score --compare A B``: the scorecard, partial or not.
+
+    Exit 0; 1 if ``--fail-under N`` and a score is under N; 3 if a Dockerfile does not
+    build (:data:`SCORE_BUILD_FAILED`); 2 on bad input.
+    """
+    import json
     from pathlib import Path
 
     import pandas as pd
 
+    from dockerlab.errors import BuildFailed
     from dockerlab.scorecard import compare, score
 
     if not args.compare and not args.path:
         raise InvalidOption("score needs a Dockerfile: `score PATH` or `score --compare A B`.")
-    if not args.compare:
-        print(score(Path(args.path), args.context))
-        return 0
-    cards = {name: score(Path(name), args.context) for name in args.compare}
-    if len(cards) < 2:
+    if args.fail_under is not None and not 0 <= args.fail_under <= 100:
+        raise InvalidOption("--fail-under takes a score from 0 to 100 (percent of targets met).")
+    names = args.compare or [args.path]
+    cards = {}
+    for name in names:
+        try:
+            cards[name] = score(Path(name), args.context)
+        except BuildFailed as e:
+            print(f"dockerlab: {name} does not build, so it was not scored.\n{e}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"label": name, "error": "build failed", "message": str(e)}))
+            return SCORE_BUILD_FAILED
+    if len(cards) < len(names):
         raise InvalidOption("--compare needs two different Dockerfiles.")
-    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
-        print("Scorecards side by side\n" + compare(cards).to_string())
-    for name, card in cards.items():
-        print(f"{name}: {card.summary()}")
-        for why in dict.fromkeys(card.unmeasured.values()):
-            print(f"  not measured: {why}")
-        for note in card.notes:
-            print(f"  note: {note}")
-    return 0
+    if args.json:
+        out = [card.to_dict() for card in cards.values()]
+        print(json.dumps(out if args.compare else out[0], indent=2, ensure_ascii=False))
+    elif not args.compare:
+        print(cards[args.path])
+    else:
+        with pd.option_context("display.max_colwidth", 60, "display.width", 200):
+            print("Scorecards side by side\n" + compare(cards).to_string())
+        for name, card in cards.items():
+            print(f"{name}: {card.summary()}")
+            for why in dict.fromkeys(card.unmeasured.values()):
+                print(f"  not measured: {why}")
+            for note in card.notes:
+                print(f"  note: {note}")
+    under = [
+        n for n, c in cards.items() if args.fail_under is not None and c.score < args.fail_under
+    ]
+    for name in under:
+        print(
+            f"dockerlab: {name} scores {cards[name].score:g} ({cards[name].summary()}), "
+            f"under --fail-under {args.fail_under:g}.",
+            file=sys.stderr,
+        )
+    return 1 if under else 0
 
 
 def _classroom(args: argparse.Namespace) -> int:
@@ -196,6 +246,66 @@ def _classroom(args: argparse.Namespace) -> int:
     else:
         getattr(classroom, args.action)()
     return 0
+
+
+def _grade_parser(sub) -> None:
+    g = sub.add_parser("grade", help="regrade learners' saved answers on a trusted engine")
+    g.add_argument("submissions", nargs="?", help="a folder with one folder per learner")
+    g.add_argument(
+        "--class",
+        dest="whole_class",
+        action="store_true",
+        help="every learner of this machine's class (as root)",
+    )
+    g.add_argument("--csv", help="write the gradebook CSV here (Canvas, Moodle)")
+    g.add_argument("--json", help="write every question's measurements and messages here")
+    g.add_argument("--junit", help="write JUnit XML here (CI)")
+    g.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="PERCENT",
+        help="exit 1 if a learner passed fewer than PERCENT of the questions",
+    )
+    g.add_argument("--time-limit", type=float, help="seconds each question's check may take")
+    g.add_argument(
+        "--memory", default="2g", help="each learner's memory (folder; a class: its own)"
+    )
+    g.add_argument("--pids", type=int, default=1024, help="each learner's processes")
+    g.add_argument("--cpus", type=float, default=1.0, help="each learner's CPUs")  # fmt: skip
+
+
+def _grade(args: argparse.Namespace) -> int:
+    """``grade``: regrade, write what was asked, print one line per learner."""
+    from pathlib import Path
+
+    from dockerlab.classroom import gradebook, grader, grades
+    from dockerlab.classroom import learners as classroom
+
+    if bool(args.submissions) == bool(args.whole_class):
+        raise InvalidOption("grade needs a folder of submissions or --class (one of them).")
+    limit = {"time_limit": args.time_limit} if args.time_limit else {}
+    if args.whole_class:
+        state = classroom.Class.load()
+        graded = grader.regrade(
+            grader.class_submissions(state),
+            budget=state.budget,
+            forbidden_hosts=tuple(x.docker_host for x in state.learners),
+            **limit,
+        )
+        print(f"grades kept in {grades.save(graded)} (root's only)")
+    else:
+        budget = classroom.Budget(args.memory, args.pids, args.cpus)
+        graded = grader.regrade(grader.folder_submissions(args.submissions), budget=budget, **limit)
+    for flag, write in (("csv", gradebook.to_csv), ("json", gradebook.to_json),
+                        ("junit", gradebook.to_junit)):  # fmt: skip
+        if getattr(args, flag):
+            Path(getattr(args, flag)).write_text(write(graded))
+    for g in graded:
+        print(f"{g.learner}: {g.points} of {g.possible} passed on regrade ({g.percent:g}%)")
+    under = gradebook.below(graded, args.fail_under)
+    if under:
+        print(f"under {args.fail_under:g}%: {', '.join(under)}")
+    return 1 if under else 0
 
 
 if __name__ == "__main__":

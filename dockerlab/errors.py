@@ -238,6 +238,12 @@ class PrivateEngineFailed(DockerlabError):
     """The kit's own engine (``python -m dockerlab engine``) did not do what was asked."""
 
 
+class GradingError(DockerlabError):
+    """Regrading a class or a folder of submissions (``python -m dockerlab grade``) could
+    not be done as asked: no submissions, an engine the grader may not use, no place to
+    keep the grades."""
+
+
 #: Every error class above (``from dockerlab.errors import *`` and ``dockerlab``'s exports).
 __all__ = sorted(
     name

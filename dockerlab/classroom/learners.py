@@ -219,16 +219,20 @@ def cgroups(name: str) -> list[Path]:
     return [base / c / CGROUP / name for c in ("pids", "memory", "cpu") if (base / c).is_dir()]
 
 
-def _budget(learner: Learner, budget: Budget) -> None:
-    """Make the learner's cgroups with their limits; the learner may move in, not out."""
+def limits(budget: Budget) -> dict[str, str]:
+    """The cgroup files (v1's and v2's names) and values that set ``budget``."""
     memory, period = _bytes(budget.memory), 100_000
-    limits = {
+    return {
         "pids.max": str(budget.pids),
         "memory.limit_in_bytes": str(memory), "memory.memsw.limit_in_bytes": str(memory),
         "memory.max": str(memory), "memory.swap.max": "0",
         "cpu.cfs_period_us": str(period), "cpu.cfs_quota_us": str(int(budget.cpus * period)),
         "cpu.max": f"{int(budget.cpus * period)} {period}",
     }  # fmt: skip
+
+
+def _budget(learner: Learner, budget: Budget) -> None:
+    """Make the learner's cgroups with their limits; the learner may move in, not out."""
     for group in cgroups(learner.name):
         if (group.parent.parent / "cgroup.controllers").exists():  # v2: hand controllers down
             for parent in (group.parent.parent, group.parent):
@@ -237,7 +241,7 @@ def _budget(learner: Learner, budget: Budget) -> None:
                     with contextlib.suppress(OSError):
                         (parent / "cgroup.subtree_control").write_text(f"+{controller}")
         group.mkdir(parents=True, exist_ok=True)
-        for knob, value in limits.items():
+        for knob, value in limits(budget).items():
             if (group / knob).exists():
                 (group / knob).write_text(value)
         os.chown(group / "cgroup.procs", learner.uid, learner.gid)

@@ -1,7 +1,9 @@
 """The instructor's view of a class: each learner's engine and exercise progress, live.
 
 Read as root on the class's machine (:mod:`dockerlab.classroom` made the class): each
-learner's own progress file, and each learner's engine asked how it is doing. Nothing
+learner's own progress file (self-reported: she can write it), the grader's regrades
+(:mod:`dockerlab.classroom.grades`, root's only), and each learner's engine asked how it
+is doing. Nothing
 here changes a learner's files or engine. ``instructor/class-view.ipynb`` runs
 :func:`watch`; ``python -m dockerlab classroom status`` prints :func:`status`.
 """
@@ -71,19 +73,44 @@ def _cell(entry: dict | None) -> str:
     return state(entry)
 
 
+#: How a cell says where its state comes from: the grader's measurement (kept where only
+#: root writes, :mod:`dockerlab.classroom.grades`) or the learner's own progress file.
+REGRADED_PASSED, REGRADED_FAILED, SELF_REPORTED = (
+    "regraded-passed",
+    "regraded-failed",
+    "self-reported only",
+)
+
+
+def _graded_cell(grade: dict) -> str:
+    when = str(grade.get("when", ""))[:16].replace("T", " ")
+    passed = grade.get("status") == "passed"
+    return f"{REGRADED_PASSED if passed else REGRADED_FAILED} {when}"
+
+
 def class_progress():
-    """Question x learner: "passed 2026-12-02 10:31 (2 tries)", "not yet (3 tries, last
-    ...)" or "not attempted", from each learner's own progress file, read now."""
+    """Question x learner: "regraded-passed 2026-12-06 18:40" or "regraded-failed ..." where
+    ``python -m dockerlab grade --class`` measured it, else "self-reported only: passed
+    2026-12-02 10:31 (2 tries)", "self-reported only: not yet (3 tries, last ...)" or
+    "self-reported only: not attempted", from the learner's own progress file, read now."""
     import pandas as pd
 
+    from dockerlab.classroom import grades
     from dockerlab.exercises.course import questions
 
     state = classroom.Class.load()
     listed = questions()
+    regraded = grades.load()
     table = {}
     for learner in state.learners:
         done = _progress(learner)
-        table[learner.name] = [_cell(done.get(q.key)) for q in listed]
+        mine = regraded.get(learner.name, {})
+        table[learner.name] = [
+            _graded_cell(mine[q.key])
+            if q.key in mine
+            else f"{SELF_REPORTED}: {_cell(done.get(q.key))}"
+            for q in listed
+        ]
     return pd.DataFrame(table, index=pd.Index([q.label for q in listed], name="question"))
 
 
@@ -101,11 +128,7 @@ def plot_progress(table):
     use_style()
     states = (NOT_ATTEMPTED, NOT_YET, PASSED)
     colours = [STATUS_COLORS[s] for s in states]
-    code = table.apply(
-        lambda col: col.map(
-            lambda v: next((i for i, s in enumerate(states) if str(v).startswith(s)), 0)
-        )
-    )
+    code = table.apply(lambda col: col.map(lambda v: _code(str(v), states)))
     grid = code.to_numpy().T.astype(float)
     fig, ax = plt.subplots(
         figsize=(min(2 + 0.35 * len(table.index), 16), 1.6 + 0.45 * len(table.columns))
@@ -131,8 +154,22 @@ def plot_progress(table):
         fontsize=8,
     )
     ax.set_title("Exercises per learner: passed (of all questions)")
-    caption_below(fig, "From each learner's own progress file, read now.")
+    caption_below(
+        fig,
+        "Regraded where the grader measured it; elsewhere the learner's own progress "
+        "file (self-reported, she can write it). The table says which is which.",
+    )
     return fig
+
+
+def _code(cell: str, states: tuple[str, ...]) -> int:
+    """A cell's colour: its regrade's result, else its self-reported state."""
+    if cell.startswith(REGRADED_PASSED):
+        return 2
+    if cell.startswith(REGRADED_FAILED):
+        return 1
+    cell = cell.removeprefix(f"{SELF_REPORTED}: ")
+    return next((i for i, s in enumerate(states) if cell.startswith(s)), 0)
 
 
 def watch(every: float = 30, rounds: int | None = None) -> None:

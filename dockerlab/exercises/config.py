@@ -2,7 +2,9 @@
 
 The secret check searches every layer of the learner's image (files deleted
 later included) and its config (environment, labels, history) for the token's
-value, with the layer analyser (:func:`dockerlab.inspect.layers.analyse_and_search`).
+value, and for its common encodings (base64, base32, hex, URL-encoding,
+reversed, gzip/zlib-compressed: :mod:`dockerlab.inspect.secret_forms`), with the
+layer analyser (:func:`dockerlab.inspect.layers.analyse_and_search`).
 Both checks then run the app and make sure it did its work: given a token at
 run time (of a length that changes from check to check), it printed that
 token's length, and its report names the user it ran as.
@@ -55,7 +57,8 @@ RUN rm /run/token.txt
 CMD ["/app.sh"]
 """
     hint_text = (
-        "Nothing of the token may be in the image: no ENV or ARG with it, no COPY of token.txt "
+        "Nothing of the token may be in the image, in any form (base64 or another encoding "
+        "is a copy too): no ENV or ARG with it, no COPY of token.txt "
         "(a later rm does not remove it from its layer). The app reads API_TOKEN from the "
         "environment: it is given when the container runs (docker run -e API_TOKEN=...)."
     )
@@ -73,9 +76,12 @@ CMD ["/app.sh"]
             result = run(img, environment={"API_TOKEN": token}, timeout=20, raise_on_timeout=False)
         if len(hits):
             places = "; ".join(
-                f"layer {h.layer} ({h.instruction[:50]}): {h.path}"
-                if h.where == "layer"
-                else f"image config: {h.path}"
+                (
+                    f"layer {h.layer} ({h.instruction[:50]}): {h.path}"
+                    if h.where == "layer"
+                    else f"image config: {h.path}"
+                )
+                + ("" if h.form in ("plain", "named") else f" (as {h.form})")
                 for h in hits.itertuples()
             )
             return self.outcome(

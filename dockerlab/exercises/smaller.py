@@ -2,8 +2,11 @@
 
 Every check builds the learner's Dockerfile on the real engine, runs and
 measures the image, and removes it. Each first makes sure the image does its
-task (the program of the build context ran and printed what only it prints;
-the release printed is the base's own), then measures the practice.
+task, with an input the answer cannot know in advance: Q1's program must list a
+folder mounted for that run only; Q2's must print the release file the check
+wrote into the container just before it started (a program that prints a
+release it knows prints the wrong one); Q3's files are read with the image's
+own ENTRYPOINT switched off. Then each measures the practice.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import secrets
 
 from dockerlab import assets
-from dockerlab.core.containers import run
+from dockerlab.core.containers import create, run
 from dockerlab.core.dockerfile import base_images, unpinned
 from dockerlab.core.images import ref
 from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
@@ -105,20 +108,27 @@ CMD ["cat", "/etc/alpine-release"]
                 timeout=20,
                 raise_on_timeout=False,
             )
-            result = run(img, timeout=20, raise_on_timeout=False)
+            if release.exit_code == 0:
+                # The release file, rewritten in this container only: reading it is the task.
+                planted = f"{release.output.strip()}-check.{secrets.randbelow(10**6)}"
+                with create(img, role="exercise") as box:
+                    box.copy_in("/etc", {"alpine-release": planted + "\n"})
+                    box.start()
+                    code = box.wait(20)
+                    printed = box.logs()
         if release.exit_code != 0:
             return self.outcome(
                 NOT_YET,
                 f"Pinned, but the image has no /etc/alpine-release: its "
                 f"base is not Alpine ({', '.join(bases)}).",
             )
-        if not result.ok or result.output.strip() != release.output.strip():
+        if code != 0 or printed.strip() != planted:
             return self.outcome(
                 NOT_YET,
                 f"Pinned, but run as is, the image printed "
-                f"{result.output.strip()[:200]!r} (exit code "
-                f"{result.exit_code}); it should print the Alpine release "
-                f"of its base, {release.output.strip()!r}.",
+                f"{printed.strip()[:200]!r} (exit code {code}); it should print the "
+                "Alpine release in its /etc/alpine-release. For this run the check wrote "
+                f"{planted!r} into that file: a program that reads it prints that.",
             )
         return self.outcome(
             PASSED,
@@ -156,6 +166,7 @@ RUN mkdir /app \
             probe = run(
                 img,
                 ["sh", "-c", "stat -c '%U %n' /app/one.txt /app/two.txt && cat /app/*.txt"],
+                entrypoint=[],  # the check's own command, never an ENTRYPOINT that prints
                 timeout=20,
                 raise_on_timeout=False,
             )

@@ -7,9 +7,12 @@ gives it ``ulimit -s`` (8 MiB).
 
 Every check builds the learner's Dockerfile on the real engine, runs and
 measures the image, and removes it. Each first makes sure the program of the
-build context did the recursion asked for (its own report of the depth it
-reached, with a depth that changes from check to check in Q1), then measures
-the practice.
+build context did the recursion asked for: its own report of the depth it
+reached, at a depth that changes from check to check, and then the crash a real
+recursion cannot avoid (:func:`overflows`): asked to recurse through about
+twice the thread stack it reported, with a frame size of this check's own, it
+must die of SIGSEGV. A program that only prints the expected line never runs
+out of stack. Then each measures the practice.
 """
 
 from __future__ import annotations
@@ -33,6 +36,51 @@ RECURSE = {"recurse.c": assets.text("recurse.c")}
 
 def _entrypoint(img) -> list[str]:
     return list(config(img).get("Entrypoint") or [])
+
+
+#: The largest thread stack the crash probe goes through (the container has 512 MiB).
+MAX_PROBED_STACK = 64 * recursion.MiB
+
+
+def overflows(img, output: str, entrypoint: list[str] | None = None) -> str | None:
+    """Make sure the program really recurses: run it through about twice its stack.
+
+    ``recurse`` reports its thread's stack (``thread stack: N bytes``); a run whose
+    frames add up to about twice that must die of SIGSEGV, as only a real recursion
+    does. The frame size is drawn for each check, so no fixed answer matches it.
+
+    Args:
+        img: The image.
+        output: What its successful run printed (with the stack it reported).
+        entrypoint: The program to run (default: the image's ENTRYPOINT).
+
+    Returns:
+        None if it crashed as a real recursion does; otherwise why not, in plain words.
+    """
+    stack = recursion.thread_stack(output)
+    if not stack:
+        return (
+            f"its run printed no 'thread stack: N bytes' (got {output.strip()[:120]!r}), "
+            "which recurse.c prints after recursing in its thread"
+        )
+    frame = random.choice(range(2048, 8192, 256))
+    depth = min(stack, MAX_PROBED_STACK) * 2 // frame + random.randint(1, 64)
+    probe = run(
+        img,
+        [str(frame), str(depth)],
+        timeout=30,
+        raise_on_timeout=False,
+        **({"entrypoint": entrypoint} if entrypoint else {}),
+        **recursion.CONTAINER_OPTIONS,
+    )
+    if probe.exit_code == recursion.SIGSEGV_EXIT:
+        return None
+    return (
+        f"asked for {depth} levels of {frame} bytes (about twice the "
+        f"{recursion.human(stack)} stack it reported), it exited with {probe.exit_code} "
+        f"and printed {probe.output.strip()[:120]!r}; a real recursion runs out of stack "
+        "there and dies of SIGSEGV (exit 139)"
+    )
 
 
 class StaticFromScratch(Question):
@@ -78,6 +126,7 @@ ENTRYPOINT ["/recurse"]
             )
             info = elf.inspect(img, entry[0])
             size = measure(img).size_mb
+            fake = overflows(img, result.output) if result.ok else None
         if not result.ok or not re.search(
             rf"reached depth {depth} with {self.frame}-byte frames", result.output
         ):
@@ -88,6 +137,12 @@ ENTRYPOINT ["/recurse"]
                 f"{result.output.strip()[:200]!r}; recurse.c prints "
                 f"'reached depth {depth} with {self.frame}-byte frames'. "
                 f"The program is {info.describe()}.",
+            )
+        if fake:
+            return self.outcome(
+                NOT_YET,
+                f"`{' '.join(entry)}` printed the depth, but does it recurse? {fake}. "
+                "Ship the program of recurse.c.",
             )
         if surface["files"] > 3 or surface["shells"]:
             return self.outcome(
@@ -108,6 +163,8 @@ class DeepRecursionOnAlpine(Question):
     key = "stack_static.q2"  # where progress is saved: never changes
     files = RECURSE
     frame, depth = 1024, 400  # about 420 KB of stack: over musl's 128 KiB, under glibc's 8 MiB
+    #: The depths a check draws from (its own each time): 300-500 KiB of frames.
+    depths = range(300, 501)
     hint_text = (
         "musl's threads get 128 KiB of stack whatever `ulimit -s` says. musl reads a "
         "bigger default from the program itself: link with -Wl,-z,stack-size=1048576 "
@@ -150,27 +207,29 @@ COPY --from=build /recurse /usr/local/bin/recurse
                     "other file: build recurse.c itself so that its "
                     "threads get a bigger stack.",
                 )
+            depth = random.choice([d for d in self.depths if d != self.depth])
             result = run(
                 img,
-                [str(self.frame), str(self.depth)],
+                [str(self.frame), str(depth)],
                 entrypoint=["recurse"],
                 timeout=30,
                 raise_on_timeout=False,
                 **recursion.CONTAINER_OPTIONS,
             )
+            fake = overflows(img, result.output, ["recurse"]) if result.ok else None
         if info.interpreter and "musl" not in info.interpreter:
             return self.outcome(
                 NOT_YET,
                 f"{lines[-1]} is {info.describe()}: a glibc program, "
                 "which Alpine cannot run. Build it with musl-gcc.",
             )
-        probe = f"recurse {self.frame} {self.depth}"
+        probe = f"recurse {self.frame} {depth}"
         if result.exit_code == recursion.SIGSEGV_EXIT:
             return self.outcome(
                 NOT_YET,
                 f"`{probe}` died of SIGSEGV (exit 139): the thread's "
-                f"stack ran out before depth {self.depth} "
-                f"(about {self.frame * self.depth // 1024} KiB). "
+                f"stack ran out before depth {depth} "
+                f"(about {self.frame * depth // 1024} KiB). "
                 "Try q2.hint().",
             )
         if not result.ok:
@@ -178,7 +237,7 @@ COPY --from=build /recurse /usr/local/bin/recurse
                 NOT_YET,
                 f"`{probe}` exited with {result.exit_code}: {result.output.strip()[:200]!r}",
             )
-        wanted = f"reached depth {self.depth} with {self.frame}-byte frames; thread stack"
+        wanted = f"reached depth {depth} with {self.frame}-byte frames; thread stack"
         if wanted not in result.output:
             return self.outcome(
                 NOT_YET,
@@ -187,13 +246,18 @@ COPY --from=build /recurse /usr/local/bin/recurse
                 f"its thread, prints '{wanted}: ... bytes'. Is "
                 f"{lines[-1]} the program of recurse.c?",
             )
+        if fake:
+            return self.outcome(
+                NOT_YET,
+                f"`{probe}` printed the right line, but does {lines[-1]} recurse? {fake}. "
+                "Ship the program of recurse.c.",
+            )
         size = recursion.thread_stack(result.output)
         return self.outcome(
             PASSED,
             f"On Alpine (musl, {info.linking}), the thread reached depth "
-            f"{self.depth} with {self.frame}-byte frames; its stack: "
-            + (recursion.human(size) if size else "?")
-            + ".",
+            f"{depth} with {self.frame}-byte frames (and ran out of stack, SIGSEGV, "
+            "at about twice it); its stack: " + (recursion.human(size) if size else "?") + ".",
         )
 
 

@@ -62,6 +62,7 @@ from dockerlab.core.streams import (
     uncompressed,
 )
 from dockerlab.errors import ImageNotFound, LayerAnalysisError
+from dockerlab.inspect.secret_forms import SecretFinder
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -735,11 +736,11 @@ def search(image: Source, needle: str | bytes, chunk: int = 2**20) -> pd.DataFra
     """
     if not needle:
         raise ValueError("needle must not be empty")
-    return search_many(image, [needle], chunk)[1].drop(columns="needle")
+    return search_many(image, [needle], chunk)[1].drop(columns=["needle", "form"])
 
 
 def search_many(
-    image: Source, needles: Sequence[str | bytes], chunk: int = 2**20
+    image: Source, needles: Sequence[str | bytes], chunk: int = 2**20, *, encoded: bool = False
 ) -> tuple[LayerAnalysis, pd.DataFrame]:
     """:func:`analyse` and :func:`search` for several needles, in one pass over the image.
 
@@ -748,51 +749,46 @@ def search_many(
         needles: What to look for (empty ones are ignored; none at all gives just
             the analysis).
         chunk: Read size (matches across chunk borders are found).
+        encoded: Also look for each needle's common encodings (base64, base32, hex,
+            URL-encoding, reversed) and inside gzip/zlib files:
+            :mod:`dockerlab.inspect.secret_forms`.
 
     Returns:
-        (the analysis; one row per hit as for :func:`search`, plus ``needle``).
+        (the analysis; one row per hit as for :func:`search`, plus ``needle`` and
+        ``form``: ``"plain"``, ``"base64 (offset 1)"``, ``"compressed hex"``...).
     """
-    raws = {n: n.encode() if isinstance(n, str) else bytes(n) for n in needles if n}
-    longest = max((len(r) for r in raws.values()), default=1)
-    hits: list[tuple[str, str, str | bytes]] = []
+    finder = SecretFinder(needles, encoded=encoded)
+    hits: list[tuple[str, str, str | bytes, str]] = []
 
     def hook(blob: str, p: str, stream: IO[bytes], size: int) -> None:
-        tail, left = b"", dict(raws)
-        while left and (data := stream.read(chunk)):
-            window = tail + data
-            for n, r in list(left.items()):
-                if r in window:
-                    hits.append((blob, p, n))
-                    del left[n]
-            tail = window[-(longest - 1) :] if longest > 1 else b""
+        hits.extend((blob, p, n, form) for n, form in finder.in_stream(stream, chunk))
 
     with _Opened(image) as stream:
-        save = _scan_save(stream, hook if raws else None)
+        save = _scan_save(stream, hook if finder else None)
     analysis = _analyse_save(save, _name(image))
     index = {b: i for i, b in reversed(list(enumerate(_layout(save)[1])))}
     rows = [
-        {"where": "layer", "layer": index[b], "path": p, "needle": n}
-        for b, p, n in hits
+        {"where": "layer", "layer": index[b], "path": p, "needle": n, "form": form}
+        for b, p, n, form in hits
         if b in index
     ]
-    for n, r in raws.items():
-        text = r.decode(errors="ignore")
+    rows += [
+        {"where": "layer", "layer": e.layer, "path": e.path, "needle": n, "form": form}
+        for e in analysis.files.itertuples()
+        for n, form in finder.in_text(e.path)
+    ]
+    for key, value in _json_leaves(analysis.config):
         rows += [
-            {"where": "layer", "layer": e.layer, "path": e.path, "needle": n}
-            for e in analysis.files.itertuples()
-            if text and text in e.path
+            {"where": "config", "layer": None, "path": key, "needle": n, "form": form}
+            for n, form in finder.in_text(value)
         ]
-        rows += [
-            {"where": "config", "layer": None, "path": key, "needle": n}
-            for key in _json_hits(analysis.config, r.decode(errors="replace"))
-        ]
-    return analysis, _places(analysis, rows, "needle")
+    return analysis, _places(analysis, rows, "needle", "form")
 
 
-def _places(analysis: LayerAnalysis, rows: list[dict], what: str) -> pd.DataFrame:
+def _places(analysis: LayerAnalysis, rows: list[dict], *what: str) -> pd.DataFrame:
     """The places found, one row each (``where``, ``layer``, ``instruction``, ``path``,
-    ``what``), each layer named by the instruction that made it."""
-    df = pd.DataFrame(rows, columns=["where", "layer", "path", what]).drop_duplicates()
+    then the ``what`` columns), each layer named by the instruction that made it."""
+    df = pd.DataFrame(rows, columns=["where", "layer", "path", *what]).drop_duplicates()
     df["layer"] = df["layer"].astype("Int64")
     df.insert(
         2,
@@ -802,12 +798,13 @@ def _places(analysis: LayerAnalysis, rows: list[dict], what: str) -> pd.DataFram
     return df.reset_index(drop=True)
 
 
-def _json_hits(node: Any, text: str, key: str = "") -> list[str]:
+def _json_leaves(node: Any, key: str = "") -> list[tuple[str, str]]:
+    """Every value of a JSON document, as (its key path, its text): ``config.Env[1]``."""
     if isinstance(node, Mapping):
-        return [h for k, v in node.items() for h in _json_hits(v, text, f"{key}.{k}".lstrip("."))]
+        return [h for k, v in node.items() for h in _json_leaves(v, f"{key}.{k}".lstrip("."))]
     if isinstance(node, list):
-        return [h for i, v in enumerate(node) for h in _json_hits(v, text, f"{key}[{i}]")]
-    return [key] if text in str(node) else []
+        return [h for i, v in enumerate(node) for h in _json_leaves(v, f"{key}[{i}]")]
+    return [(key, str(node))]
 
 
 #: Environment variable names that say "secret".
@@ -818,17 +815,26 @@ def analyse_and_search(image, secrets: list[str]) -> tuple[LayerAnalysis, pd.Dat
     """The layer analysis and every place the image holds a secret, in ONE ``docker save`` pass.
 
     One :func:`dockerlab.inspect.layers.search_many` pass for every secret (a 300 MB
-    image is read once, not once per secret). Also reports
+    image is read once, not once per secret), each secret in its common encodings too
+    (base64, base32, hex, URL-encoding, reversed, gzip/zlib-compressed:
+    :mod:`dockerlab.inspect.secret_forms`): an encoded copy is a copy. Also reports
     environment variables whose *name* says secret (:data:`SECRET_NAME`) when
     their value was not found already.
 
     Returns:
         (the analysis; one row per place: ``where``, ``layer``, ``instruction``,
-        ``path``, ``secret`` (the value's first characters, or the variable's name)).
+        ``path``, ``secret`` (the value's first characters, or the variable's name),
+        ``form`` (how it was stored: ``"plain"``, ``"base64 (offset 2)"``, ...)).
     """
-    analysis, hits = search_many(image, secrets)
+    analysis, hits = search_many(image, secrets, encoded=True)
     rows = [
-        {"where": h.where, "layer": h.layer, "path": h.path, "secret": h.needle[:6] + "..."}
+        {
+            "where": h.where,
+            "layer": h.layer,
+            "path": h.path,
+            "secret": h.needle[:6] + "...",
+            "form": h.form,
+        }
         for h in hits.itertuples()
     ]
     found = {r["path"] for r in rows}
@@ -837,9 +843,15 @@ def analyse_and_search(image, secrets: list[str]) -> tuple[LayerAnalysis, pd.Dat
         name = entry.split("=", 1)[0]
         if SECRET_NAME.search(name) and f"config.Env[{i}]" not in found:
             rows.append(
-                {"where": "config", "layer": None, "path": f"config.Env[{i}]", "secret": name}
+                {
+                    "where": "config",
+                    "layer": None,
+                    "path": f"config.Env[{i}]",
+                    "secret": name,
+                    "form": "named",
+                }
             )
-    return analysis, _places(analysis, rows, "secret")
+    return analysis, _places(analysis, rows, "secret", "form")
 
 
 __all__ = [

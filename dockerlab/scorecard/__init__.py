@@ -15,7 +15,8 @@ engine where it can, measures the image, runs it, and returns a
   **layers**, **wasted** bytes (written in one layer, deleted or overwritten
   in a later one: :func:`dockerlab.inspect.layers.analyse`), **packages**
   (dpkg/apk database), **shells** on PATH, **secrets** (every layer's files,
-  deleted ones included, and the config: env, labels, history), and the
+  deleted ones included, and the config: env, labels, history; the secret's
+  common encodings too: :mod:`dockerlab.inspect.secret_forms`), and the
   default command **run** for a moment (with ``env``, no network, limits):
   did the app do its work, how many **zombies** it left, how long ``docker
   stop`` took, and the **uid** of its PID 1.
@@ -27,7 +28,9 @@ network (the kit's builds have none: ``apk add``, ``apt-get``, ``dnf``/``yum``,
 image that is missing while no registry answers (:class:`~dockerlab.errors.BaseImageMissing`).
 
 :func:`compare` puts scorecards side by side and :func:`plot` draws them.
-``python -m dockerlab score PATH`` prints the table (``--compare A B``: two).
+``python -m dockerlab score PATH`` prints the table (``--compare A B``: two; ``--json``:
+:meth:`Scorecard.to_dict`; ``--fail-under N``: exit 1 when :attr:`Scorecard.score`, the
+percentage of targets met, is under N; exit 3 when the Dockerfile does not build).
 
 Bases that are not on the engine: with no registry reachable, an untagged or
 ``latest`` base whose repository is in the catalog (``debian``, ``alpine``,

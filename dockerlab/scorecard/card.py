@@ -99,6 +99,66 @@ class Scorecard:
         """The measures with a target that could not be measured."""
         return [k for k in TARGETS if self.values.get(k) is None]
 
+    @property
+    def score(self) -> float:
+        """The score, 0-100: the percentage of the targets met (:data:`TARGETS`; a target
+        not measured is not met). ``python -m dockerlab score --fail-under N`` gates on it."""
+        return round(100 * len(self.passed) / len(TARGETS), 1)
+
+    def to_dict(self) -> dict:
+        """Everything the scorecard measured, for ``score --json``: plain JSON types only.
+
+        Keys: ``label``; ``score`` (:attr:`score`), ``met`` and ``targets`` (counts);
+        ``built``; ``measures``: one object per row of :data:`MEASURES`, in table order,
+        with ``key``, ``label``, ``value`` (null if not measured), ``unit``, ``target``
+        (null for a row that only informs), ``from`` (``"dockerfile"`` or ``"image"``),
+        ``verdict`` (``"met"``, ``"missed"``, ``"not measured"`` or ``"info"``) and
+        ``message`` (the value as the table shows it, or why it was not measured);
+        ``hadolint`` (findings: ``line``, ``code``, ``level``, ``message``);
+        ``secrets`` (where the image holds one; never the value), ``dockerfile_secrets``,
+        ``network_steps``, ``notes``.
+        """
+        measures = []
+        for m in MEASURES:
+            v = self.values.get(m.key)
+            met = m.met(v)
+            if v is None:
+                why = self.unmeasured.get(m.key, "")
+                message = "not measured" + (f": {why}" if why else "")
+                verdict = "not measured" if m.target is not None else "info"
+            else:
+                message = show_value(v, m.unit, m.key)
+                verdict = "info" if met is None else ("met" if met else "missed")
+            measures.append(
+                {
+                    "key": m.key,
+                    "label": m.label,
+                    "value": _plain(v),
+                    "unit": m.unit,
+                    "target": m.target,
+                    "from": "dockerfile" if m.static else "image",
+                    "verdict": verdict,
+                    "message": message,
+                }
+            )
+        return {
+            "label": str(self.label),
+            "score": self.score,
+            "met": len(self.passed),
+            "targets": len(TARGETS),
+            "built": self.built,
+            "measures": measures,
+            "hadolint": _records(self.lint, ["line", "code", "level", "message"]),
+            "secrets": _records(self.secret_hits, ["where", "layer", "instruction", "path"]),
+            "dockerfile_secrets": _records(
+                self.dockerfile_secrets, ["line", "instruction", "name"]
+            ),
+            "network_steps": [
+                {"line": s.line, "tool": s.tool, "command": s.command} for s in self.network
+            ],
+            "notes": list(self.notes),
+        }
+
     def summary(self) -> str:
         text = f"{len(self.passed)}/{len(TARGETS)} targets met"
         if self.not_measured:
@@ -135,6 +195,24 @@ class Scorecard:
             + self.table()._repr_html_()
             + notes
         )
+
+
+def _plain(value):
+    """A value as plain JSON: numpy and pandas numbers as int/float, missing as None."""
+    if value is None or (not isinstance(value, str | bool) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):  # a numpy scalar
+        return value.item()
+    return value
+
+
+def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """The rows of ``df`` as plain JSON objects, only the ``columns`` it has."""
+    have = [c for c in columns if c in df.columns]
+    return [
+        {c: _plain(v) for c, v in zip(have, row, strict=True)}
+        for row in df[have].itertuples(index=False)
+    ]
 
 
 def _network_reason(steps: list[NetworkStep]) -> str:

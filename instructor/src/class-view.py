@@ -8,8 +8,11 @@
 #
 # - **Engines**: running or stopped, disk used of the learner's disk, containers and
 #   images on it, exercise questions passed and when the last one was.
-# - **Exercises**: question x learner, *passed* (when, after how many checked
-#   answers), *not yet* (tried, not passed) or *not attempted*, as a table and a chart.
+# - **Exercises**: question x learner. Where `python -m dockerlab grade --class` measured
+#   it: *regraded-passed* or *regraded-failed*, with when (kept where only root writes).
+#   Elsewhere *self-reported only*, from the learner's own progress file (which she can
+#   write): *passed* (when, after how many checked answers), *not yet* (tried, not
+#   passed) or *not attempted*. As a table and a chart.
 #
 # The cell below redraws everything every 30 seconds until you interrupt the kernel
 # (the ■ button). `class_view.class_progress()` and `class_view.status()` give the same

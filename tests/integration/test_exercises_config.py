@@ -85,3 +85,33 @@ def test_q2_a_user_who_cannot_write_data(bases):
     out = q2.check(f'FROM {bases["alpine"]}\nRUN mkdir /data\nCOPY app.sh /app.sh\nUSER 10001\n'
                    'CMD ["/app.sh"]\n')  # fmt: skip
     assert out.status == NOT_YET and "Can that user write /data" in out.message
+
+
+def _encoded_answers() -> dict[str, str]:
+    """Answers that keep the token in an encoded form (no test above has one)."""
+    import base64
+    import gzip
+
+    raw = TOKEN.encode()
+    gz = base64.b64encode(gzip.compress(b"api_token=" + raw + b"\n")).decode()
+    return {
+        "base64 in ENV (offset 1, padded)": "ENV CONFIG=" + base64.b64encode(b"x" + raw).decode(),
+        "url-safe base64, no padding, in a file": "RUN echo '"
+        + base64.urlsafe_b64encode(b"Bearer " + raw).decode().rstrip("=")
+        + "' > /etc/auth",
+        "base32 in a LABEL": "LABEL auth=" + base64.b32encode(b"ab" + raw).decode(),
+        "hex, upper case, in a file": f"RUN echo {raw.hex().upper()} > /etc/auth.hex",
+        "reversed in a file": f"RUN echo '{TOKEN[::-1]}' > /etc/auth.rev",
+        "url-encoded in ENV": "ENV URL=https://api.example/?token="
+        + "".join(f"%{b:02x}" for b in raw),
+        "gzip-compressed in a file": f"RUN echo {gz} | base64 -d > /etc/auth.gz",
+    }
+
+
+@pytest.mark.parametrize("case", list(_encoded_answers()))
+def test_q1_an_encoded_token_is_a_trace(case, bases):
+    body = _encoded_answers()[case]
+    out = q1.check(f'FROM {bases["alpine"]}\n{body}\nCOPY app.sh /app.sh\nCMD ["/app.sh"]\n')
+    assert out.status == NOT_YET, out.message
+    assert "The token is in the image" in out.message and "(as " in out.message
+    assert TOKEN not in out.message

@@ -98,3 +98,21 @@ def test_q3_five_layers_is_not_yet(bases):
 def test_q3_one_layer_with_the_wrong_result_is_not_yet(bases):
     out = q3.check(f"FROM {bases['alpine']}\nRUN mkdir /app && echo one > /app/one.txt\n")
     assert out.status == NOT_YET and "same result" in out.message
+
+
+def test_q2_a_command_that_prints_the_release_it_knows_is_not_yet(bases):
+    """The image prints its base's release without reading /etc/alpine-release."""
+    import dockerlab as dl
+
+    release = dl.run(bases["alpine"], ["cat", "/etc/alpine-release"]).output.strip()
+    out = q2.check(f'FROM {bases["alpine"]}\nCMD ["echo", "{release}"]\n')
+    assert out.status == NOT_YET, out.message
+    assert "the check wrote" in out.message and "-check." in out.message
+
+
+def test_q3_an_entrypoint_that_prints_the_expected_listing_is_not_yet(bases):
+    """One layer, no /app: an ENTRYPOINT prints what the check's probe would print."""
+    script = "#!/bin/sh\\nprintf 'app /app/one.txt\\\\napp /app/two.txt\\\\none\\\\ntwo\\\\n'\\n"
+    fake = f'FROM {bases["alpine"]}\nRUN printf "{script}" > /fake && chmod +x /fake\n'
+    out = q3.check(fake + 'ENTRYPOINT ["/fake"]\n')
+    assert out.status == NOT_YET and "does not hold the same result" in out.message

@@ -91,3 +91,37 @@ def test_q2_debian_is_not_alpine(bases):
 def test_q2_a_build_that_fails_is_not_yet(bases):
     out = q2.check(f"FROM {bases['alpine']}\nRUN musl-gcc -o /x recurse.c\n")
     assert out.status == NOT_YET and "build failed" in out.message.lower()
+
+
+#: A static program that prints what recurse.c prints, for the frame and depth it is given,
+#: and a thread stack, without recursing (the shortcut class "prints without doing the work").
+PRINTER = (
+    "int main(int c, char **v){"
+    'printf("reached depth %s with %s-byte frames; thread stack: 131072 bytes\\\\n", v[2], v[1]);}'
+)
+
+
+def _printer(bases, final: str) -> str:
+    return (
+        f"FROM {bases['builder']} AS b\n"
+        f"RUN printf '%s' '{PRINTER}' > /f.c && musl-gcc -static -include stdio.h -o /recurse /f.c\n"
+        + final
+    )
+
+
+def test_q1_a_program_that_prints_any_depth_without_recursing_is_not_yet(bases):
+    out = q1.check(
+        _printer(bases, 'FROM scratch\nCOPY --from=b /recurse /recurse\nENTRYPOINT ["/recurse"]\n')
+    )
+    assert out.status == NOT_YET, out.message
+    assert "does it recurse?" in out.message and "dies of SIGSEGV (exit 139)" in out.message
+
+
+def test_q2_a_program_that_prints_any_depth_without_recursing_is_not_yet(bases):
+    out = q2.check(
+        _printer(
+            bases, f"FROM {bases['alpine']}\nCOPY --from=b /recurse /usr/local/bin/recurse\n"
+        ).replace("-static ", "")
+    )
+    assert out.status == NOT_YET, out.message
+    assert "does /usr/local/bin/recurse recurse?" in out.message and "SIGSEGV" in out.message

@@ -196,3 +196,48 @@ def test_a_failed_download_offline_says_it_needs_the_network(case, builder, base
     with pytest.raises(dl.BuildFailed) as failed:
         dl.build(f"FROM {bases[base]}\nRUN {run}\n", builder=builder, progress=False)
     assert "tried to download something" in (failed.value.hint or ""), str(failed.value)
+
+
+def test_json_and_fail_under_on_the_command_line(tmp_path, bases):
+    """`--json`: every measure with its verdict; `--fail-under`: exit 1 under the score."""
+    import json
+
+    (tmp_path / "Dockerfile").write_text(f'FROM {bases["alpine"]}\nCMD ["sleep", "5"]\n')
+    done = _cli(str(tmp_path), "--json", "--fail-under", "100")
+    assert done.returncode == 1, done.stderr
+    card = json.loads(done.stdout)
+    assert [m["key"] for m in card["measures"]] == [m.key for m in scorecard.MEASURES]
+    assert card["targets"] == len(scorecard.TARGETS) and 0 < card["met"] < card["targets"]
+    assert card["score"] == round(100 * card["met"] / card["targets"], 1)
+    user = next(m for m in card["measures"] if m["key"] == "user")
+    assert user["verdict"] == "missed" and user["message"] == "none: root"
+    assert next(m for m in card["measures"] if m["key"] == "layers")["value"] == 1
+    assert f"scores {card['score']:g}" in done.stderr and "under --fail-under 100" in done.stderr
+    low = _cli(str(tmp_path), "--fail-under", str(card["score"]))
+    assert low.returncode == 0 and "Scorecard:" in low.stdout
+
+
+def test_a_dockerfile_that_does_not_build_exits_3(tmp_path, bases):
+    import json
+
+    (tmp_path / "Dockerfile").write_text(f"FROM {bases['alpine']}\nRUN exit 3\n")
+    done = _cli(str(tmp_path), "--json", "--fail-under", "0")
+    assert done.returncode == 3, done.stderr
+    assert "does not build, so it was not scored" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert json.loads(done.stdout)["error"] == "build failed"
+
+
+def test_an_encoded_secret_is_found(bases):
+    """The capstone's token stored base64-encoded, under a name that does not say secret."""
+    import base64
+
+    encoded = base64.b64encode(b"key:" + scorecard.CAPSTONE_TOKEN.encode()).decode()
+    card = scorecard.score(
+        f'FROM {bases["alpine"]}\nRUN echo {encoded} > /etc/app.conf\nCMD ["sleep", "5"]\n',
+        env={},
+        works="",
+    )
+    hits = card.secret_hits
+    assert card["secrets"] >= 2 and "/etc/app.conf" in set(hits["path"]), hits
+    assert set(hits["form"]) == {"base64 (offset 2)"}  # "key:" + token: its 3rd byte starts a group
