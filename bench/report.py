@@ -151,6 +151,30 @@ def _figures(engines: dict[str, dict]) -> list[str]:
     return [*lines, ""]
 
 
+def _classroom(c: dict | None) -> list[str]:
+    """The workshop machine's capacity (bench/classroom.py), measured and derived."""
+    if not c:
+        return []
+    fit = c["capacity"]
+    return [
+        "## A workshop machine's capacity (`python -m dockerlab classroom`)", "",
+        f"Measured with real learners, every base image loaded, on {c['cpus']} cores and "
+        f"{c['memory_gb']:.0f} GiB:", "",
+        f"- setup of one learner: {c['setup_one_s']:.0f} s; two one at a time: "
+        f"{c['setup_two_one_at_a_time_s']:.0f} s; two at once (`--workers 2`): "
+        f"{c['setup_two_at_once_s']:.0f} s; each learner added: {c['per_learner_setup_s']:.0f} s",
+        f"- a learner at rest (engine idle): {c['rest_memory_mb']:.0f} MiB, "
+        f"{c['rest_pids']} processes",
+        f"- a learner running notebook 01 ({c['notebook_s']:.0f} s): peak "
+        f"{c['notebook_peak_memory_mb']:.0f} MiB, {c['notebook_peak_pids']} processes", "",
+        "Derived (not measured), at the default budget (2 GiB memory, 8 GiB engine disk, "
+        "2 GiB home), three quarters of the memory for learners: "
+        f"{fit['guaranteed']} learners with every memory budget guaranteed, "
+        f"{fit['all_running']} all running a notebook at once, {fit['at_rest']} at rest; "
+        f"the disk's {c['free_gb']:.0f} GiB free holds {fit['disk']}.", "",
+    ]  # fmt: skip
+
+
 def main() -> None:
     DOCS.mkdir(exist_ok=True)
     dl.use_style()
@@ -177,6 +201,7 @@ def main() -> None:
                   f"- base images from nothing: {setup['bases_cold_s']:.0f} s",
                   f"- base images, second run (all cached): {setup['bases_second_run_s']:.1f} s",
                   f"- **total: {setup['fresh_clone_to_lab_s'] / 60:.1f} min**", ""]  # fmt: skip
+    lines += _classroom(_load("classroom"))
     (DOCS / "benchmarks.md").write_text("\n".join(lines))
     print(f"wrote {DOCS / 'benchmarks.md'}")
 

@@ -19,7 +19,8 @@ Commands:
     score ... --json       the same as JSON: each measure's value, verdict and message
     score ... --fail-under N   exit 1 if the score (percent of targets met) is under N;
                            exit 3 if the Dockerfile does not build, 2 on bad input
-    classroom setup NAME... [--memory 2g --pids 1024 --cpus 1 --disk 8g --images KEY...]
+    classroom setup NAME... [--memory 2g --pids 1024 --cpus 1 --disk 8g --home 2g
+                            --images KEY...]
                            (root) a workshop machine: a Unix user and a rootless engine
                            per learner, each in a budget of their own, and a JupyterHub
                            configuration; then start | status | stop | teardown
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     cr.add_argument("--pids", type=int, default=1024, help="each learner's processes")
     cr.add_argument("--cpus", type=float, default=1.0, help="each learner's CPUs")
     cr.add_argument("--disk", default="8g", help="each learner's engine's disk")
+    cr.add_argument("--home", default="2g", help="each learner's home's disk")
+    cr.add_argument("--workers", type=int, help="engines started at once (default: one per CPU)")
     cr.add_argument("--images", nargs="*", help="catalog keys to load (default: every base)")
     cr.add_argument("--no-hub", action="store_true", help="no JupyterHub environment/config")
     _grade_parser(sub)
@@ -235,8 +238,9 @@ def _classroom(args: argparse.Namespace) -> int:
     if args.action == "setup":
         if not args.names:
             raise InvalidOption("Name the learners: `classroom setup alice bob ...`.")
-        budget = classroom.Budget(args.memory, args.pids, args.cpus, args.disk)
-        classroom.setup(args.names, budget, images=args.images, hub=not args.no_hub)
+        budget = classroom.Budget(args.memory, args.pids, args.cpus, args.disk, args.home)
+        classroom.setup(args.names, budget, images=args.images, hub=not args.no_hub,
+                        workers=args.workers)  # fmt: skip
     elif args.action == "status":
         import pandas as pd
 

@@ -11,8 +11,14 @@ share no engine, no socket and, through the hub, no writable folder.
 
 What bounds a learner (a rootless engine on cgroup v1 enforces no per-container
 limit): root puts each learner's engine and server in a cgroup of their own
-(processes, memory, CPU) before they start, and the engine's data root is a
-loop-mounted file system of a fixed size.
+(processes, memory, CPU) before they start. Every folder she may write to has a size:
+her home and her engine's data root are loop-mounted file systems of their own, whose
+files are allocated up front (``fallocate``: the space is the machine's no longer, so a
+full machine cannot take it from her, and setup refuses a class the machine's free space
+cannot hold); ``/run/user/UID`` is a small in-memory file system; her server's ``/tmp``
+and the like are in-memory and count in her memory budget. Her engine and her server
+each see, in ``/proc``, only her own processes (``hidepid=invisible`` on a ``/proc`` of
+their own mount namespace; the machine's ``/proc`` is unchanged).
 
 What this does not give: the learners are users of one kernel. A kernel bug, a
 side channel, or a learner's own mistakes with their home stay possible; what one
@@ -47,6 +53,12 @@ CGROUP = "dockerlab-class"
 #: The folders every user may write to: each learner's server gets empty ones of its own
 #: (:mod:`dockerlab.classroom.spawner`).
 PRIVATE_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+#: The size of each learner's ``/run/user/UID`` (her engine's socket and run state).
+RUNTIME_SIZE = "64m"
+#: What setup leaves free on the class's disk for the machine itself (logs, the hub's database).
+SPARE = "2g"
+#: How a ``/proc`` shows only the processes its reader may trace (Linux 5.8 or later).
+HIDEPID = "hidepid=invisible"
 #: A learner's name: a valid Unix login.
 NAME = re.compile(r"[a-z][a-z0-9_-]{0,30}")
 _CHILD = """#!/bin/sh
@@ -72,6 +84,7 @@ class Budget:
     pids: int = 1024
     cpus: float = 1.0
     disk: str = "8g"
+    home: str = "2g"
 
 
 @dataclass
@@ -96,6 +109,13 @@ class Learner:
     @property
     def data_root(self) -> Path:
         return Path(self.home) / ".local" / "share" / "docker"
+
+    @property
+    def disks(self) -> dict[Path, Path]:
+        """Her file systems: where each is mounted -> the file that holds it."""
+        folder = HOME / "disks"
+        return {Path(self.home): folder / f"{self.name}.home.ext4",
+                self.data_root: folder / f"{self.name}.ext4"}  # fmt: skip
 
 
 @dataclass
@@ -154,10 +174,14 @@ def _bytes(size: str) -> int:
 # ---------------------------------------------------------------- users, disks, budgets
 
 
-def _user(name: str) -> Learner:
-    """The learner's Unix user, made if missing: home 0700, subordinate uid/gid ranges."""
+def _login(name: str) -> None:
     if not NAME.fullmatch(name):
         raise InvalidOption(f"{name!r} cannot be a learner's login (a-z, digits, _ and -).")
+
+
+def _user(name: str) -> Learner:
+    """The learner's Unix user, made if missing: home 0700, subordinate uid/gid ranges."""
+    _login(name)
     try:
         pw = pwd.getpwnam(name)
     except KeyError:
@@ -191,24 +215,106 @@ def _as(learner: Learner, *cmd: str) -> list[str]:
     ]
 
 
-def _disk(learner: Learner, size: str) -> None:
-    """The learner's engine's data root: an ext4 file system of ``size`` in a file."""
-    root = learner.data_root
-    if os.path.ismount(root):
+def _allocated(image: Path) -> int:
+    """Bytes of the machine's disk ``image`` holds now (0 if it is not there yet)."""
+    try:
+        return image.stat().st_blocks * 512
+    except FileNotFoundError:
+        return 0
+
+
+def _reserve(image: Path, size: int) -> None:
+    """Allocate every byte of ``image`` on the machine's disk (a no-op where it is already):
+    her file system can then never meet a full machine."""
+    fd = os.open(image, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as err:
+        raise ClassroomError(
+            f"Could not allocate {size / 2**30:.1f} GiB for {image}: {err.strerror}.",
+            hint="Free space on the class's disk, or give each learner less (--disk, --home).",
+        ) from None
+    finally:
+        os.close(fd)
+
+
+def _mount_disk(learner: Learner, folder: Path, size: str, *, make: bool = True) -> None:
+    """Mount the learner's file system of ``size`` on ``folder`` (hers, 0700); made first
+    (allocated up front, holding what ``folder`` held) unless ``make`` is false."""
+    image = learner.disks[folder]
+    if os.path.ismount(folder) or not (make or image.exists()):
         return
-    image = HOME / "disks" / f"{learner.name}.ext4"
     image.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(image.parent, 0o700)
-    if not image.exists():
-        with open(image, "wb") as f:
-            f.truncate(_bytes(size))
-        _run("mkfs.ext4", "-q", "-F", str(image))
-    for folder in (root.parent.parent, root.parent, root):
+    fresh = not image.exists()
+    _reserve(image, _bytes(size))
+    folder.mkdir(parents=True, exist_ok=True)
+    if fresh:  # its tables zeroed now: zeroing them later through the loop device, as ext4
+        # does by default, punches holes in the file (the space goes back to the machine)
+        init = "nodiscard,lazy_itable_init=0,lazy_journal_init=0"
+        _run("mkfs.ext4", "-q", "-F", "-m", "0", "-E", init, "-d", str(folder), str(image))
+        _reserve(image, _bytes(size))  # what mkfs zeroed by punching holes, allocated again
+        for inner in folder.iterdir():  # now on her disk; the folder becomes a mount point
+            shutil.rmtree(inner) if inner.is_dir() and not inner.is_symlink() else inner.unlink()
+    _run("mount", "-o", "loop,nosuid,nodev", str(image), str(folder))
+    os.chown(folder, learner.uid, learner.gid)
+    os.chmod(folder, 0o700)
+
+
+def _disks(learner: Learner, budget: Budget, *, make: bool = True) -> None:
+    """Her home, then her engine's data root inside it; her /run/user/UID in memory."""
+    _mount_disk(learner, Path(learner.home), budget.home, make=make)
+    for folder in (learner.data_root.parent.parent, learner.data_root.parent):
         folder.mkdir(exist_ok=True)
         os.chown(folder, learner.uid, learner.gid)
-    _run("mount", "-o", "loop", str(image), str(root))
-    os.chown(root, learner.uid, learner.gid)
-    os.chmod(root, 0o700)
+    _mount_disk(learner, learner.data_root, budget.disk, make=make)
+    rt = learner.runtime
+    rt.mkdir(parents=True, exist_ok=True)
+    if not os.path.ismount(rt):
+        options = f"nosuid,nodev,size={RUNTIME_SIZE},mode=0700,uid={learner.uid},gid={learner.gid}"
+        _run("mount", "-t", "tmpfs", "-o", options, "tmpfs", str(rt))
+
+
+def _unmount(folder: Path) -> None:
+    """Unmount ``folder`` if it is a mount point (lazily, should something still hold it)."""
+    busy = os.path.ismount(folder) and subprocess.run(["umount", str(folder)],
+                                                      capture_output=True).returncode  # fmt: skip
+    if busy:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def disk_plan(names: list[str], budget: Budget) -> dict[str, float]:
+    """What the learners' disks need from the class's disk, in GiB: ``per_learner``,
+    ``to_allocate`` (for those not allocated yet), ``free`` and ``spare`` (kept free)."""
+    per = _bytes(budget.home) + _bytes(budget.disk)
+    missing = 0
+    for name in names:
+        folder = HOME / "disks"
+        for image, size in ((folder / f"{name}.home.ext4", budget.home),
+                            (folder / f"{name}.ext4", budget.disk)):  # fmt: skip
+            missing += max(0, _bytes(size) - _allocated(image))
+    where = HOME if HOME.exists() else next(p for p in HOME.parents if p.exists())
+    gib = 2**30
+    return {"per_learner": per / gib, "to_allocate": missing / gib,
+            "free": shutil.disk_usage(where).free / gib, "spare": _bytes(SPARE) / gib}  # fmt: skip
+
+
+def _check_disks(names: list[str], budget: Budget) -> None:
+    """Print what the disks take; refuse a class the machine's free space cannot hold."""
+    plan = disk_plan(names, budget)
+    _say(
+        f"disks: {plan['per_learner']:.1f} GiB per learner (home {budget.home}, engine "
+        f"{budget.disk}), {plan['to_allocate']:.1f} GiB to allocate for {len(names)}, "
+        f"{plan['free']:.1f} GiB free, {plan['spare']:.1f} GiB kept free for the machine"
+    )
+    if plan["to_allocate"] > plan["free"] - plan["spare"]:
+        fits = int((plan["free"] - plan["spare"]) // plan["per_learner"])
+        raise ClassroomError(
+            f"The learners' disks need {plan['to_allocate']:.1f} GiB and the class's disk has "
+            f"{plan['free']:.1f} GiB free ({plan['spare']:.1f} GiB of it kept for the "
+            f"machine): {max(fits, 0)} learners of this budget fit.",
+            hint="Give each learner less (--home, --disk), set up fewer, or free space.",
+        )
 
 
 def cgroups(name: str) -> list[Path]:
@@ -253,7 +359,8 @@ def _scripts() -> dict[str, Path]:
     out = {}
     for name, text in (("rootless-child", _CHILD), ("in-budget", _IN_BUDGET % {"group": CGROUP})):
         path = folder / name
-        path.write_text(text)
+        if not path.exists() or path.read_text() != text:  # as it is: engines may be running it
+            path.write_text(text)
         path.chmod(0o755)
         out[name] = path
     return out
@@ -304,20 +411,22 @@ def engine_answers(learner: Learner, timeout: float = 5) -> bool:
 
 def _start_engine(learner: Learner, wait: float = 90) -> int:
     """Start the learner's engine (as them, in their budget); return rootlesskit's pid."""
-    rt = learner.runtime
-    rt.mkdir(parents=True, exist_ok=True)
-    os.chown(rt, learner.uid, learner.gid)
-    os.chmod(rt, 0o700)
     logs = HOME / "logs"
     logs.mkdir(exist_ok=True)
     os.chmod(logs, 0o700)
     # The shell (still root) moves itself into the learner's cgroups, then becomes the
     # learner's engine: everything the engine starts stays inside the learner's budget.
+    # In a mount namespace of its own (mounts from the machine still reach it), whose
+    # /proc shows the engine and its containers only the learner's own processes.
     procs = " ".join(str(g / "cgroup.procs") for g in cgroups(learner.name))
-    script = f'for f in {procs}; do echo $$ > "$f" || exit 1; done; exec "$@"'
+    script = (
+        f"mount -t proc -o nosuid,nodev,noexec,{HIDEPID} proc /proc || exit 1; "
+        f'for f in {procs}; do echo $$ > "$f" || exit 1; done; exec "$@"'
+    )
+    unshare = ["unshare", "--mount", "--propagation", "slave", "--"]
     with open(logs / f"{learner.name}.log", "ab") as log:
         proc = subprocess.Popen(
-            ["sh", "-c", script, "sh", *_engine_command(learner)],
+            [*unshare, "sh", "-c", script, "sh", *_engine_command(learner)],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -359,20 +468,24 @@ def _stop_engine(pid: int, wait: float = 30) -> None:
 
 def _load_images(learner: Learner, archive: Path) -> list[str]:
     """Load a bundle (``python -m dockerlab bundle``) into the learner's engine."""
-    from dockerlab.classroom import workshop
-    from dockerlab.core import engine
+    import docker
 
-    before = os.environ.get("DOCKER_HOST")
-    os.environ["DOCKER_HOST"] = learner.docker_host
-    engine.reset()
+    from dockerlab.classroom import workshop
+
+    engine = docker.DockerClient(base_url=learner.docker_host, timeout=900)
     try:
-        return workshop.load(archive)
+        return workshop.load(archive, engine)
     finally:
-        if before is None:
-            os.environ.pop("DOCKER_HOST", None)
-        else:
-            os.environ["DOCKER_HOST"] = before
-        engine.reset()
+        engine.close()
+
+
+def _engine_and_images(learner: Learner, archive: Path) -> int | None:
+    """Start the learner's engine if it does not answer (its pid), then load the bundle."""
+    pid = None if engine_answers(learner) else _start_engine(learner)
+    _say(f"{learner.name}: engine {learner.docker_host}, loading the course's images ...")
+    _load_images(learner, archive)
+    _say(f"{learner.name}: ready")
+    return pid
 
 
 # ---------------------------------------------------------------- the hub
@@ -380,13 +493,18 @@ def _load_images(learner: Learner, archive: Path) -> list[str]:
 
 _HUB = """# JupyterHub for a dockerlab class, written by `python -m dockerlab classroom setup`.
 # Each learner's server runs as that learner (ClassSpawner: LocalProcessSpawner with
-# private /tmp, /var/tmp, /dev/shm, /run/lock and IPC), inside their budget, with
+# private /tmp, /var/tmp, /dev/shm, /run/lock and IPC, and a /proc that shows only the
+# learner's own processes), inside their budget, with
 # DOCKER_HOST on their own rootless engine. Run the hub as root from the class's Python
 # environment ({venv}/bin/jupyterhub). Choose an authenticator: the default (PAM) needs
 # each learner to have a password (`passwd alice`).
 import pwd
 
 c = get_config()  # noqa: F821
+# The hub's secrets, in a folder only root may read (the learners are users of this machine).
+c.JupyterHub.db_url = "sqlite:///{hub}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = "{hub}/jupyterhub_cookie_secret"
+c.ConfigurableHTTPProxy.pid_file = "{hub}/jupyterhub-proxy.pid"
 c.JupyterHub.spawner_class = "dockerlab.classroom.spawner.ClassSpawner"
 c.ClassSpawner.private_size = {private_size!r}
 c.Authenticator.allowed_users = {learners!r}
@@ -436,12 +554,22 @@ def _environment(repo: Path) -> Path:
     return venv
 
 
+def hub_folder() -> Path:
+    """The hub's folder: its configuration, database, cookie secret; root's only (0700)."""
+    folder = HOME / "hub"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
+
+
 def hub_config(names: list[str], venv: Path, private_size: str = "1g") -> Path:
     """The hub's configuration; ``private_size``: the most each learner's private /tmp
     (and /var/tmp, /dev/shm) may hold (their memory budget bounds them together)."""
-    path = HOME / "jupyterhub_config.py"
+    path = hub_folder() / "jupyterhub_config.py"
+    path.touch(mode=0o600)
     path.write_text(
         _HUB.format(
+            hub=str(hub_folder()),
             learners=set(names),
             in_budget=str(HOME / "bin" / "in-budget"),
             singleuser=str(venv / "bin" / "jupyterhub-singleuser"),
@@ -461,6 +589,7 @@ def setup(
     *,
     images: list[str] | None = None,
     hub: bool = True,
+    workers: int | None = None,
 ) -> Class:
     """Make (or complete) the class: users, budgets, disks, engines, images, hub config.
 
@@ -469,12 +598,16 @@ def setup(
         budget: Each learner's limits (default :class:`Budget`).
         images: Catalog keys whose images each engine gets (default: every base).
         hub: Also make the learners' Python environment and the JupyterHub configuration.
+        workers: How many engines start and load at once (default: one per CPU).
     """
     from dockerlab.classroom import workshop
 
     _root()
     budget = budget or Budget()
     _outside_private_folders(HOME)
+    for name in names:
+        _login(name)
+    _check_disks(names, budget)
     missing = [
         p
         for p, tool in (
@@ -497,25 +630,45 @@ def setup(
 
     workshop.bundle(str(archive), [ref(k) for k in images] if images else None)
     os.chmod(archive, 0o600)
-    for name in names:
+    _scripts()
+    for name in names:  # one at a time: useradd and usermod lock /etc/passwd
         learner = _user(name)
         state.learners = [x for x in state.learners if x.name != name] + [learner]
         _budget(learner, budget)
-        _disk(learner, budget.disk)
+        _disks(learner, budget)
         if (repo / "notebooks").is_dir():
             _course(learner, repo)
         state.save()
-        if not engine_answers(learner):
-            state.engines[name] = _start_engine(learner)
-            state.save()
-        _say(f"{name}: engine {learner.docker_host}, loading the course's images ...")
-        _load_images(learner, archive)
+    _engines(state, [state.learner(n) for n in names], archive, workers)
     if hub:
         venv = _environment(repo)
         config = hub_config([x.name for x in state.learners], venv, budget.memory)
         _say(f"JupyterHub configuration: {config}")
     state.save()
     return state
+
+
+def _engines(state: Class, learners: list[Learner], archive: Path, workers: int | None) -> None:
+    """Each learner's engine started and loaded, ``workers`` at a time (each learner's
+    are their own: user, cgroups, disk, socket); every engine started is saved, even when
+    another failed."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    workers = max(1, min(len(learners), workers or os.cpu_count() or 1))
+    failed = []
+    with ThreadPoolExecutor(workers) as pool:
+        started = {pool.submit(_engine_and_images, x, archive): x for x in learners}
+        for future in as_completed(started):
+            try:
+                pid = future.result()
+            except ClassroomError as err:
+                failed.append(err)
+                continue
+            if pid is not None:
+                state.engines[started[future].name] = pid
+                state.save()
+    if failed:
+        raise failed[0]
 
 
 def _outside_private_folders(home: Path) -> None:
@@ -535,7 +688,10 @@ def start() -> Class:
     _root()
     state = Class.load()
     for learner in state.learners:
-        _disk(learner, state.budget.disk)
+        _disks(learner, state.budget, make=False)
+        for image in learner.disks.values():  # allocated again, should anything have
+            if image.exists():  # given some back (fstrim on a loop device punches holes)
+                _reserve(image, image.stat().st_size)
         _budget(learner, state.budget)
         if not engine_answers(learner):
             state.engines[learner.name] = _start_engine(learner)
@@ -581,8 +737,8 @@ def teardown() -> None:
     for learner in state.learners:
         subprocess.run(["pkill", "-KILL", "-u", learner.name], capture_output=True)
         _end_budget(learner.name)
-        if os.path.ismount(learner.data_root):
-            subprocess.run(["umount", "-l", str(learner.data_root)], capture_output=True)
+        for folder in (learner.data_root, Path(learner.home), learner.runtime):
+            _unmount(folder)
         subprocess.run(["userdel", "--remove", learner.name], capture_output=True)
         for group in cgroups(learner.name):
             with contextlib.suppress(OSError):

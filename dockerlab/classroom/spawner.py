@@ -9,6 +9,13 @@ its own. So learners share no writable folder: what alice leaves in ``/tmp`` bob
 sees, and it is gone when her server stops. What these folders hold counts against the
 learner's memory budget (the kernel charges a tmpfs page to whoever wrote it).
 
+Its ``/proc`` is a procfs of its own, mounted ``hidepid=invisible`` (Linux 5.8 or later:
+each procfs mount has its own options): the learner's server and kernels see only the
+processes she may trace, her own, not the other learners' nor their command lines. The
+machine's ``/proc`` is unchanged, so the hub, root and the instructor see every process.
+Chosen over a pid namespace per server, which would make the server (or a helper) pid 1
+and hide its pid from ``LocalProcessSpawner``, which watches the server by its pid.
+
 The hub must run as root (it already must, to start servers as other users) from a
 Python environment with dockerlab installed: the class's, which ``classroom setup`` makes.
 """
@@ -22,7 +29,7 @@ import os
 from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Unicode
 
-from dockerlab.classroom.learners import PRIVATE_FOLDERS
+from dockerlab.classroom.learners import HIDEPID, PRIVATE_FOLDERS
 
 _CLONE_NEWNS, _CLONE_NEWIPC = 0x00020000, 0x08000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
@@ -38,7 +45,8 @@ def _call(result: int, what: str) -> None:
 
 def private_folders(size: str) -> None:
     """In this process (root, before it becomes the learner): new mount and IPC
-    namespaces, and a fresh tmpfs of at most ``size`` on each of :data:`PRIVATE_FOLDERS`."""
+    namespaces, a fresh tmpfs of at most ``size`` on each of :data:`PRIVATE_FOLDERS`, and
+    a ``/proc`` that shows only the processes the learner may trace."""
     _call(_libc.unshare(_CLONE_NEWNS | _CLONE_NEWIPC), "unshare (mount, IPC)")
     # Nothing mounted from here on may reach the machine's namespace (systemd shares /).
     _call(_libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "make / private")
@@ -49,6 +57,11 @@ def private_folders(size: str) -> None:
                 _libc.mount(b"tmpfs", folder.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options),
                 f"mount a private {folder}",
             )
+    _call(
+        _libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
+                    HIDEPID.encode()),
+        "mount a /proc that hides other users' processes",
+    )  # fmt: skip
     if os.path.isdir("/dev/mqueue"):  # the new IPC namespace's message queues
         _call(
             _libc.mount(

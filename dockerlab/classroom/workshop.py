@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 import docker.errors
 
 from dockerlab.core import images
@@ -119,8 +120,8 @@ def bundle(path: str | Path, refs: list[str] | None = None) -> list[BundleEntry]
     return entries
 
 
-def load(path: str | Path) -> list[str]:
-    """Load every image of a bundle into this engine.
+def load(path: str | Path, engine: docker.DockerClient | None = None) -> list[str]:
+    """Load every image of a bundle into this engine (or ``engine``).
 
     Returns:
         The references loaded.
@@ -128,7 +129,7 @@ def load(path: str | Path) -> list[str]:
     Raises:
         DockerlabError: The file is not a dockerlab bundle.
     """
-    c = client()
+    c = engine or client()
     loaded = []
     try:
         archive = tarfile.open(path)  # noqa: SIM115 - closed by the `with` below

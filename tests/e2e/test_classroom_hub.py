@@ -7,9 +7,12 @@ runs as its learner, in their budget, with ``DOCKER_HOST`` on their engine); the
 adds only ports, Debian's proxy and a test authenticator. While both notebooks run,
 alice's own kernel, from a notebook she runs in her browser, tries through the raw docker
 SDK and the ``docker`` CLI bob's engine and home, a privileged container with the host's
-``/`` bound, a memory hog, a prune of her engine and a build whose ``RUN`` is a fork bomb. Checked: both notebooks pass, each learner's
-resources are on their own engine under their own session, alice reached nothing of
-bob's, and the instructor's status shows both.
+``/`` bound, a memory hog, a prune of her engine and a build whose ``RUN`` is a fork bomb;
+then the hub's cookie secret, database and configuration, bob's Jupyter server on its
+127.0.0.1 port without the hub's login (real HTTP requests), filling the machine's disk
+through her home, and listing bob's processes. Checked: both notebooks pass, each
+learner's resources are on their own engine under their own session, alice reached
+nothing of bob's nor the hub's, and the instructor's status shows both.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ pytestmark = pytest.mark.skipif(
     reason="the classroom is set up by root, with loop devices",
 )
 LEARNERS = ("hub-alice", "hub-bob")
+HOME_SIZE = "512m"
 _KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 NOTEBOOK = "notebooks/07-ephemeral-containers.ipynb"
 
@@ -55,17 +59,19 @@ def hub(engine, bases):
     folder.chmod(0o755)
     env = {**os.environ, "DOCKERLAB_CLASSROOM": str(folder)}
     made = _cli("setup", *LEARNERS, "--images", "alpine", "--disk", "2g", "--memory", "1g",
-                "--pids", "600", env=env)  # fmt: skip
+                "--pids", "600", "--home", HOME_SIZE, env=env)  # fmt: skip
     try:
         assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
         classroom.HOME = folder
         state = classroom.Class.load()
-        password, config = secrets.token_hex(8), folder / "test_config.py"
-        # What `classroom setup` wrote, unchanged; the test adds only what every test hub has.
-        generated = str(folder / "jupyterhub_config.py")
+        # What `classroom setup` wrote, unchanged; the test adds only what every test hub has,
+        # its files (database, cookie secret, password) beside it, in the hub's folder (0700).
+        hub_folder = classroom.hub_folder()
+        password, config = secrets.token_hex(8), hub_folder / "test_config.py"
+        generated = str(hub_folder / "jupyterhub_config.py")
         url = write_config(config, password=password,
                            first=f"load_subconfig({generated!r})  # noqa: F821")  # fmt: skip
-        with running_hub(folder / "venv" / "bin" / "jupyterhub", config, url, folder):
+        with running_hub(folder / "venv" / "bin" / "jupyterhub", config, url, hub_folder):
             yield url, password, state, env
     finally:
         gone = _cli("teardown", env=env)
@@ -112,6 +118,62 @@ out["bobs_engine_cli"] = f"exit {cli.returncode}: {cli.stderr[-200:]}"
 mine.containers.prune()
 mine.images.prune(filters={"dangling": False})
 out["left_after_prune"] = len(mine.images.list())
+# The hub's secrets: its cookie secret, database and configuration (the test's has the password).
+out["hub_files"] = {}
+for path in HUB_FILES:
+    try:
+        open(path, "rb").read(16)
+        out["hub_files"][path] = "read"
+    except OSError as e:
+        out["hub_files"][path] = type(e).__name__
+# Bob's server, straight to its port: no hub login, then with her own server's token.
+import urllib.error, urllib.request
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+opener = urllib.request.build_opener(NoRedirect)
+out["bobs_server"] = {}
+for what, method, path, headers in (
+    ("lab", "GET", "/lab", {}),
+    ("contents", "GET", "/api/contents", {}),
+    ("new_kernel", "POST", "/api/kernels", {}),
+    ("new_kernel_her_token", "POST", "/api/kernels",
+     {"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]}),
+):
+    url = f"http://127.0.0.1:{BOB_PORT}{BOB_PREFIX}{path.lstrip('/')}"
+    request = urllib.request.Request(url, method=method, headers=headers,
+                                     data=b"{}" if method == "POST" else None)
+    try:
+        with opener.open(request, timeout=30) as answer:
+            out["bobs_server"][what] = [answer.status, answer.read(300).decode(errors="replace")]
+    except urllib.error.HTTPError as e:
+        out["bobs_server"][what] = [e.code, e.headers.get("Location") or ""]
+# The machine's disk, through her home: write until it is full.
+import errno, shutil
+free_before, written, fill = shutil.disk_usage("/").free, 0, os.path.expanduser("~/fill")
+try:
+    with open(fill, "wb") as f:
+        chunk = b"x" * (8 << 20)
+        while written < (40 << 30):
+            f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+            written += len(chunk)
+    out["fill"] = "no error"
+except OSError as e:
+    out["fill"] = errno.errorcode.get(e.errno, str(e.errno))
+out["fill_written"], out["free_lost"] = written, free_before - shutil.disk_usage("/").free
+os.remove(fill)
+# Bob's processes: every process her /proc shows, by owner.
+seen = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        seen[pid] = os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        pass
+out["uids_seen"] = sorted(set(seen.values()))
+out["bobs_server_seen"] = str(BOB_SERVER) in seen
+out["ps"] = subprocess.run(["ps", "-eo", "uid="], capture_output=True, text=True).stdout.split()
 print(json.dumps(out))
 """
 
@@ -142,10 +204,17 @@ def test_two_learners_each_on_their_own_engine_through_the_classs_hub(hub, brows
     alice, bob = (state.learner(n) for n in LEARNERS)
     sessions = {name: log_in(browser, url, name, password, NOTEBOOK) for name in LEARNERS}
     try:
+        bobs_server = _server_pid(bob)
+        hub_files = sorted(str(p) for p in classroom.hub_folder().iterdir())
+        assert {"cookie_secret", "hub.sqlite", "test_config.py", "jupyterhub_config.py"} <= {
+            Path(p).name for p in hub_files}, hub_files  # fmt: skip
         run_all(sessions[bob.name][1])  # bob's notebook runs while alice tries things
         tried = _typed_by_alice(url, alice, sessions[alice.name][0],
                                 f"BOB, IMAGE, BOB_HOME = {bob.docker_host!r}, "
-                                f"{dl.ref('alpine')!r}, {bob.home!r}\n" + _ALICE_TRIES)  # fmt: skip
+                                f"{dl.ref('alpine')!r}, {bob.home!r}\n"
+                                f"HUB_FILES, BOB_SERVER = {hub_files!r}, {bobs_server}\n"
+                                f"BOB_PORT, BOB_PREFIX = {_port(bobs_server)}, "
+                                f"'/user/{bob.name}/'\n" + _ALICE_TRIES)  # fmt: skip
         assert "ermission denied" in tried["bobs_engine_cli"], tried
         assert tried["bobs_engine"].startswith(("DockerException", "PermissionError")), tried
         assert "ermission denied" in tried["bobs_engine"], tried
@@ -157,6 +226,15 @@ def test_two_learners_each_on_their_own_engine_through_the_classs_hub(hub, brows
         events = [g / "pids.events" for g in classroom.cgroups(alice.name)
                   if (g / "pids.events").exists()]  # fmt: skip
         assert all(int(e.read_text().split()[-1]) > 0 for e in events), tried  # forks refused
+        assert set(tried["hub_files"].values()) == {"PermissionError"}, tried["hub_files"]
+        answers = tried["bobs_server"]  # the hub's login, never bob's files nor a kernel
+        assert answers["lab"][0] == 302 and "/hub/" in answers["lab"][1], answers
+        assert all(answers[k][0] == 403 for k in answers if k != "lab"), answers
+        assert tried["fill"] in ("ENOSPC", "EDQUOT"), tried["fill"]
+        assert tried["fill_written"] < classroom._bytes(HOME_SIZE), tried["fill_written"]
+        assert tried["free_lost"] < classroom._bytes(HOME_SIZE), tried["free_lost"]
+        assert tried["uids_seen"] == [alice.uid] and not tried["bobs_server_seen"], tried
+        assert set(tried["ps"]) == {str(alice.uid)}, tried["ps"]
         classroom._load_images(alice, classroom.HOME / "course-images.tar")  # she pruned hers
         run_all(sessions[alice.name][1])  # then her own notebook, while bob's may still run
         for name, (_, page) in sessions.items():
@@ -179,6 +257,16 @@ def _server_pid(learner) -> int:
                            capture_output=True, text=True)  # fmt: skip
     assert found.returncode == 0, f"{learner.name} has no server running"
     return int(found.stdout.split()[0])
+
+
+def _port(pid: int) -> int:
+    """The 127.0.0.1 port the process ``pid`` listens on (a learner's Jupyter server)."""
+    import psutil
+
+    ports = [c.laddr.port for c in psutil.Process(pid).net_connections(kind="tcp")
+             if c.status == psutil.CONN_LISTEN]  # fmt: skip
+    assert ports, f"process {pid} listens on no port"
+    return ports[0]
 
 
 def _in_server(learner, script: str) -> subprocess.CompletedProcess:
@@ -206,14 +294,15 @@ def test_each_learners_server_has_its_own_tmp_and_no_shared_writable_folder(hub,
         assert not Path(folder, mark).exists(), f"alice's {folder} is the machine's"
         seen = _in_server(bob, f"test -e {folder}/{mark} && echo seen || echo absent")
         assert seen.stdout.strip() == "absent", f"bob sees alice's file in {folder}"
-    # Every folder alice may write to, from her server: all hers, none shared with bob.
+    # Every folder and file alice may write to, from her server: all hers, none shared with
+    # bob, each of a bounded size (her home's disk, her /run/user tmpfs, the private folders).
     found = _in_server(alice, "find / \\( -path /proc -o -path /sys \\) -prune -o "
-                              "-type d -writable -print 2>/dev/null; true")  # fmt: skip
+                              "\\( -type d -o -type f \\) -writable -print 2>/dev/null; true")  # fmt: skip
     hers = (alice.home, str(alice.runtime), *classroom.PRIVATE_FOLDERS, "/dev/mqueue")
     writable = found.stdout.split()
     assert str(alice.home) in writable and "/tmp" in writable  # the search itself worked
     shared = [d for d in writable if not any(d == h or d.startswith(h + "/") for h in hers)]
-    assert not shared, f"alice can write to folders that are not hers: {shared}"
+    assert not shared, f"alice can write to folders or files that are not hers: {shared}"
 
 
 _ALICE_CHECKS = """

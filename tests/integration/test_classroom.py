@@ -36,7 +36,7 @@ pytestmark = pytest.mark.skipif(
 )
 ALICE, BOB = "class-alice", "class-bob"
 #: The engine itself counts: dockerd, containerd and rootlesskit are about 100 threads.
-BUDGET = {"memory": "512m", "pids": 400, "disk": "1g"}
+BUDGET = {"memory": "512m", "pids": 400, "disk": "1g", "home": "256m"}
 
 
 def _cli(*args: str, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -57,6 +57,7 @@ def room(engine, bases):
         forwarding = IP_FORWARD.read_text().strip()
     try:
         assert made.returncode == 0, made.stdout + made.stderr
+        assert "1.2 GiB per learner" in made.stdout and "GiB free" in made.stdout  # the numbers
         assert forwarding == "0", "the learners' engines switched on the host's IP forwarding"
         os.environ["DOCKERLAB_CLASSROOM"] = env["DOCKERLAB_CLASSROOM"]
         classroom.HOME = Path(env["DOCKERLAB_CLASSROOM"])
@@ -136,12 +137,48 @@ def test_a_memory_hog_and_a_full_disk_stay_in_the_learners_budget(room):
     fill = as_learner(alice, f"docker run --rm --network none {image} sh -c "
                              "'dd if=/dev/zero of=/fill bs=1M count=2000'")  # fmt: skip
     assert fill.returncode != 0 and "No space left" in fill.stderr + fill.stdout
-    # Her engine's disk is a file of 1 GB (sparse: it takes the host's space as she fills
-    # it): the host lost at most that, however much she tried to write.
+    # Her engine's disk is a file of 1 GB, allocated when the class was set up: the machine
+    # lost less than that (other work on the machine goes on meanwhile), however much she wrote.
     image_file = classroom.HOME / "disks" / f"{ALICE}.ext4"
     assert image_file.stat().st_size == parse_bytes(BUDGET["disk"])
-    assert free_before - shutil.disk_usage("/").free < parse_bytes(BUDGET["disk"]) + 64 * 2**20
+    assert image_file.stat().st_blocks * 512 >= parse_bytes(BUDGET["disk"])  # every byte
+    assert free_before - shutil.disk_usage("/").free < parse_bytes(BUDGET["disk"])
     assert "rootless" in as_learner(bob, "docker info --format '{{json .SecurityOptions}}'").stdout
+
+
+def test_her_home_and_run_folder_fill_up_at_their_size_not_the_machines(room):
+    state, _ = room
+    alice, bob = state.learner(ALICE), state.learner(BOB)
+    home, size = Path(alice.home), parse_bytes(BUDGET["home"])
+    assert os.path.ismount(home) and shutil.disk_usage(home).total <= size
+    assert Path(home, ".bashrc").exists()  # what useradd put there moved onto her disk
+    image = classroom.HOME / "disks" / f"{ALICE}.home.ext4"
+    assert image.stat().st_blocks * 512 >= size  # allocated up front
+    free_before = shutil.disk_usage("/").free
+    fill = as_learner(alice, "dd if=/dev/zero of=$HOME/fill bs=1M count=2000; "
+                             "dd if=/dev/zero of=$XDG_RUNTIME_DIR/fill bs=1M count=2000; "
+                             "rm -f $HOME/fill $XDG_RUNTIME_DIR/fill")  # fmt: skip
+    assert fill.stderr.count("No space left") == 2, fill.stderr
+    assert free_before - shutil.disk_usage("/").free < size  # less than her home's size
+    assert "rootless" in as_learner(bob, "docker info --format '{{json .SecurityOptions}}'").stdout
+
+
+def test_her_engines_containers_see_none_of_the_other_learners_processes(room):
+    state, _ = room
+    alice = state.learner(ALICE)
+    bobs = str(state.engines[BOB])  # bob's rootlesskit, on the machine's /proc
+    assert Path("/proc", bobs).exists()
+    image = dl.ref("alpine")
+    host_pids = as_learner(alice, f"docker run --rm --network none --pid=host {image} "
+                                  "ls /proc")  # fmt: skip
+    bound = as_learner(alice, f"docker run --rm --network none -v /proc:/hostproc {image} "
+                              "ls /hostproc")  # fmt: skip
+    assert bound.returncode == 0, bound.stderr
+    for seen in (host_pids, bound):
+        pids = {x for x in seen.stdout.split() if x.isdigit()}
+        assert bobs not in pids, f"alice's container sees bob's engine: {seen.stdout}"
+        assert str(os.getpid()) not in pids  # nor root's processes (this test)
+    assert [x for x in bound.stdout.split() if x.isdigit()], bound.stdout  # it lists her own
 
 
 def test_the_doctor_says_the_engine_enforces_no_limits_and_what_bounds_the_learner(room):

@@ -15,7 +15,8 @@ def test_the_hub_configuration_runs_each_learner_as_themself_on_their_engine(tmp
     monkeypatch.setattr(classroom, "HOME", tmp_path)
     path = classroom.hub_config(["alice", "bob"], tmp_path / "venv", "512m")
     parts = {name: types.SimpleNamespace()
-             for name in ("JupyterHub", "Authenticator", "Spawner", "ClassSpawner")}  # fmt: skip
+             for name in ("JupyterHub", "Authenticator", "Spawner", "ClassSpawner",
+                          "ConfigurableHTTPProxy")}  # fmt: skip
 
     def get_config():
         return types.SimpleNamespace(**parts)
@@ -26,12 +27,35 @@ def test_the_hub_configuration_runs_each_learner_as_themself_on_their_engine(tmp
     assert hub.spawner_class == "dockerlab.classroom.spawner.ClassSpawner"  # servers as the users
     assert parts["ClassSpawner"].private_size == "512m"  # their own /tmp, in their budget
     assert parts["Authenticator"].allowed_users == {"alice", "bob"}
+    # The hub's secrets and this file, in a folder only root may open.
+    assert path.parent == tmp_path / "hub" and oct(path.parent.stat().st_mode & 0o777) == "0o700"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert hub.db_url == f"sqlite:///{tmp_path}/hub/jupyterhub.sqlite"
+    assert Path(hub.cookie_secret_file).parent == tmp_path / "hub"
+    assert Path(parts["ConfigurableHTTPProxy"].pid_file).parent == tmp_path / "hub"
     assert spawner.cmd == [str(tmp_path / "bin" / "in-budget"),
                            str(tmp_path / "venv" / "bin" / "jupyterhub-singleuser")]  # fmt: skip
     root = namespace["pwd"].getpwnam("root")
     fake = types.SimpleNamespace(user=types.SimpleNamespace(name="root"))
     assert spawner.environment["DOCKER_HOST"](fake) == f"unix:///run/user/{root.pw_uid}/docker.sock"
     assert spawner.environment["DOCKERLAB_LEARNER"](fake) == "root"
+
+
+def test_setup_refuses_a_class_whose_disks_the_machines_free_space_cannot_hold(
+    tmp_path, monkeypatch, capsys
+):
+    import shutil
+
+    monkeypatch.setattr(classroom, "HOME", tmp_path / "class")
+    fits = classroom.Budget(disk="1m", home="1m")
+    classroom._check_disks(["alice", "bob"], fits)  # 2 MiB each: this machine has that
+    shown = capsys.readouterr().out
+    assert "0.0 GiB per learner" in shown and "GiB free" in shown
+    free = shutil.disk_usage(tmp_path).free
+    too_big = classroom.Budget(disk=str(free), home="1g")  # one learner: more than is free
+    with pytest.raises(classroom.ClassroomError, match="0 learners of this budget fit"):
+        classroom._check_disks(["alice"], too_big)
+    assert not (tmp_path / "class").exists()  # refused before anything was made
 
 
 def test_a_learners_name_must_be_a_login():
