@@ -58,13 +58,14 @@ def run(*cmd: str, **kw) -> subprocess.CompletedProcess:
 
 
 def remove_learner() -> None:
-    """Remove the learner, her home and anything she still runs."""
+    """Remove the learner, her home, her group and anything she still runs."""
     try:
         pwd.getpwnam(LEARNER)
     except KeyError:
         return
     subprocess.run(["pkill", "-KILL", "-u", LEARNER], check=False)
     subprocess.run(["userdel", "--remove", LEARNER], check=False, capture_output=True)
+    subprocess.run(["groupdel", SOCKET_GROUP], check=False, capture_output=True)
 
 
 def make_learner() -> pwd.struct_passwd:
