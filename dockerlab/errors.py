@@ -133,8 +133,12 @@ class BuildKitUnavailable(DockerlabError):
 
     hint = (
         "BuildKit needs a client that has it: Docker 23+ with the buildx plugin "
-        "(Docker Desktop has it), or a 18.09-22 CLI such as Debian 12's docker.io, which "
-        "has BuildKit built in. The docker SDK (Python) cannot run BuildKit builds."
+        "(Docker Desktop has it; Docker Engine on Debian/Ubuntu: `sudo apt install "
+        "docker-buildx-plugin`, or Debian's `docker-buildx`; without root: the "
+        "`docker-buildx` binary of a buildx release in ~/.docker/cli-plugins/, beside a "
+        "docker CLI), or a "
+        "18.09-22 CLI such as Debian 12's docker.io, which has BuildKit built in. The docker "
+        "SDK (Python) cannot run BuildKit builds."
     )
 
 

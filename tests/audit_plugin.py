@@ -239,14 +239,18 @@ def _plant() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="dockerlab-canary-"))
     atexit.register(shutil.rmtree, folder, True)
     config = _docker_config(CANARIES["DOCKER_CONFIG"])
-    try:  # keep the CLI's plugins (buildx: BuildKit builds), never its credentials
-        extra = json.loads((real / "config.json").read_text()).get("cliPluginsExtraDirs")
-    except (OSError, ValueError, AttributeError):
-        extra = None
-    if extra:
-        config["cliPluginsExtraDirs"] = extra
-    if (real / "cli-plugins").is_dir():
-        (folder / "cli-plugins").symlink_to(real / "cli-plugins")
+    # Keep how the CLI finds its engine (the current context, the contexts) and its plugins
+    # (buildx: BuildKit builds), never its credentials.
+    try:
+        kept = json.loads((real / "config.json").read_text())
+    except (OSError, ValueError):
+        kept = {}
+    for key in ("currentContext", "cliPluginsExtraDirs"):
+        if isinstance(kept, dict) and kept.get(key):
+            config[key] = kept[key]
+    for sub in ("cli-plugins", "contexts"):
+        if (real / sub).is_dir():
+            (folder / sub).symlink_to(real / sub)
     (folder / "config.json").write_text(json.dumps(config))
     os.environ.update(
         {name: CANARIES[name] for name in CANARY_ENV},

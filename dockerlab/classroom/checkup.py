@@ -8,7 +8,9 @@ Run it from a notebook (``dl.doctor()``) or a shell (``python -m dockerlab docto
 from __future__ import annotations
 
 import contextlib
+import getpass
 import html
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import pandas as pd
 
 from dockerlab.core import images
 from dockerlab.core.containers import run
+from dockerlab.core.discovery import network_of
 from dockerlab.core.engine import (
     buildkit_cli,
     client,
@@ -76,6 +79,18 @@ class Report:
         return f"<table class='dockerlab-doctor'><tr><th></th><th>check</th><th>finding</th></tr>{rows}</table>"
 
 
+def _you(address: str) -> str:
+    """Who runs the notebook, and whose network the engine is on."""
+    who = "root" if getattr(os, "geteuid", lambda: -1)() == 0 else "not root"
+    network = {
+        "this machine's": "the engine shares this machine's network (its 127.0.0.1 is yours)",
+        "its own": "the engine has a network of its own (its 127.0.0.1 is not yours, as "
+        "in Docker Desktop's VM)",
+        "unknown": "whether the engine shares your network cannot be told from here",
+    }[network_of(address)]
+    return f"user {getpass.getuser()} ({who}); {network}"
+
+
 def _engine_checks() -> list[Check]:
     c = client()
     info, e = c.info(), engine_info()
@@ -86,6 +101,7 @@ def _engine_checks() -> list[Check]:
     checks = [
         Check("engine", OK, f"Docker {e.version} (API {e.api}) on {e.os}, {where} at {host()}"),
         Check("found", OK, f"{found().how}: {found().why}"),
+        Check("you", OK, _you(host())),
         Check("store", OK, store),
         Check("platform", OK, f"linux/{e.arch}, cgroup v{e.cgroup}, "
                               + ("rootless" if e.rootless else "rootful (not rootless)")

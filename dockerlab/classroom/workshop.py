@@ -29,6 +29,7 @@ import docker.errors
 from dockerlab.core import images
 from dockerlab.core.engine import client, registry_reachable
 from dockerlab.errors import ClassroomError, ImageNotFound, NoRegistry
+from dockerlab.registry.image import KIT_REPOSITORY, OFFICIAL_IMAGE
 
 #: Images some lessons use when present, beyond the catalog (optional extras).
 EXTRAS = {"python_alpine": "python:3-alpine"}
@@ -47,6 +48,16 @@ def course_images(include_extras: bool = True) -> list[str]:
     """Every image reference the notebooks and exercises use."""
     refs = [entry.ref for entry in images.CATALOG.values()]
     return refs + (list(EXTRAS.values()) if include_extras else [])
+
+
+def registry_images() -> list[str]:
+    """The lessons' registry images on this engine (``registry:2``, the kit's own
+    ``dockerlab/registry``): a learner who loads a bundle offline needs one, and on a Mac
+    the kit cannot make its own."""
+    found = [OFFICIAL_IMAGE] if _present(OFFICIAL_IMAGE) else []
+    for image in client().images.list(name=KIT_REPOSITORY):
+        found += [t for t in image.tags if t.startswith(f"{KIT_REPOSITORY}:")]
+    return sorted(set(found), key=found.index)
 
 
 def prefetch() -> list[str]:
@@ -86,7 +97,7 @@ def bundle(path: str | Path, refs: list[str] | None = None) -> list[BundleEntry]
         ImageNotFound: A requested image is not on this engine.
     """
     c = client()
-    wanted = refs or [r for r in course_images() if _present(r)]
+    wanted = refs or [r for r in course_images() if _present(r)] + registry_images()
     missing = [r for r in wanted if not _present(r)]
     if missing:
         raise ImageNotFound(f"Not on this engine: {', '.join(missing)}.")

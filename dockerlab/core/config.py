@@ -21,9 +21,18 @@ PROFILES = {
     "20.10": "Debian 12's docker.io 20.10: overlay2 store, legacy builder",
     "28-arm64": "Docker Engine 28 with the containerd image store, running linux/arm64 images "
     "under qemu emulation, as on an Apple Silicon Mac",
+    "28-desktop": "Docker Engine 28 with the containerd image store in network and mount "
+    "namespaces of its own, reached only through its socket, as in Docker Desktop's VM",
 }
 #: The platform a profile's engine runs the course for (the others: the machine's own).
 PROFILE_PLATFORM = {"28-arm64": "linux/arm64"}
+#: Profiles whose engine runs apart, as in Docker Desktop's VM: its own loopback (a port
+#: it listens on is not the notebook's), and the machine's ``/home`` and ``/tmp`` hidden
+#: from it (a path of the notebook's means nothing to it).
+PROFILE_APART = {"28-desktop"}
+#: The group whose members may use the kit engine's socket (dockerd ``--group``); unset:
+#: root only.
+SOCKET_GROUP_VARIABLE = "DOCKERLAB_SOCKET_GROUP"
 DEFAULT_PROFILE = "28"
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import struct
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,6 +260,31 @@ def what_to_do(platform_: str | None = None) -> str:
         "Start Docker: `sudo systemctl start docker` (rootless: `systemctl --user start "
         "docker`), or Docker Desktop; or, as root, run `make lab` to use the kit's own engine."
     )
+
+
+def network_of(host: str) -> str:
+    """Whose network the engine at ``host`` is on, as far as this process can tell.
+
+    The process behind a unix socket is known to the kernel (``SO_PEERCRED``); when its
+    network namespace can be read (root, or the same user), compare it with ours.
+
+    Returns:
+        ``"this machine's"`` (the engine's ``127.0.0.1`` is the notebook's), ``"its own"``
+        (as in Docker Desktop's VM), or ``"unknown"`` (another user's process, a TCP
+        address, a socket forwarded from a VM).
+    """
+    if not host.startswith("unix://") or not hasattr(socket, "SO_PEERCRED"):
+        return "unknown"
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(3)
+            s.connect(host[len("unix://") :])
+            pid = struct.unpack("3i", s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+        theirs = os.readlink(f"/proc/{pid}/ns/net")
+        ours = os.readlink("/proc/self/ns/net")
+    except (OSError, struct.error):
+        return "unknown"
+    return "this machine's" if theirs == ours else "its own"
 
 
 def ping(host: str, timeout: float = 3.0) -> bool:

@@ -24,6 +24,10 @@ Which engine runs is a *profile*, chosen by ``DOCKERLAB_ENGINE`` (see :data:`PRO
 - ``28-arm64``: profile ``28`` whose images and containers are linux/arm64, an Apple
   Silicon Mac's, run on an x86_64 machine by qemu-user-static through binfmt_misc
   (:func:`ensure_emulation`); the commands it runs get ``DOCKERLAB_PLATFORM``.
+- ``28-desktop``: profile ``28`` in network and mount namespaces of its own
+  (:func:`apart`), as in Docker Desktop's VM: its ``127.0.0.1`` is not the notebook's and
+  the machine's ``/home`` and ``/tmp`` are empty to it. Only its socket joins the two;
+  ``DOCKERLAB_SOCKET_GROUP`` lets that group's members (a learner who is not root) use it.
 
 Each profile has its own data root (``engine/`` for 20.10, ``engine-<profile>/``
 for the others), runtime folder, socket and cgroup: two profiles' engines can
@@ -48,8 +52,10 @@ from pathlib import Path
 
 from dockerlab.core.config import (
     ENGINE_28_PACKAGES,
+    PROFILE_APART,
     PROFILE_PLATFORM,
     PROFILES,
+    SOCKET_GROUP_VARIABLE,
     cache_dir,
     docker_host,
     engine28_complete,
@@ -451,6 +457,29 @@ def _engine28_command(root: Path, name: str) -> tuple[list[str], dict[str, str]]
     return cmd, dict(os.environ, PATH=path)
 
 
+#: What an engine apart (:data:`PROFILE_APART`) does not see of the machine.
+HIDDEN_FROM_ENGINE = ("/home", "/tmp")
+
+
+def apart(cmd: list[str], keep: list[Path]) -> list[str]:
+    """``cmd`` run in network and mount namespaces of its own, as in Docker Desktop's VM.
+
+    Its loopback is up and its own; each folder of :data:`HIDDEN_FROM_ENGINE` is an empty
+    ``tmpfs`` to it, unless one of ``keep`` (the engine's own files) lies inside. The
+    socket it makes on the machine's file system is the one way in.
+    """
+    hide = [
+        folder
+        for folder in HIDDEN_FROM_ENGINE
+        if not any(p.resolve().is_relative_to(folder) for p in keep)
+    ]
+    script = "ip link set lo up && " + "".join(
+        f"mount -t tmpfs -o mode=1777 tmpfs {folder} && " for folder in hide
+    )
+    namespaces = ["unshare", "--net", "--mount", "--propagation", "private", "--fork"]
+    return [*namespaces, "sh", "-c", script + 'exec "$@"', "dockerd-apart", *cmd]
+
+
 _spawned: int | None = None  # the dockerd this process started, until it writes its pid file
 
 
@@ -508,9 +537,14 @@ def start(wait: float = 90.0) -> str:
         "--ip-masq=false",
         "--ip-forward=false",
     ]
+    group = os.environ.get(SOCKET_GROUP_VARIABLE)
+    if group:
+        cmd.append(f"--group={group}")
     parent = _limit_engine_pids()
     if parent:
         cmd.append(f"--cgroup-parent={parent}")
+    if name in PROFILE_APART:
+        cmd = apart(cmd, keep=[d, r, Path(cmd[0])])
     global _spawned
     with open(_logfile(), "ab") as log:
         _spawned = subprocess.Popen(

@@ -65,87 +65,65 @@ CMD ["{CONFIG_PATH}"]
 """
 
 
-def registry_binary() -> str:
-    """Path of the ``docker-registry`` program, fetching it if we may.
+def registry_binary(arch: str | None = None) -> str:
+    """Path of the ``docker-registry`` program for the Debian architecture ``arch`` (default
+    this machine's; the engine's course platform is another on an Apple Silicon Mac, or
+    on the emulated arm64 engine here), fetching it if need be.
 
-    Looks at ``$DOCKERLAB_REGISTRY_BIN``, then ``PATH``, then the kit's cache. If
-    it is nowhere and this is Debian/Ubuntu as root, Debian's ``docker-registry``
-    package (distribution 2.8) is downloaded with ``apt-get download`` and
-    unpacked into the kit's cache: its binary only, so no system service is
-    installed or started. The kit never runs it on this machine: it goes into the
-    image :func:`registry_image` builds.
+    For this machine's architecture it looks at ``$DOCKERLAB_REGISTRY_BIN``, then
+    ``PATH``, then ``/usr/bin``. Then the kit's cache (``registry/`` for this machine's
+    architecture, ``registry-<arch>/`` for another). If it is nowhere, Debian trixie's
+    ``docker-registry`` package for ``arch`` is downloaded with a private apt
+    configuration (signatures checked as always; no root needed, nothing installed) and
+    unpacked into the kit's cache, once. The kit never runs it on this machine: it goes
+    into the image :func:`registry_image` builds.
 
     Raises:
-        DockerlabError: It is missing and cannot be fetched here.
+        RegistryError: It is missing and this machine cannot fetch it (no ``apt-get``: a
+            Mac, or not Debian/Ubuntu); the message says what to do instead.
     """
-    env = os.environ.get("DOCKERLAB_REGISTRY_BIN")
-    if env:
+    arch = arch or machine_arch()
+    own = arch == machine_arch()
+    if own and (env := os.environ.get("DOCKERLAB_REGISTRY_BIN")):
         if not os.access(env, os.X_OK):
             raise RegistryError(f"DOCKERLAB_REGISTRY_BIN={env} is not an executable file.")
         return env
-    cached = cache_dir() / "registry" / "usr" / "bin" / "docker-registry"
-    for candidate in (shutil.which("docker-registry"), "/usr/bin/docker-registry", str(cached)):
+    cached = cache_dir() / ("registry" if own else f"registry-{arch}") / "usr/bin/docker-registry"
+    installed = (shutil.which("docker-registry"), "/usr/bin/docker-registry") if own else ()
+    for candidate in (*installed, str(cached)):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    if not (sys.platform.startswith("linux") and os.geteuid() == 0 and shutil.which("apt-get")):
-        raise RegistryError(
-            "The registry program (docker-registry, distribution 2.8) is not installed, and "
-            f"no registry answers to pull the official {OFFICIAL_IMAGE} image.",
-            hint=f"Online, the kit pulls {OFFICIAL_IMAGE} itself (or `docker pull "
-            f"{OFFICIAL_IMAGE}`). Offline on Debian/Ubuntu: `sudo apt-get install "
-            "docker-registry`, or set DOCKERLAB_REGISTRY_BIN to a Linux `registry` binary "
-            "of distribution 2.x.",
-        )
-    _fetch_registry_package(cached.parents[2])
-    return str(cached)
-
-
-def _fetch_registry_package(target: Path) -> None:
-    """``apt-get download docker-registry`` (this machine's apt sources) and unpack its
-    files into ``target``."""
-    from dataclasses import replace
-
-    from dockerlab.core.downloads import HOST_APT, download_debian_packages, unpack_deb
-
-    print("Fetching Debian's docker-registry package (the distribution registry) ...", flush=True)
-    hint = f"Install it by hand: `apt-get install {REGISTRY_PACKAGE}`."
-    with tempfile.TemporaryDirectory(prefix="dockerlab-registry-deb-") as tmp:
-        (deb,) = download_debian_packages(
-            [REGISTRY_PACKAGE], Path(tmp), apt=replace(HOST_APT, hint=hint)
-        )
-        unpack_deb(deb, target, hint=hint)
-
-
-def registry_binary_for(arch: str) -> str:
-    """The ``docker-registry`` program for the Debian architecture ``arch`` (the engine's
-    course platform: ``arm64`` on an Apple Silicon Mac, or the emulated arm64 engine here).
-
-    This machine's own architecture: :func:`registry_binary`. Another: Debian trixie's
-    package for ``arch``, downloaded with a private apt configuration (signatures checked
-    as always) and unpacked into the kit's cache, once.
-    """
-    if arch == machine_arch():
-        return registry_binary()
-    cached = cache_dir() / f"registry-{arch}" / "usr" / "bin" / "docker-registry"
-    if os.access(cached, os.X_OK):
-        return str(cached)
     hint = (
-        f"The lessons' registry for linux/{arch} comes from Debian's {REGISTRY_PACKAGE} "
-        f"package for {arch} (deb.debian.org, once), or `docker pull {OFFICIAL_IMAGE}`."
+        f"Online, the kit pulls {OFFICIAL_IMAGE} itself (or `docker pull {OFFICIAL_IMAGE}`). "
+        "Offline: load the course's images from your instructor's bundle (`python -m "
+        "dockerlab load FILE`), or set DOCKERLAB_REGISTRY_BIN to a Linux `registry` binary "
+        "of distribution 2.x."
     )
+    if not (sys.platform.startswith("linux") and shutil.which("apt-get")):
+        raise RegistryError(
+            f"No registry answers to pull the official {OFFICIAL_IMAGE} image, and the kit "
+            f"can make its own only on Linux with apt (from Debian's {REGISTRY_PACKAGE} "
+            "package).",
+            hint=hint,
+        )
     apt = Apt(
         f"Debian trixie ({arch})",
         cache_dir() / f"apt-registry-{arch}",
         apt_sources("trixie"),
         arch=arch,
         error=RegistryError,
-        hint=hint,
+        hint=f"The lessons' registry comes from Debian's {REGISTRY_PACKAGE} package for "
+        f"{arch} (deb.debian.org, once). {hint}",
     )
     print(f"Fetching Debian's {REGISTRY_PACKAGE} package for {arch} ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="dockerlab-registry-deb-") as tmp:
         (deb,) = download_debian_packages([REGISTRY_PACKAGE], Path(tmp), apt=apt)
-        unpack_deb(deb, cached.parents[2], hint=hint)
+        unpack_deb(deb, cached.parents[2], hint=apt.hint)
     return str(cached)
+
+
+#: The name it had when it served other architectures only.
+registry_binary_for = registry_binary
 
 
 def package_version(binary: str) -> str | None:
@@ -202,7 +180,7 @@ def build_kit_image() -> str:
     the kit's config; labelled like the course's own images (kit, provenance, OCI
     annotations) and with no session, so it outlives sessions like a base.
     """
-    binary = registry_binary_for(platform().split("/")[1])
+    binary = registry_binary(platform().split("/")[1])
     package = package_version(binary)
     tag = f"{KIT_REPOSITORY}:{distribution_version(package)}"
     if _present(tag):

@@ -9,6 +9,7 @@ import pytest
 
 import dockerlab as dl
 from dockerlab.classroom import workshop
+from dockerlab.registry import image as registry_image
 
 
 def test_bundle_then_load_round_trips_an_image(engine, bases, tmp_path):
@@ -45,3 +46,9 @@ def test_prefetch_offline_says_what_to_do_instead(engine):
     p = subprocess.run([sys.executable, "-m", "dockerlab", "prefetch"], capture_output=True,
                        text=True, timeout=60)  # fmt: skip
     assert p.returncode == 2 and "bases" in p.stderr and "load FILE" in p.stderr
+
+
+def test_a_bundle_holds_the_lessons_registry_image(engine, bases):
+    # offline, a learner who cannot make the registry image (a Mac) loads it from the bundle
+    made = registry_image.registry_image()
+    assert made in workshop.registry_images()
