@@ -33,7 +33,7 @@ def _engines() -> dict[str, dict]:
         info = folder / "engine.json"
         if folder.is_dir() and info.exists():
             entry = {"engine": json.loads(info.read_text())}
-            for kind in ("notebooks", "overhead", "figures"):
+            for kind in ("notebooks", "overhead", "figures", "grade"):
                 f = folder / f"{kind}.json"
                 entry[kind] = json.loads(f.read_text()) if f.exists() else None
             out[entry["engine"]["label"]] = entry
@@ -152,6 +152,36 @@ def _figures(engines: dict[str, dict]) -> list[str]:
     return [*lines, ""]
 
 
+def _grade(engines: dict[str, dict]) -> list[str]:
+    """Regrading a class (bench/grade.py): seconds per learner and per question."""
+    rows = [(k, e["grade"]) for k, e in engines.items() if e.get("grade")]
+    if not rows:
+        return []
+    lines = [
+        "## Regrading a class (`python -m dockerlab grade`)",
+        "",
+        "Every question of the course regraded for each learner, one question at a time, "
+        "each in a process of its own on the grader's engine.",
+        "",
+        "| engine | learners x questions | total | per learner | per question (median, max) |",
+        "|---|---|---|---|---|",
+    ]
+    for k, g in rows:
+        lines.append(
+            f"| {k} | {g['learners']} x {g['questions']} | {g['seconds']:.0f} s | "
+            f"{g['per_learner_seconds']:.0f} s | {g['question_median_seconds']:.1f} s, "
+            f"{g['question_max_seconds']:.1f} s |"
+        )
+    k, g = rows[0]
+    lines += [
+        "",
+        f"Derived (not measured): a 30-learner class, one learner after another, about "
+        f"{30 * g['per_learner_seconds'] / 60:.0f} minutes on {k}.",
+        "",
+    ]
+    return lines
+
+
 def _classroom(c: dict | None) -> list[str]:
     """The workshop machine's capacity (bench/classroom.py), measured and derived."""
     if not c:
@@ -195,6 +225,7 @@ def main() -> None:
         *_notebooks(engines),
         *_overhead(engines),
         *_figures(engines),
+        *_grade(engines),
     ]
     if setup:
         lines += ["## Setup: fresh clone to a working `make lab`", "",
