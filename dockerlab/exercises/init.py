@@ -15,10 +15,25 @@ copies a static reader in) and times ``docker stop`` with a grace period of
 :data:`GRACE` seconds. Zero zombies and a fast stop are easy when nothing
 forks: an image whose app became ``sleep``, or run options whose entrypoint
 replaces it, are "not yet".
+
+A program may print the app's line and fork as many children as it likes without
+leaving a single orphan, so the check does not take the app's word for it: it
+orphans processes of its own in the container (``docker exec``: the kernel hands
+them to PID 1, whatever the image runs), as many as it picks at check time, and
+finds them reaped; and it stops the container with a signal it picks at check time
+(unless the learner's run options set one), which an init passes on to the app:
+``sleep`` dies of it and the init exits with 128 + its number, as dumb-init and
+tini do. A PID 1 that never reaps what it did not start, handles only SIGTERM, or
+exits with a code of its own, is "not yet". What this does not prove: that the
+program under the init is app.sh itself (its orphans are gone before the check looks);
+a PID 1 that reaps the check's orphans and ends on the check's signal does the work
+asked of an init, whichever program it runs.
 """
 
 from __future__ import annotations
 
+import secrets
+import signal
 import time
 from collections.abc import Mapping
 
@@ -28,7 +43,7 @@ from dockerlab.core.downloads import dumb_init_sdist
 from dockerlab.core.images import ref
 from dockerlab.exercises.outcome import NOT_YET, PASSED, Outcome
 from dockerlab.exercises.question import Question, ____
-from dockerlab.inspect.processes import count_zombies_inside
+from dockerlab.inspect.processes import count_zombies, processes_inside
 
 __all__ = ["____", "q1", "q2"]
 
@@ -47,6 +62,45 @@ MIN_PROCESSES = 6
 GRACE = 3
 MAX_STOP = 1.0
 SETTLE = 1.0
+#: Signals the check may stop the container with (one, picked at check time): each
+#: ends ``sleep`` when an init passes it on; a PID 1 without a handler ignores it.
+STOP_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2")
+#: How many orphans the check makes itself (one count, picked at check time).
+CHECK_ORPHANS = range(3, 9)
+#: Seconds each of the check's orphans lives, then how long PID 1 has to reap it.
+ORPHAN_SECONDS = 0.3
+REAP_SECONDS = 0.4
+
+
+def pick_stop_signal() -> str:
+    """A stop signal of :data:`STOP_SIGNALS`, picked so an answer cannot know it in advance."""
+    return secrets.choice(STOP_SIGNALS)
+
+
+def signal_number(name: str | int) -> int | None:
+    """The number of a signal given as docker takes it (``SIGTERM``, ``TERM``, ``15``)."""
+    text = str(name).strip().upper()
+    if text.isdigit():
+        return int(text)
+    try:
+        return signal.Signals[text if text.startswith("SIG") else f"SIG{text}"].value
+    except KeyError:
+        return None
+
+
+def make_orphans(box: DemoContainer, count: int) -> list[int] | None:
+    """Orphan ``count`` short ``sleep`` processes in the container; their PIDs there.
+
+    Each is started by a subshell of a ``docker exec`` shell and outlives it, so the
+    kernel gives it to the container's PID 1, which alone can reap it. None if the
+    container has no ``sh`` to start them with.
+    """
+    one = f"(sleep {ORPHAN_SECONDS:g} & echo $!)"
+    probe = box.exec(["sh", "-c", "; ".join([one] * count)])
+    pids = probe.output.split()
+    if probe.exit_code != 0 or len(pids) != count or not all(p.isdigit() for p in pids):
+        return None
+    return [int(p) for p in pids]
 
 
 def processes_started(box: DemoContainer) -> int | None:
@@ -67,26 +121,36 @@ def processes_started(box: DemoContainer) -> int | None:
     return 2 * pids[0] - pids[1]
 
 
-def measure_pid1(box: DemoContainer) -> dict:
+def measure_pid1(box: DemoContainer, stop_signal: str) -> dict:
     """After :data:`SETTLE` seconds: the output, how many processes the container has
-    started, zombies, whether ``sleep`` still runs, and the stop time."""
+    started; then orphans of the check's own and whether PID 1 reaped them, zombies,
+    whether ``sleep`` still runs, and the stop (time, exit code) with ``stop_signal``,
+    the container's stop signal."""
     time.sleep(SETTLE)
     if box.status != "running":
         code = box.exit_code
         return {"running": False, "exit_code": code, "logs": box.logs()}
     started = processes_started(box)
-    zombies = count_zombies_inside(box)
+    count = secrets.choice(CHECK_ORPHANS)
+    orphans = make_orphans(box, count)
+    time.sleep(ORPHAN_SECONDS + REAP_SECONDS)
+    procs = processes_inside(box)
     names = [row["comm"] for row in box.top(("pid", "comm"))]
     logs = box.logs()
     seconds, code = box.stop(timeout=GRACE)
     return {
         "running": True,
-        "zombies": zombies,
+        "zombies": None if procs is None else count_zombies(procs),
+        "orphans": count,
+        "orphans_left": (
+            None if procs is None or orphans is None else sum(p.pid in orphans for p in procs)
+        ),
         "app": "sleep" in names,
         "names": names,
         "started": started,
         "logs": logs,
         "stop": seconds,
+        "stop_signal": stop_signal,
         "exit_code": code,
     }
 
@@ -121,22 +185,46 @@ def verdict(q: Question, m: dict, *, replaced: str) -> Outcome:
             f"The container runs {m['names']}, not the app (app.sh, which ends as `sleep`).",
         )
     problems = []
+    sig = m["stop_signal"]
     if m["zombies"] is None:
         problems.append("the zombies could not be counted (read-only root filesystem?)")
     elif m["zombies"]:
-        problems.append(f"{m['zombies']} zombies are left (target 0): PID 1 does not reap")
+        made = "" if m["orphans_left"] is None else f" and the {m['orphans']} the check made itself"
+        problems.append(
+            f"{m['zombies']} zombies are left (target 0), the app's orphans{made}: "
+            "PID 1 does not reap"
+        )
+    elif m["orphans_left"] is None:
+        problems.append(
+            "the check could not orphan processes of its own in the container (it starts "
+            "them with `sh` and `sleep`, as app.sh does), so it could not see PID 1 reap"
+        )
+    elif m["orphans_left"]:
+        problems.append(
+            f"{m['orphans_left']} of the {m['orphans']} orphans the check made are still "
+            f"there {ORPHAN_SECONDS + REAP_SECONDS:g} s later, though each lived "
+            f"{ORPHAN_SECONDS:g} s"
+        )
+    number = signal_number(sig)
     if m["stop"] >= MAX_STOP:
         problems.append(
             f"`docker stop -t {GRACE}` took {m['stop']:.2f} s (target under "
-            f"{MAX_STOP:g} s; exit {m['exit_code']}): PID 1 ignores SIGTERM"
+            f"{MAX_STOP:g} s; exit {m['exit_code']}): PID 1 ignores {sig}, the stop "
+            "signal the check picked"
+        )
+    elif number is not None and m["exit_code"] != 128 + number:
+        problems.append(
+            f"`docker stop` sent {sig} and the container exited with code {m['exit_code']}, "
+            f"not {128 + number} (128 + {number}: what an init returns when the app dies of "
+            f"{sig}): PID 1 did not pass {sig} on to the app"
         )
     if problems:
         return q.outcome(NOT_YET, "; ".join(problems) + f". Try {q.name}.hint().")
     return q.outcome(
         PASSED,
-        f"The app ran ({m['started']} processes, its orphans included), "
-        f"0 zombies are left, and `docker stop` took {m['stop']:.2f} s "
-        f"(exit {m['exit_code']}).",
+        f"The app's line is in the output ({m['started']} processes started), PID 1 reaped the "
+        f"{m['orphans']} orphans the check made, 0 zombies are left, and `docker stop` "
+        f"with {sig} took {m['stop']:.2f} s (exit {m['exit_code']}: the app ended by {sig}).",
     )
 
 
@@ -168,10 +256,14 @@ CMD ["/app.sh"]
         return {"app.sh": (APP, 0o755), "dumb-init.tar.gz": dumb_init_sdist().read_bytes()}
 
     def _check(self, dockerfile: str) -> Outcome:
-        with self.build(dockerfile) as img, start(img, None, role="exercise") as box:
+        sig = pick_stop_signal()
+        with (
+            self.build(dockerfile) as img,
+            start(img, None, role="exercise", stop_signal=sig) as box,
+        ):
             return verdict(
                 self,
-                measure_pid1(box),
+                measure_pid1(box, sig),
                 replaced="The image must run the app.sh of "
                 'the build context, unchanged, under the init (CMD ["/app.sh"]).',
             )
@@ -206,10 +298,12 @@ class RunOptions(Question):
                 f"Not allowed here: {', '.join(extra)}. The options you "
                 f"may set: {', '.join(sorted(self.allowed))}.",
             )
-        with self.image() as img, start(img, None, role="exercise", **dict(options)) as box:
+        sig = options.get("stop_signal") or pick_stop_signal()
+        run_options = {**options, "stop_signal": sig}
+        with self.image() as img, start(img, None, role="exercise", **run_options) as box:
             return verdict(
                 self,
-                measure_pid1(box),
+                measure_pid1(box, str(sig)),
                 replaced="The options must leave the app running (an `entrypoint` replaces it).",
             )
 

@@ -4,8 +4,10 @@ The checks read the learner's image with the layer analyser
 (:func:`dockerlab.inspect.layers.analyse`): bytes a layer stores that a later layer
 deletes or overwrites still ship with the image ("wasted"). Each first makes
 sure the image still does its task: Q1's checksum is the fixture's (the
-fixture is 8 MiB of zero bytes, so the check computes it too); Q2's report is
-the one the ledger computes for a token that changes from check to check.
+fixture is zero bytes, as many KiB as the build argument ``FIXTURE_KIB`` says; the
+check picks that size each time, so a checksum typed in does not pass, and computes
+the checksum too); Q2's report is the one the ledger computes for a token that
+changes from check to check.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ class NoWastedBytes(Question):
     key = "layers.q1"  # where progress is saved: never changes
     max_wasted_mb = 0.1
     max_layers_added = 1
-    fixture_mib = 8
+    #: The fixture's sizes the check picks from, in KiB (the Dockerfile's default: 8192).
+    fixture_kib = range(4096, 12289)
     starting_point = f"""
 FROM {ref("alpine")}
-RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8
+ARG FIXTURE_KIB=8192
+RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1K count=$FIXTURE_KIB
 RUN sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt
 RUN rm /tmp/fixtures.bin
 """
@@ -43,14 +47,16 @@ RUN rm /tmp/fixtures.bin
     )
     solution_text = rf"""
 FROM {ref("alpine")}
-RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8 \
+ARG FIXTURE_KIB=8192
+RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1K count=$FIXTURE_KIB \
  && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt \
  && rm /tmp/fixtures.bin
 """
 
     def _check(self, dockerfile: str) -> Outcome:
         base_layers = measure(ref("alpine")).layers
-        with self.build(dockerfile) as img:
+        kib = secrets.choice(self.fixture_kib)  # a new size each check
+        with self.build(dockerfile, {"FIXTURE_KIB": str(kib)}) as img:
             analysis = layers.analyse(img)
             probe = run(
                 img,
@@ -60,13 +66,15 @@ RUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8 \
                 raise_on_timeout=False,
             )
         lines = probe.output.splitlines()
-        expected = hashlib.sha256(bytes(self.fixture_mib << 20)).hexdigest()[:16]
+        expected = hashlib.sha256(bytes(kib << 10)).hexdigest()[:16]
         if not lines or lines[0].strip() != expected:
             return self.outcome(
                 NOT_YET,
                 "The image must hold /checksum.txt with the first 16 hex "
                 "digits of the fixture's sha256, as the starting point "
-                f"writes it ({expected}). Got: "
+                f"writes it. This check built with --build-arg FIXTURE_KIB={kib}, "
+                f"so the fixture is {kib} KiB of zero bytes and its checksum {expected} "
+                "(keep the ARG and count=$FIXTURE_KIB). Got: "
                 f"{probe.output.strip()[:200]!r}",
             )
         if "No such file" not in probe.output:

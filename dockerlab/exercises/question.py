@@ -106,14 +106,22 @@ class Question:
     def outcome(self, status: str, message: str) -> Outcome:
         return Outcome(status, message, self.title)
 
-    def build(self, dockerfile: str) -> BuiltImage:
+    def build(self, dockerfile: str, buildargs: Mapping[str, str] | None = None) -> BuiltImage:
         """Build the learner's Dockerfile with the question's files (removed by the caller).
 
         A ``RUN --mount=type=secret`` gets the question's :attr:`secrets`, as
-        ``docker build --secret id=...`` would give them (BuildKit builds it).
+        ``docker build --secret id=...`` would give them (BuildKit builds it);
+        ``buildargs`` are the ``--build-arg`` values the check picked.
         """
         secrets = self.secrets if "type=secret" in dockerfile else None
-        return build(dockerfile, self.files, secrets=secrets, timeout=self.timeout, progress=True)
+        return build(
+            dockerfile,
+            self.files,
+            buildargs=buildargs,
+            secrets=secrets,
+            timeout=self.timeout,
+            progress=True,
+        )
 
     def hint(self) -> Outcome:
         """A nudge in the right direction."""

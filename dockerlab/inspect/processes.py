@@ -103,8 +103,8 @@ def procstat_binary() -> bytes:
     return _PROCSTAT
 
 
-def count_zombies_inside(box: DemoContainer) -> int | None:
-    """Zombies in a running container, read from its own ``/proc`` (None if impossible)."""
+def processes_inside(box: DemoContainer) -> list[Proc] | None:
+    """A running container's processes, read from its own ``/proc`` (None if impossible)."""
     try:
         box.copy_in("/", {".dockerlab-procstat": procstat_binary()}, mode=0o755)
     except DockerlabError:
@@ -112,4 +112,10 @@ def count_zombies_inside(box: DemoContainer) -> int | None:
     result = box.exec(["/.dockerlab-procstat"])
     if result.exit_code != 0:
         return None
-    return count_zombies(parse_stat(result.output))
+    return parse_stat(result.output)
+
+
+def count_zombies_inside(box: DemoContainer) -> int | None:
+    """Zombies in a running container, read from its own ``/proc`` (None if impossible)."""
+    procs = processes_inside(box)
+    return None if procs is None else count_zombies(procs)

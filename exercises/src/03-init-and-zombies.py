@@ -8,7 +8,12 @@
 # container and, after a second, makes sure **the app ran** (its line is in the output,
 # and its orphans existed: zero zombies proves nothing if nothing forked), then
 # **counts the zombies** in its `/proc` and **times `docker stop`** (grace period **3 s**).
-# The targets: **0 zombies**, and a stop **under 1 s**.
+# The targets: **0 zombies**, and a stop **under 1 s**. So that a program which only
+# says it did the work cannot pass, each check also orphans a few processes of its own in
+# your container (it picks how many each time) and wants them reaped, and stops it with a
+# signal it picks (`SIGTERM`, `SIGINT`, `SIGHUP`, `SIGUSR1` or `SIGUSR2`, unless your run
+# options set `stop_signal`): an init passes it on to the app, and exits with the code that
+# says the app died of it.
 
 # %%
 import dockerlab as dl

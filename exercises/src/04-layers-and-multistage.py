@@ -15,7 +15,8 @@ dl.setup()
 # %% [markdown]
 # ## Q1: no wasted bytes
 #
-# This Dockerfile writes a test fixture (zero bytes, `bs=1M count=8`), uses it, and deletes it, in
+# This Dockerfile writes a test fixture (zero bytes, as many KiB as the build argument
+# `FIXTURE_KIB` says: the check picks a new size each time), uses it, and deletes it, in
 # three layers:
 
 # %%

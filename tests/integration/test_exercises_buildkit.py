@@ -61,8 +61,8 @@ def _init_q1(b: dict, new: bool) -> str:
 
 def _layers_q1(b: dict, new: bool) -> str:
     """The fixture in a tmpfs mount, so no layer ever holds it (no rm)."""
-    return (f"{SYNTAX}FROM {b['alpine']}\nRUN --mount=type=tmpfs,target=/tmp \\\n"
-            "    dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8 \\\n"
+    return (f"{SYNTAX}FROM {b['alpine']}\nARG FIXTURE_KIB\nRUN --mount=type=tmpfs,target=/tmp \\\n"
+            "    dd if=/dev/zero of=/tmp/fixtures.bin bs=1K count=$FIXTURE_KIB \\\n"
             " && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt\n")  # fmt: skip
 
 

@@ -1,13 +1,15 @@
 """The "init and zombies" checks, against right answers and several wrong ones.
 
 Among the wrong ones: answers that meet the targets (0 zombies, a fast stop) by not
-running the app at all, so that nothing forks.
+running the app at all, so that nothing forks; and programs that print the app's line
+and fork children they wait for themselves, with no init (the check's own orphans and
+its stop signal tell).
 """
 
 import pytest
 
-from dockerlab.exercises import NOT_YET, PASSED
-from dockerlab.exercises.init import HEARTBEAT, q1, q2
+from dockerlab.exercises import NOT_YET, PASSED, init
+from dockerlab.exercises.init import HEARTBEAT, STOP_SIGNALS, q1, q2
 
 pytestmark = pytest.mark.usefixtures("nothing_left")
 
@@ -15,15 +17,66 @@ pytestmark = pytest.mark.usefixtures("nothing_left")
 DUMB_INIT = q1.solution_text.split("FROM", 2)[1]
 
 
-def test_q1_the_solution_passes(bases):
+#: The shortcut of issue 26: print the app's line, fork six children and wait for them
+#: (so none is an orphan, and none is left a zombie), then sleep as the app does.
+FAKE_APP = f"echo '{HEARTBEAT}'; for i in 1 2 3 4 5 6; do sleep 0.1 & done; wait; exec sleep 30"
+
+
+@pytest.mark.parametrize("signal", STOP_SIGNALS)
+def test_q1_the_solution_passes_whatever_signal_the_check_picks(signal, bases, monkeypatch):
+    monkeypatch.setattr(init, "pick_stop_signal", lambda: signal)
     out = q1.check(q1.solution_text)
     assert out.status == PASSED, out.message
-    assert "0 zombies" in out.message
+    assert "0 zombies" in out.message and f"with {signal}" in out.message
 
 
 def test_q2_the_solution_passes(bases):
     out = q2.check({"init": True})
     assert out.status == PASSED, out.message
+    assert "orphans the check made" in out.message
+
+
+def test_q1_a_fake_app_that_waits_for_its_children_and_stops_on_sigkill(bases):
+    """Its line, six children (none orphaned, so no zombie), STOPSIGNAL SIGKILL for a fast
+    stop, and no init: the check's own orphans are left zombies, and its signal is ignored."""
+    out = q1.check(
+        f'FROM {bases["alpine"]}\nSTOPSIGNAL SIGKILL\nENTRYPOINT ["sh", "-c", "{FAKE_APP}"]\n'
+    )
+    assert out.status == NOT_YET, out.message
+    assert "the check made itself: PID 1 does not reap" in out.message
+    assert "the stop signal the check picked" in out.message
+
+
+#: A shell as PID 1 that reaps (its `wait` reaps any child, the check's orphans too) and
+#: exits on one signal with a code it chose, without an app that dies of the signal.
+SHELL_PID1 = FAKE_APP.replace("exec sleep 30", "sleep 30 & wait $!")
+
+
+@pytest.mark.parametrize(
+    ("trap", "signal", "expected"),
+    [
+        # Exits 143 on SIGTERM, as an init would after the app died of it: stopped with SIGUSR1.
+        ("exit 143' TERM", "SIGUSR1", "PID 1 ignores SIGUSR1, the stop signal the check picked"),
+        # Ends on the check's signal, but says nothing of the app: exit 0.
+        ("exit 0' HUP", "SIGHUP", "exited with code 0, not 129"),
+    ],
+)
+def test_q1_a_shell_pid1_that_traps_a_signal_is_not_an_init(
+    trap, signal, expected, bases, monkeypatch
+):
+    monkeypatch.setattr(init, "pick_stop_signal", lambda: signal)
+    out = q1.check(
+        f'FROM {bases["alpine"]}\nENTRYPOINT ["sh", "-c", "trap \'{trap}; {SHELL_PID1}"]\n'
+    )
+    assert out.status == NOT_YET, out.message
+    assert expected in out.message
+
+
+def test_q2_a_fake_app_as_entrypoint_with_sigkill_leaves_the_checks_orphans(bases):
+    """The issue's shortcut at run time: it passed when the check took the app's word."""
+    out = q2.check({"entrypoint": ["sh", "-c", FAKE_APP], "stop_signal": "SIGKILL"})
+    assert out.status == NOT_YET, out.message
+    assert "the check made itself: PID 1 does not reap" in out.message
 
 
 def test_q1_an_app_rewritten_to_sleep_is_not_the_app(bases):
@@ -59,7 +112,7 @@ def test_q1_the_app_copied_but_another_command_run(bases):
 def test_q1_no_init_leaves_zombies_and_stops_slowly(bases):
     out = q1.check(f'FROM {bases["alpine"]}\nCOPY app.sh /app.sh\nCMD ["/app.sh"]\n')
     assert out.status == NOT_YET
-    assert "5 zombies" in out.message and "PID 1 ignores SIGTERM" in out.message
+    assert "zombies are left" in out.message and "PID 1 ignores SIG" in out.message
 
 
 def test_q1_a_container_that_exits_is_not_the_app(bases):
@@ -74,7 +127,7 @@ def test_q1_a_fork_bomb_is_contained(bases):
 
 def test_q2_no_options_is_not_yet(bases):
     out = q2.check({})
-    assert out.status == NOT_YET and "5 zombies" in out.message
+    assert out.status == NOT_YET and "zombies are left" in out.message
 
 
 def test_q2_sigkill_stops_fast_but_leaves_zombies(bases):

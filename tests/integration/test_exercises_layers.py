@@ -4,6 +4,8 @@ Among the wrong ones: answers that meet the targets (no waste, no compiler, smal
 without doing the task (a checksum typed in, a report echoed).
 """
 
+import hashlib
+
 import pytest
 
 from dockerlab.exercises import NOT_YET, PASSED
@@ -18,10 +20,11 @@ def test_the_solution_passes(q, bases):
     assert out.status == PASSED, out.message
 
 
-def test_q1_starting_point_wastes_8_mb(bases):
+def test_q1_starting_point_wastes_the_fixture(bases, monkeypatch):
+    monkeypatch.setattr(q1, "fixture_kib", [5000])
     out = q1.check(q1.starting_point)
     assert out.status == NOT_YET
-    assert "8.39 MB are wasted (/tmp/fixtures.bin" in out.message
+    assert "5.12 MB are wasted (/tmp/fixtures.bin" in out.message
 
 
 def test_q1_a_checksum_typed_in_is_not_the_fixtures(bases):
@@ -30,8 +33,18 @@ def test_q1_a_checksum_typed_in_is_not_the_fixtures(bases):
     assert out.status == NOT_YET and "16 hex digits of the fixture's sha256" in out.message
 
 
+def test_q1_the_default_fixtures_checksum_echoed_is_not_yet(bases, monkeypatch):
+    """Issue 26's shortcut: the checksum the starting point writes by default, typed in.
+    The check builds with a fixture size of its own, so the checksum is another."""
+    default = hashlib.sha256(bytes(8192 << 10)).hexdigest()[:16]
+    monkeypatch.setattr(q1, "fixture_kib", [6000])
+    out = q1.check(f"FROM {bases['alpine']}\nRUN echo {default} > /checksum.txt\n")
+    assert out.status == NOT_YET, out.message
+    assert "FIXTURE_KIB=6000" in out.message and "its checksum" in out.message
+
+
 def test_q1_keeping_the_fixture_is_not_yet(bases):
-    out = q1.check(f"FROM {bases['alpine']}\nRUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1M count=8"
+    out = q1.check(f"FROM {bases['alpine']}\nARG FIXTURE_KIB\nRUN dd if=/dev/zero of=/tmp/fixtures.bin bs=1K count=$FIXTURE_KIB"
                    " && sha256sum /tmp/fixtures.bin | cut -c1-16 > /checksum.txt\n")  # fmt: skip
     assert out.status == NOT_YET and "still in the final image" in out.message
 
