@@ -196,7 +196,8 @@ def watch(every: float = 30, rounds: int | None = None) -> None:
         fig = plot_progress(table)
         display(fig)
         plt.close(fig)
-        display(table)
+        with pd.option_context("display.max_colwidth", None):  # whole cells: "(2 tries)"
+            display(table)
         done += 1
         if rounds is None or done < rounds:
             time.sleep(every)

@@ -12,6 +12,7 @@ DOCKER_HOST on the socket in a volume only this pod has.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 import pytest
 import yaml
@@ -67,7 +68,9 @@ def pod_of(values: dict) -> dict:
         async with ApiClient() as api:
             return api.sanitize_for_serialization(await spawner.get_pod_manifest())
 
-    return asyncio.run(build())
+    # In a thread of its own: in a full run a browser test's event loop may be running here.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, build()).result()
 
 
 def containers(pod: dict) -> dict[str, dict]:
