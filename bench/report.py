@@ -182,27 +182,112 @@ def _grade(engines: dict[str, dict]) -> list[str]:
     return lines
 
 
+#: The resource that binds, in words (bench/classroom.py's ``capacity``).
+BINDS = {"memory_guaranteed": "memory (every budget guaranteed)", "disk": "the disk",
+         "cpu_all_at_once": "the cores"}  # fmt: skip
+
+
+def _parallel(c: dict) -> list[str]:
+    """Whether starting engines at once helped: the largest class, fastest run of each."""
+    most = max(r["learners"] for r in c["best"])
+    by = {r["workers"]: r["seconds"] for r in c["best"] if r["learners"] == most}
+    if len(by) < 2:
+        return []
+    one, many = by[1], min(v for k, v in by.items() if k > 1)
+    workers = min((k for k in by if k > 1), key=by.get)
+    return [
+        f"{most} learners, fastest run of each: {one:.0f} s one engine at a time, {many:.0f} s "
+        f"with `--workers {workers}` ({one / many:.2f}x as fast).", "",
+    ]  # fmt: skip
+
+
+def _at_once(runs: dict | None) -> list[str]:
+    """Notebook 01 run by every learner of the class at the same moment."""
+    if not runs:
+        return []
+    seconds = sorted(r["seconds"] for r in runs.values())
+    cpu = sum(r["cpu_s"] for r in runs.values())
+    peak = max(r["working_set_mib"]["peak"] for r in runs.values())
+    tasks = max(r["tasks"]["peak"] for r in runs.values())
+    line = (f"All {len(runs)} learners running it at the same moment, each on her own engine: "
+            f"{seconds[0]:.0f} to {seconds[-1]:.0f} s each, {cpu:.1f} CPU seconds in all, peak "
+            f"working set {peak:.0f} MiB per learner at most, {tasks} tasks.")  # fmt: skip
+    return [line, ""]
+
+
 def _classroom(c: dict | None) -> list[str]:
     """The workshop machine's capacity (bench/classroom.py), measured and derived."""
     if not c:
         return []
-    fit = c["capacity"]
+    setups = "".join(
+        f"| {r['learners']} | {r['workers']} | {r['seconds']:.0f} | {r['first_engine_s']:.0f} | "
+        + ", ".join(f"{t:.0f}" for t in r["ready_at_s"])
+        + " |\n"
+        for r in c["setups"]
+    )
+    rest = max(c["at_rest"].values(), key=lambda x: x["working_set_mib"]["mean"])
+    nb, fit = c["notebook"], c["capacity"]
+    disks = max(c["disks_used"].values(), key=lambda x: x["engine_disk_used_mib"])
+    sizes = "".join(
+        f"| {s['learners']} | {s['memory_guaranteed_gib']} GiB ({s['memory_all_running_gib']} "
+        f"GiB) | {s['disk_gib']} GiB | {s['cores_all_at_once']} | "
+        f"{s['setup_min_one_at_a_time']:.0f} min |\n"
+        for s in c["sizing"]
+    )
+
+    def mem(x: dict, at: str) -> str:
+        return (f"working set {x['working_set_mib'][at]:.0f} MiB (anonymous "
+                f"{x['anonymous_mib'][at]:.0f}, file cache {x['file_cache_mib'][at]:.0f}, "
+                f"cgroup usage {x['usage_mib'][at]:.0f})")  # fmt: skip
+
     return [
         "## A workshop machine's capacity (`python -m dockerlab classroom`)", "",
-        f"Measured with real learners, every base image loaded, on {c['cpus']} cores and "
-        f"{c['memory_gb']:.0f} GiB:", "",
-        f"- setup of one learner: {c['setup_one_s']:.0f} s; two one at a time: "
-        f"{c['setup_two_one_at_a_time_s']:.0f} s; two at once (`--workers 2`): "
-        f"{c['setup_two_at_once_s']:.0f} s; each learner added: {c['per_learner_setup_s']:.0f} s",
-        f"- a learner at rest (engine idle): {c['rest_memory_mb']:.0f} MiB, "
-        f"{c['rest_pids']} processes",
-        f"- a learner running notebook 01 ({c['notebook_s']:.0f} s): peak "
-        f"{c['notebook_peak_memory_mb']:.0f} MiB, {c['notebook_peak_pids']} processes", "",
-        "Derived (not measured), at the default budget (2 GiB memory, 8 GiB engine disk, "
-        "2 GiB home), three quarters of the memory for learners: "
-        f"{fit['guaranteed']} learners with every memory budget guaranteed, "
-        f"{fit['all_running']} all running a notebook at once, {fit['at_rest']} at rest; "
-        f"the disk's {c['free_gb']:.0f} GiB free holds {fit['disk']}.", "",
+        f"Measured by `bench/classroom.py` with real learners (a Unix user, a rootless engine, "
+        f"every base image loaded, as `classroom setup` does), on {c['cpus']} cores and "
+        f"{c['memory_gib']:.0f} GiB. **The machine was shared with other engineers' test runs "
+        f"(load average {c['load_average'][0]:.1f} at the end): every time in seconds is "
+        "inflated by it.** Memory and processes are not; CPU seconds hardly (they count the work "
+        "done, not the waiting).", "",
+        "Setup, the whole command (saving the course's images from the instructor's engine, "
+        "users, disks allocated, engines started and loaded), with `--workers` engines "
+        "started and loaded at once:", "",
+        "| learners | workers | seconds | first engine up at (s) | each learner ready at (s) |",
+        "|---:|---:|---:|---:|---|", setups.rstrip("\n"), "",
+        *_parallel(c),
+        f"Each learner added, one at a time: **{c['per_learner_setup_s']:.0f} s** (least "
+        "squares over the class sizes, the fastest run of each); between two learners ready, "
+        f"one engine at a time: {c['engine_and_images_s']:.0f} s. The "
+        f"learners' Python environment (made once per class, not per learner): "
+        f"{c['class_environment_s']:.0f} s.", "",
+        f"A learner at rest (engine idle, {rest['seconds']} s sampled, the most of "
+        f"the {len(c['at_rest'])} learners set up last): {mem(rest, 'mean')}; "
+        f"{rest['processes']['peak']} processes, {rest['tasks']['peak']} tasks (threads); "
+        f"{rest['cpu_s']:.2f} CPU seconds in {rest['seconds']} s.", "",
+        f"A learner running {nb['name']} as herself, in her budget, on her engine "
+        f"({nb['seconds']:.0f} s, {nb['cpu_s']:.1f} CPU seconds): peak {mem(nb, 'peak')}; "
+        f"{nb['processes']['peak']} processes, {nb['tasks']['peak']} tasks.", "",
+        *_at_once(c.get("notebook_all_at_once")),
+        f"Her disks after setup: engine {disks['engine_disk_used_mib']:.0f} MiB used (every "
+        f"course image), home {disks['home_used_mib']:.1f} MiB.", "",
+        "**Derived** (not measured), at the default budget (2 GiB memory, 1 CPU, 8 GiB engine "
+        "disk and 2 GiB home allocated up front), a quarter of the memory kept for the hub, "
+        f"its proxy and the kernel: memory holds {fit['memory_guaranteed']} learners with "
+        f"every budget guaranteed ({fit['memory_all_running']} all at the notebook's peak at "
+        f"once, {fit['memory_at_rest']} at rest); the disk's {c['free_gib']:.0f} GiB free "
+        f"holds {fit['disk']} (a disk other engineers share: a workshop machine's own disk would "
+        f"hold more); the cores let {fit['cpu_all_at_once']} start notebook 01 at "
+        "the same moment and finish within 60 s. "
+        f"**This machine holds {fit['learners']} learners: {BINDS[fit['binds']]} binds.**", "",
+        "Sizing at the default budget (**derived**: extrapolated linearly from the figures "
+        "above; no class of this size was set up). Memory: every budget guaranteed (all "
+        "running at the measured peak); disk: every learner's disks allocated up front plus "
+        "what setup keeps free and the class folder; cores: all learners start notebook 01 "
+        "at once and finish within 60 s; setup: one engine at a time, with the smaller disks "
+        "measured here (`--disk 4g --home 1g`; the default's are made in a few seconds more "
+        "each).", "",
+        "| learners | memory: budgets guaranteed (all at the peak) | disk | cores "
+        "| setup, one engine at a time |", "|---:|---:|---:|---:|---:|",
+        sizes.rstrip("\n"), "",
     ]  # fmt: skip
 
 
