@@ -150,7 +150,10 @@ def require_root(what: str) -> None:
     if os.geteuid() != 0:
         raise BootstrapFailed(
             f"Making {what} offline needs root: debootstrap installs packages in a chroot.",
-            hint="Run `sudo make bases`, or use a machine that can reach a registry.",
+            hint="Connect to a network where Docker Hub answers (the official image is "
+            "pulled then), or load the course's images from a bundle your instructor made: "
+            "`python -m dockerlab load FILE` (made with `python -m dockerlab bundle FILE`). "
+            "As root on Linux, `sudo make bases` makes them for the engine root finds.",
         )
 
 
