@@ -70,6 +70,10 @@ def overflows(img, output: str, entrypoint: list[str] | None = None) -> str | No
         [str(frame), str(depth)],
         timeout=30,
         raise_on_timeout=False,
+        # Not PID 1 (the engine's init is): a program qemu emulates (linux/arm64 on an
+        # x86_64 machine) hangs as PID 1 where it should die of SIGSEGV, since qemu
+        # re-raises the signal at itself and PID 1 ignores it. The init passes 139 on.
+        init=True,
         **({"entrypoint": entrypoint} if entrypoint else {}),
         **recursion.CONTAINER_OPTIONS,
     )
