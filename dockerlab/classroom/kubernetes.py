@@ -21,7 +21,9 @@ machine:
   ``dockerd``, which it does here).
 - **Her budget as the pod's limits**: memory and CPU split between the notebook
   (:data:`NOTEBOOK_SHARE`) and the engine, whose containers the kernel counts in the
-  engine container's cgroup; the engine's disk an ``emptyDir`` of ``--disk`` bytes
+  engine container's cgroup (``DOCKERLAB_CPUS`` tells the kit the engine's CPU limit, so
+  that its containers ask for no more: cgroup v1 refuses a quota over the parent's); the
+  engine's disk an ``emptyDir`` of ``--disk`` bytes
   (``sizeLimit``, and an ``ephemeral-storage`` limit: the kubelet evicts a pod over it,
   it does not stop the write). A pod's process count cannot be set in a pod's spec: the
   kubelet's ``podPidsLimit`` is per node (:data:`NOT_EXPRESSIBLE`).
@@ -42,10 +44,10 @@ Example:
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from dockerlab.classroom.learners import Budget
+from dockerlab.core.config import CPUS_VARIABLE
 from dockerlab.errors import InvalidOption
 
 #: The engine sidecar's image: Docker Engine 28's official rootless Docker in Docker
@@ -85,6 +87,12 @@ def _mebibytes(size: str) -> int:
         raise InvalidOption(
             f"{size!r} is not a size (such as 2g or 512m).", hint="Use a number and k, m or g."
         ) from None
+
+
+def engine_cpus(budget: Budget) -> float:
+    """The engine sidecar's CPU limit: the learner's CPUs but the notebook's share (to
+    a thousandth, Kubernetes' millicpu)."""
+    return round(budget.cpus * (1 - NOTEBOOK_SHARE) * 1000) / 1000
 
 
 def engine_container(budget: Budget, *, image: str = ENGINE_IMAGE, rootless: bool = True) -> dict:
@@ -129,7 +137,7 @@ def engine_container(budget: Budget, *, image: str = ENGINE_IMAGE, rootless: boo
         "resources": {
             "limits": {
                 "memory": f"{memory - int(memory * NOTEBOOK_SHARE)}Mi",
-                "cpu": f"{round(budget.cpus * (1 - NOTEBOOK_SHARE) * 1000)}m",
+                "cpu": f"{round(engine_cpus(budget) * 1000)}m",
                 "ephemeral-storage": f"{_mebibytes(budget.disk)}Mi",
             },
         },
@@ -174,7 +182,9 @@ def helm_values(
         )
     engine_image = engine_image or (ENGINE_IMAGE if rootless else ENGINE_IMAGE_ROOTFUL)
     notebook_memory = f"{int(_mebibytes(budget.memory) * NOTEBOOK_SHARE)}M"
-    env = {"DOCKER_HOST": f"unix://{SOCKET}"}
+    # The engine's CPU limit, which the kit's containers then ask no more than (on cgroup
+    # v1 the kernel refuses a container whose quota is over its engine's: config.CPUS_VARIABLE).
+    env = {"DOCKER_HOST": f"unix://{SOCKET}", CPUS_VARIABLE: f"{engine_cpus(budget):g}"}
     init = [engine_container(budget, image=engine_image, rootless=rootless)]
     if registry:
         env |= {c.env_var: f"{registry.rstrip('/')}/{c.default}" for c in CATALOG.values()}
@@ -220,23 +230,6 @@ def helm_values(
     }
 
 
-def cgroup_v1_warning(budget: Budget) -> str:
-    """A header line when the engine's CPU limit is under one CPU, the limit each of the
-    kit's containers asks for: on a node with cgroup v1 the kernel refuses a child's CPU
-    quota over its parent's, so none of them could start (found by
-    tests/integration/test_kubernetes_pods.py on this cgroup v1 machine); cgroup v2 allows
-    it. Empty when the engine's share is one CPU or more."""
-    engine = budget.cpus * (1 - NOTEBOOK_SHARE)
-    if engine >= 1:
-        return ""
-    least = math.ceil(100 / (1 - NOTEBOOK_SHARE)) / 100  # the fewest CPUs, to 0.01 up
-    return (
-        f"# On nodes with cgroup v1: the engine's CPU limit ({engine:g}) is under the 1 CPU each\n"
-        "# of the kit's containers asks for, and cgroup v1 refuses that: no container of the\n"
-        f"# course could start. Use cgroup v2 nodes, or --cpus {least:.2f} or more.\n"
-    )
-
-
 _HEADER = """\
 # Zero to JupyterHub values for a dockerlab class, written by
 # `python -m dockerlab classroom kubernetes`: per learner's pod, a Docker Engine 28
@@ -249,9 +242,9 @@ _HEADER = """\
 # the notebook container is not.
 # Your cluster must allow privileged pods in the learners' namespace (Pod Security
 # Standards "privileged" level for that namespace).
-# Not expressible in a pod's spec:
+{rootful}# Not expressible in a pod's spec:
 {missing}
-{cgroup_v1}# Tested without a cluster: tests/unit/test_kubernetes_values.py builds the pod with
+# Tested without a cluster: tests/unit/test_kubernetes_values.py builds the pod with
 # KubeSpawner's own code; tests/integration/test_kubernetes_pods.py emulates two pods.
 # Untested here: scheduling, volumes, network policy, eviction (docs/instructor.md).
 """
@@ -281,8 +274,11 @@ def write_values(path: str | Path, budget: Budget, **options) -> Path:
         memory=budget.memory,
         cpus=budget.cpus,
         disk=budget.disk,
+        rootful=""
+        if rootless
+        else "# ROOTFUL: a --privileged container of a learner's own engine is root on the node\n"
+        "# (every other pod's volumes included): only for learners who may be root there.\n",
         missing="\n".join(f"# - {what}: {how}" for what, how in NOT_EXPRESSIBLE.items()),
-        cgroup_v1=cgroup_v1_warning(budget),
     )
     path = Path(path)
     path.write_text(header + yaml.safe_dump(values, sort_keys=False, width=100))

@@ -618,7 +618,7 @@ def setup(
         if not shutil.which(tool)
     ]
     if missing or not shutil.which("slirp4netns"):
-        apt_install(PACKAGES, "a rootless engine per learner")
+        apt_install(PACKAGES, "a rootless engine per learner", error=ClassroomError)
     HOME.mkdir(parents=True, exist_ok=True)
     os.chmod(HOME, 0o755)
     repo = Path(__file__).resolve().parents[2]  # the course: dockerlab/classroom/ -> its repository

@@ -1,7 +1,8 @@
 """The kit's settings: where it keeps its files, and where its own engine listens.
 
 Read from the environment, never written: ``DOCKERLAB_CACHE`` (the cache folder),
-``DOCKERLAB_ENGINE`` (which of the kit's engine profiles). The first module of the core:
+``DOCKERLAB_ENGINE`` (which of the kit's engine profiles), ``DOCKERLAB_CPUS`` (what the
+engine's containers may use in all, where that is less than one CPU). The first module of the core:
 it imports nothing of the kit but its errors, so every other module may ask it.
 """
 
@@ -34,6 +35,11 @@ PROFILE_APART = {"28-desktop"}
 #: root only.
 SOCKET_GROUP_VARIABLE = "DOCKERLAB_SOCKET_GROUP"
 DEFAULT_PROFILE = "28"
+#: How many CPUs the engine's containers may use in all, where the engine itself is limited
+#: (a Kubernetes pod's engine sidecar: ``python -m dockerlab classroom kubernetes`` sets it):
+#: the kit's containers then ask for at most that. On cgroup v1 the kernel refuses a
+#: container whose CPU quota is over its engine's, so none could start without it.
+CPUS_VARIABLE = "DOCKERLAB_CPUS"
 
 
 #: Debian unstable's packages of Docker Engine 28, at the versions the kit was tested
@@ -62,6 +68,27 @@ def profile() -> str:
             hint="; ".join(f"{p}: {what}" for p, what in PROFILES.items()),
         )
     return name
+
+
+def engine_cpus() -> float | None:
+    """``$DOCKERLAB_CPUS``: the CPUs the engine's containers may use in all; None if unset.
+
+    Raises:
+        InvalidOption: It is set to something other than a number above 0.
+    """
+    text = os.environ.get(CPUS_VARIABLE, "").strip()
+    if not text:
+        return None
+    try:
+        cpus = float(text.removesuffix("m")) / (1000 if text.endswith("m") else 1)
+    except ValueError:
+        cpus = 0.0
+    if not cpus > 0 or cpus != cpus or cpus == float("inf"):
+        raise InvalidOption(
+            f"{CPUS_VARIABLE}={text!r} is not a number of CPUs.",
+            hint=f"Give the engine's CPU limit, as 0.75 or 750m, or unset {CPUS_VARIABLE}.",
+        )
+    return cpus
 
 
 def cache_dir() -> Path:

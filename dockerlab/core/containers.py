@@ -257,6 +257,8 @@ def _options(
             f"Docker's default set ({', '.join(sorted(DOCKER_DEFAULT_CAPS))})."
         )
     _check_limits(memory, pids, cpus)
+    if (engine := config.engine_cpus()) is not None:
+        cpus = min(cpus, engine)  # an engine limited to less (a pod's sidecar): ask no more
     # A caller's labels come on top (a test making another session's container names it).
     caller_labels = dict(extra.pop("labels", None) or {})
     return {
@@ -273,6 +275,19 @@ def _options(
         "labels": {**labels.session_labels(role), **caller_labels},
         **({"platform": p} if (p := requested_platform()) else {}),
     }
+
+
+def _start_hint(error: Exception) -> str | None:
+    """What to do when the kernel refused a container's CPU limit: on cgroup v1 a quota
+    over the engine's own (an engine limited to less than one CPU) is refused."""
+    text = str(error)
+    if "cpu.cfs_quota_us" in text or "cpu.max" in text:
+        return (
+            "The engine itself may use less CPU than the container asked for (an engine "
+            f"in a pod or a VM with a CPU limit). Set {config.CPUS_VARIABLE} to the engine's CPU "
+            f"limit (as 0.75) before starting Python: the kit then asks for at most that."
+        )
+    return None
 
 
 class DemoContainer:
@@ -357,7 +372,9 @@ class DemoContainer:
                 raise ContainerGone(
                     f"The container {self.name} was removed before the kit could start it."
                 ) from None
-            raise ContainerFailed(f"The container could not start: {e.explanation or e}") from None
+            raise ContainerFailed(
+                f"The container could not start: {e.explanation or e}", hint=_start_hint(e)
+            ) from None
         return self
 
     def exec(self, command: str | Sequence[str], user: str | None = None) -> RunResult:
@@ -747,7 +764,7 @@ def create(
             time.sleep(0.25)
         except docker.errors.APIError as e:
             raise ContainerFailed(
-                f"The container could not be created: {e.explanation or e}"
+                f"The container could not be created: {e.explanation or e}", hint=_start_hint(e)
             ) from None
     raise AssertionError("unreachable")  # the loop returns or raises
 

@@ -52,3 +52,17 @@ def test_a_capability_of_dockers_own_set_and_false_flags_pass():
         "privileged" not in options(privileged=False) or not options(privileged=False)["privileged"]
     )
     assert options(network="container:abc")["network_mode"] == "container:abc"
+
+
+def test_a_cpu_quota_over_the_engines_is_refused_with_what_to_set():
+    # runc's words on cgroup v1 when a container's quota is over its engine's (a pod's
+    # sidecar limited to 0.75 CPU), as the Kubernetes emulation met them.
+    from dockerlab.core.containers import _start_hint
+
+    runc = (
+        "OCI runtime create failed: runc create failed: unable to start container process: "
+        'failed to write "100000": write /sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us:'
+        " invalid argument: unknown"
+    )
+    assert "DOCKERLAB_CPUS" in _start_hint(Exception(runc))
+    assert _start_hint(Exception("exec: no such file or directory")) is None

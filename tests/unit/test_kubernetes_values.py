@@ -138,6 +138,9 @@ def test_the_budget_is_the_pods_limits(pod):
     assert engine["limits"]["memory"] == "1536Mi"  # together: the 2g budget
     assert float(notebook["limits"]["cpu"]) + int(engine["limits"]["cpu"][:-1]) / 1000 == 1.0
     assert engine["limits"]["ephemeral-storage"] == "8192Mi"
+    # the kit in the notebook knows the engine's CPU limit (its containers ask no more)
+    env = {e["name"]: e.get("value") for e in by_name["notebook"]["env"]}
+    assert float(env["DOCKERLAB_CPUS"]) == int(engine["limits"]["cpu"][:-1]) / 1000
     assert notebook["limits"]["ephemeral-storage"] == kubernetes.NOTEBOOK_STORAGE
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert volumes["engine-data"]["emptyDir"]["sizeLimit"] == "8192Mi"
@@ -186,8 +189,34 @@ def test_an_image_without_a_tag_is_refused():
         kubernetes.helm_values(Budget(), notebook_image="registry.example.org:5000/notebook")
 
 
-def test_the_header_warns_when_cgroup_v1_would_refuse_the_kits_containers(tmp_path):
-    small = kubernetes.write_values(tmp_path / "a.yaml", Budget(cpus=1.0), notebook_image=NOTEBOOK)
-    assert "cgroup v1" in small.read_text()
-    big = kubernetes.write_values(tmp_path / "b.yaml", Budget(cpus=2.0), notebook_image=NOTEBOOK)
-    assert "cgroup v1" not in big.read_text()
+def test_the_notebook_tells_the_kit_its_engines_cpu_limit_which_caps_each_container(
+    tmp_path, monkeypatch
+):
+    # On cgroup v1 a container's CPU quota over its engine's is refused: the notebook's
+    # DOCKERLAB_CPUS is the engine's limit, and the kit's containers ask for no more.
+    from dockerlab.core.containers import DEFAULT_LIMITS, _options
+
+    values = kubernetes.helm_values(Budget(cpus=1.0), notebook_image=NOTEBOOK)
+    single = values["singleuser"]
+    engine_limit = single["initContainers"][0]["resources"]["limits"]["cpu"]
+    assert engine_limit == "750m"
+    assert single["extraEnv"]["DOCKERLAB_CPUS"] == "0.75"
+    monkeypatch.setenv("DOCKERLAB_CPUS", single["extraEnv"]["DOCKERLAB_CPUS"])
+    options = _options(**DEFAULT_LIMITS, cap_add=(), network="none", role="test")
+    assert options["nano_cpus"] == 750_000_000
+    monkeypatch.setenv("DOCKERLAB_CPUS", "4")  # an engine with more: the kit's default stays
+    assert _options(**DEFAULT_LIMITS, cap_add=(), network="none", role="test")["nano_cpus"] == 1e9
+    monkeypatch.setenv("DOCKERLAB_CPUS", "half")
+    with pytest.raises(kubernetes.InvalidOption, match="DOCKERLAB_CPUS"):
+        _options(**DEFAULT_LIMITS, cap_add=(), network="none", role="test")
+
+
+def test_the_header_says_a_rootful_sidecar_makes_learners_root_on_the_node(tmp_path):
+    # tests/integration/test_kubernetes_pods.py shows it: a privileged container of a rootful
+    # engine writes a node-wide kernel setting.
+    rootful = kubernetes.write_values(
+        tmp_path / "a.yaml", Budget(), notebook_image=NOTEBOOK, rootless=False
+    )
+    assert "root on the node" in rootful.read_text()
+    rootless = kubernetes.write_values(tmp_path / "b.yaml", Budget(), notebook_image=NOTEBOOK)
+    assert "root on the node" not in rootless.read_text()
