@@ -698,8 +698,10 @@ def with_engine(command: list[str]) -> int:
             stop()
 
 
-class _Terminated(Exception):
-    """SIGTERM arrived (raised from the handler so that ``finally`` blocks run)."""
+class _Terminated(BaseException):
+    """SIGTERM arrived (raised from the handler so that ``finally`` blocks run). Not an
+    ``Exception``, as KeyboardInterrupt is not: code that catches ``Exception`` (the ping
+    that waits for a starting engine) would swallow it and run the command anyway."""
 
 
 def _terminated(signum, frame) -> None:

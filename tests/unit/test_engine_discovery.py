@@ -17,10 +17,12 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import socket
 import socketserver
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import docker.context.config
@@ -318,3 +320,35 @@ def test_a_context_over_tls_carries_its_material(machine):
     assert isinstance(found.tls, docker.tls.TLSConfig)
     assert found.tls.cert == (str(tls / "cert.pem"), str(tls / "key.pem"))
     assert found.tls.ca_cert == str(tls / "ca.pem") and found.tls.verify
+
+
+class _SigtermOnPing(_Answer):
+    """Answers as an engine does, but SIGTERMs the test's process when asked for a ping:
+    the moment `with-engine` is in, waiting for its engine to start, when CI's limit or
+    `kill` ends it."""
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0].endswith("/_ping"):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the answer comes late: the ping is waiting when the signal lands
+        super().do_GET()
+
+
+def test_sigterm_while_pinging_a_starting_engine_is_not_swallowed(machine, monkeypatch):
+    # with-engine turns SIGTERM into private._Terminated; ping() catches Exception (an engine
+    # that does not answer yet), so a _Terminated that were an Exception would be lost there,
+    # and with-engine went on to run its command (seen in CI: `sleep 300` ran after SIGTERM).
+    from dockerlab.engines import private
+
+    path = machine.root / "sigterm.sock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    server = _Server(str(path), _SigtermOnPing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    previous = signal.signal(signal.SIGTERM, private._terminated)
+    try:
+        with pytest.raises(private._Terminated):
+            discovery.ping(f"unix://{path}", timeout=10)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.shutdown()
+        server.server_close()
