@@ -395,6 +395,20 @@ def _stop(signum: int, _frame: object) -> None:
     sys.exit(128 + signum)
 
 
+def cpu_note(load_before: float, cpus: int) -> str:
+    """What the times measured mean, by the machine's load (1-minute average) before the bench."""
+    if load_before >= 0.5:
+        return (
+            f"Taken on a machine other work was loading (load average {load_before:.1f} before "
+            "the bench): setup and notebook seconds are inflated; memory and processes are "
+            "not, CPU seconds hardly"
+        )
+    return (
+        f"Taken on an otherwise idle machine (load average {load_before:.2f} before the bench, "
+        f"{cpus} cores): the load at the end is the bench's own learners"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="bench/results/classroom.json")
@@ -406,9 +420,10 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _stop)
     os.makedirs("/srv", exist_ok=True)
-    result: dict = {"setups": [], "disks_used": {}, "cpu_note": (
-        "CPU times were taken on a shared machine under other load: setup and notebook "
-        "seconds are inflated; memory and processes are not, CPU seconds hardly")}  # fmt: skip
+    # The machine's load before the bench loads it: other work inflates every time measured.
+    before = os.getloadavg()
+    result: dict = {"setups": [], "disks_used": {}, "load_average_before": before,
+                    "cpu_note": cpu_note(before[0], os.cpu_count() or 1)}  # fmt: skip
     cpus = os.cpu_count() or 1
     runs = [(n, w) for _ in range(args.repeat) for n in sizes for w in sorted({1, min(n, cpus)})]
     for i, (n, workers) in enumerate(runs):

@@ -244,10 +244,9 @@ def _classroom(c: dict | None) -> list[str]:
         "## A workshop machine's capacity (`python -m dockerlab classroom`)", "",
         f"Measured by `bench/classroom.py` with real learners (a Unix user, a rootless engine, "
         f"every base image loaded, as `classroom setup` does), on {c['cpus']} cores and "
-        f"{c['memory_gib']:.0f} GiB. **The machine was shared with other engineers' test runs "
-        f"(load average {c['load_average'][0]:.1f} at the end): every time in seconds is "
-        "inflated by it.** Memory and processes are not; CPU seconds hardly (they count the work "
-        "done, not the waiting).", "",
+        f"{c['memory_gib']:.0f} GiB. **{c['cpu_note']}** (load average "
+        f"{c['load_average'][0]:.1f} at the end). CPU seconds count the work done, not the "
+        "waiting.", "",
         "Setup, the whole command (saving the course's images from the instructor's engine, "
         "users, disks allocated, engines started and loaded), with `--workers` engines "
         "started and loaded at once:", "",
