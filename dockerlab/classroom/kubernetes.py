@@ -230,6 +230,13 @@ def helm_values(
     }
 
 
+#: The header's warning for a rootful sidecar (tests/integration/test_kubernetes_pods.py shows
+#: a privileged container of such an engine writing a node-wide kernel setting).
+_ROOTFUL_WARNING = (
+    "# ROOTFUL: a --privileged container of a learner's own engine is root on the node\n"
+    "# (every other pod's volumes included): only for learners who may be root there.\n"
+)
+
 _HEADER = """\
 # Zero to JupyterHub values for a dockerlab class, written by
 # `python -m dockerlab classroom kubernetes`: per learner's pod, a Docker Engine 28
@@ -274,10 +281,7 @@ def write_values(path: str | Path, budget: Budget, **options) -> Path:
         memory=budget.memory,
         cpus=budget.cpus,
         disk=budget.disk,
-        rootful=""
-        if rootless
-        else "# ROOTFUL: a --privileged container of a learner's own engine is root on the node\n"
-        "# (every other pod's volumes included): only for learners who may be root there.\n",
+        rootful="" if rootless else _ROOTFUL_WARNING,
         missing="\n".join(f"# - {what}: {how}" for what, how in NOT_EXPRESSIBLE.items()),
     )
     path = Path(path)

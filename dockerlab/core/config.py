@@ -83,7 +83,7 @@ def engine_cpus() -> float | None:
         cpus = float(text.removesuffix("m")) / (1000 if text.endswith("m") else 1)
     except ValueError:
         cpus = 0.0
-    if not cpus > 0 or cpus != cpus or cpus == float("inf"):
+    if not 0 < cpus < float("inf"):  # refuses nan too
         raise InvalidOption(
             f"{CPUS_VARIABLE}={text!r} is not a number of CPUs.",
             hint=f"Give the engine's CPU limit, as 0.75 or 750m, or unset {CPUS_VARIABLE}.",

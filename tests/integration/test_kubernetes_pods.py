@@ -254,9 +254,13 @@ def _engine(
     )
 
 
+def _docker(engine_container, *args: str):
+    """The docker CLI in an engine sidecar, against its socket: (exit status, output)."""
+    return engine_container.exec_run(["docker", f"--host=unix://{kubernetes.SOCKET}", *args])
+
+
 def _engine_answers(container) -> bool:
-    code, _ = container.exec_run(["docker", f"--host=unix://{kubernetes.SOCKET}", "version"])
-    return code == 0
+    return _docker(container, "version")[0] == 0
 
 
 def _notebook(
@@ -348,7 +352,7 @@ class _Pods:
                 _engine(self.client, self.engine_image, name, sock, data, self.spec,
                         self.rootless, str(self.dir))
             )  # fmt: skip
-        deadline = time.monotonic() + float(os.environ.get("K8S_WAIT", 120))
+        deadline = time.monotonic() + 120
         while True:
             for c in self.engines.values():
                 c.reload()
@@ -372,14 +376,17 @@ class _Pods:
             )
             assert code == 0, out
 
-    def api(self, learner: str, *args: str, check: bool = True) -> str:
-        """The docker CLI against her engine's socket: the API her notebook's socket gives her."""
-        code, out = self.engines[learner].exec_run(
-            ["docker", f"--host=unix://{kubernetes.SOCKET}", *args]
-        )
-        text = out.decode(errors="replace").strip()
-        assert code == 0 or not check, (args, text)
-        return text if check else f"exit {code}: {text}"
+    def attempt(self, learner: str, *args: str) -> tuple[int, str]:
+        """The docker CLI against her engine's socket (the API her notebook's socket gives
+        her): its exit status and output."""
+        code, out = _docker(self.engines[learner], *args)
+        return code, out.decode(errors="replace").strip()
+
+    def api(self, learner: str, *args: str) -> str:
+        """:meth:`attempt`, which must succeed: its output."""
+        code, text = self.attempt(learner, *args)
+        assert code == 0, (args, text)
+        return text
 
     def load_attack_image(self, learner: str, image: str) -> str:
         """An image of the course put into her engine (through a folder bound for this)."""
@@ -408,9 +415,9 @@ def _as_node_root(pods: _Pods, learner: str, image: str) -> tuple[list[str], boo
         "head -1 /proc/self/uid_map; "
         f"v=$(cat {NODE_SETTING}) && echo $v > {NODE_SETTING} && echo wrote-node-setting"
     )
-    out = pods.api(learner, "run", "--rm", "--network=none", "--privileged", image,
-                   "sh", "-c", script, check=False)  # fmt: skip
-    lines = out.split(": ", 1)[1].splitlines()
+    _, out = pods.attempt(learner, "run", "--rm", "--network=none", "--privileged", image,
+                          "sh", "-c", script)  # fmt: skip
+    lines = out.splitlines()
     return lines[0].split(), "wrote-node-setting" in lines, out
 
 
